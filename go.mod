@@ -1,0 +1,3 @@
+module github.com/nash-gan/nash
+
+go 1.26
