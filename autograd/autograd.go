@@ -1,0 +1,303 @@
+// Package autograd implements reverse-mode automatic differentiation over a
+// tape.
+//
+// Every operation is a method of a Tape. When the tape records and an input
+// requires a gradient, the operation appends a node to the tape whose
+// backward function is itself written with Tape operations. Differentiating
+// therefore produces values (createGraph false, nothing recorded: the cheap
+// first-order path) or a new differentiable graph (createGraph true), which is
+// what gradient penalties such as WGAN-GP and R1 need: the penalty is just
+// another loss.
+//
+// A Tape is not safe for concurrent use; give each goroutine its own.
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/nash-gan/nash/tensor"
+)
+
+// Var is a tensor value in a computation, with the node that produced it when
+// that node was recorded.
+type Var struct {
+	// Value is the tensor this variable holds.
+	Value *tensor.Tensor
+	// Grad accumulates the gradient of losses passed to Tape.Backward when
+	// the variable is a leaf that requires a gradient (a parameter). Optimisers
+	// read it; ZeroGrad clears it.
+	Grad *tensor.Tensor
+
+	requiresGrad bool
+	node         *node
+
+	// Scratch state of one differentiation pass.
+	pass    uint64
+	reaches bool
+	target  bool
+	grad    *Var
+}
+
+// NewVar returns a leaf holding t. Gradients flow to it only if requiresGrad.
+func NewVar(t *tensor.Tensor, requiresGrad bool) *Var {
+	return &Var{Value: t, requiresGrad: requiresGrad}
+}
+
+// Const returns a leaf holding t that requires no gradient.
+func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
+
+// RequiresGrad reports whether gradients flow to or through v.
+func (v *Var) RequiresGrad() bool { return v.requiresGrad }
+
+// SetRequiresGrad marks a leaf as needing a gradient or not. It panics on a
+// variable produced by a recorded operation.
+func (v *Var) SetRequiresGrad(b bool) {
+	if v.node != nil {
+		panic("autograd: SetRequiresGrad on a non-leaf variable")
+	}
+	v.requiresGrad = b
+}
+
+// Detach returns a leaf sharing v's value that requires no gradient.
+func (v *Var) Detach() *Var { return &Var{Value: v.Value} }
+
+// Shape returns the shape of v's value.
+func (v *Var) Shape() []int { return v.Value.Shape() }
+
+// ZeroGrad clears v's accumulated gradient.
+func (v *Var) ZeroGrad() {
+	if v.Grad != nil {
+		v.Grad.Zero()
+	}
+}
+
+// backwardFunc returns the gradients of a node's inputs in given the
+// gradient g of its output out. It is written with Tape operations so that it
+// can itself be recorded. need[i] says whether input i's gradient is wanted;
+// entries for unwanted inputs may be nil.
+type backwardFunc func(tp *Tape, in []*Var, out, g *Var, need []bool) []*Var
+
+type node struct {
+	name     string
+	inputs   []*Var
+	out      *Var
+	backward backwardFunc
+}
+
+// Tape records operations for differentiation.
+type Tape struct {
+	nodes  []*node
+	noGrad bool
+	pass   uint64
+}
+
+// NewTape returns an empty tape that records.
+func NewTape() *Tape { return &Tape{} }
+
+// Reset forgets every recorded operation, keeping the tape's settings.
+func (tp *Tape) Reset() {
+	clear(tp.nodes)
+	tp.nodes = tp.nodes[:0]
+}
+
+// Len returns the number of recorded operations.
+func (tp *Tape) Len() int { return len(tp.nodes) }
+
+// SetGrad turns recording on or off and returns the previous setting. With
+// recording off every operation only computes its value: use it for sampling
+// and evaluation.
+func (tp *Tape) SetGrad(enabled bool) (previous bool) {
+	previous = !tp.noGrad
+	tp.noGrad = !enabled
+	return previous
+}
+
+// GradEnabled reports whether the tape records.
+func (tp *Tape) GradEnabled() bool { return !tp.noGrad }
+
+// NoGrad runs f with recording off.
+func (tp *Tape) NoGrad(f func()) {
+	prev := tp.SetGrad(false)
+	defer tp.SetGrad(prev)
+	f()
+}
+
+// record wraps value as the output of an operation on inputs, appending a node
+// when the tape records and some input requires a gradient.
+func (tp *Tape) record(name string, value *tensor.Tensor, backward backwardFunc, inputs ...*Var) *Var {
+	out := &Var{Value: value}
+	if tp.noGrad {
+		return out
+	}
+	for _, in := range inputs {
+		if in.requiresGrad {
+			out.requiresGrad = true
+			break
+		}
+	}
+	if !out.requiresGrad {
+		return out
+	}
+	n := &node{name: name, inputs: inputs, out: out, backward: backward}
+	out.node = n
+	tp.nodes = append(tp.nodes, n)
+	return out
+}
+
+// Backward accumulates the gradient of the scalar loss into the Grad of the
+// leaves it depends on: the leaves in wrt, or every leaf that requires a
+// gradient when wrt is empty. Nothing is recorded. Restricting wrt (say to the
+// generator's parameters in the generator step) skips work for the others.
+func (tp *Tape) Backward(loss *Var, wrt ...*Var) {
+	if loss.Value.Len() != 1 {
+		panic(fmt.Sprintf("autograd: Backward of a non-scalar %v", loss.Shape()))
+	}
+	if len(wrt) == 0 {
+		wrt = nil
+	}
+	tp.differentiate([]*Var{loss}, nil, wrt, false, func(leaf, g *Var) {
+		if leaf.Grad == nil {
+			leaf.Grad = tensor.New(leaf.Value.Shape()...)
+		}
+		tensor.Binary(tensor.OpAdd, leaf.Grad, leaf.Grad, g.Value)
+	})
+}
+
+// Grad returns the gradients of the sum of outputs (each weighted by the
+// matching entry of gradOutputs, or by ones where gradOutputs is nil) with
+// respect to inputs, like torch.autograd.grad. With createGraph the result is
+// itself recorded and can be differentiated again; otherwise it is a constant.
+// An input that the outputs do not depend on gets a zero gradient.
+func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*Var {
+	res := make([]*Var, len(inputs))
+	index := make(map[*Var]int, len(inputs))
+	for i, in := range inputs {
+		index[in] = i
+	}
+	if inputs == nil {
+		inputs = []*Var{}
+	}
+	tp.differentiate(outputs, gradOutputs, inputs, createGraph, func(v, g *Var) {
+		res[index[v]] = g
+	})
+	for i, r := range res {
+		if r == nil {
+			res[i] = Const(tensor.New(inputs[i].Shape()...))
+		}
+	}
+	return res
+}
+
+// differentiate propagates gradients from outputs back through the tape and
+// calls deliver once for every target with its total gradient. Targets are
+// the variables in wrt, or every leaf that requires a gradient when wrt is nil.
+func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deliver func(v, g *Var)) {
+	tp.pass++
+	pass := tp.pass
+	all := wrt == nil
+	reaches := func(v *Var) bool { return v.pass == pass && v.reaches }
+	set := func(v *Var, reaches, target bool) {
+		v.pass, v.reaches, v.target, v.grad = pass, reaches, target, nil
+	}
+	// Forward sweep: mark the variables through which a target is reached.
+	if all {
+		for _, n := range tp.nodes {
+			for _, in := range n.inputs {
+				if in.node == nil && in.pass != pass {
+					set(in, in.requiresGrad, in.requiresGrad)
+				}
+			}
+		}
+	} else {
+		for _, v := range wrt {
+			set(v, true, true)
+		}
+	}
+	end := len(tp.nodes)
+	for _, n := range tp.nodes[:end] {
+		if n.out.pass == pass && n.out.target {
+			continue
+		}
+		r := false
+		for _, in := range n.inputs {
+			if reaches(in) {
+				r = true
+				break
+			}
+		}
+		set(n.out, r, false)
+	}
+	for i, o := range outputs {
+		if o.pass != pass {
+			set(o, all && o.requiresGrad, all && o.requiresGrad)
+		}
+		if !reaches(o) {
+			continue
+		}
+		var s *Var
+		if seeds != nil && seeds[i] != nil {
+			s = seeds[i]
+		} else {
+			ones := tensor.New(o.Shape()...)
+			ones.Fill(1)
+			s = Const(ones)
+		}
+		o.grad = accumulate(tp, o.grad, s)
+	}
+
+	// Reverse sweep in recording order, which is topological.
+	prev := tp.SetGrad(createGraph)
+	defer tp.SetGrad(prev)
+	need := make([]bool, 0, 4)
+	for i := end - 1; i >= 0; i-- {
+		n := tp.nodes[i]
+		g := n.out.grad
+		if g == nil || !reaches(n.out) {
+			continue
+		}
+		n.out.grad = nil
+		if n.out.target {
+			deliver(n.out, g)
+		}
+		need = need[:0]
+		for _, in := range n.inputs {
+			need = append(need, reaches(in))
+		}
+		grads := n.backward(tp, n.inputs, n.out, g, need)
+		for j, in := range n.inputs {
+			if need[j] && grads[j] != nil {
+				in.grad = accumulate(tp, in.grad, grads[j])
+			}
+		}
+	}
+
+	// Deliver the gradients gathered at leaf targets.
+	collect := func(v *Var) {
+		if v.pass == pass && v.target && v.grad != nil {
+			deliver(v, v.grad)
+			v.grad = nil
+		}
+	}
+	if all {
+		for _, n := range tp.nodes[:end] {
+			for _, in := range n.inputs {
+				collect(in)
+			}
+		}
+		for _, o := range outputs {
+			collect(o)
+		}
+		return
+	}
+	for _, v := range wrt {
+		collect(v)
+	}
+}
+
+// accumulate returns acc + g, recorded when the tape records.
+func accumulate(tp *Tape, acc, g *Var) *Var {
+	if acc == nil {
+		return g
+	}
+	return tp.Add(acc, g)
+}

@@ -1,0 +1,443 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/nash-gan/nash/tensor/kernels"
+)
+
+// MatMul computes dst = op(a)·op(b) + beta·dst for 2-D tensors, where op
+// transposes its argument when the matching flag is set. All products in
+// nash go through kernels.Sgemm.
+func MatMul(dst, a, b *Tensor, transA, transB bool, beta float32) {
+	if a.Dims() != 2 || b.Dims() != 2 || dst.Dims() != 2 {
+		panic(fmt.Sprintf("tensor: MatMul needs 2-D tensors, got %v %v -> %v", a.shape, b.shape, dst.shape))
+	}
+	m, k := a.shape[0], a.shape[1]
+	if transA {
+		m, k = k, m
+	}
+	kb, n := b.shape[0], b.shape[1]
+	if transB {
+		kb, n = n, kb
+	}
+	if k != kb || dst.shape[0] != m || dst.shape[1] != n {
+		panic(fmt.Sprintf("tensor: MatMul shapes %v%s · %v%s -> %v", a.shape, tflag(transA), b.shape, tflag(transB), dst.shape))
+	}
+	kernels.Sgemm(transA, transB, m, n, k, 1, a.data, a.shape[1], b.data, b.shape[1], beta, dst.data, n)
+}
+
+func tflag(t bool) string {
+	if t {
+		return "ᵀ"
+	}
+	return ""
+}
+
+// MatMulShape returns the shape of op(a)·op(b) for 2-D shapes a and b.
+func MatMulShape(a, b []int, transA, transB bool) []int {
+	m, k := a[0], a[1]
+	if transA {
+		m, k = k, m
+	}
+	kb, n := b[0], b[1]
+	if transB {
+		kb, n = n, kb
+	}
+	if k != kb {
+		panic(fmt.Sprintf("tensor: MatMul shapes %v%s · %v%s do not agree", a, tflag(transA), b, tflag(transB)))
+	}
+	return []int{m, n}
+}
+
+// BroadcastShape returns the NumPy broadcast of shapes a and b.
+func BroadcastShape(a, b []int) ([]int, error) {
+	n := max(len(a), len(b))
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		da, db := 1, 1
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db, db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, fmt.Errorf("tensor: shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return out, nil
+}
+
+// BinaryOp names an element-wise binary operation.
+type BinaryOp int
+
+// The element-wise binary operations.
+const (
+	OpAdd BinaryOp = iota
+	OpSub
+	OpMul
+	OpDiv
+)
+
+// Binary computes dst = a op b element-wise with NumPy broadcasting; dst must
+// have the broadcast shape. dst may alias a or b when it has the same shape.
+func Binary(op BinaryOp, dst, a, b *Tensor) {
+	out, err := BroadcastShape(a.shape, b.shape)
+	if err != nil {
+		panic(err)
+	}
+	if !EqualShapes(out, dst.shape) {
+		panic(fmt.Sprintf("tensor: binary op %v, %v -> destination %v, want %v", a.shape, b.shape, dst.shape, out))
+	}
+	switch {
+	case len(a.data) == len(dst.data) && len(b.data) == len(dst.data):
+		binarySlices(op, dst.data, a.data, b.data)
+	case len(b.data) == 1 && len(a.data) == len(dst.data):
+		binaryScalarRight(op, dst.data, a.data, b.data[0])
+	case len(a.data) == 1 && len(b.data) == len(dst.data):
+		binaryScalarLeft(op, dst.data, a.data[0], b.data)
+	case len(a.data) == len(dst.data) && isRowOf(b.shape, out):
+		d := len(b.data)
+		for i := 0; i < len(dst.data); i += d {
+			binarySlices(op, dst.data[i:i+d], a.data[i:i+d], b.data)
+		}
+	case len(a.data) == len(dst.data) && isColumnOf(b.shape, out):
+		d := out[len(out)-1]
+		for r, i := 0, 0; i < len(dst.data); r, i = r+1, i+d {
+			binaryScalarRight(op, dst.data[i:i+d], a.data[i:i+d], b.data[r])
+		}
+	default:
+		ea, eb := a, b
+		if len(a.data) != len(dst.data) {
+			ea = New(out...)
+			BroadcastTo(ea, a)
+		}
+		if len(b.data) != len(dst.data) {
+			eb = New(out...)
+			BroadcastTo(eb, b)
+		}
+		binarySlices(op, dst.data, ea.data, eb.data)
+	}
+}
+
+// isRowOf reports whether s broadcasts along every axis of out but the last,
+// where it is full: [D] or [1, D] against [N, D].
+func isRowOf(s, out []int) bool {
+	if len(s) == 0 || s[len(s)-1] != out[len(out)-1] {
+		return false
+	}
+	for _, d := range s[:len(s)-1] {
+		if d != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// isColumnOf reports whether s is [N, 1] against out [N, D] (leading 1s allowed).
+func isColumnOf(s, out []int) bool {
+	if len(s) < 2 || len(s) != len(out) || s[len(s)-1] != 1 {
+		return false
+	}
+	return EqualShapes(s[:len(s)-1], out[:len(out)-1])
+}
+
+func binarySlices(op BinaryOp, d, x, y []float32) {
+	y = y[:len(d)]
+	x = x[:len(d)]
+	switch op {
+	case OpAdd:
+		for i := range d {
+			d[i] = x[i] + y[i]
+		}
+	case OpSub:
+		for i := range d {
+			d[i] = x[i] - y[i]
+		}
+	case OpMul:
+		for i := range d {
+			d[i] = x[i] * y[i]
+		}
+	case OpDiv:
+		for i := range d {
+			d[i] = x[i] / y[i]
+		}
+	}
+}
+
+func binaryScalarRight(op BinaryOp, d, x []float32, y float32) {
+	x = x[:len(d)]
+	switch op {
+	case OpAdd:
+		for i := range d {
+			d[i] = x[i] + y
+		}
+	case OpSub:
+		for i := range d {
+			d[i] = x[i] - y
+		}
+	case OpMul:
+		for i := range d {
+			d[i] = x[i] * y
+		}
+	case OpDiv:
+		for i := range d {
+			d[i] = x[i] / y
+		}
+	}
+}
+
+func binaryScalarLeft(op BinaryOp, d []float32, x float32, y []float32) {
+	y = y[:len(d)]
+	switch op {
+	case OpAdd:
+		for i := range d {
+			d[i] = x + y[i]
+		}
+	case OpSub:
+		for i := range d {
+			d[i] = x - y[i]
+		}
+	case OpMul:
+		for i := range d {
+			d[i] = x * y[i]
+		}
+	case OpDiv:
+		for i := range d {
+			d[i] = x / y[i]
+		}
+	}
+}
+
+// broadcastStrides returns, for each axis of out, the stride of src along it
+// (0 where src is broadcast).
+func broadcastStrides(src, out []int) []int {
+	st := make([]int, len(out))
+	s := 1
+	for i := len(out) - 1; i >= 0; i-- {
+		j := len(src) - len(out) + i
+		if j < 0 {
+			continue
+		}
+		if src[j] != 1 {
+			st[i] = s
+		}
+		s *= src[j]
+	}
+	return st
+}
+
+// forEachBroadcast calls f(outIndex, srcIndex) for every element of out.
+func forEachBroadcast(src, out []int, f func(o, s int)) {
+	if _, err := BroadcastShape(src, out); err != nil || len(src) > len(out) {
+		panic(fmt.Sprintf("tensor: %v does not broadcast to %v", src, out))
+	}
+	st := broadcastStrides(src, out)
+	idx := make([]int, len(out))
+	n := checkShape(out)
+	s := 0
+	for o := 0; o < n; o++ {
+		f(o, s)
+		for ax := len(out) - 1; ax >= 0; ax-- {
+			idx[ax]++
+			s += st[ax]
+			if idx[ax] < out[ax] {
+				break
+			}
+			s -= st[ax] * idx[ax]
+			idx[ax] = 0
+		}
+	}
+}
+
+// BroadcastTo fills dst by broadcasting src to dst's shape.
+func BroadcastTo(dst, src *Tensor) {
+	switch {
+	case len(src.data) == len(dst.data):
+		copy(dst.data, src.data)
+	case len(src.data) == 1:
+		dst.Fill(src.data[0])
+	case isRowOf(src.shape, dst.shape):
+		d := len(src.data)
+		for i := 0; i < len(dst.data); i += d {
+			copy(dst.data[i:i+d], src.data)
+		}
+	default:
+		forEachBroadcast(src.shape, dst.shape, func(o, s int) { dst.data[o] = src.data[s] })
+	}
+}
+
+// SumTo sets dst to src summed over the axes along which dst's shape
+// broadcasts to src's: the adjoint of BroadcastTo.
+func SumTo(dst, src *Tensor) {
+	switch {
+	case len(src.data) == len(dst.data):
+		copy(dst.data, src.data)
+	case len(dst.data) == 1:
+		var s float64
+		for _, v := range src.data {
+			s += float64(v)
+		}
+		dst.data[0] = float32(s)
+	case isRowOf(dst.shape, src.shape):
+		d := len(dst.data)
+		acc := make([]float64, d)
+		for i := 0; i < len(src.data); i += d {
+			for j, v := range src.data[i : i+d] {
+				acc[j] += float64(v)
+			}
+		}
+		for j := range acc {
+			dst.data[j] = float32(acc[j])
+		}
+	case isColumnOf(dst.shape, src.shape):
+		d := src.shape[len(src.shape)-1]
+		for r, i := 0, 0; i < len(src.data); r, i = r+1, i+d {
+			var s float64
+			for _, v := range src.data[i : i+d] {
+				s += float64(v)
+			}
+			dst.data[r] = float32(s)
+		}
+	default:
+		acc := make([]float64, len(dst.data))
+		forEachBroadcast(dst.shape, src.shape, func(o, s int) { acc[s] += float64(src.data[o]) })
+		for i := range acc {
+			dst.data[i] = float32(acc[i])
+		}
+	}
+}
+
+// UnaryOp names an element-wise unary function.
+type UnaryOp int
+
+// The element-wise unary functions. Step maps x to 1 where x > 0 and to a
+// given value elsewhere (see Unary's param).
+const (
+	OpNeg UnaryOp = iota
+	OpExp
+	OpLog
+	OpSqrt
+	OpTanh
+	OpSigmoid
+	OpSoftplus
+	OpLeakyReLU
+	OpStep
+	OpAbs
+	OpScale
+	OpAddScalar
+)
+
+// Unary computes dst = f(src) element-wise. param is the slope for
+// OpLeakyReLU, the value for x ≤ 0 for OpStep, the factor for OpScale and
+// the addend for OpAddScalar; other functions ignore it.
+func Unary(op UnaryOp, dst, src *Tensor, param float32) {
+	if len(dst.data) != len(src.data) {
+		panic(fmt.Sprintf("tensor: unary op %v -> %v", src.shape, dst.shape))
+	}
+	d, x := dst.data, src.data
+	switch op {
+	case OpNeg:
+		for i, v := range x {
+			d[i] = -v
+		}
+	case OpExp:
+		for i, v := range x {
+			d[i] = float32(math.Exp(float64(v)))
+		}
+	case OpLog:
+		for i, v := range x {
+			d[i] = float32(math.Log(float64(v)))
+		}
+	case OpSqrt:
+		for i, v := range x {
+			d[i] = float32(math.Sqrt(float64(v)))
+		}
+	case OpTanh:
+		for i, v := range x {
+			d[i] = float32(math.Tanh(float64(v)))
+		}
+	case OpSigmoid:
+		for i, v := range x {
+			d[i] = sigmoid(v)
+		}
+	case OpSoftplus:
+		for i, v := range x {
+			// log(1 + e^v) = max(v, 0) + log1p(e^-|v|), stable for any v.
+			a := math.Abs(float64(v))
+			d[i] = float32(math.Max(float64(v), 0) + math.Log1p(math.Exp(-a)))
+		}
+	case OpLeakyReLU:
+		for i, v := range x {
+			if v > 0 {
+				d[i] = v
+			} else {
+				d[i] = param * v
+			}
+		}
+	case OpStep:
+		for i, v := range x {
+			if v > 0 {
+				d[i] = 1
+			} else {
+				d[i] = param
+			}
+		}
+	case OpAbs:
+		for i, v := range x {
+			d[i] = float32(math.Abs(float64(v)))
+		}
+	case OpScale:
+		for i, v := range x {
+			d[i] = param * v
+		}
+	case OpAddScalar:
+		for i, v := range x {
+			d[i] = v + param
+		}
+	default:
+		panic(fmt.Sprintf("tensor: unknown unary op %d", op))
+	}
+}
+
+func sigmoid(v float32) float32 {
+	if v >= 0 {
+		return float32(1 / (1 + math.Exp(-float64(v))))
+	}
+	e := math.Exp(float64(v))
+	return float32(e / (1 + e))
+}
+
+// Transpose sets dst [n, m] to the transpose of src [m, n].
+func Transpose(dst, src *Tensor) {
+	if src.Dims() != 2 || dst.Dims() != 2 || dst.shape[0] != src.shape[1] || dst.shape[1] != src.shape[0] {
+		panic(fmt.Sprintf("tensor: Transpose %v -> %v", src.shape, dst.shape))
+	}
+	m, n := src.shape[0], src.shape[1]
+	const blk = 32
+	for i0 := 0; i0 < m; i0 += blk {
+		for j0 := 0; j0 < n; j0 += blk {
+			for i := i0; i < min(i0+blk, m); i++ {
+				for j := j0; j < min(j0+blk, n); j++ {
+					dst.data[j*m+i] = src.data[i*n+j]
+				}
+			}
+		}
+	}
+}
+
+// Sum returns the sum of all elements, accumulated in float64.
+func (t *Tensor) Sum() float64 {
+	var s float64
+	for _, v := range t.data {
+		s += float64(v)
+	}
+	return s
+}
