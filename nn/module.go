@@ -1,0 +1,73 @@
+// Package nn provides neural-network layers as modules with named
+// parameters, following PyTorch's names, layouts and default initialisation
+// so that nash's weights load into the equivalent torch.nn model.
+package nn
+
+import (
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// Module is a layer or a network of layers.
+type Module interface {
+	// Forward computes the module's output for input x on tape tp.
+	Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var
+	// Parameters returns the trainable parameters with their PyTorch
+	// state-dict names, in PyTorch's registration order.
+	Parameters() []Parameter
+}
+
+// Parameter is a named trainable tensor.
+type Parameter struct {
+	Name string
+	*autograd.Var
+}
+
+// Buffer is a named tensor that is part of a module's state but not trained
+// by gradients (such as BatchNorm's running statistics).
+type Buffer struct {
+	Name  string
+	Value *tensor.Tensor
+}
+
+// BufferHolder is implemented by modules with buffers.
+type BufferHolder interface {
+	Buffers() []Buffer
+}
+
+// Trainer is implemented by modules that behave differently in training and
+// evaluation (BatchNorm, Dropout).
+type Trainer interface {
+	SetTraining(training bool)
+}
+
+// StateDict returns m's parameters and buffers as tensors keyed by their
+// PyTorch state-dict names. The tensors are m's own storage, not copies.
+func StateDict(m Module) map[string]*tensor.Tensor {
+	sd := make(map[string]*tensor.Tensor)
+	for _, p := range m.Parameters() {
+		sd[p.Name] = p.Value
+	}
+	if bh, ok := m.(BufferHolder); ok {
+		for _, b := range bh.Buffers() {
+			sd[b.Name] = b.Value
+		}
+	}
+	return sd
+}
+
+// Vars returns the variables of the parameters, for Tape.Backward and optimisers.
+func Vars(ps []Parameter) []*autograd.Var {
+	vs := make([]*autograd.Var, len(ps))
+	for i, p := range ps {
+		vs[i] = p.Var
+	}
+	return vs
+}
+
+// SetTraining switches every module in m that has a training mode.
+func SetTraining(m Module, training bool) {
+	if t, ok := m.(Trainer); ok {
+		t.SetTraining(training)
+	}
+}
