@@ -1,0 +1,125 @@
+package gan
+
+import (
+	"math"
+	"testing"
+
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/optim"
+	"github.com/nash-gan/nash/tensor"
+)
+
+func toyGAN(loss Loss, lrG, lrD float32) *GAN {
+	rng := tensor.NewRNG(1, "init")
+	g := nn.NewSequential(nn.NewLinear(4, 16, true, rng), nn.LeakyReLU{Slope: 0.2}, nn.NewLinear(16, 1, true, rng))
+	d := nn.NewSequential(nn.NewLinear(1, 16, true, rng), nn.LeakyReLU{Slope: 0.2}, nn.NewLinear(16, 1, true, rng))
+	return New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), lrG, 0.5, 0.999),
+		optim.NewAdam(nn.Vars(d.Parameters()), lrD, 0.5, 0.999), loss, 4)
+}
+
+func snapshot(m nn.Module) []float32 {
+	var s []float32
+	for _, p := range m.Parameters() {
+		s = append(s, p.Value.Data()...)
+	}
+	return s
+}
+
+func equal(a, b []float32) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Each half of the step moves only its own network.
+func TestStepUpdatesOnlyItsOwnNetwork(t *testing.T) {
+	real := tensor.New(8, 1)
+	real.Fill(2)
+	for _, c := range []struct {
+		name           string
+		lrG, lrD       float32
+		gMoves, dMoves bool
+	}{{"D only", 0, 1e-2, false, true}, {"G only", 1e-2, 0, true, false}} {
+		g := toyGAN(NonSaturating, c.lrG, c.lrD)
+		g0, d0 := snapshot(g.G), snapshot(g.D)
+		g.Step(real, tensor.NewRNG(1, "noise"))
+		if moved := !equal(g0, snapshot(g.G)); moved != c.gMoves {
+			t.Errorf("%s: G moved = %v", c.name, moved)
+		}
+		if moved := !equal(d0, snapshot(g.D)); moved != c.dMoves {
+			t.Errorf("%s: D moved = %v", c.name, moved)
+		}
+	}
+}
+
+// The discriminator loss in the first step is the BCE of the initial D on
+// real and fake, recomputed here independently, and D's probabilities are
+// the means of the sigmoids.
+func TestStepStatistics(t *testing.T) {
+	g := toyGAN(NonSaturating, 1e-3, 1e-3)
+	real := tensor.New(8, 1)
+	real.Fill(2)
+	z := g.Noise(8, tensor.NewRNG(1, "noise"))
+	tp := autograd.NewTape()
+	tp.SetGrad(false)
+	fake := g.G.Forward(tp, autograd.Const(z))
+	lr := g.D.Forward(tp, autograd.Const(real)).Value.Data()
+	lf := g.D.Forward(tp, fake).Value.Data()
+	var wantLoss, wantReal, wantFake float64
+	for i := range lr {
+		pr := 1 / (1 + math.Exp(-float64(lr[i])))
+		pf := 1 / (1 + math.Exp(-float64(lf[i])))
+		wantLoss += (-math.Log(pr) - math.Log(1-pf)) / 8
+		wantReal += pr / 8
+		wantFake += pf / 8
+	}
+	s := g.Step(real, tensor.NewRNG(1, "noise"))
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"loss_d", s.LossD, wantLoss}, {"d_real", s.DReal, wantReal}, {"d_fake", s.DFake, wantFake}} {
+		if math.Abs(c.got-c.want) > 1e-5 {
+			t.Errorf("%s = %.7f, want %.7f", c.name, c.got, c.want)
+		}
+	}
+	if !s.Finite() {
+		t.Fatal("stats not finite")
+	}
+}
+
+// A toy GAN learns a 1-D Gaussian N(2, 0.25²): the mean of its samples ends
+// near 2 with both objectives.
+func TestLearnsOneDimensionalGaussian(t *testing.T) {
+	for _, loss := range []Loss{NonSaturating, Minimax} {
+		g := toyGAN(loss, 2e-3, 2e-3)
+		data := tensor.NewRNG(1, "data")
+		noise := tensor.NewRNG(1, "noise")
+		real := tensor.New(64, 1)
+		for step := 0; step < 1500; step++ {
+			data.Normal(real, 2, 0.25)
+			if s := g.Step(real, noise); !s.Finite() {
+				t.Fatalf("%s: step %d: non-finite stats %+v", loss, step, s)
+			}
+		}
+		out := g.Sample(g.Noise(2000, tensor.NewRNG(2, "eval")))
+		mean := out.Sum() / float64(out.Len())
+		if math.Abs(mean-2) > 0.25 {
+			t.Errorf("%s: sample mean %.3f, want 2 ± 0.25", loss, mean)
+		}
+	}
+}
+
+func TestParseLoss(t *testing.T) {
+	for _, s := range []string{"ns", "minimax"} {
+		if l, err := ParseLoss(s); err != nil || string(l) != s {
+			t.Errorf("ParseLoss(%q) = %q, %v", s, l, err)
+		}
+	}
+	if _, err := ParseLoss("wasserstein"); err == nil {
+		t.Error("ParseLoss accepted an unknown loss")
+	}
+}
