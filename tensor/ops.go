@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/nash-gan/nash/tensor/kernels"
 )
@@ -26,7 +27,15 @@ func MatMul(dst, a, b *Tensor, transA, transB bool, beta float32) {
 		panic(fmt.Sprintf("tensor: MatMul shapes %v%s · %v%s -> %v", a.shape, tflag(transA), b.shape, tflag(transB), dst.shape))
 	}
 	kernels.Sgemm(transA, transB, m, n, k, 1, a.data, a.shape[1], b.data, b.shape[1], beta, dst.data, n)
+	matMulFLOPs.Add(uint64(2 * m * n * k))
 }
+
+var matMulFLOPs atomic.Uint64
+
+// MatMulFLOPs returns the floating-point operations (2·m·n·k per product)
+// that MatMul has performed in this process: benchmarks divide differences
+// of it by time to report GFLOP/s.
+func MatMulFLOPs() uint64 { return matMulFLOPs.Load() }
 
 func tflag(t bool) string {
 	if t {
