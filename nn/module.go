@@ -4,6 +4,8 @@
 package nn
 
 import (
+	"fmt"
+
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -70,4 +72,29 @@ func SetTraining(m Module, training bool) {
 	if t, ok := m.(Trainer); ok {
 		t.SetTraining(training)
 	}
+}
+
+// LoadStateDict copies the tensors of sd into m's parameters and buffers,
+// like torch's load_state_dict(strict=True): every one of m's names must be
+// present with the same shape, and sd may hold no other names.
+func LoadStateDict(m Module, sd map[string]*tensor.Tensor) error {
+	own := StateDict(m)
+	for name, dst := range own {
+		src, ok := sd[name]
+		if !ok {
+			return fmt.Errorf("missing tensor %q", name)
+		}
+		if !dst.SameShape(src) {
+			return fmt.Errorf("tensor %q has shape %v, the model needs %v", name, src.Shape(), dst.Shape())
+		}
+	}
+	for name := range sd {
+		if _, ok := own[name]; !ok {
+			return fmt.Errorf("unexpected tensor %q", name)
+		}
+	}
+	for name, dst := range own {
+		dst.CopyFrom(sd[name])
+	}
+	return nil
 }

@@ -93,3 +93,28 @@ func TestBCEWithLogits(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadStateDict(t *testing.T) {
+	rng := tensor.NewRNG(1, "init")
+	a := NewSequential(NewLinear(3, 2, true, rng), Tanh{})
+	b := NewSequential(NewLinear(3, 2, true, rng), Tanh{})
+	if err := LoadStateDict(b, StateDict(a)); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(StateDict(a)["0.weight"].Data(), StateDict(b)["0.weight"].Data()) {
+		t.Fatal("weights not copied")
+	}
+	for _, c := range []struct {
+		name string
+		sd   map[string]*tensor.Tensor
+		want string
+	}{
+		{"missing", map[string]*tensor.Tensor{"0.weight": tensor.New(2, 3)}, `missing tensor "0.bias"`},
+		{"shape", map[string]*tensor.Tensor{"0.weight": tensor.New(3, 2), "0.bias": tensor.New(2)}, `tensor "0.weight" has shape [3 2], the model needs [2 3]`},
+		{"extra", map[string]*tensor.Tensor{"0.weight": tensor.New(2, 3), "0.bias": tensor.New(2), "1.weight": tensor.New(1)}, `unexpected tensor "1.weight"`},
+	} {
+		if err := LoadStateDict(b, c.sd); err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+}

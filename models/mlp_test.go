@@ -1,0 +1,59 @@
+package models
+
+import (
+	"testing"
+
+	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/optim"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// Recipe returns the reference recipe's GAN (MISSION.md) for tests and benchmarks.
+func recipe(seed uint64) *gan.GAN {
+	rng := tensor.NewRNG(seed, "init")
+	g := MLPGenerator(100, []int{256, 512}, 784, rng)
+	d := MLPDiscriminator(784, []int{512, 256}, rng)
+	return gan.New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), 2e-4, 0.5, 0.999),
+		optim.NewAdam(nn.Vars(d.Parameters()), 2e-4, 0.5, 0.999), gan.NonSaturating, 100)
+}
+
+func TestRecipeShapesAndNames(t *testing.T) {
+	r := recipe(1)
+	want := map[string][]int{"0.weight": {256, 100}, "0.bias": {256}, "2.weight": {512, 256}, "4.weight": {784, 512}, "4.bias": {784}}
+	sd := nn.StateDict(r.G)
+	if len(sd) != 6 {
+		t.Fatalf("generator has %d tensors, want 6", len(sd))
+	}
+	for name, shape := range want {
+		if !tensor.EqualShapes(sd[name].Shape(), shape) {
+			t.Errorf("generator %s shape %v, want %v", name, sd[name].Shape(), shape)
+		}
+	}
+	out := r.Sample(r.Noise(3, tensor.NewRNG(1, "z")))
+	if !tensor.EqualShapes(out.Shape(), []int{3, 784}) {
+		t.Fatalf("sample shape %v", out.Shape())
+	}
+	for _, v := range out.Data() {
+		if v < -1 || v > 1 {
+			t.Fatalf("tanh output %g outside [-1, 1]", v)
+		}
+	}
+}
+
+func BenchmarkRecipeStep(b *testing.B) {
+	r := recipe(1)
+	real := tensor.New(64, 784)
+	tensor.NewRNG(1, "data").Uniform(real, -1, 1)
+	noise := tensor.NewRNG(1, "noise")
+	for range 3 {
+		r.Step(real, noise)
+	}
+	f0 := tensor.MatMulFLOPs()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r.Step(real, noise)
+	}
+	b.ReportMetric(float64(tensor.MatMulFLOPs()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
