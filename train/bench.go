@@ -1,0 +1,63 @@
+package train
+
+import (
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/nash-gan/nash/tensor"
+)
+
+// BenchResult is the timing of one training step of a configuration.
+type BenchResult struct {
+	Model      string  `json:"model"`
+	Loss       string  `json:"loss"`
+	Threads    int     `json:"threads"`
+	Batch      int     `json:"batch"`
+	MsMedian   float64 `json:"ms_per_step_median"`
+	MsMin      float64 `json:"ms_min"`
+	MsMax      float64 `json:"ms_max"`
+	GFLOPs     float64 `json:"gflop_per_step"`
+	GFLOPsPerS float64 `json:"gflop_per_s"`
+}
+
+// Bench times the training step of cfg (D update then G update) on uniform
+// noise shaped like MNIST, the way ../shared/bench/torch_gan_step.py times
+// PyTorch: warmup steps first, then repeats of steps steps each; it reports
+// the median, fastest and slowest repeat per step.
+func Bench(cfg Config, warmup, repeats, steps int) (BenchResult, error) {
+	if cfg.Threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
+	}
+	shape := Shape{C: 1, H: 28, W: 28}
+	g, err := Build(cfg, shape)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	real := tensor.New(cfg.Batch, shape.Len())
+	tensor.NewRNG(cfg.Seed, "data").Uniform(real, -1, 1)
+	noise := tensor.NewRNG(cfg.Seed, "noise")
+	for range warmup {
+		g.Step(real, noise)
+	}
+	f0 := tensor.MatMulFLOPs()
+	per := make([]float64, repeats)
+	for r := range per {
+		t0 := time.Now()
+		for range steps {
+			g.Step(real, noise)
+		}
+		per[r] = float64(time.Since(t0).Microseconds()) / 1000 / float64(steps)
+	}
+	slices.Sort(per)
+	flops := float64(tensor.MatMulFLOPs()-f0) / float64(repeats*steps) / 1e9
+	med := per[len(per)/2]
+	if len(per)%2 == 0 {
+		med = (per[len(per)/2-1] + per[len(per)/2]) / 2
+	}
+	return BenchResult{
+		Model: cfg.Model, Loss: cfg.Loss, Threads: runtime.GOMAXPROCS(0), Batch: cfg.Batch,
+		MsMedian: med, MsMin: per[0], MsMax: per[len(per)-1],
+		GFLOPs: flops, GFLOPsPerS: flops / (med / 1000),
+	}, nil
+}
