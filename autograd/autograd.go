@@ -84,21 +84,31 @@ type node struct {
 	backward backwardFunc
 }
 
-// Tape records operations for differentiation.
+// Tape records operations for differentiation. The values of the
+// variables its operations return (and the gradients Grad returns) live in
+// the tape's arena: they stay valid until the next Reset.
 type Tape struct {
 	nodes  []*node
 	noGrad bool
 	pass   uint64
+	arena  tensor.Arena
 }
 
 // NewTape returns an empty tape that records.
 func NewTape() *Tape { return &Tape{} }
 
-// Reset forgets every recorded operation, keeping the tape's settings.
+// Reset forgets every recorded operation and takes back the storage of
+// every value the tape's operations produced, keeping the tape's settings.
+// Copy out any value needed afterwards.
 func (tp *Tape) Reset() {
 	clear(tp.nodes)
 	tp.nodes = tp.nodes[:0]
+	tp.arena.Reset()
 }
+
+// newTensor returns a tensor of the given shape from the tape's arena, with
+// unspecified contents.
+func (tp *Tape) newTensor(shape ...int) *tensor.Tensor { return tp.arena.Get(shape...) }
 
 // Len returns the number of recorded operations.
 func (tp *Tape) Len() int { return len(tp.nodes) }
@@ -238,7 +248,7 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 		if seeds != nil && seeds[i] != nil {
 			s = seeds[i]
 		} else {
-			ones := tensor.New(o.Shape()...)
+			ones := tp.newTensor(o.Shape()...)
 			ones.Fill(1)
 			s = Const(ones)
 		}

@@ -15,7 +15,7 @@ func binary(tp *Tape, name string, op tensor.BinaryOp, a, b *Var, bw backwardFun
 	if err != nil {
 		panic(fmt.Sprintf("autograd: %s: %v", name, err))
 	}
-	out := tensor.New(shape...)
+	out := tp.newTensor(shape...)
 	tensor.Binary(op, out, a.Value, b.Value)
 	return tp.record(name, out, bw, a, b)
 }
@@ -79,7 +79,7 @@ func divBackward(tp *Tape, in []*Var, out, g *Var, need []bool) []*Var {
 // MatMul returns op(a)·op(b) for 2-D a and b, where op transposes its
 // argument when the matching flag is set.
 func (tp *Tape) MatMul(a, b *Var, transA, transB bool) *Var {
-	out := tensor.New(tensor.MatMulShape(a.Shape(), b.Shape(), transA, transB)...)
+	out := tp.newTensor(tensor.MatMulShape(a.Shape(), b.Shape(), transA, transB)...)
 	tensor.MatMul(out, a.Value, b.Value, transA, transB, 0)
 	return tp.record("MatMul", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
 		a, b := in[0], in[1]
@@ -108,7 +108,7 @@ func (tp *Tape) SumTo(x *Var, shape []int) *Var {
 	if tensor.EqualShapes(x.Shape(), shape) {
 		return x
 	}
-	out := tensor.New(shape...)
+	out := tp.newTensor(shape...)
 	tensor.SumTo(out, x.Value)
 	return tp.record("SumTo", out, func(tp *Tape, in []*Var, _, g *Var, _ []bool) []*Var {
 		return []*Var{tp.BroadcastTo(g, in[0].Shape())}
@@ -121,7 +121,7 @@ func (tp *Tape) BroadcastTo(x *Var, shape []int) *Var {
 	if tensor.EqualShapes(x.Shape(), shape) {
 		return x
 	}
-	out := tensor.New(shape...)
+	out := tp.newTensor(shape...)
 	tensor.BroadcastTo(out, x.Value)
 	return tp.record("BroadcastTo", out, func(tp *Tape, in []*Var, _, g *Var, _ []bool) []*Var {
 		return []*Var{tp.SumTo(g, in[0].Shape())}
@@ -138,7 +138,7 @@ func (tp *Tape) Mean(x *Var) *Var { return tp.Scale(tp.Sum(x), 1/float32(x.Value
 func (tp *Tape) SumRows(x *Var) *Var { return tp.SumTo(x, []int{x.Shape()[0], 1}) }
 
 func unary(tp *Tape, name string, op tensor.UnaryOp, x *Var, param float32, bw backwardFunc) *Var {
-	out := tensor.New(x.Shape()...)
+	out := tp.newTensor(x.Shape()...)
 	tensor.Unary(op, out, x.Value, param)
 	return tp.record(name, out, bw, x)
 }
@@ -229,7 +229,7 @@ func (tp *Tape) Abs(x *Var) *Var {
 // Step returns 1 where x > 0 and low elsewhere. It is piecewise constant, so
 // no gradient flows through it.
 func (tp *Tape) Step(x *Var, low float32) *Var {
-	out := tensor.New(x.Shape()...)
+	out := tp.newTensor(x.Shape()...)
 	tensor.Unary(tensor.OpStep, out, x.Value, low)
 	return Const(out)
 }
@@ -245,7 +245,7 @@ func (tp *Tape) Reshape(x *Var, shape ...int) *Var {
 // Transpose returns the transpose of a 2-D x.
 func (tp *Tape) Transpose(x *Var) *Var {
 	s := x.Shape()
-	out := tensor.New(s[1], s[0])
+	out := tp.newTensor(s[1], s[0])
 	tensor.Transpose(out, x.Value)
 	return tp.record("Transpose", out, func(tp *Tape, _ []*Var, _, g *Var, _ []bool) []*Var {
 		return []*Var{tp.Transpose(g)}
