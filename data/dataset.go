@@ -96,10 +96,10 @@ func Load(name, dir, split string) (*Dataset, error) {
 			return nil, fmt.Errorf("data: %s: %s is not a directory", name, dir)
 		}
 		var err error
-		if imagesName, err = findFile(dir, imagesBase); err != nil {
+		if imagesName, err = findFile(dir, imagesBase, name+" "+split+" images"); err != nil {
 			return nil, err
 		}
-		if labelsName, err = findFile(dir, labelsBase); err != nil {
+		if labelsName, err = findFile(dir, labelsBase, name+" "+split+" labels"); err != nil {
 			return nil, err
 		}
 		open = OpenIDX
@@ -134,8 +134,8 @@ func readEmbedded(name string) (*IDX, error) {
 }
 
 // findFile returns the path of base+".gz" or base in dir, whichever exists,
-// preferring the compressed file.
-func findFile(dir, base string) (string, error) {
+// preferring the compressed file; what says what the file holds.
+func findFile(dir, base, what string) (string, error) {
 	gz := filepath.Join(dir, base+".gz")
 	plain := filepath.Join(dir, base)
 	for _, p := range []string{gz, plain} {
@@ -147,7 +147,7 @@ func findFile(dir, base string) (string, error) {
 			return "", fmt.Errorf("data: %w", err)
 		}
 	}
-	return "", fmt.Errorf("data: neither %s nor %s exists", gz, plain)
+	return "", fmt.Errorf("data: %s: neither %s nor %s exists", what, gz, plain)
 }
 
 // newDataset checks an image file and a label file against each other and
