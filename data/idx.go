@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -67,6 +68,7 @@ func OpenIDX(path string) (*IDX, error) {
 // the declared size and the exact length of the data are checked, and the
 // error for any problem names the file as name and says what is wrong.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	size, sized := sourceSize(r)
 	br := bufio.NewReaderSize(r, 64<<10)
 	src := io.Reader(br)
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -74,17 +76,39 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: gzip header: %w", name, err)
 		}
-		src = zr
+		src, size = zr, size*maxDeflateRatio
 	}
-	x, err := readIDX(src)
+	hint := 1 << 20 // for a reader of unknown size
+	if sized {
+		hint = int(min(size, maxIDXBytes))
+	}
+	x, err := readIDX(src, hint)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: %w", name, err)
 	}
 	return x, nil
 }
 
-// readIDX decodes an uncompressed IDX stream.
-func readIDX(r io.Reader) (*IDX, error) {
+// maxDeflateRatio bounds how many bytes one compressed byte can inflate to.
+const maxDeflateRatio = 1032
+
+// sourceSize returns the number of bytes r holds if r says so, as a
+// *bytes.Reader or a regular file does.
+func sourceSize(r io.Reader) (int64, bool) {
+	switch s := r.(type) {
+	case interface{ Len() int }:
+		return int64(s.Len()), true
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if info, err := s.Stat(); err == nil && info.Mode().IsRegular() {
+			return info.Size(), true
+		}
+	}
+	return 0, false
+}
+
+// readIDX decodes an uncompressed IDX stream, allocating at first no more
+// for the data than sizeHint bytes, a bound on what the stream can hold.
+func readIDX(r io.Reader, sizeHint int) (*IDX, error) {
 	var head [4]byte
 	if n, err := readFull(r, head[:]); err != nil {
 		return nil, readError(err, "truncated header: %d of 4 magic bytes", n)
@@ -121,7 +145,7 @@ func readIDX(r io.Reader) (*IDX, error) {
 		dims[i] = int(d)
 	}
 	noun := elementNoun(ndims)
-	data, err := readExact(r, int(total))
+	data, err := readExact(r, int(total), sizeHint)
 	if err != nil {
 		return nil, readError(err, "truncated: %d of %d %s bytes", len(data), total, noun)
 	}
@@ -161,12 +185,13 @@ func readFull(r io.Reader, buf []byte) (int, error) {
 	return filled, nil
 }
 
-// readExact reads exactly n bytes from r. Its buffer grows as data arrives
-// rather than trusting n up front, so that a header declaring a large size in
-// a short file costs little memory. On error it returns the bytes read so far
-// and the reader's error as readFull does.
-func readExact(r io.Reader, n int) ([]byte, error) {
-	buf := make([]byte, min(n, 1<<20))
+// readExact reads exactly n bytes from r. Its buffer starts at no more than
+// sizeHint bytes and grows as data arrives rather than trusting n up front,
+// so that a header declaring a large size in a short file costs little
+// memory. On error it returns the bytes read so far and the reader's error as
+// readFull does.
+func readExact(r io.Reader, n, sizeHint int) ([]byte, error) {
+	buf := make([]byte, max(1, min(n, sizeHint)))
 	filled := 0
 	for {
 		m, err := readFull(r, buf[filled:])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,18 +52,22 @@ func TestReadIDXValid(t *testing.T) {
 		{"gzip images", gzipped(images), []int{3, 2, 4}, ramp(24, 7)},
 		{"labels", encodeIDX(0x08, []uint32{5}, []byte{9, 0, 3, 3, 1}), []int{5}, []byte{9, 0, 3, 3, 1}},
 		{"4 dims", encodeIDX(0x08, []uint32{1, 1, 2, 1}, []byte{4, 5}), []int{1, 1, 2, 1}, []byte{4, 5}},
-		{"larger than the first buffer", gzipped(encodeIDX(0x08, []uint32{3, 1 << 19}, ramp(3<<19, 1))), []int{3, 1 << 19}, ramp(3<<19, 1)},
+		{"larger than 1 MiB", encodeIDX(0x08, []uint32{3, 1 << 19}, ramp(3<<19, 1)), []int{3, 1 << 19}, ramp(3<<19, 1)},
+		{"gzip larger than 1 MiB", gzipped(encodeIDX(0x08, []uint32{3, 1 << 19}, ramp(3<<19, 1))), []int{3, 1 << 19}, ramp(3<<19, 1)},
 	} {
-		x, err := ReadIDX(bytes.NewReader(c.file), c.name)
-		if err != nil {
-			t.Errorf("%s: %v", c.name, err)
-			continue
-		}
-		if !slices.Equal(x.Dims, c.dims) || !bytes.Equal(x.Data, c.data) {
-			t.Errorf("%s: dims %v and %d data bytes, want %v and %d", c.name, x.Dims, len(x.Data), c.dims, len(c.data))
-		}
-		if want := uint32(0x0800 + len(c.dims)); x.Magic() != want {
-			t.Errorf("%s: magic %d, want %d", c.name, x.Magic(), want)
+		// A reader of unknown size makes ReadIDX grow its buffer from 1 MiB.
+		for _, r := range []io.Reader{bytes.NewReader(c.file), struct{ io.Reader }{bytes.NewReader(c.file)}} {
+			x, err := ReadIDX(r, c.name)
+			if err != nil {
+				t.Errorf("%s from %T: %v", c.name, r, err)
+				continue
+			}
+			if !slices.Equal(x.Dims, c.dims) || !bytes.Equal(x.Data, c.data) {
+				t.Errorf("%s from %T: dims %v and %d data bytes, want %v and %d", c.name, r, x.Dims, len(x.Data), c.dims, len(c.data))
+			}
+			if want := uint32(0x0800 + len(c.dims)); x.Magic() != want {
+				t.Errorf("%s from %T: magic %d, want %d", c.name, r, x.Magic(), want)
+			}
 		}
 	}
 }
