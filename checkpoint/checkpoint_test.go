@@ -311,3 +311,39 @@ func TestZeroFileWrites(t *testing.T) {
 		t.Errorf("Parse of an empty file: %v, %v", g, err)
 	}
 }
+
+// recipeSized returns a File with as many float32 values as the reference
+// recipe's generator and discriminator weights together (about 1.1 million).
+func recipeSized() *File {
+	var f File
+	f.Set("generator.4.weight", tensor.New(784, 512))
+	f.Set("discriminator.0.weight", tensor.New(512, 784))
+	f.Set("generator.2.weight", tensor.New(512, 256))
+	f.Set("discriminator.2.weight", tensor.New(256, 512))
+	return &f
+}
+
+func BenchmarkWriteTo(b *testing.B) {
+	f := recipeSized()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if _, err := f.WriteTo(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(buf.Len()))
+}
+
+func BenchmarkParse(b *testing.B) {
+	var buf bytes.Buffer
+	if _, err := recipeSized().WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := Parse(buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""Check that nash's safetensors checkpoints and PyTorch agree, both ways.
+
+Run by hand with Debian's PyTorch, not by CI:
+
+    apt-get install python3-torch
+    /usr/bin/python3 scripts/torch_check.py check checkpoint/testdata/nash.safetensors
+    /usr/bin/python3 scripts/torch_check.py write checkpoint/testdata/torch.safetensors
+
+check FILE   reads FILE, lists its tensors, builds the nn.Sequential given by
+             --model, loads the tensors named --prefix* into it with
+             load_state_dict(strict=True) and, when FILE holds "input" and
+             "output", runs the model in eval mode on input and compares the
+             result with output. It then re-encodes the tensors with nash's
+             layout (sorted names, sorted metadata, header padded with spaces
+             to a multiple of 8) and reports whether the bytes are identical.
+             Exits 1 if loading fails or the outputs differ by more than --tol.
+write FILE   builds --model with torch.manual_seed(--seed), runs three
+             training-mode forward passes so that BatchNorm's running
+             statistics and num_batches_tracked move (after adding noise to
+             every parameter, so that none keeps its constant initial value), and writes its
+             state_dict under --prefix with a fixed "input" and the model's
+             eval-mode "output", in nash's layout.
+
+Files are read with the safetensors package when it is installed and --io is
+auto; Debian has no python3-safetensors, so by default the small reader in
+this file does it (json + struct + torch.frombuffer). Files are always
+written by the writer in this file, so that the bytes follow nash's layout.
+"""
+
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import tempfile
+
+import torch
+from torch import nn
+
+DEFAULT_MODEL = "Linear(3,4), BatchNorm1d(4), LeakyReLU(0.2), Linear(4,2)"
+
+DTYPES = {
+    "F32": torch.float32,
+    "F64": torch.float64,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def no_duplicates(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise ValueError(f"duplicate key {k!r} in header")
+        d[k] = v
+    return d
+
+
+def read_builtin(path):
+    """Reads a safetensors file, checking lengths and contiguous offsets."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise ValueError(f"{path}: {len(data)} bytes, too short")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8:
+        raise ValueError(f"{path}: header length {n} exceeds the file")
+    header = json.loads(data[8 : 8 + n].decode("utf-8"), object_pairs_hook=no_duplicates)
+    metadata = header.pop("__metadata__", None) or {}
+    buf = memoryview(data)[8 + n :]
+    tensors, expect = {}, 0
+    for name, info in sorted(header.items(), key=lambda kv: tuple(kv[1]["data_offsets"])):
+        begin, end = info["data_offsets"]
+        dtype, shape = DTYPES[info["dtype"]], info["shape"]
+        if begin != expect:
+            raise ValueError(f"{path}: tensor {name!r}: data_offsets [{begin},{end}] are not contiguous")
+        numel = math.prod(shape)
+        size = torch.empty((), dtype=dtype).element_size()
+        if end - begin != numel * size:
+            raise ValueError(f"{path}: tensor {name!r}: data_offsets [{begin},{end}] do not fit shape {shape}")
+        if numel == 0:
+            tensors[name] = torch.empty(shape, dtype=dtype)
+        else:
+            tensors[name] = torch.frombuffer(bytearray(buf[begin:end]), dtype=dtype).reshape(shape)
+        expect = end
+    if expect != len(buf):
+        raise ValueError(f"{path}: {len(buf) - expect} bytes after the last tensor")
+    return tensors, metadata
+
+
+def read(path, io):
+    if io in ("auto", "safetensors"):
+        try:
+            from safetensors import safe_open
+        except ImportError:
+            if io == "safetensors":
+                raise
+        else:
+            with safe_open(path, framework="pt") as f:
+                return {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}, "safetensors"
+    tensors, metadata = read_builtin(path)
+    return tensors, metadata, "torch_check.py's reader"
+
+
+def encode(tensors, metadata):
+    """Returns tensors and metadata in nash's layout."""
+    header, chunks, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = {k: metadata[k] for k in sorted(metadata)}
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        raw = t.numpy().tobytes()
+        header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(chunks)
+
+
+def write(path, tensors, metadata):
+    data = encode(tensors, metadata)
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".tmp-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return len(data)
+
+
+def build(spec):
+    layers = {k: getattr(nn, k) for k in dir(nn) if k[:1].isupper()}
+    return nn.Sequential(*eval("[" + spec + "]", {"__builtins__": {}}, layers))
+
+
+def check(args):
+    tensors, metadata, how = read(args.file, args.io)
+    print(f"read {args.file} with {how}: {len(tensors)} tensors, metadata {metadata}")
+    for name in sorted(tensors):
+        t = tensors[name]
+        flat = t.reshape(-1)
+        head = ", ".join(f"{v:.6g}" for v in flat[:3].tolist())
+        print(f"  {name:40s} {NAMES[t.dtype]:4s} {str(list(t.shape)):12s} [{head}{', ...' if flat.numel() > 3 else ''}]")
+    model = build(args.model)
+    sd = {k[len(args.prefix) :]: v for k, v in tensors.items() if k.startswith(args.prefix)}
+    model.load_state_dict(sd, strict=True)
+    print(f"load_state_dict(strict=True) into {model!r}".replace("\n", " ").replace("  ", ""))
+    print(f"  {len(sd)} tensors under {args.prefix!r} loaded")
+    for name, t in model.state_dict().items():
+        if not torch.equal(t, sd[name]):
+            fail(f"{name} differs after loading")
+    if "input" in tensors and "output" in tensors:
+        model.eval()
+        with torch.no_grad():
+            y = model(tensors["input"])
+        diff = (y - tensors["output"]).abs().max().item()
+        print(f"  eval forward on input {list(tensors['input'].shape)}: max |torch - file output| = {diff:.3g}")
+        if not diff <= args.tol:
+            fail(f"outputs differ by {diff:.3g} > {args.tol}")
+    with open(args.file, "rb") as f:
+        same = f.read() == encode(tensors, metadata)
+    print(f"re-encoded in nash's layout: {'identical bytes' if same else 'different bytes'}")
+    print("OK")
+
+
+def write_cmd(args):
+    torch.manual_seed(args.seed)
+    model = build(args.model)
+    model.train()
+    width = next(m for m in model if isinstance(m, nn.Linear)).in_features
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+        for _ in range(3):
+            model(torch.randn(16, width))
+        model.eval()
+        x = torch.randn(5, width)
+        y = model(x)
+    tensors = {args.prefix + k: v for k, v in model.state_dict().items()}
+    tensors["input"], tensors["output"] = x, y
+    metadata = {"format": "pt", "writer": f"scripts/torch_check.py, torch {torch.__version__}", "model": args.model}
+    n = write(args.file, tensors, metadata)
+    print(f"wrote {args.file}: {len(tensors)} tensors, {n} bytes, model {args.model}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="load a safetensors file into a PyTorch model")
+    c.add_argument("file")
+    c.add_argument("--io", choices=["auto", "safetensors", "builtin"], default="auto")
+    c.add_argument("--tol", type=float, default=1e-5)
+    w = sub.add_parser("write", help="write a PyTorch model's state_dict")
+    w.add_argument("file")
+    w.add_argument("--seed", type=int, default=0)
+    for s in (c, w):
+        s.add_argument("--model", default=DEFAULT_MODEL, help="nn.Sequential layers, e.g. %(default)r")
+        s.add_argument("--prefix", default="generator.", help="name prefix of the model's tensors")
+    args = p.parse_args()
+    if sys.byteorder != "little":
+        fail("this script assumes a little-endian machine")
+    check(args) if args.cmd == "check" else write_cmd(args)
+
+
+if __name__ == "__main__":
+    main()
