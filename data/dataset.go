@@ -33,8 +33,8 @@ type Dataset struct {
 	// N is the number of images, each with C channels of H rows and W
 	// columns.
 	N, C, H, W int
-	// Pixels holds the images as an [N, C, H, W] row-major array, 0 for
-	// background and 255 for foreground.
+	// Pixels holds the images as an [N, C, H, W] row-major array of
+	// bytes; in MNIST 0 is background and 255 foreground.
 	Pixels []uint8
 	// Labels holds the N labels, each below len(ClassNames).
 	Labels []uint8
