@@ -1,0 +1,263 @@
+// Package runs lays out a training run's directory, the contract between
+// training, the dashboard and evaluation described in docs/RUNDIR.md:
+//
+//	DIR/config.yaml                  the fully resolved configuration
+//	DIR/metrics.jsonl                one JSON object per logged step
+//	DIR/samples/step-NNNNNNN.png     a sample grid from one fixed z
+//	DIR/checkpoints/NAME.safetensors checkpoints, last.safetensors the latest
+//
+// Create refuses a directory that is not empty unless told to replace a
+// previous run, and then removes only the files above, never anything else.
+package runs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/nash-gan/nash/internal/atomicfile"
+)
+
+// The names of the contract's files and folders inside a run directory.
+const (
+	ConfigFile     = "config.yaml"
+	MetricsFile    = "metrics.jsonl"
+	SamplesDir     = "samples"
+	CheckpointsDir = "checkpoints"
+)
+
+// checkpointExt ends the name of every checkpoint file.
+const checkpointExt = ".safetensors"
+
+// Run is a run directory.
+type Run struct {
+	dir string
+}
+
+// Create makes dir, with its samples and checkpoints folders, for a new run.
+// If dir exists and is not empty, Create fails with an error that names it
+// and says to pass --force, unless force is true: then it removes the files
+// of a previous run (config.yaml, metrics.jsonl, samples/step-<digits>.png
+// and checkpoints/*.safetensors) and leaves every other file in place.
+func Create(dir string, force bool) (*Run, error) {
+	if dir == "" {
+		return nil, errors.New("runs: the run directory's name is empty")
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("runs: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("runs: %s exists and is not a directory", dir)
+	default:
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("runs: %w", err)
+		}
+		if len(entries) > 0 && !force {
+			return nil, fmt.Errorf("runs: %s is not empty; pass --force to replace the run in it "+
+				"(this removes %s, %s, %s/step-*.png and %s/*%s and nothing else)",
+				dir, ConfigFile, MetricsFile, SamplesDir, CheckpointsDir, checkpointExt)
+		}
+		if err := removeRunFiles(dir); err != nil {
+			return nil, err
+		}
+	}
+	r := &Run{dir: dir}
+	for _, d := range []string{dir, r.path(SamplesDir), r.path(CheckpointsDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("runs: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// removeRunFiles removes the contract's files from dir.
+func removeRunFiles(dir string) error {
+	for _, name := range []string{ConfigFile, MetricsFile} {
+		if err := removeFile(filepath.Join(dir, name), true); err != nil {
+			return err
+		}
+	}
+	folders := []struct {
+		name  string
+		match func(string) bool
+	}{
+		{SamplesDir, isSampleName},
+		{CheckpointsDir, func(name string) bool { return strings.HasSuffix(name, checkpointExt) }},
+	}
+	for _, folder := range folders {
+		sub := filepath.Join(dir, folder.name)
+		fi, err := os.Stat(sub)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("runs: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("runs: %s is not a folder; remove it yourself", sub)
+		}
+		entries, err := os.ReadDir(sub)
+		if err != nil {
+			return fmt.Errorf("runs: %w", err)
+		}
+		for _, e := range entries {
+			if folder.match(e.Name()) {
+				if err := removeFile(filepath.Join(sub, e.Name()), false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// removeFile removes the file or symbolic link at path, if there is one. A
+// directory at path is an error if required is set and is left alone
+// otherwise.
+func removeFile(path string, required bool) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	if fi.IsDir() {
+		if required {
+			return fmt.Errorf("runs: %s is a directory, not a run's file; remove it yourself", path)
+		}
+		return nil
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	return nil
+}
+
+// isSampleName reports whether name is step-<digits>.png.
+func isSampleName(name string) bool {
+	digits, ok := strings.CutPrefix(name, "step-")
+	if !ok {
+		return false
+	}
+	digits, ok = strings.CutSuffix(digits, ".png")
+	if !ok || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Open returns the existing run in dir. It fails, naming what is missing,
+// unless dir holds config.yaml and the samples and checkpoints folders.
+func Open(dir string) (*Run, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("runs: %s is not a directory", dir)
+	}
+	r := &Run{dir: dir}
+	var problems []string
+	for _, want := range []struct {
+		name string
+		dir  bool
+	}{{ConfigFile, false}, {SamplesDir, true}, {CheckpointsDir, true}} {
+		fi, err := os.Stat(r.path(want.name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			problems = append(problems, "missing "+want.name)
+		case err != nil:
+			return nil, fmt.Errorf("runs: %w", err)
+		case want.dir && !fi.IsDir():
+			problems = append(problems, want.name+" is not a folder")
+		case !want.dir && !fi.Mode().IsRegular():
+			problems = append(problems, want.name+" is not a regular file")
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("runs: %s is not a run directory: %s", dir, strings.Join(problems, "; "))
+	}
+	return r, nil
+}
+
+func (r *Run) path(elem ...string) string {
+	return filepath.Join(append([]string{r.dir}, elem...)...)
+}
+
+// Dir returns the run's directory.
+func (r *Run) Dir() string { return r.dir }
+
+// ConfigPath returns the path of config.yaml.
+func (r *Run) ConfigPath() string { return r.path(ConfigFile) }
+
+// MetricsPath returns the path of metrics.jsonl.
+func (r *Run) MetricsPath() string { return r.path(MetricsFile) }
+
+// SamplePath returns the path of the sample grid of a step:
+// samples/step-NNNNNNN.png, the step zero-padded to 7 digits.
+func (r *Run) SamplePath(step int) string {
+	return r.path(SamplesDir, fmt.Sprintf("step-%07d.png", step))
+}
+
+// CheckpointPath returns the path of the checkpoint called name, a plain
+// file name without extension: "last" gives checkpoints/last.safetensors.
+func (r *Run) CheckpointPath(name string) string {
+	return r.path(CheckpointsDir, name+checkpointExt)
+}
+
+// WriteConfig writes v as YAML to config.yaml, under a temporary name and
+// renamed, so that readers see the old or the new configuration whole.
+func (r *Run) WriteConfig(v any) error {
+	err := atomicfile.Write(r.ConfigPath(), 0o644, func(w io.Writer) error {
+		enc := yaml.NewEncoder(w)
+		enc.SetIndent(2)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		return enc.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	return nil
+}
+
+// ReadConfig decodes config.yaml into v, which must be a pointer. A key that
+// v has no field for is an error naming the key and its line, as is a file
+// that is empty or holds more than one YAML document.
+func (r *Run) ReadConfig(v any) error {
+	path := r.ConfigPath()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if err == io.EOF {
+			return fmt.Errorf("runs: %s is empty", path)
+		}
+		return fmt.Errorf("runs: %s: %w", path, err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); err != io.EOF {
+		return fmt.Errorf("runs: %s: more than one YAML document", path)
+	}
+	return nil
+}
