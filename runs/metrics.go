@@ -3,23 +3,41 @@ package runs
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
+
+	"github.com/nash-gan/nash/internal/atomicfile"
 )
 
-// Record is one line of metrics.jsonl: named numbers such as step, epoch,
-// time, loss_d, loss_g, d_real and d_fake (docs/RUNDIR.md lists the keys).
-// A NaN or infinite value is written as null and read back as NaN.
+// Metrics is the record of one logged training step, one line of
+// metrics.jsonl. docs/RUNDIR.md defines the keys and their units.
+type Metrics struct {
+	Step  int       // "step": training steps completed
+	Epoch int       // "epoch": the epoch of the step's batch, from 0
+	Time  time.Time // "time": written as Unix seconds with millisecond precision
+	LossD float64   // "loss_d": the discriminator's loss in the step
+	LossG float64   // "loss_g": the generator's loss in the step
+	DReal float64   // "d_real": D's mean probability on the real batch
+	DFake float64   // "d_fake": D's mean probability on the generated batch
+	// Extra holds further named values, written after the keys above in
+	// sorted order. Its keys must differ from those keys.
+	Extra Record
+}
+
+// Record is one line of metrics.jsonl as read back: every key with a
+// number (or null, read as NaN) as its value.
 type Record map[string]float64
 
-// leadingKeys open every line, in this order, when present; the other keys
-// follow sorted.
-var leadingKeys = []string{"step", "epoch", "time"}
+// standardKeys open every line, in this order.
+var standardKeys = []string{"step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake"}
 
 // MetricsWriter appends records to a metrics.jsonl file, one JSON object per
 // line. Each record reaches the file in a single write ending in a newline,
@@ -32,11 +50,12 @@ type MetricsWriter struct {
 	keys []string
 }
 
-// OpenMetrics opens the metrics file at path for appending, creating it if
+// OpenMetrics opens the run's metrics.jsonl for appending, creating it if
 // needed. If the file ends in a partial line, left by a process that died
 // while writing, a newline is added first so that the next record starts a
 // line of its own and the partial one stays a single malformed line.
-func OpenMetrics(path string) (*MetricsWriter, error) {
+func (r *Run) OpenMetrics() (*MetricsWriter, error) {
+	path := r.MetricsPath()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("runs: %w", err)
@@ -55,32 +74,31 @@ func OpenMetrics(path string) (*MetricsWriter, error) {
 	return &MetricsWriter{f: f}, nil
 }
 
-// Append writes rec as one line. It must have a finite "step"; keys must be
-// valid UTF-8.
-func (w *MetricsWriter) Append(rec Record) error {
-	if step, ok := rec["step"]; !ok || math.IsNaN(step) || math.IsInf(step, 0) {
-		return fmt.Errorf("runs: %s: record needs a finite \"step\"", w.f.Name())
+// Append writes m as one line. A NaN or infinite value is written as null.
+func (w *MetricsWriter) Append(m Metrics) error {
+	if m.Time.IsZero() {
+		return fmt.Errorf("runs: %s: step %d: record has no time", w.f.Name(), m.Step)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.keys = w.keys[:0]
-	for k := range rec {
+	for k := range m.Extra {
+		if slices.Contains(standardKeys, k) {
+			return fmt.Errorf("runs: %s: step %d: extra key %q is a standard key", w.f.Name(), m.Step, k)
+		}
 		if !utf8.ValidString(k) {
-			return fmt.Errorf("runs: %s: key %q is not valid UTF-8", w.f.Name(), k)
+			return fmt.Errorf("runs: %s: step %d: extra key %q is not valid UTF-8", w.f.Name(), m.Step, k)
 		}
-		if !slices.Contains(leadingKeys, k) {
-			w.keys = append(w.keys, k)
-		}
+		w.keys = append(w.keys, k)
 	}
 	slices.Sort(w.keys)
 	b := append(w.line[:0], '{')
-	for _, k := range leadingKeys {
-		if v, ok := rec[k]; ok {
-			b = appendPair(b, k, v)
-		}
+	for i, v := range []float64{float64(m.Step), float64(m.Epoch), float64(m.Time.UnixMilli()) / 1000,
+		m.LossD, m.LossG, m.DReal, m.DFake} {
+		b = appendPair(b, standardKeys[i], v)
 	}
 	for _, k := range w.keys {
-		b = appendPair(b, k, rec[k])
+		b = appendPair(b, k, m.Extra[k])
 	}
 	b = append(b, '}', '\n')
 	w.line = b
@@ -140,13 +158,11 @@ func (w *MetricsWriter) Close() error {
 // that are neither numbers nor null are ignored; null reads as NaN. Blank
 // lines are ignored.
 func ParseMetrics(data []byte) (recs []Record, n, skipped int) {
-	for {
-		i := bytes.IndexByte(data[n:], '\n')
-		if i < 0 {
-			return recs, n, skipped
+	for line := range bytes.Lines(data) {
+		if line[len(line)-1] != '\n' {
+			break
 		}
-		line := data[n : n+i]
-		n += i + 1
+		n += len(line)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
@@ -157,6 +173,7 @@ func ParseMetrics(data []byte) (recs []Record, n, skipped int) {
 		}
 		recs = append(recs, rec)
 	}
+	return recs, n, skipped
 }
 
 // parseRecord decodes one line of metrics.jsonl.
@@ -194,4 +211,37 @@ func ReadMetrics(path string) (recs []Record, skipped int, err error) {
 		skipped++
 	}
 	return recs, skipped, nil
+}
+
+// TruncateMetrics removes from the run's metrics.jsonl every line that is
+// not the record of a step up to step (records of later steps, malformed
+// lines and a partial last line), so that a run resumed from a checkpoint
+// of that step logs the later steps again without duplicates. The file is
+// rewritten under a temporary name and renamed; a missing file is left
+// missing. Call it before OpenMetrics.
+func (r *Run) TruncateMetrics(step int) error {
+	path := r.MetricsPath()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	var keep []byte
+	for line := range bytes.Lines(data) {
+		if line[len(line)-1] != '\n' {
+			break
+		}
+		if rec, ok := parseRecord(line); ok && rec["step"] <= float64(step) {
+			keep = append(keep, line...)
+		}
+	}
+	if len(keep) == len(data) {
+		return nil
+	}
+	if err := atomicfile.WriteFile(path, keep, 0o644); err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	return nil
 }

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sameRecord reports whether a and b hold the same keys and values, NaN
@@ -24,38 +26,50 @@ func sameRecord(a, b Record) bool {
 	return true
 }
 
+// newRun creates a run in a temporary directory.
+func newRun(t *testing.T) *Run {
+	t.Helper()
+	r, err := Create(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestAppendLines(t *testing.T) {
+	at := time.Unix(1795307118, 123_456_789) // written truncated to the millisecond
+	f32 := func(v float64) float64 { return float64(float32(v)) }
 	cases := []struct {
 		name string
-		rec  Record
+		m    Metrics
 		line string
 		back Record // what ReadMetrics returns
 	}{
-		{"leading keys first", Record{"loss_g": 2, "d_fake": 0.25, "epoch": 1, "step": 10, "time": 1732235118.123, "d_real": 0.75},
-			`{"step":10,"epoch":1,"time":1732235118.123,"d_fake":0.25,"d_real":0.75,"loss_g":2}`,
-			Record{"loss_g": 2, "d_fake": 0.25, "epoch": 1, "step": 10, "time": 1732235118.123, "d_real": 0.75}},
-		{"float32 values", Record{"step": 1, "loss_d": float64(float32(0.6931472)), "lr": 2e-4},
-			`{"step":1,"loss_d":0.6931472,"lr":0.0002}`,
-			Record{"step": 1, "loss_d": 0.6931472, "lr": 2e-4}},
-		{"non-finite", Record{"step": 2, "loss_d": math.NaN(), "loss_g": math.Inf(1), "x": math.Inf(-1)},
-			`{"step":2,"loss_d":null,"loss_g":null,"x":null}`,
-			Record{"step": 2, "loss_d": math.NaN(), "loss_g": math.NaN(), "x": math.NaN()}},
-		{"large and small", Record{"step": 1e7, "big": 1e21, "tiny": 1e-7, "zero": 0, "neg": -3.5},
-			`{"step":10000000,"big":1e+21,"neg":-3.5,"tiny":1e-07,"zero":0}`,
-			Record{"step": 1e7, "big": 1e21, "tiny": 1e-7, "zero": 0, "neg": -3.5}},
-		{"integers stay exact", Record{"step": 16777217, "time": 1732235136, "n": 3e20},
-			`{"step":16777217,"time":1732235136,"n":300000000000000000000}`,
-			Record{"step": 16777217, "time": 1732235136, "n": 3e20}},
-		{"escaped key", Record{"step": 0, `a"b`: 1}, `{"step":0,"a\"b":1}`, Record{"step": 0, `a"b`: 1}},
+		{"standard keys", Metrics{Step: 10, Epoch: 1, Time: at, LossD: 1.25, LossG: 2, DReal: 0.75, DFake: 0.25},
+			`{"step":10,"epoch":1,"time":1795307118.123,"loss_d":1.25,"loss_g":2,"d_real":0.75,"d_fake":0.25}`,
+			Record{"step": 10, "epoch": 1, "time": 1795307118.123, "loss_d": 1.25, "loss_g": 2, "d_real": 0.75, "d_fake": 0.25}},
+		{"float32 values", Metrics{Step: 1, Time: at, LossD: f32(0.6931472), LossG: f32(0.1), DReal: 0.1, DFake: 2e-4},
+			`{"step":1,"epoch":0,"time":1795307118.123,"loss_d":0.6931472,"loss_g":0.1,"d_real":0.1,"d_fake":0.0002}`,
+			Record{"step": 1, "epoch": 0, "time": 1795307118.123, "loss_d": 0.6931472, "loss_g": 0.1, "d_real": 0.1, "d_fake": 2e-4}},
+		{"non-finite", Metrics{Step: 2, Time: at, LossD: math.NaN(), LossG: math.Inf(1), DReal: math.Inf(-1)},
+			`{"step":2,"epoch":0,"time":1795307118.123,"loss_d":null,"loss_g":null,"d_real":null,"d_fake":0}`,
+			Record{"step": 2, "epoch": 0, "time": 1795307118.123, "loss_d": math.NaN(), "loss_g": math.NaN(), "d_real": math.NaN(), "d_fake": 0}},
+		{"extra keys sorted", Metrics{Step: 3, Time: at, Extra: Record{"lr": 2e-4, "gp": f32(1e-7), "a\"b": -3.5, "big": 1e21}},
+			`{"step":3,"epoch":0,"time":1795307118.123,"loss_d":0,"loss_g":0,"d_real":0,"d_fake":0,"a\"b":-3.5,"big":1e+21,"gp":1e-07,"lr":0.0002}`,
+			Record{"step": 3, "epoch": 0, "time": 1795307118.123, "loss_d": 0, "loss_g": 0, "d_real": 0, "d_fake": 0,
+				"a\"b": -3.5, "big": 1e21, "gp": 1e-7, "lr": 2e-4}},
+		{"integers stay exact", Metrics{Step: 16777217, Time: time.Unix(1732235136, 0), Extra: Record{"n": 3e20}},
+			`{"step":16777217,"epoch":0,"time":1732235136,"loss_d":0,"loss_g":0,"d_real":0,"d_fake":0,"n":300000000000000000000}`,
+			Record{"step": 16777217, "epoch": 0, "time": 1732235136, "loss_d": 0, "loss_g": 0, "d_real": 0, "d_fake": 0, "n": 3e20}},
 	}
-	path := filepath.Join(t.TempDir(), "metrics.jsonl")
-	w, err := OpenMetrics(path)
+	r := newRun(t)
+	w, err := r.OpenMetrics()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want strings.Builder
 	for _, c := range cases {
-		if err := w.Append(c.rec); err != nil {
+		if err := w.Append(c.m); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		want.WriteString(c.line + "\n")
@@ -63,14 +77,14 @@ func TestAppendLines(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(path)
+	got, err := os.ReadFile(r.MetricsPath())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(got) != want.String() {
 		t.Errorf("metrics.jsonl is\n%s\nwant\n%s", got, want.String())
 	}
-	recs, skipped, err := ReadMetrics(path)
+	recs, skipped, err := ReadMetrics(r.MetricsPath())
 	if err != nil || skipped != 0 || len(recs) != len(cases) {
 		t.Fatalf("ReadMetrics: %d records, %d skipped, %v", len(recs), skipped, err)
 	}
@@ -82,45 +96,62 @@ func TestAppendLines(t *testing.T) {
 }
 
 func TestAppendRejects(t *testing.T) {
-	w, err := OpenMetrics(filepath.Join(t.TempDir(), "metrics.jsonl"))
+	r := newRun(t)
+	w, err := r.OpenMetrics()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	for _, rec := range []Record{{"loss_d": 1}, {"step": math.NaN()}, {"step": 1, "\xff": 2}} {
-		if err := w.Append(rec); err == nil {
-			t.Errorf("Append(%v) succeeded", rec)
+	now := time.Now()
+	cases := []struct {
+		m    Metrics
+		want string
+	}{
+		{Metrics{Step: 4}, "step 4: record has no time"},
+		{Metrics{Step: 5, Time: now, Extra: Record{"loss_d": 1}}, `step 5: extra key "loss_d" is a standard key`},
+		{Metrics{Step: 6, Time: now, Extra: Record{"\xff": 1}}, `step 6: extra key "\xff" is not valid UTF-8`},
+	}
+	for _, c := range cases {
+		err := w.Append(c.m)
+		if want := "runs: " + r.MetricsPath() + ": " + c.want; err == nil || err.Error() != want {
+			t.Errorf("Append(%+v): %v, want %s", c.m, err, want)
 		}
+	}
+	if b, _ := os.ReadFile(r.MetricsPath()); len(b) != 0 {
+		t.Errorf("rejected records wrote %q", b)
 	}
 }
 
 func TestOpenMetricsAppendsAfterPartialLine(t *testing.T) {
+	line := func(step int) string {
+		return `{"step":` + strconv.Itoa(step) + `,"epoch":0,"time":1,"loss_d":0,"loss_g":0,"d_real":0,"d_fake":0}` + "\n"
+	}
 	cases := []struct {
 		name, before, want string
 	}{
-		{"new file", "", `{"step":3}` + "\n"},
-		{"whole lines", `{"step":1}` + "\n", `{"step":1}` + "\n" + `{"step":3}` + "\n"},
-		{"partial line", `{"step":1}` + "\n" + `{"step":2,"lo`, `{"step":1}` + "\n" + `{"step":2,"lo` + "\n" + `{"step":3}` + "\n"},
+		{"new file", "", line(3)},
+		{"whole lines", line(1), line(1) + line(3)},
+		{"partial line", line(1) + `{"step":2,"lo`, line(1) + `{"step":2,"lo` + "\n" + line(3)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "metrics.jsonl")
+			r := newRun(t)
 			if c.before != "" {
-				if err := os.WriteFile(path, []byte(c.before), 0o644); err != nil {
+				if err := os.WriteFile(r.MetricsPath(), []byte(c.before), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
-			w, err := OpenMetrics(path)
+			w, err := r.OpenMetrics()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Append(Record{"step": 3}); err != nil {
+			if err := w.Append(Metrics{Step: 3, Time: time.Unix(1, 0)}); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			got, _ := os.ReadFile(path)
+			got, _ := os.ReadFile(r.MetricsPath())
 			if string(got) != c.want {
 				t.Errorf("file is %q, want %q", got, c.want)
 			}
@@ -180,5 +211,38 @@ func TestReadMetricsCountsPartialLine(t *testing.T) {
 	}
 	if _, _, err := ReadMetrics(filepath.Join(t.TempDir(), "none.jsonl")); err == nil {
 		t.Error("ReadMetrics of a missing file succeeded")
+	}
+}
+
+func TestTruncateMetrics(t *testing.T) {
+	cases := []struct {
+		name, before, after string
+	}{
+		{"later steps dropped", "{\"step\":10}\n{\"step\":20}\n{\"step\":30}\n", "{\"step\":10}\n{\"step\":20}\n"},
+		{"nothing to drop", "{\"step\":10}\n{\"step\":20}\n", "{\"step\":10}\n{\"step\":20}\n"},
+		{"malformed and partial lines dropped", "{\"step\":10}\nxx\n\n{\"step\":20}\n{\"step\":2", "{\"step\":10}\n{\"step\":20}\n"},
+		{"everything dropped", "{\"step\":30}\n", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRun(t)
+			if err := os.WriteFile(r.MetricsPath(), []byte(c.before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.TruncateMetrics(20); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(r.MetricsPath())
+			if string(got) != c.after {
+				t.Errorf("after TruncateMetrics(20): %q, want %q", got, c.after)
+			}
+		})
+	}
+	r := newRun(t)
+	if err := r.TruncateMetrics(5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(r.MetricsPath()); !os.IsNotExist(err) {
+		t.Errorf("TruncateMetrics created the missing file: %v", err)
 	}
 }
