@@ -214,7 +214,10 @@ def main():
     args = p.parse_args()
     if sys.byteorder != "little":
         fail("this script assumes a little-endian machine")
-    check(args) if args.cmd == "check" else write_cmd(args)
+    if args.cmd == "check":
+        check(args)
+    else:
+        write_cmd(args)
 
 
 if __name__ == "__main__":
