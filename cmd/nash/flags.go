@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/nash-gan/nash/train"
+)
+
+// configFlags binds a command-line flag to fields of train.Config: the flag
+// is the field's YAML key with '-' for '_', its default is the field's
+// default, and its usage comes from configUsage (keyed by YAML key).
+type configFlags struct {
+	values train.Config
+	fs     *pflag.FlagSet
+}
+
+var configUsage = map[string]string{
+	"dataset":      "dataset: mnist (embedded), fashion-mnist or idx (both need --data)",
+	"data":         "folder with the dataset's IDX files (train-images-idx3-ubyte[.gz], …)",
+	"model":        "network family: mlp (the reference recipe)",
+	"z_dim":        "length of the generator's noise vector",
+	"epochs":       "passes over the training set",
+	"steps":        "stop after this many steps (0: no limit)",
+	"batch":        "batch size",
+	"lr":           "Adam learning rate for G and D",
+	"beta1":        "Adam β₁",
+	"beta2":        "Adam β₂",
+	"loss":         "generator loss: ns (non-saturating) or minimax",
+	"seed":         "seed of every random stream (init, noise, data order)",
+	"sample_every": "steps between sample grids and checkpoints (0: once per epoch)",
+	"log_every":    "steps between metrics.jsonl records",
+	"threads":      "goroutines doing arithmetic (0: all cores); results do not depend on it",
+}
+
+// bindConfig binds the fields named by keys, or every field when keys is empty.
+func bindConfig(fs *pflag.FlagSet, defaults train.Config, keys ...string) *configFlags {
+	cf := &configFlags{values: defaults, fs: fs}
+	v := reflect.ValueOf(&cf.values).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		key := yamlKey(v.Type().Field(i))
+		if len(keys) > 0 && !slices.Contains(keys, key) {
+			continue
+		}
+		name, usage := flagName(key), configUsage[key]
+		switch p := v.Field(i).Addr().Interface().(type) {
+		case *string:
+			fs.StringVar(p, name, *p, usage)
+		case *int:
+			fs.IntVar(p, name, *p, usage)
+		case *uint64:
+			fs.Uint64Var(p, name, *p, usage)
+		case *float64:
+			fs.Float64Var(p, name, *p, usage)
+		default:
+			panic(fmt.Sprintf("nash: config field %s has no flag type", key))
+		}
+	}
+	return cf
+}
+
+// over returns base with every flag that was set on the command line applied.
+func (cf *configFlags) over(base train.Config) train.Config {
+	dst := reflect.ValueOf(&base).Elem()
+	src := reflect.ValueOf(cf.values)
+	changed := cf.changed()
+	for i := 0; i < dst.NumField(); i++ {
+		if slices.Contains(changed, yamlKey(dst.Type().Field(i))) {
+			dst.Field(i).Set(src.Field(i))
+		}
+	}
+	return base
+}
+
+func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yaml"), ",")[0] }
+
+func flagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
+
+// changed returns the YAML keys of the flags set on the command line.
+func (cf *configFlags) changed() []string {
+	var keys []string
+	t := reflect.TypeOf(cf.values)
+	for i := 0; i < t.NumField(); i++ {
+		key := yamlKey(t.Field(i))
+		if f := cf.fs.Lookup(flagName(key)); f != nil && f.Changed {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}

@@ -1,0 +1,189 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// gridSize is the number of samples in a grid: 8 rows of 8.
+const gridSize = 64
+
+// session is one training run in progress.
+type session struct {
+	cfg    Config
+	run    *runs.Run
+	gan    *gan.GAN
+	loader *data.Loader
+	noise  *tensor.RNG
+	// fixedZ is the noise of every sample grid, so grids compare over time.
+	fixedZ *tensor.Tensor
+	shape  Shape
+	step   int
+	epoch  int
+}
+
+// Run trains the GAN cfg describes and writes the run directory out (refused
+// if it holds a run, unless force). Progress goes to log: a progress bar when
+// log is a terminal, and one summary line per epoch. When ctx is cancelled it
+// saves a checkpoint and returns ctx's error.
+func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
+	}
+	ds, err := data.Load(cfg.Dataset, cfg.Data, "train")
+	if err != nil {
+		return err
+	}
+	shape := Shape{C: ds.C, H: ds.H, W: ds.W}
+	g, err := Build(cfg, shape)
+	if err != nil {
+		return err
+	}
+	run, err := runs.Create(out, force)
+	if err != nil {
+		return err
+	}
+	if err := run.WriteConfig(cfg); err != nil {
+		return err
+	}
+	s := &session{
+		cfg: cfg, run: run, gan: g, shape: shape,
+		loader: data.NewLoader(ds, cfg.Batch, tensor.NewRNG(cfg.Seed, "data")),
+		noise:  tensor.NewRNG(cfg.Seed, "noise"),
+		fixedZ: g.Noise(gridSize, tensor.NewRNG(cfg.Seed, "grid")),
+	}
+	return s.loop(ctx, log)
+}
+
+// totalSteps returns the number of steps cfg asks for.
+func (s *session) totalSteps() int {
+	total := s.cfg.Epochs * s.loader.StepsPerEpoch()
+	if s.cfg.Steps > 0 && (total == 0 || s.cfg.Steps < total) {
+		total = s.cfg.Steps
+	}
+	return total
+}
+
+func (s *session) loop(ctx context.Context, log io.Writer) error {
+	total := s.totalSteps()
+	perEpoch := s.loader.StepsPerEpoch()
+	sampleEvery := s.cfg.SampleEvery
+	if sampleEvery == 0 {
+		sampleEvery = perEpoch
+	}
+	metrics, err := s.run.OpenMetrics()
+	if err != nil {
+		return err
+	}
+	defer metrics.Close()
+	fmt.Fprintf(log, "nash: training %s GAN on %s (%d steps, %d per epoch) into %s\n",
+		s.cfg.Model, s.cfg.Dataset, total, perEpoch, s.run.Dir())
+
+	bar := newBar(log, total, s.step)
+	batch := tensor.New(s.cfg.Batch, s.shape.Len())
+	var epochSum gan.Stats
+	epochSteps := 0
+	start := time.Now()
+	for s.step < total {
+		if err := ctx.Err(); err != nil {
+			bar.Clear()
+			if serr := s.save(); serr != nil {
+				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
+			}
+			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
+		}
+		b := s.loader.Next(batch, nil)
+		real := batch
+		if b.N < s.cfg.Batch {
+			real = tensor.FromSlice(batch.Data()[:b.N*s.shape.Len()], b.N, s.shape.Len())
+		}
+		st := s.gan.Step(real, s.noise)
+		if !st.Finite() {
+			bar.Clear()
+			return fmt.Errorf("step %d: non-finite loss (loss_d %g, loss_g %g): training stopped; the last good checkpoint is %s",
+				s.step+1, st.LossD, st.LossG, s.run.CheckpointPath("last"))
+		}
+		s.step++
+		s.epoch = b.Epoch
+		epochSum = addStats(epochSum, st)
+		epochSteps++
+
+		if s.step%s.cfg.LogEvery == 0 || s.step == total {
+			rec := runs.Metrics{Step: s.step, Epoch: b.Epoch, Time: time.Now(),
+				LossD: st.LossD, LossG: st.LossG, DReal: st.DReal, DFake: st.DFake}
+			if err := metrics.Append(rec); err != nil {
+				return err
+			}
+		}
+		if s.step%sampleEvery == 0 || s.step == total {
+			if err := s.save(); err != nil {
+				return err
+			}
+		}
+		bar.Describe(fmt.Sprintf("epoch %d/%d  loss_d %.3f  loss_g %.3f  D(x) %.3f  D(G(z)) %.3f",
+			b.Epoch+1, max(s.cfg.Epochs, 1), st.LossD, st.LossG, st.DReal, st.DFake))
+		bar.Add(1)
+		if b.Index == perEpoch-1 || s.step == total {
+			m := scaleStats(epochSum, 1/float64(epochSteps))
+			bar.Clear()
+			fmt.Fprintf(log, "epoch %3d  step %7d  loss_d %.4f  loss_g %.4f  D(x) %.4f  D(G(z)) %.4f  %.1fs\n",
+				b.Epoch+1, s.step, m.LossD, m.LossG, m.DReal, m.DFake, time.Since(start).Seconds())
+			epochSum, epochSteps, start = gan.Stats{}, 0, time.Now()
+		}
+	}
+	bar.Finish()
+	fmt.Fprintf(log, "nash: done: %s, samples in %s\n", s.run.CheckpointPath("last"), s.run.SamplePath(s.step))
+	return nil
+}
+
+// save writes the sample grid of the current step and the checkpoint.
+func (s *session) save() error {
+	img := images.Grid(s.gan.Sample(s.fixedZ).Reshape(gridSize, s.shape.C, s.shape.H, s.shape.W), 8, 2)
+	if err := images.WritePNG(s.run.SamplePath(s.step), img); err != nil {
+		return err
+	}
+	return s.saveCheckpoint(s.run.CheckpointPath("last"))
+}
+
+func addStats(a, b gan.Stats) gan.Stats {
+	return gan.Stats{LossD: a.LossD + b.LossD, LossG: a.LossG + b.LossG, DReal: a.DReal + b.DReal, DFake: a.DFake + b.DFake}
+}
+
+func scaleStats(a gan.Stats, c float64) gan.Stats {
+	return gan.Stats{LossD: a.LossD * c, LossG: a.LossG * c, DReal: a.DReal * c, DFake: a.DFake * c}
+}
+
+// newBar returns a progress bar on log when log is a terminal, and an
+// invisible one otherwise (the epoch lines still print).
+func newBar(log io.Writer, total, done int) *progressbar.ProgressBar {
+	f, ok := log.(*os.File)
+	visible := ok && term.IsTerminal(int(f.Fd()))
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(log),
+		progressbar.OptionSetVisibility(visible),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("step"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionFullWidth(),
+	)
+	bar.Set(done)
+	return bar
+}
