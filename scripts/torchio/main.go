@@ -1,0 +1,67 @@
+// Command torchio writes, for the last checkpoint of a nash run, one
+// safetensors file per network holding its weights (under "generator." or
+// "discriminator."), a fixed "input" batch and nash's "output" for it, so
+// that scripts/torch_check.py can load the weights into torch.nn and compare
+// outputs:
+//
+//	go run ./scripts/torchio -run DIR -out /tmp/check
+//	/usr/bin/python3 scripts/torch_check.py check /tmp/check/generator.safetensors --prefix generator. \
+//	    --model "Linear(100,256), LeakyReLU(0.2), Linear(256,512), LeakyReLU(0.2), Linear(512,784), Tanh()"
+//	/usr/bin/python3 scripts/torch_check.py check /tmp/check/discriminator.safetensors --prefix discriminator. \
+//	    --model "Linear(784,512), LeakyReLU(0.2), Linear(512,256), LeakyReLU(0.2), Linear(256,1)"
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/train"
+)
+
+func main() {
+	run := flag.String("run", "", "nash run directory")
+	out := flag.String("out", "", "folder for generator.safetensors and discriminator.safetensors")
+	n := flag.Int("n", 16, "batch size of the check")
+	flag.Parse()
+	if err := export(*run, *out, *n); err != nil {
+		fmt.Fprintln(os.Stderr, "torchio:", err)
+		os.Exit(1)
+	}
+}
+
+func export(run, out string, n int) error {
+	t, err := train.LoadRun(run)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	z := t.GAN.Noise(n, tensor.NewRNG(1, "torchio"))
+	fake := t.GAN.Sample(z)
+	tp := autograd.NewTape()
+	tp.SetGrad(false)
+	logits := t.GAN.D.Forward(tp, autograd.Const(fake)).Value
+	for _, net := range []struct {
+		name          string
+		m             nn.Module
+		input, output *tensor.Tensor
+	}{{"generator", t.GAN.G, z, fake}, {"discriminator", t.GAN.D, fake, logits}} {
+		var f checkpoint.File
+		f.SetStateDict(net.name+".", nn.StateDict(net.m))
+		f.Set("input", net.input)
+		f.Set("output", net.output)
+		path := filepath.Join(out, net.name+".safetensors")
+		if err := checkpoint.Save(path, &f); err != nil {
+			return err
+		}
+		fmt.Println("wrote", path)
+	}
+	return nil
+}
