@@ -3,6 +3,8 @@
 // element-wise loops that show in a training profile.
 package kernels
 
+import "fmt"
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X or Xᵀ as
 // transA and transB say. op(A) is m×k, op(B) is k×n and C is m×n; all three
 // are row-major with leading dimensions (row strides) lda, ldb and ldc. With
@@ -10,29 +12,185 @@ package kernels
 //
 // The result does not depend on the number of goroutines used: every element
 // of C is computed by one goroutine, summing over k in a fixed order.
+//
+// Sgemm panics if a dimension is negative, a leading dimension is shorter
+// than the row it strides over, or a slice is too short for its matrix.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	p := gemmProblem{
+		transA: transA, transB: transB,
+		m: m, n: n, k: k,
+		alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+	}
+	p.run(activeKernel)
+}
+
+// checkSgemm panics with a message naming the offending argument when
+// Sgemm's arguments do not describe valid matrices.
+func checkSgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: Sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("A", ar, ac, a, lda)
+	checkMatrix("B", br, bc, b, ldb)
+	checkMatrix("C", m, n, c, ldc)
+}
+
+// checkMatrix panics unless x can hold a rows×cols row-major matrix with
+// leading dimension ld.
+func checkMatrix(name string, rows, cols int, x []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("kernels: Sgemm: leading dimension of %s is %d, less than its %d columns", name, ld, cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if need := (rows-1)*ld + cols; len(x) < need {
+		panic(fmt.Sprintf("kernels: Sgemm: %s has %d elements, a %d×%d matrix with leading dimension %d needs %d", name, len(x), rows, cols, ld, need))
+	}
+}
+
+// scale sets C = beta·C for an m×n matrix, writing zeros when beta == 0 so
+// that NaN in C does not survive.
+func scale(m, n int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// gemmProblem holds the arguments of one Sgemm call.
+type gemmProblem struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+}
+
+// sub returns the part of p that computes rows [i0, i1) and columns [j0, j1)
+// of C.
+func (p *gemmProblem) sub(i0, i1, j0, j1 int) gemmProblem {
+	q := *p
+	q.m, q.n = i1-i0, j1-j0
+	if p.transA {
+		q.a = p.a[i0:]
+	} else {
+		q.a = p.a[i0*p.lda:]
+	}
+	if p.transB {
+		q.b = p.b[j0*p.ldb:]
+	} else {
+		q.b = p.b[j0:]
+	}
+	q.c = p.c[i0*p.ldc+j0:]
+	return q
+}
+
+// kBlocks returns the number of blocks the k dimension is cut into and the
+// depth of each block except possibly the last, which is shorter. The cut
+// depends only on k and the kernel, so every element of C sums its products
+// in the same order however the work is shared out.
+func kBlocks(k, kcMax int) (count, depth int) {
+	count = (k + kcMax - 1) / kcMax
+	return count, (k + count - 1) / count
+}
+
+// compute runs p on the calling goroutine with kernel ker and the pack
+// buffers in ws, using the BLIS loop order: column blocks of NC, depth
+// blocks of KC (packing op(B)), row blocks of MC (packing op(A)), then
+// micro-tiles.
+func (p *gemmProblem) compute(ker *microKernel, ws *workspace) {
+	ws.reserve(ker)
+	_, kcStd := kBlocks(p.k, ker.kc)
+	for jc := 0; jc < p.n; jc += ker.nc {
+		nc := min(ker.nc, p.n-jc)
+		for pc := 0; pc < p.k; pc += kcStd {
+			kc := min(kcStd, p.k-pc)
+			beta := p.beta
+			if pc > 0 {
+				beta = 1
 			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			packB(ws.b, ker.nr, p.b, p.ldb, p.transB, pc, jc, kc, nc)
+			for ic := 0; ic < p.m; ic += ker.mc {
+				mc := min(ker.mc, p.m-ic)
+				packA(ws.a, ker.mr, p.a, p.lda, p.transA, ic, pc, mc, kc)
+				macroKernel(ker, ws, mc, nc, kc, p.alpha, beta, p.c[ic*p.ldc+jc:], p.ldc)
 			}
 		}
+	}
+}
+
+// macroKernel multiplies the packed mc×kc block of op(A) in ws.a by the
+// packed kc×nc block of op(B) in ws.b into C, one micro-tile at a time.
+// Tiles cut by the edge of C are computed in full into ws.tile by the same
+// micro-kernel and copied out, so edge elements get exactly the arithmetic
+// of interior ones.
+func macroKernel(ker *microKernel, ws *workspace, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
+	mr, nr := ker.mr, ker.nr
+	for jr := 0; jr < nc; jr += nr {
+		nrr := min(nr, nc-jr)
+		bp := ws.b[jr*kc : jr*kc+nr*kc]
+		for ir := 0; ir < mc; ir += mr {
+			mrr := min(mr, mc-ir)
+			ap := ws.a[ir*kc : ir*kc+mr*kc]
+			ct := c[ir*ldc+jr:]
+			if mrr == mr && nrr == nr {
+				ker.run(kc, ap, bp, ct, ldc, alpha, beta)
+				continue
+			}
+			tile := ws.tile[:mr*nr]
+			if beta != 0 {
+				for i := 0; i < mrr; i++ {
+					copy(tile[i*nr:i*nr+nrr], ct[i*ldc:i*ldc+nrr])
+				}
+			}
+			ker.run(kc, ap, bp, tile, nr, alpha, beta)
+			for i := 0; i < mrr; i++ {
+				copy(ct[i*ldc:i*ldc+nrr], tile[i*nr:i*nr+nrr])
+			}
+		}
+	}
+}
+
+// workspace holds one goroutine's pack buffers. Buffers grow to the sizes
+// the kernel in use needs and are then reused, so steady-state calls do not
+// allocate.
+type workspace struct {
+	a, b, tile []float32
+}
+
+// reserve makes ws's buffers large enough for ker's block sizes.
+func (ws *workspace) reserve(ker *microKernel) {
+	if n := ker.mc * ker.kc; len(ws.a) < n {
+		ws.a = make([]float32, n)
+	}
+	if n := ker.kc * ker.nc; len(ws.b) < n {
+		ws.b = make([]float32, n)
+	}
+	if n := ker.mr * ker.nr; len(ws.tile) < n {
+		ws.tile = make([]float32, n)
 	}
 }
