@@ -1,11 +1,13 @@
 // Package gan implements the adversarial training step of the texts: a
 // discriminator update on real samples (label 1) and detached generated
 // samples (label 0), then a generator update through the discriminator with
-// its samples labelled real.
+// its samples labelled real; with every objective the texts teach (minimax,
+// non-saturating, least squares, WGAN, WGAN-GP, hinge) and their tricks
+// (gradient penalty, R1, weight clipping, label smoothing, n_critic, EMA).
 package gan
 
 import (
-	"fmt"
+	"math"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/nn"
@@ -13,55 +15,65 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// Loss names a generator objective.
-type Loss string
-
-// The generator objectives.
-const (
-	// Minimax is the saturating loss of the original game: G minimises
-	// E[log(1 − D(G(z)))].
-	Minimax Loss = "minimax"
-	// NonSaturating has G minimise −E[log D(G(z))]: the same fixed point with
-	// strong gradients early in training.
-	NonSaturating Loss = "ns"
-)
-
-// ParseLoss returns the Loss named s.
-func ParseLoss(s string) (Loss, error) {
-	switch l := Loss(s); l {
-	case Minimax, NonSaturating:
-		return l, nil
-	}
-	return "", fmt.Errorf("unknown loss %q (want minimax or ns)", s)
+// Options are the training tricks of the texts, on top of the objective.
+type Options struct {
+	// NCritic is the number of discriminator updates per generator update
+	// (at least 1): Step updates G on every NCritic-th call.
+	NCritic int
+	// Clip, when positive, clamps D's parameters to [−Clip, Clip] after each
+	// of its updates (WGAN).
+	Clip float32
+	// GP, when positive, is WGAN-GP's gradient-penalty weight λ.
+	GP float32
+	// R1, when positive, is the weight γ of the R1 penalty on real samples.
+	R1 float32
+	// LabelSmoothing, when positive, is one-sided label smoothing: the real
+	// target of the cross-entropy objectives becomes 1 − LabelSmoothing.
+	LabelSmoothing float32
+	// EMABeta, when positive, keeps GEMA as an exponential moving average of
+	// G's weights: ema ← β·ema + (1 − β)·w after every G update.
+	EMABeta float64
 }
 
-// GAN holds a generator, a discriminator producing one logit per sample, and
-// their optimisers.
+// GAN holds a generator, a discriminator producing one output per sample,
+// their optimisers, the objective and the training options.
 type GAN struct {
 	G, D       nn.Module
 	OptG, OptD optim.Optimizer
 	Loss       Loss
+	Options    Options
 	// ZDim is the size of the generator's input noise, drawn from N(0, I).
 	ZDim int
+	// GEMA, when not nil, is a copy of G's architecture holding the moving
+	// average of its weights (Options.EMABeta); Sample uses it.
+	GEMA nn.Module
 
 	gParams, dParams []*autograd.Var
+	dSteps           int
+	lastLossG        float64
 	tape             *autograd.Tape
 }
 
-// New returns a GAN training g and d with the given optimisers.
+// New returns a GAN training g and d with the given optimisers, the
+// objective loss and default options (one D update per G update).
 func New(g, d nn.Module, optG, optD optim.Optimizer, loss Loss, zDim int) *GAN {
-	return &GAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, ZDim: zDim,
+	return &GAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, ZDim: zDim, Options: Options{NCritic: 1},
 		gParams: nn.Vars(g.Parameters()), dParams: nn.Vars(d.Parameters()), tape: autograd.NewTape()}
 }
 
 // Stats are the measurements of one training step.
 type Stats struct {
-	// LossD and LossG are the discriminator's and the generator's losses.
+	// LossD and LossG are the discriminator's and the generator's losses;
+	// LossD includes any penalty. In a step without a G update, LossG is
+	// the last G update's.
 	LossD, LossG float64
-	// DReal and DFake are the mean probabilities D assigned to the real batch
-	// and to the generated batch in the discriminator step: both approach
-	// 0.5 at the equilibrium.
+	// DReal and DFake are D's mean outputs on the real batch and on the
+	// generated batch in the discriminator update: probabilities σ(D(·)),
+	// which approach 0.5 at the equilibrium, for the cross-entropy
+	// objectives; raw scores for the others.
 	DReal, DFake float64
+	// GUpdated reports whether the step updated G.
+	GUpdated bool
 }
 
 // Finite reports whether both losses are finite numbers.
@@ -76,48 +88,120 @@ func (g *GAN) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 	return z
 }
 
-// Step performs one D update and one G update on the batch real [n, …],
-// drawing the generator's noise from rng.
+// Step performs one D update on the batch real [n, …] and, on every
+// NCritic-th call, one G update, drawing noise (and the penalty's mixing
+// weights) from rng.
 func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
 	tp := g.tape
 	defer tp.Reset()
 	n := real.Dim(0)
-	fake := g.G.Forward(tp, autograd.Const(g.Noise(n, rng)))
+	o := g.Options
+	g.dSteps++
+	updateG := g.dSteps%max(o.NCritic, 1) == 0
+	z := autograd.Const(g.Noise(n, rng))
+	var fake *autograd.Var
+	if updateG {
+		fake = g.G.Forward(tp, z)
+	} else {
+		tp.NoGrad(func() { fake = g.G.Forward(tp, z) })
+	}
 
-	// Discriminator: real → 1, detached fake → 0; only D's parameters move.
+	// Discriminator: real against detached fake; only D's parameters move.
 	g.OptD.ZeroGrad()
-	realLogits := g.D.Forward(tp, autograd.Const(real))
-	fakeLogits := g.D.Forward(tp, fake.Detach())
-	lossD := tp.Add(nn.BCEWithLogits(tp, realLogits, 1), nn.BCEWithLogits(tp, fakeLogits, 0))
+	var realOut, penalty *autograd.Var
+	if o.R1 > 0 {
+		penalty, realOut = R1Penalty(tp, g.D, real, o.R1)
+	} else {
+		realOut = g.D.Forward(tp, autograd.Const(real))
+	}
+	fakeOut := g.D.Forward(tp, fake.Detach())
+	lossD := DiscriminatorLoss(tp, g.Loss, realOut, fakeOut, o.LabelSmoothing)
+	if o.GP > 0 {
+		gp := GradientPenalty(tp, g.D, real, fake.Value, o.GP, rng)
+		if penalty == nil {
+			penalty = gp
+		} else {
+			penalty = tp.Add(penalty, gp)
+		}
+	}
+	if penalty != nil {
+		lossD = tp.Add(lossD, penalty)
+	}
 	tp.Backward(lossD, g.dParams...)
 	g.OptD.Step()
-
-	// Generator: fake through the updated D; only G's parameters move.
-	g.OptG.ZeroGrad()
-	logits := g.D.Forward(tp, fake)
-	var lossG *autograd.Var
-	switch g.Loss {
-	case Minimax:
-		lossG = tp.Neg(nn.BCEWithLogits(tp, logits, 0))
-	default:
-		lossG = nn.BCEWithLogits(tp, logits, 1)
+	if o.Clip > 0 {
+		for _, p := range g.dParams {
+			p.Value.Clamp(-o.Clip, o.Clip)
+		}
 	}
-	tp.Backward(lossG, g.gParams...)
-	g.OptG.Step()
+	st := Stats{LossD: float64(lossD.Value.Item()), DReal: g.meanOutput(realOut), DFake: g.meanOutput(fakeOut)}
 
-	return Stats{
-		LossD: float64(lossD.Value.Item()),
-		LossG: float64(lossG.Value.Item()),
-		DReal: nn.MeanSigmoid(realLogits.Value),
-		DFake: nn.MeanSigmoid(fakeLogits.Value),
+	if updateG {
+		// Generator: fake through the updated D; only G's parameters move.
+		g.OptG.ZeroGrad()
+		lossG := GeneratorLoss(tp, g.Loss, g.D.Forward(tp, fake))
+		tp.Backward(lossG, g.gParams...)
+		g.OptG.Step()
+		g.lastLossG = float64(lossG.Value.Item())
+		st.GUpdated = true
+		if o.EMABeta > 0 && g.GEMA != nil {
+			updateEMA(g.GEMA, g.G, float32(o.EMABeta))
+		}
+	}
+	st.LossG = g.lastLossG
+	return st
+}
+
+// meanOutput returns D's mean probability for the cross-entropy objectives
+// and its mean raw score for the others.
+func (g *GAN) meanOutput(out *autograd.Var) float64 {
+	if g.Loss.Probabilistic() {
+		return nn.MeanSigmoid(out.Value)
+	}
+	return out.Value.Sum() / float64(out.Value.Len())
+}
+
+// updateEMA moves ema's parameters toward m's: e ← β·e + (1 − β)·w; buffers
+// (running statistics) are copied.
+func updateEMA(ema, m nn.Module, beta float32) {
+	ep, mp := ema.Parameters(), m.Parameters()
+	for i := range ep {
+		e, w := ep[i].Value.Data(), mp[i].Value.Data()
+		for j := range e {
+			e[j] = beta*e[j] + (1-beta)*w[j]
+		}
+	}
+	if eb, ok := ema.(nn.BufferHolder); ok {
+		mb := m.(nn.BufferHolder).Buffers()
+		for i, b := range eb.Buffers() {
+			b.Value.CopyFrom(mb[i].Value)
+		}
 	}
 }
 
-// Sample returns G's output for noise z without recording anything.
+// EMABeta returns the moving average's decay for a half-life of
+// halfLifeKimg thousand images at the given batch size, the stylegan2-ada
+// form β = 0.5^(batch / (halfLifeKimg·1000)).
+func EMABeta(batch int, halfLifeKimg float64) float64 {
+	return math.Pow(0.5, float64(batch)/(halfLifeKimg*1000))
+}
+
+// Generator returns the network to sample from: GEMA when it is kept, G
+// otherwise.
+func (g *GAN) Generator() nn.Module {
+	if g.GEMA != nil {
+		return g.GEMA
+	}
+	return g.G
+}
+
+// Sample returns the generator's output for noise z without recording
+// anything, in evaluation mode (GEMA when it is kept).
 func (g *GAN) Sample(z *tensor.Tensor) *tensor.Tensor {
+	m := g.Generator()
 	tp := autograd.NewTape()
 	tp.SetGrad(false)
-	nn.SetTraining(g.G, false)
-	defer nn.SetTraining(g.G, true)
-	return g.G.Forward(tp, autograd.Const(z)).Value
+	nn.SetTraining(m, false)
+	defer nn.SetTraining(m, true)
+	return m.Forward(tp, autograd.Const(z)).Value
 }

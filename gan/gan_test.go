@@ -123,3 +123,50 @@ func TestParseLoss(t *testing.T) {
 		t.Error("ParseLoss accepted an unknown loss")
 	}
 }
+
+func TestNCriticClipAndEMA(t *testing.T) {
+	g := toyGAN(WGAN, 1e-2, 1e-2)
+	g.Options = Options{NCritic: 3, Clip: 0.05, EMABeta: 0.5}
+	g.GEMA = toyGAN(WGAN, 0, 0).G
+	ema0 := snapshot(g.GEMA)
+	real := tensor.New(8, 1)
+	real.Fill(2)
+	noise := tensor.NewRNG(1, "noise")
+	for call := 1; call <= 6; call++ {
+		g0 := snapshot(g.G)
+		s := g.Step(real, noise)
+		moved := !equal(g0, snapshot(g.G))
+		if want := call%3 == 0; moved != want || s.GUpdated != want {
+			t.Fatalf("call %d: G moved %v, GUpdated %v; want %v", call, moved, s.GUpdated, want)
+		}
+		for _, p := range g.D.Parameters() {
+			for _, v := range p.Value.Data() {
+				if v < -0.05 || v > 0.05 {
+					t.Fatalf("call %d: D weight %g outside the clip range", call, v)
+				}
+			}
+		}
+	}
+	if equal(snapshot(g.GEMA), ema0) {
+		t.Fatal("EMA generator never moved")
+	}
+	if b := EMABeta(64, 10); math.Abs(b-math.Pow(0.5, 64.0/10000)) > 1e-15 {
+		t.Fatalf("EMABeta(64, 10) = %v", b)
+	}
+}
+
+func TestEMAUpdateRule(t *testing.T) {
+	a, b := toyGAN(NonSaturating, 0, 0).G, toyGAN(NonSaturating, 0, 0).G
+	for _, p := range b.Parameters() {
+		p.Value.Fill(1)
+	}
+	for _, p := range a.Parameters() {
+		p.Value.Fill(3)
+	}
+	updateEMA(a, b, 0.75)
+	for _, v := range snapshot(a) {
+		if v != 2.5 {
+			t.Fatalf("EMA weight %g, want 0.75·3 + 0.25·1 = 2.5", v)
+		}
+	}
+}

@@ -450,3 +450,10 @@ func (t *Tensor) Sum() float64 {
 	}
 	return s
 }
+
+// Clamp limits every element of t to [lo, hi] in place.
+func (t *Tensor) Clamp(lo, hi float32) {
+	for i, v := range t.data {
+		t.data[i] = min(max(v, lo), hi)
+	}
+}

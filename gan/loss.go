@@ -1,0 +1,121 @@
+package gan
+
+import (
+	"fmt"
+
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// Loss names a GAN objective: the discriminator's loss and the generator's.
+type Loss string
+
+// The objectives. D(·) below is the discriminator's raw output (a logit for
+// the cross-entropy objectives, a score for the others), σ the logistic
+// function, x a real sample and G(z) a generated one.
+const (
+	// Minimax is the original game: D minimises −E[log σ(D(x))] −
+	// E[log(1 − σ(D(G(z))))]; G minimises E[log(1 − σ(D(G(z))))], which
+	// saturates when D wins.
+	Minimax Loss = "minimax"
+	// NonSaturating has the same D loss; G minimises −E[log σ(D(G(z)))].
+	NonSaturating Loss = "ns"
+	// LeastSquares (LSGAN): D minimises ½E[(D(x) − 1)²] + ½E[D(G(z))²];
+	// G minimises ½E[(D(G(z)) − 1)²].
+	LeastSquares Loss = "ls"
+	// WGAN: the critic minimises E[D(G(z))] − E[D(x)] with its weights
+	// clipped; G minimises −E[D(G(z))].
+	WGAN Loss = "wgan"
+	// WGANGP is WGAN with a gradient penalty λE[(‖∇D(x̂)‖₂ − 1)²] on
+	// x̂ = αx + (1 − α)G(z), α ~ U(0, 1) per sample, instead of clipping.
+	WGANGP Loss = "wgan-gp"
+	// Hinge: D minimises E[relu(1 − D(x))] + E[relu(1 + D(G(z)))]; G
+	// minimises −E[D(G(z))].
+	Hinge Loss = "hinge"
+)
+
+// Losses lists every objective.
+var Losses = []Loss{Minimax, NonSaturating, LeastSquares, WGAN, WGANGP, Hinge}
+
+// ParseLoss returns the Loss named s.
+func ParseLoss(s string) (Loss, error) {
+	for _, l := range Losses {
+		if string(l) == s {
+			return l, nil
+		}
+	}
+	return "", fmt.Errorf("unknown loss %q (want one of %v)", s, Losses)
+}
+
+// Probabilistic reports whether the discriminator's output is a logit, so
+// that σ(D(·)) is a probability.
+func (l Loss) Probabilistic() bool { return l == Minimax || l == NonSaturating }
+
+// DiscriminatorLoss returns D's loss for the outputs on a real batch and a
+// generated batch. smoothing > 0 is one-sided label smoothing: the
+// cross-entropy objectives' real target becomes 1 − smoothing.
+func DiscriminatorLoss(tp *autograd.Tape, l Loss, real, fake *autograd.Var, smoothing float32) *autograd.Var {
+	switch l {
+	case Minimax, NonSaturating:
+		return tp.Add(nn.BCEWithLogits(tp, real, 1-smoothing), nn.BCEWithLogits(tp, fake, 0))
+	case LeastSquares:
+		return tp.Scale(tp.Add(tp.Mean(tp.Square(tp.AddScalar(real, -1))), tp.Mean(tp.Square(fake))), 0.5)
+	case WGAN, WGANGP:
+		return tp.Sub(tp.Mean(fake), tp.Mean(real))
+	case Hinge:
+		return tp.Add(tp.Mean(tp.ReLU(tp.AddScalar(tp.Neg(real), 1))), tp.Mean(tp.ReLU(tp.AddScalar(fake, 1))))
+	}
+	panic(fmt.Sprintf("gan: unknown loss %q", l))
+}
+
+// GeneratorLoss returns G's loss for D's outputs on a generated batch.
+func GeneratorLoss(tp *autograd.Tape, l Loss, fake *autograd.Var) *autograd.Var {
+	switch l {
+	case Minimax:
+		return tp.Neg(nn.BCEWithLogits(tp, fake, 0))
+	case NonSaturating:
+		return nn.BCEWithLogits(tp, fake, 1)
+	case LeastSquares:
+		return tp.Scale(tp.Mean(tp.Square(tp.AddScalar(fake, -1))), 0.5)
+	case WGAN, WGANGP, Hinge:
+		return tp.Neg(tp.Mean(fake))
+	}
+	panic(fmt.Sprintf("gan: unknown loss %q", l))
+}
+
+// inputGradSquares returns D's output on x and ‖∇ₓ Σ D(x)‖₂² per sample as
+// [n, 1], recorded so that it can be differentiated with respect to D's
+// weights.
+func inputGradSquares(tp *autograd.Tape, d nn.Module, x *autograd.Var) (sq, out *autograd.Var) {
+	out = d.Forward(tp, x)
+	g := tp.Grad([]*autograd.Var{tp.Sum(out)}, nil, []*autograd.Var{x}, true)[0]
+	return tp.SumRows(tp.Square(tp.Reshape(g, x.Shape()[0], -1))), out
+}
+
+// GradientPenalty returns WGAN-GP's λE[(‖∇D(x̂)‖₂ − 1)²] with
+// x̂ = αx + (1 − α)fake, α ~ U(0, 1) drawn per sample from rng. real and fake
+// are constants; the penalty is differentiable with respect to D's weights.
+func GradientPenalty(tp *autograd.Tape, d nn.Module, real, fake *tensor.Tensor, lambda float32, rng *tensor.RNG) *autograd.Var {
+	n := real.Dim(0)
+	per := real.Len() / n
+	xhat := tensor.New(real.Shape()...)
+	r, f, x := real.Data(), fake.Data(), xhat.Data()
+	for i := 0; i < n; i++ {
+		a := rng.Float32()
+		for j := i * per; j < (i+1)*per; j++ {
+			x[j] = a*r[j] + (1-a)*f[j]
+		}
+	}
+	sq, _ := inputGradSquares(tp, d, autograd.NewVar(xhat, true))
+	// The tiny offset keeps the norm's derivative finite where ∇D = 0.
+	norms := tp.Sqrt(tp.AddScalar(sq, 1e-12))
+	return tp.Scale(tp.Mean(tp.Square(tp.AddScalar(norms, -1))), lambda)
+}
+
+// R1Penalty returns (γ/2)E[‖∇ₓD(x)‖²] on the real batch and D's output on
+// it, so that the same forward pass serves the discriminator's loss.
+func R1Penalty(tp *autograd.Tape, d nn.Module, real *tensor.Tensor, gamma float32) (penalty, out *autograd.Var) {
+	sq, out := inputGradSquares(tp, d, autograd.NewVar(real, true))
+	return tp.Scale(tp.Mean(sq), gamma/2), out
+}
