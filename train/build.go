@@ -23,17 +23,51 @@ func Build(cfg Config, sample Shape) (*gan.GAN, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loss: %w", err)
 	}
-	rng := tensor.NewRNG(cfg.Seed, "init")
-	var g, d nn.Module
+	g, d, err := networks(cfg, sample, tensor.NewRNG(cfg.Seed, "init"))
+	if err != nil {
+		return nil, err
+	}
+	lrD := cfg.LR
+	if cfg.LRD > 0 {
+		lrD = cfg.LRD
+	}
+	out := gan.New(g, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, lrD), loss, cfg.ZDim)
+	out.Options = gan.Options{
+		NCritic:        cfg.NCritic,
+		Clip:           float32(cfg.Clip),
+		GP:             float32(cfg.GP),
+		R1:             float32(cfg.R1),
+		LabelSmoothing: float32(cfg.LabelSmoothing),
+	}
+	if cfg.EMAKimg > 0 {
+		// The average starts from G's initial weights.
+		ema, _, err := networks(cfg, sample, tensor.NewRNG(cfg.Seed, "init"))
+		if err != nil {
+			return nil, err
+		}
+		out.GEMA = ema
+		out.Options.EMABeta = gan.EMABeta(cfg.Batch, cfg.EMAKimg)
+	}
+	return out, nil
+}
+
+// networks builds the generator and discriminator of cfg's model.
+func networks(cfg Config, sample Shape, rng *tensor.RNG) (g, d nn.Module, err error) {
 	switch cfg.Model {
 	case "mlp":
-		g = models.MLPGenerator(cfg.ZDim, []int{256, 512}, sample.Len(), rng)
-		d = models.MLPDiscriminator(sample.Len(), []int{512, 256}, rng)
-	default:
-		return nil, fmt.Errorf("model: unknown model %q", cfg.Model)
+		return models.MLPGenerator(cfg.ZDim, []int{256, 512}, sample.Len(), rng),
+			models.MLPDiscriminator(sample.Len(), []int{512, 256}, rng), nil
 	}
-	newAdam := func(m nn.Module) optim.Optimizer {
-		return optim.NewAdam(nn.Vars(m.Parameters()), float32(cfg.LR), float32(cfg.Beta1), float32(cfg.Beta2))
+	return nil, nil, fmt.Errorf("model: unknown model %q", cfg.Model)
+}
+
+func newOptimizer(cfg Config, m nn.Module, lr float64) optim.Optimizer {
+	params := nn.Vars(m.Parameters())
+	switch cfg.Optimizer {
+	case "rmsprop":
+		return optim.NewRMSprop(params, float32(lr))
+	case "sgd":
+		return optim.NewSGD(params, float32(lr), 0)
 	}
-	return gan.New(g, d, newAdam(g), newAdam(d), loss, cfg.ZDim), nil
+	return optim.NewAdam(params, float32(lr), float32(cfg.Beta1), float32(cfg.Beta2))
 }

@@ -20,6 +20,7 @@ const (
 	checkpointFormat = "nash-gan-checkpoint/1"
 	prefixG          = "generator."
 	prefixD          = "discriminator."
+	prefixGEMA       = "generator_ema."
 	prefixOptG       = "optim_g."
 	prefixOptD       = "optim_d."
 )
@@ -45,6 +46,9 @@ func (s *session) saveCheckpoint(path string) error {
 	var f checkpoint.File
 	f.SetStateDict(prefixG, nn.StateDict(s.gan.G))
 	f.SetStateDict(prefixD, nn.StateDict(s.gan.D))
+	if s.gan.GEMA != nil {
+		f.SetStateDict(prefixGEMA, nn.StateDict(s.gan.GEMA))
+	}
 	og, ogSteps := s.gan.OptG.State()
 	od, odSteps := s.gan.OptD.State()
 	f.SetStateDict(prefixOptG, og)
@@ -107,7 +111,7 @@ func restoreTrained(f *checkpoint.File, path string) (*Trained, error) {
 	if got := f.Metadata[metaFormat]; got != checkpointFormat {
 		return nil, fmt.Errorf("%s: metadata %q is %q, want %q", path, metaFormat, got, checkpointFormat)
 	}
-	cfg, err := ReadConfig(bytes.NewReader([]byte(f.Metadata[metaConfig])), path+": metadata "+metaConfig, DefaultConfig())
+	cfg, _, err := ReadConfig(bytes.NewReader([]byte(f.Metadata[metaConfig])), path+": metadata "+metaConfig, DefaultConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -123,10 +127,17 @@ func restoreTrained(f *checkpoint.File, path string) (*Trained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	for _, net := range []struct {
+	nets := []struct {
 		prefix string
 		m      nn.Module
-	}{{prefixG, g.G}, {prefixD, g.D}} {
+	}{{prefixG, g.G}, {prefixD, g.D}}
+	if g.GEMA != nil {
+		nets = append(nets, struct {
+			prefix string
+			m      nn.Module
+		}{prefixGEMA, g.GEMA})
+	}
+	for _, net := range nets {
 		sd, err := f.StateDict(net.prefix)
 		if err != nil {
 			return nil, err

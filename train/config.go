@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 
 	"go.yaml.in/yaml/v3"
 
@@ -35,12 +36,31 @@ type Config struct {
 	Steps int `yaml:"steps"`
 	// Batch is the number of real (and generated) samples per step.
 	Batch int `yaml:"batch"`
-	// LR, Beta1 and Beta2 configure Adam for both networks.
-	LR    float64 `yaml:"lr"`
+	// Optimizer is adam, rmsprop or sgd, for both networks.
+	Optimizer string `yaml:"optimizer"`
+	// LR is the learning rate of both networks; LRD, when positive, is the
+	// discriminator's own (the two time-scale update rule, TTUR).
+	LR  float64 `yaml:"lr"`
+	LRD float64 `yaml:"lr_d"`
+	// Beta1 and Beta2 are Adam's moment decays.
 	Beta1 float64 `yaml:"beta1"`
 	Beta2 float64 `yaml:"beta2"`
-	// Loss is the generator objective: ns (non-saturating) or minimax.
+	// Loss is the objective: minimax, ns, ls, wgan, wgan-gp or hinge.
 	Loss string `yaml:"loss"`
+	// NCritic is the number of discriminator updates per generator update.
+	NCritic int `yaml:"n_critic"`
+	// Clip is WGAN's weight-clipping bound (wgan only).
+	Clip float64 `yaml:"clip"`
+	// GP is WGAN-GP's gradient-penalty weight λ (wgan-gp only).
+	GP float64 `yaml:"gp"`
+	// R1 is the weight γ of the R1 penalty on real samples; 0 is off.
+	R1 float64 `yaml:"r1"`
+	// LabelSmoothing is one-sided label smoothing of the real target of the
+	// cross-entropy objectives; 0 is off.
+	LabelSmoothing float64 `yaml:"label_smoothing"`
+	// EMAKimg is the half-life, in thousands of images, of the generator's
+	// exponential moving average, used for sampling; 0 is off.
+	EMAKimg float64 `yaml:"ema_kimg"`
 	// Seed selects every random stream: initialisation, noise, data order.
 	Seed uint64 `yaml:"seed"`
 	// SampleEvery is the step interval of sample grids and checkpoints;
@@ -58,21 +78,23 @@ type Config struct {
 // epochs.
 func DefaultConfig() Config {
 	return Config{
-		Dataset:  "mnist",
-		Model:    "mlp",
-		ZDim:     100,
-		Epochs:   50,
-		Batch:    64,
-		LR:       2e-4,
-		Beta1:    0.5,
-		Beta2:    0.999,
-		Loss:     string(gan.NonSaturating),
-		Seed:     1,
-		LogEvery: 10,
+		Dataset:   "mnist",
+		Model:     "mlp",
+		ZDim:      100,
+		Epochs:    50,
+		Batch:     64,
+		Optimizer: "adam",
+		LR:        2e-4,
+		Beta1:     0.5,
+		Beta2:     0.999,
+		Loss:      string(gan.NonSaturating),
+		NCritic:   1,
+		Seed:      1,
+		LogEvery:  10,
 	}
 }
 
-// Validate reports the first setting that cannot be used, naming its key.
+// Validate reports every setting that cannot be used, naming its key.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key string, format string, args ...any) {
@@ -89,8 +111,43 @@ func (c Config) Validate() error {
 	if c.Model != "mlp" {
 		bad("model", "unknown model %q (want mlp)", c.Model)
 	}
-	if _, err := gan.ParseLoss(c.Loss); err != nil {
+	loss, err := gan.ParseLoss(c.Loss)
+	if err != nil {
 		bad("loss", "%v", err)
+	}
+	switch c.Optimizer {
+	case "adam", "rmsprop", "sgd":
+	default:
+		bad("optimizer", "unknown optimizer %q (want adam, rmsprop or sgd)", c.Optimizer)
+	}
+	if c.NCritic < 1 {
+		bad("n_critic", "must be at least 1, got %d", c.NCritic)
+	}
+	if c.Clip != 0 && loss != gan.WGAN {
+		bad("clip", "weight clipping belongs to the wgan loss, not %s", c.Loss)
+	}
+	if c.Clip < 0 {
+		bad("clip", "must be positive, got %g", c.Clip)
+	}
+	if c.GP != 0 && loss != gan.WGANGP {
+		bad("gp", "the gradient penalty belongs to the wgan-gp loss, not %s", c.Loss)
+	}
+	if loss == gan.WGANGP && !(c.GP > 0) {
+		bad("gp", "wgan-gp needs a positive penalty weight, got %g", c.GP)
+	}
+	if c.LabelSmoothing != 0 && !loss.Probabilistic() {
+		bad("label_smoothing", "smooths the cross-entropy objectives' labels (minimax, ns), not %s", c.Loss)
+	}
+	if !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1) {
+		bad("label_smoothing", "must be in [0, 1), got %g", c.LabelSmoothing)
+	}
+	for _, p := range []struct {
+		key string
+		v   float64
+	}{{"lr_d", c.LRD}, {"r1", c.R1}, {"ema_kimg", c.EMAKimg}} {
+		if !(p.v >= 0) {
+			bad(p.key, "must not be negative, got %g", p.v)
+		}
 	}
 	positive := []struct {
 		key string
@@ -128,25 +185,71 @@ func (c Config) Validate() error {
 }
 
 // ReadConfig decodes a YAML configuration from r over base: keys present
-// replace base's values, unknown keys are errors that name them.
-func ReadConfig(r io.Reader, name string, base Config) (Config, error) {
-	dec := yaml.NewDecoder(r)
+// replace base's values, unknown keys are errors that name them. It also
+// returns the keys present.
+func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return base, nil, nil
+		}
+		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var keys []string
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		m := doc.Content[0].Content
+		for i := 0; i+1 < len(m); i += 2 {
+			keys = append(keys, m[i].Value)
+		}
+	}
+	// Decoding the node would not reject unknown keys: re-encode it and
+	// decode strictly.
+	b, err := yaml.Marshal(&doc)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	c := base
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return c, nil
+	return c, keys, nil
 }
 
-// LoadConfig reads a YAML configuration file over base.
-func LoadConfig(path string, base Config) (Config, error) {
+// LoadConfig reads a YAML configuration file over base and returns the keys
+// it sets.
+func LoadConfig(path string, base Config) (Config, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
 	defer f.Close()
 	return ReadConfig(f, path, base)
+}
+
+// lossDefaults are the settings each objective's paper uses where they
+// differ from the recipe's: WGAN trains with RMSprop 5e-5, five critic
+// updates per generator update and clipping at 0.01; WGAN-GP with Adam 1e-4,
+// β = (0, 0.9), five critic updates and λ = 10.
+var lossDefaults = map[gan.Loss]map[string]any{
+	gan.WGAN:   {"optimizer": "rmsprop", "lr": 5e-5, "n_critic": 5, "clip": 0.01},
+	gan.WGANGP: {"lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "n_critic": 5, "gp": 10.0},
+}
+
+// Resolve returns c with its objective's defaults (lossDefaults) applied to
+// every setting the user did not give; given reports whether a key was
+// given (on the command line or in a config file).
+func (c Config) Resolve(given func(key string) bool) Config {
+	defaults := lossDefaults[gan.Loss(c.Loss)]
+	v := reflect.ValueOf(&c).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		key := yamlKey(v.Type().Field(i))
+		if d, ok := defaults[key]; ok && !given(key) {
+			v.Field(i).Set(reflect.ValueOf(d).Convert(v.Field(i).Type()))
+		}
+	}
+	return c
 }
 
 // YAML returns the configuration as config.yaml holds it.

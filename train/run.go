@@ -116,8 +116,12 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		st := s.gan.Step(real, s.noise)
 		if !st.Finite() {
 			bar.Clear()
-			return fmt.Errorf("step %d: non-finite loss (loss_d %g, loss_g %g): training stopped; the last good checkpoint is %s",
-				s.step+1, st.LossD, st.LossG, s.run.CheckpointPath("last"))
+			kept := "no checkpoint was written before it"
+			if _, err := os.Stat(s.run.CheckpointPath("last")); err == nil {
+				kept = "the last good checkpoint is " + s.run.CheckpointPath("last")
+			}
+			return fmt.Errorf("step %d: non-finite loss (loss_d %g, loss_g %g): training stopped; %s",
+				s.step+1, st.LossD, st.LossG, kept)
 		}
 		s.step++
 		s.epoch = b.Epoch

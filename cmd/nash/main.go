@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -74,13 +75,15 @@ then the flags given on the command line.`,
 			}, cmd.ErrOrStderr())
 		}
 		cfg := train.DefaultConfig()
+		var fileKeys []string
 		if configFile != "" {
 			var err error
-			if cfg, err = train.LoadConfig(configFile, cfg); err != nil {
+			if cfg, fileKeys, err = train.LoadConfig(configFile, cfg); err != nil {
 				return fmt.Errorf("--config: %w", err)
 			}
 		}
-		cfg = flags.over(cfg)
+		given := append(fileKeys, flags.changed()...)
+		cfg = flags.over(cfg).Resolve(func(key string) bool { return slices.Contains(given, key) })
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
@@ -124,16 +127,19 @@ func newBench() *cobra.Command {
 	var warmup, repeats, steps int
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Time one training step (D update + G update) of the reference recipe",
+		Short: "Time one training step (one D update and one G update) of the reference recipe or another objective",
 		Args:  cobra.NoArgs,
 	}
-	flags := bindConfig(cmd.Flags(), train.DefaultConfig(), "model", "loss", "batch", "threads", "seed")
+	flags := bindConfig(cmd.Flags(), train.DefaultConfig(), "model", "loss", "batch", "threads", "seed", "gp", "r1")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().IntVar(&warmup, "warmup", 3, "untimed steps first")
 	cmd.Flags().IntVar(&repeats, "repeats", 5, "timed repeats (the median is reported)")
 	cmd.Flags().IntVar(&steps, "bench-steps", 20, "steps per timed repeat")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg := flags.over(train.DefaultConfig())
+		given := flags.changed()
+		cfg := flags.over(train.DefaultConfig()).Resolve(func(key string) bool { return slices.Contains(given, key) })
+		// One benchmarked step is one D update and one G update.
+		cfg.NCritic = 1
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}

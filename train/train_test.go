@@ -1,0 +1,150 @@
+package train
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nash-gan/nash/runs"
+)
+
+func TestValidateNamesTheKey(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"dataset", func(c *Config) { c.Dataset = "cifar" }, `dataset: unknown dataset "cifar"`},
+		{"data", func(c *Config) { c.Dataset = "fashion-mnist" }, "data: dataset fashion-mnist needs a data folder"},
+		{"loss", func(c *Config) { c.Loss = "wasserstein" }, `loss: unknown loss "wasserstein"`},
+		{"batch", func(c *Config) { c.Batch = 0 }, "batch: must be positive, got 0"},
+		{"lr", func(c *Config) { c.LR = -1 }, "lr: must be positive"},
+		{"beta1", func(c *Config) { c.Beta1 = 1 }, "beta1: must be in [0, 1)"},
+		{"n_critic", func(c *Config) { c.NCritic = 0 }, "n_critic: must be at least 1, got 0"},
+		{"clip without wgan", func(c *Config) { c.Clip = 0.01 }, "clip: weight clipping belongs to the wgan loss, not ns"},
+		{"gp without wgan-gp", func(c *Config) { c.GP = 10 }, "gp: the gradient penalty belongs to the wgan-gp loss, not ns"},
+		{"smoothing with hinge", func(c *Config) { c.Loss, c.LabelSmoothing = "hinge", 0.1 }, "label_smoothing: smooths the cross-entropy"},
+		{"nothing to train", func(c *Config) { c.Epochs = 0 }, "epochs: epochs and steps are both 0"},
+	}
+	for _, c := range cases {
+		cfg := DefaultConfig()
+		c.edit(&cfg)
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
+		}
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("default configuration invalid: %v", err)
+	}
+}
+
+func TestReadConfig(t *testing.T) {
+	cfg, keys, err := ReadConfig(strings.NewReader("loss: wgan\nseed: 9\n"), "my.yaml", DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Loss != "wgan" || cfg.Seed != 9 || cfg.Batch != 64 || !slices.Equal(keys, []string{"loss", "seed"}) {
+		t.Fatalf("got loss %q seed %d batch %d keys %v", cfg.Loss, cfg.Seed, cfg.Batch, keys)
+	}
+	_, _, err = ReadConfig(strings.NewReader("los: ns\n"), "my.yaml", DefaultConfig())
+	if err == nil || !strings.Contains(err.Error(), "my.yaml") || !strings.Contains(err.Error(), "los") {
+		t.Fatalf("unknown key: error %v, want one naming my.yaml and los", err)
+	}
+}
+
+func TestResolveAppliesObjectiveDefaultsOnlyWhereNotGiven(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Loss, cfg.LR = "wgan-gp", 3e-4
+	given := func(k string) bool { return k == "loss" || k == "lr" }
+	r := cfg.Resolve(given)
+	if r.LR != 3e-4 || r.Beta1 != 0 || r.Beta2 != 0.9 || r.NCritic != 5 || r.GP != 10 || r.Optimizer != "adam" {
+		t.Fatalf("wgan-gp resolved to %+v", r)
+	}
+	cfg.Loss = "wgan"
+	r = cfg.Resolve(func(k string) bool { return k == "loss" })
+	if r.Optimizer != "rmsprop" || r.LR != 5e-5 || r.Clip != 0.01 || r.NCritic != 5 {
+		t.Fatalf("wgan resolved to %+v", r)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMergeResume(t *testing.T) {
+	stored := DefaultConfig()
+	req := stored
+	req.Steps, req.LR = 500, 1e-3
+	if _, err := MergeResume(stored, req, []string{"steps", "lr"}); err == nil || !strings.Contains(err.Error(), "lr: the run was trained with 0.0002") {
+		t.Fatalf("changing lr on resume: error %v", err)
+	}
+	got, err := MergeResume(stored, req, []string{"steps"})
+	if err != nil || got.Steps != 500 || got.LR != stored.LR {
+		t.Fatalf("MergeResume = %+v, %v", got, err)
+	}
+	if configHash(got) != configHash(stored) {
+		t.Fatal("changing steps changed the configuration hash")
+	}
+}
+
+func quickConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Steps, cfg.SampleEvery, cfg.LogEvery, cfg.Batch = 4, 2, 1, 16
+	return cfg
+}
+
+func TestRunWritesTheRunDirectory(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), quickConfig(), out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.yaml", "metrics.jsonl", "samples/step-0000002.png", "samples/step-0000004.png", "checkpoints/last.safetensors"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	recs, skipped, err := runs.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil || skipped != 0 || len(recs) != 4 || recs[3]["step"] != 4 {
+		t.Fatalf("metrics: %d records, %d skipped, %v", len(recs), skipped, err)
+	}
+	for _, k := range []string{"loss_d", "loss_g", "d_real", "d_fake", "epoch", "time"} {
+		if _, ok := recs[0][k]; !ok {
+			t.Errorf("metrics record lacks %q", k)
+		}
+	}
+	tr, err := LoadRun(out)
+	if err != nil || tr.Step != 4 || tr.Config.Batch != 16 {
+		t.Fatalf("LoadRun: %+v, %v", tr, err)
+	}
+	if err := Run(context.Background(), quickConfig(), out, false, io.Discard); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("second run into the same directory: error %v, want a refusal mentioning --force", err)
+	}
+	png := filepath.Join(t.TempDir(), "grid.png")
+	if err := SampleGrid(out, 10, 3, png); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
+	cfg := quickConfig()
+	// With two critic updates per generator update, step 1 updates only D
+	// (finite losses, checkpoint written) and step 2 meets D's exploded weights.
+	cfg.Steps, cfg.SampleEvery, cfg.LR, cfg.NCritic = 50, 1, 1e30, 2
+	out := filepath.Join(t.TempDir(), "run")
+	err := Run(context.Background(), cfg, out, false, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "non-finite loss") || !strings.Contains(err.Error(), "step ") {
+		t.Fatalf("error %v, want a non-finite loss naming the step", err)
+	}
+	tr, lerr := LoadRun(out)
+	if lerr != nil {
+		t.Fatalf("the last checkpoint does not load: %v", lerr)
+	}
+	if tr.Step != 1 || !strings.Contains(err.Error(), "step "+strconv.Itoa(tr.Step+1)+":") {
+		t.Fatalf("error %q does not name step %d, the one after the last checkpoint", err, tr.Step+1)
+	}
+}
