@@ -71,7 +71,7 @@ func loggedSteps(t *testing.T, path string) string {
 // the final checkpoint is byte for byte the one of an uninterrupted run.
 func TestKillAndResumeIsBitIdentical(t *testing.T) {
 	bin := buildNash(t)
-	const steps = 36
+	const steps = 24
 	args := []string{"train", "--steps", strconv.Itoa(steps), "--sample-every", "3", "--log-every", "1", "--seed", "7"}
 	dir := t.TempDir()
 	run := func(extra ...string) *exec.Cmd {

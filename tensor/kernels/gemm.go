@@ -120,10 +120,11 @@ func kBlocks(k, kcMax int) (count, depth int) {
 
 // compute runs p on the calling goroutine with kernel ker and the pack
 // buffers in ws, using the BLIS loop order: column blocks of NC, depth
-// blocks of KC (packing op(B)), row blocks of MC (packing op(A)), then
-// micro-tiles.
+// blocks of KC (packing op(B)), row blocks of MC (packing op(A) unless the
+// kernel reads it in place), then micro-tiles.
 func (p *gemmProblem) compute(ker *microKernel, ws *workspace) {
 	ws.reserve(ker)
+	direct := ker.runDirect != nil && !p.transA
 	_, kcStd := kBlocks(p.k, ker.kc)
 	for jc := 0; jc < p.n; jc += ker.nc {
 		nc := min(ker.nc, p.n-jc)
@@ -133,43 +134,56 @@ func (p *gemmProblem) compute(ker *microKernel, ws *workspace) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(ws.b, ker.nr, p.b, p.ldb, p.transB, pc, jc, kc, nc)
+			ker.packB(ws.b, p.b, p.ldb, p.transB, pc, jc, kc, nc)
 			for ic := 0; ic < p.m; ic += ker.mc {
 				mc := min(ker.mc, p.m-ic)
-				packA(ws.a, ker.mr, p.a, p.lda, p.transA, ic, pc, mc, kc)
-				macroKernel(ker, ws, mc, nc, kc, p.alpha, beta, p.c[ic*p.ldc+jc:], p.ldc)
+				blk := aBlock{a: ws.a, lda: ker.mr, rowStep: kc, run: ker.run}
+				if direct {
+					blk = aBlock{a: p.a[ic*p.lda+pc:], lda: p.lda, rowStep: p.lda, run: ker.runDirect}
+				} else {
+					ker.packA(ws.a, p.a, p.lda, p.transA, ic, pc, mc, kc)
+				}
+				macroKernel(ker, ws, &blk, mc, nc, kc, p.alpha, beta, p.c[ic*p.ldc+jc:], p.ldc)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mc×kc block of op(A) in ws.a by the
-// packed kc×nc block of op(B) in ws.b into C, one micro-tile at a time.
-// Tiles cut by the edge of C are computed in full into ws.tile by the same
+// aBlock is an mc×kc block of op(A) as a micro-kernel reads it: rows ir to
+// ir+mr start at a[ir·rowStep:], with leading dimension lda as run expects.
+type aBlock struct {
+	a            []float32
+	lda, rowStep int
+	run          kernelFunc
+}
+
+// macroKernel multiplies the mc×kc block of op(A) in blk by the packed
+// kc×nc block of op(B) in ws.b into C, one micro-tile at a time. Tiles cut
+// by C's right edge are computed in full into ws.tile by the same
 // micro-kernel and copied out, so edge elements get exactly the arithmetic
 // of interior ones.
-func macroKernel(ker *microKernel, ws *workspace, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
+func macroKernel(ker *microKernel, ws *workspace, blk *aBlock, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
 	mr, nr := ker.mr, ker.nr
 	for jr := 0; jr < nc; jr += nr {
-		nrr := min(nr, nc-jr)
+		cols := min(nr, nc-jr)
 		bp := ws.b[jr*kc : jr*kc+nr*kc]
 		for ir := 0; ir < mc; ir += mr {
-			mrr := min(mr, mc-ir)
-			ap := ws.a[ir*kc : ir*kc+mr*kc]
+			rows := min(mr, mc-ir)
+			ap := blk.a[ir*blk.rowStep:]
 			ct := c[ir*ldc+jr:]
-			if mrr == mr && nrr == nr {
-				ker.run(kc, ap, bp, ct, ldc, alpha, beta)
+			if cols == nr {
+				blk.run(rows, kc, ap, blk.lda, bp, ct, ldc, alpha, beta)
 				continue
 			}
 			tile := ws.tile[:mr*nr]
 			if beta != 0 {
-				for i := 0; i < mrr; i++ {
-					copy(tile[i*nr:i*nr+nrr], ct[i*ldc:i*ldc+nrr])
+				for i := 0; i < rows; i++ {
+					copy(tile[i*nr:i*nr+cols], ct[i*ldc:i*ldc+cols])
 				}
 			}
-			ker.run(kc, ap, bp, tile, nr, alpha, beta)
-			for i := 0; i < mrr; i++ {
-				copy(ct[i*ldc:i*ldc+nrr], tile[i*nr:i*nr+nrr])
+			blk.run(rows, kc, ap, blk.lda, bp, tile, nr, alpha, beta)
+			for i := 0; i < rows; i++ {
+				copy(ct[i*ldc:i*ldc+cols], tile[i*nr:i*nr+cols])
 			}
 		}
 	}

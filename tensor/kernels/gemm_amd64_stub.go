@@ -4,9 +4,104 @@
 
 package kernels
 
-// gemmKernel6x16 computes C = alpha·Ã·B̃ + beta·C for a 6×16 tile of C
-// with leading dimension ldc from the packed panels Ã (kc×6) and B̃
-// (kc×16); C is not read when beta == 0. The caller checks the lengths.
+// gemm1x16i computes C = alpha·A·B + beta·C for a 1×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
 //
 //go:noescape
-func gemmKernel6x16(kc int, a []float32, b []float32, c []float32, ldc int, alpha float32, beta float32)
+func gemm1x16i(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm1x16s computes C = alpha·A·B + beta·C for a 1×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm1x16s(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm2x16i computes C = alpha·A·B + beta·C for a 2×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm2x16i(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm2x16s computes C = alpha·A·B + beta·C for a 2×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm2x16s(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm3x16i computes C = alpha·A·B + beta·C for a 3×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm3x16i(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm3x16s computes C = alpha·A·B + beta·C for a 3×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm3x16s(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm4x16i computes C = alpha·A·B + beta·C for a 4×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm4x16i(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm4x16s computes C = alpha·A·B + beta·C for a 4×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm4x16s(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm5x16i computes C = alpha·A·B + beta·C for a 5×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm5x16i(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm5x16s computes C = alpha·A·B + beta·C for a 5×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm5x16s(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm6x16i computes C = alpha·A·B + beta·C for a 6×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm6x16i(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// gemm6x16s computes C = alpha·A·B + beta·C for a 6×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·ldb+j].
+// C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm6x16s(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha float32, beta float32)
+
+// packBTrans16 sets dst[p·16+j] = b[j·ldb+p] for j < 16 and p < kc, a
+// multiple of 8. The caller checks the bounds.
+//
+//go:noescape
+func packBTrans16(kc int, b []float32, ldb int, dst []float32)
+
+// packBRows16 sets dst[q·16·kc+p·16+j] = b[p·ldb+q·16+j] for j < 16, p < kc
+// and q < panels. The caller checks the bounds.
+//
+//go:noescape
+func packBRows16(kc int, b []float32, ldb int, panels int, dst []float32)
+
+// packATrans6 sets dst[p·6+r] = a[p·lda+r] for r < 6 and p < kc. The
+// caller checks the bounds.
+//
+//go:noescape
+func packATrans6(kc int, a []float32, lda int, dst []float32)

@@ -1,42 +1,66 @@
 package kernels
 
+// kernelFunc computes C = alpha·A·B + beta·C for the first rows rows of a
+// micro-tile: A is rows×kc, B a packed kc×nr panel (b[p·nr+j]) and C has
+// leading dimension ldc and is not read when beta == 0. Where A's element
+// (r, p) lies depends on the function: a[p·lda+r] for microKernel.run,
+// a[r·lda+p] for microKernel.runDirect.
+type kernelFunc func(rows, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+
 // microKernel describes a register-blocked micro-kernel and the cache
 // blocking that feeds it.
 type microKernel struct {
 	name string
-	// mr×nr is the tile of C that one call of run computes.
+	// mr×nr is the tile of C that one call computes.
 	mr, nr int
 	// mc, kc and nc bound the rows of op(A), the depth and the columns of
-	// op(B) packed at a time; mc is a multiple of mr and nc of nr.
+	// op(B) handled at a time; mc is a multiple of mr and nc of nr.
 	mc, kc, nc int
-	// run computes C = alpha·Ã·B̃ + beta·C for one mr×nr tile, where Ã is
-	// a packed mr×kc panel (a[p·mr+i]) and B̃ a packed kc×nr panel
-	// (b[p·nr+j]); C has leading dimension ldc and is not read when
-	// beta == 0.
-	run func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+	// run reads A packed in panels of mr rows (lda = mr) or any A stored
+	// column by column.
+	run kernelFunc
+	// runDirect, if not nil, reads a row-major A in place, which saves
+	// packing op(A) when it is not transposed.
+	runDirect kernelFunc
+	// packA packs an mc×kc block of op(A) in panels of mr rows; see packA.
+	packA func(dst, a []float32, lda int, transA bool, i0, p0, mc, kc int)
+	// packB packs a kc×nc block of op(B) in panels of nr columns; see
+	// packB.
+	packB func(dst, b []float32, ldb int, transB bool, p0, j0, kc, nc int)
 }
 
 // goKernel is the portable micro-kernel, written so that the Go compiler
-// keeps its six accumulators, two values of Ã and the products in the
+// keeps its six accumulators, two values of A and the products in the
 // sixteen floating-point registers of amd64.
 var goKernel = microKernel{
 	name: "go2x3",
 	mr:   2, nr: 3,
 	mc: 128, kc: 256, nc: 1020,
-	run: kernel2x3,
+	run:   kernel2x3,
+	packA: packA2,
+	packB: packB3,
 }
 
 // activeKernel is the micro-kernel Sgemm uses: the fastest one the CPU
 // supports.
 var activeKernel = bestKernel()
 
+// packA2 packs op(A) for goKernel.
+func packA2(dst, a []float32, lda int, transA bool, i0, p0, mc, kc int) {
+	packA(dst, 2, a, lda, transA, i0, p0, mc, kc)
+}
+
+// packB3 packs op(B) for goKernel.
+func packB3(dst, b []float32, ldb int, transB bool, p0, j0, kc, nc int) {
+	packB(dst, 3, b, ldb, transB, p0, j0, kc, nc)
+}
+
 // kernel2x3 is goKernel's run function.
-func kernel2x3(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernel2x3(rows, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c10, c11, c12 float32
-	a = a[:2*kc]
 	b = b[:3*kc]
 	for p := 0; p < kc; p++ {
-		ap := (*[2]float32)(a[2*p:])
+		ap := (*[2]float32)(a[p*lda:])
 		bp := (*[3]float32)(b[3*p:])
 		c00 += ap[0] * bp[0]
 		c01 += ap[0] * bp[1]
@@ -45,17 +69,21 @@ func kernel2x3(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 		c11 += ap[1] * bp[1]
 		c12 += ap[1] * bp[2]
 	}
-	r0 := (*[3]float32)(c)
-	r1 := (*[3]float32)(c[ldc:])
+	storeRow3(c, alpha, beta, c00, c01, c02)
+	if rows > 1 {
+		storeRow3(c[ldc:], alpha, beta, c10, c11, c12)
+	}
+}
+
+// storeRow3 sets c[:3] = alpha·(x, y, z) + beta·c[:3], not reading c when
+// beta == 0.
+func storeRow3(c []float32, alpha, beta, x, y, z float32) {
+	r := (*[3]float32)(c)
 	if beta == 0 {
-		r0[0], r0[1], r0[2] = alpha*c00, alpha*c01, alpha*c02
-		r1[0], r1[1], r1[2] = alpha*c10, alpha*c11, alpha*c12
+		r[0], r[1], r[2] = alpha*x, alpha*y, alpha*z
 		return
 	}
-	r0[0] = alpha*c00 + beta*r0[0]
-	r0[1] = alpha*c01 + beta*r0[1]
-	r0[2] = alpha*c02 + beta*r0[2]
-	r1[0] = alpha*c10 + beta*r1[0]
-	r1[1] = alpha*c11 + beta*r1[1]
-	r1[2] = alpha*c12 + beta*r1[2]
+	r[0] = alpha*x + beta*r[0]
+	r[1] = alpha*y + beta*r[1]
+	r[2] = alpha*z + beta*r[2]
 }

@@ -5,6 +5,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/mmcloughlin/avo/gotypes"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -14,26 +16,88 @@ import (
 
 func main() {
 	ConstraintExpr("amd64,!purego")
-	gemmKernel6x16()
+	for rows := 1; rows <= 6; rows++ {
+		gemmKernel(rows, false)
+		gemmKernel(rows, true)
+	}
+	packBTrans16()
+	packBRows16()
+	packATrans6()
 	Generate()
 }
 
-// gemmKernel6x16 emits the 6×16 GEMM micro-kernel: twelve YMM accumulators
-// hold a 6×16 tile of C; each step of the depth loop loads 16 values of the
-// packed B panel, broadcasts 6 values of the packed A panel and issues 12
-// FMAs. The depth loop is unrolled four times.
-func gemmKernel6x16() {
-	const mr, nr, unroll = 6, 16, 4
-	TEXT("gemmKernel6x16", NOSPLIT, "func(kc int, a, b, c []float32, ldc int, alpha, beta float32)")
-	Doc("gemmKernel6x16 computes C = alpha·Ã·B̃ + beta·C for a 6×16 tile of C",
-		"with leading dimension ldc from the packed panels Ã (kc×6) and B̃",
-		"(kc×16); C is not read when beta == 0. The caller checks the lengths.")
+// gemmKernel emits a GEMM micro-kernel for a rows×16 tile of C (rows ≤ 6),
+// held in 2·rows YMM accumulators. Each step of the depth loop loads a row
+// of 16 values of B, broadcasts rows values of A and issues 2·rows FMAs;
+// the loop is unrolled four times. B's rows are ldb apart. A's element
+// (r, p) is at a[p·lda + r] (interleaved: a packed panel with lda = 6, or
+// a transposed matrix) or, when strided, at a[r·lda + p] (a row-major
+// matrix read in place).
+//
+// Every element of C is one FMA chain over p in order followed by the same
+// scaling, so kernels with different rows give bit-identical results.
+func gemmKernel(rows int, strided bool) {
+	const unroll = 4
+	name := fmt.Sprintf("gemm%dx16i", rows)
+	layout := "a[p·lda+r]"
+	if strided {
+		name = fmt.Sprintf("gemm%dx16s", rows)
+		layout = "a[r·lda+p]"
+	}
+	TEXT(name, NOSPLIT, "func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)")
+	Doc(fmt.Sprintf("%s computes C = alpha·A·B + beta·C for a %d×16 tile of C", name, rows),
+		fmt.Sprintf("(c[i·ldc+j]) at depth kc, with A(r, p) = %s and B(p, j) = b[p·ldb+j].", layout),
+		"C is not read when beta == 0. The caller checks the bounds.")
 	Pragma("noescape")
 	k := Load(Param("kc"), GP64())
 	a := Load(Param("a").Base(), GP64())
+	la := Load(Param("lda"), GP64())
+	SHLQ(U8(2), la)
+	la3 := GP64()
+	LEAQ(Mem{Base: la, Index: la, Scale: 2}, la3)
 	b := Load(Param("b").Base(), GP64())
+	lb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lb)
+	lb3 := GP64()
+	LEAQ(Mem{Base: lb, Index: lb, Scale: 2}, lb3)
+	var a4 GPVirtual
+	if strided && rows > 4 {
+		a4 = GP64()
+		LEAQ(Mem{Base: a, Index: la, Scale: 4}, a4)
+	}
 
-	var acc [mr][2]VecVirtual
+	// stepAddr returns the address of step u (0 ≤ u < 4) of a row of
+	// stride s bytes starting at base+disp, with s3 = 3·s.
+	stepAddr := func(base, s, s3 Register, u, disp int) Mem {
+		switch u {
+		case 1:
+			return Mem{Base: base, Index: s, Scale: 1, Disp: disp}
+		case 2:
+			return Mem{Base: base, Index: s, Scale: 2, Disp: disp}
+		case 3:
+			return Mem{Base: base, Index: s3, Scale: 1, Disp: disp}
+		}
+		return Mem{Base: base, Disp: disp}
+	}
+	// aAddr returns the address of A(r, u) relative to the current step.
+	aAddr := func(r, u int) Mem {
+		if !strided {
+			return stepAddr(a, la, la3, u, 4*r)
+		}
+		switch r {
+		case 0:
+			return Mem{Base: a, Disp: 4 * u}
+		case 3:
+			return Mem{Base: a, Index: la3, Scale: 1, Disp: 4 * u}
+		case 4:
+			return Mem{Base: a, Index: la, Scale: 4, Disp: 4 * u}
+		case 5:
+			return Mem{Base: a4, Index: la, Scale: 1, Disp: 4 * u}
+		}
+		return Mem{Base: a, Index: la, Scale: uint8(r), Disp: 4 * u}
+	}
+
+	acc := make([][2]VecVirtual, rows)
 	for r := range acc {
 		for h := range acc[r] {
 			acc[r][h] = YMM()
@@ -42,38 +106,48 @@ func gemmKernel6x16() {
 	}
 	b0, b1, av := YMM(), YMM(), YMM()
 	step := func(u int) {
-		VMOVUPS(Mem{Base: b, Disp: 4 * nr * u}, b0)
-		VMOVUPS(Mem{Base: b, Disp: 4*nr*u + 32}, b1)
-		for r := 0; r < mr; r++ {
-			VBROADCASTSS(Mem{Base: a, Disp: 4 * (mr*u + r)}, av)
+		VMOVUPS(stepAddr(b, lb, lb3, u, 0), b0)
+		VMOVUPS(stepAddr(b, lb, lb3, u, 32), b1)
+		for r := 0; r < rows; r++ {
+			VBROADCASTSS(aAddr(r, u), av)
 			VFMADD231PS(b0, av, acc[r][0])
 			VFMADD231PS(b1, av, acc[r][1])
 		}
 	}
+	// advance moves A and B on by n steps.
+	advance := func(n int) {
+		if strided {
+			ADDQ(U8(4*n), a)
+			if a4 != nil {
+				ADDQ(U8(4*n), a4)
+			}
+		} else {
+			LEAQ(Mem{Base: a, Index: la, Scale: uint8(n)}, a)
+		}
+		LEAQ(Mem{Base: b, Index: lb, Scale: uint8(n)}, b)
+	}
 
 	Comment("Depth loop, unrolled.")
-	Label("unrolled")
+	Label(name + "_unrolled")
 	CMPQ(k, U8(unroll))
-	JL(LabelRef("tail"))
+	JL(LabelRef(name + "_tail"))
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(4*mr*unroll), a)
-	ADDQ(U32(4*nr*unroll), b)
+	advance(unroll)
 	SUBQ(U8(unroll), k)
-	JMP(LabelRef("unrolled"))
+	JMP(LabelRef(name + "_unrolled"))
 
-	Label("tail")
+	Label(name + "_tail")
 	TESTQ(k, k)
-	JE(LabelRef("store"))
+	JE(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U8(4*mr), a)
-	ADDQ(U8(4*nr), b)
+	advance(1)
 	DECQ(k)
-	JMP(LabelRef("tail"))
+	JMP(LabelRef(name + "_tail"))
 
 	Comment("Scale by alpha, then add beta·C unless beta == 0.")
-	Label("store")
+	Label(name + "_store")
 	c := Load(Param("c").Base(), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -88,16 +162,16 @@ func gemmKernel6x16() {
 	VMOVSS(addr(Param("beta")), beta)
 	VXORPS(zero, zero, zero)
 	VUCOMISS(zero, beta)
-	JNE(LabelRef("accumulate"))
-	JP(LabelRef("accumulate"))
-	storeRows(acc[:], c, ldc, nil)
+	JNE(LabelRef(name + "_accumulate"))
+	JP(LabelRef(name + "_accumulate"))
+	storeRows(acc, c, ldc, nil)
 	VZEROUPPER()
 	RET()
 
-	Label("accumulate")
+	Label(name + "_accumulate")
 	betas := YMM()
 	VBROADCASTSS(beta, betas)
-	storeRows(acc[:], c, ldc, betas)
+	storeRows(acc, c, ldc, betas)
 	VZEROUPPER()
 	RET()
 }
@@ -127,4 +201,147 @@ func storeRows(acc [][2]VecVirtual, c, ldc Register, beta VecVirtual) {
 			VMOVUPS(v, m)
 		}
 	}
+}
+
+// packBTrans16 emits the packing of 16 columns of a transposed B: it reads
+// 16 rows of kc values (row j at b[j·ldb:]) and writes them as kc rows of 16
+// (dst[p·16+j]), transposing 8×8 blocks in registers. kc must be a multiple
+// of 8.
+func packBTrans16() {
+	TEXT("packBTrans16", NOSPLIT, "func(kc int, b []float32, ldb int, dst []float32)")
+	Doc("packBTrans16 sets dst[p·16+j] = b[j·ldb+p] for j < 16 and p < kc, a",
+		"multiple of 8. The caller checks the bounds.")
+	Pragma("noescape")
+	k := Load(Param("kc"), GP64())
+	lb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lb)
+	lb3 := GP64()
+	LEAQ(Mem{Base: lb, Index: lb, Scale: 2}, lb3)
+	// Four row pointers: rows 0, 4, 8 and 12.
+	var base [4]Register
+	base[0] = Load(Param("b").Base(), GP64())
+	for q := 1; q < 4; q++ {
+		base[q] = GP64()
+		LEAQ(Mem{Base: base[q-1], Index: lb, Scale: 4}, base[q])
+	}
+	dst := Load(Param("dst").Base(), GP64())
+	rowAddr := func(j int) Mem {
+		m := Mem{Base: base[j/4]}
+		switch j % 4 {
+		case 1:
+			m.Index, m.Scale = lb, 1
+		case 2:
+			m.Index, m.Scale = lb, 2
+		case 3:
+			m.Index, m.Scale = lb3, 1
+		}
+		return m
+	}
+
+	Label("packBTrans16_loop")
+	CMPQ(k, U8(8))
+	JL(LabelRef("packBTrans16_done"))
+	for half := 0; half < 2; half++ {
+		var r, t, u [8]VecVirtual
+		for j := range r {
+			r[j] = YMM()
+			VMOVUPS(rowAddr(8*half+j), r[j])
+		}
+		for j := 0; j < 8; j += 2 {
+			t[j], t[j+1] = YMM(), YMM()
+			VUNPCKLPS(r[j+1], r[j], t[j])
+			VUNPCKHPS(r[j+1], r[j], t[j+1])
+		}
+		for q := 0; q < 8; q += 4 {
+			u[q], u[q+1], u[q+2], u[q+3] = YMM(), YMM(), YMM(), YMM()
+			VSHUFPS(U8(0x44), t[q+2], t[q], u[q])
+			VSHUFPS(U8(0xEE), t[q+2], t[q], u[q+1])
+			VSHUFPS(U8(0x44), t[q+3], t[q+1], u[q+2])
+			VSHUFPS(U8(0xEE), t[q+3], t[q+1], u[q+3])
+		}
+		// u[q] (q < 4) holds column q of rows 0-3 in its low lane and
+		// column q+4 in its high lane; u[q+4] the same for rows 4-7.
+		for q := 0; q < 4; q++ {
+			lo, hi := YMM(), YMM()
+			VPERM2F128(U8(0x20), u[q+4], u[q], lo)
+			VPERM2F128(U8(0x31), u[q+4], u[q], hi)
+			VMOVUPS(lo, Mem{Base: dst, Disp: 64*q + 32*half})
+			VMOVUPS(hi, Mem{Base: dst, Disp: 64*(q+4) + 32*half})
+		}
+	}
+	for q := range base {
+		ADDQ(U8(32), base[q])
+	}
+	ADDQ(U32(8*16*4), dst)
+	SUBQ(U8(8), k)
+	JMP(LabelRef("packBTrans16_loop"))
+
+	Label("packBTrans16_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packBRows16 emits the packing of panels of 16 columns of a row-major B,
+// reading B row by row so that the hardware prefetcher streams it.
+func packBRows16() {
+	TEXT("packBRows16", NOSPLIT, "func(kc int, b []float32, ldb int, panels int, dst []float32)")
+	Doc("packBRows16 sets dst[q·16·kc+p·16+j] = b[p·ldb+q·16+j] for j < 16, p < kc",
+		"and q < panels. The caller checks the bounds.")
+	Pragma("noescape")
+	k := Load(Param("kc"), GP64())
+	b := Load(Param("b").Base(), GP64())
+	lb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), lb)
+	panels := Load(Param("panels"), GP64())
+	dst := Load(Param("dst").Base(), GP64())
+	stride := GP64()
+	MOVQ(k, stride)
+	SHLQ(U8(6), stride)
+	x0, x1 := YMM(), YMM()
+	src, out, q := GP64(), GP64(), GP64()
+
+	Label("packBRows16_row")
+	MOVQ(b, src)
+	MOVQ(dst, out)
+	MOVQ(panels, q)
+	Label("packBRows16_panel")
+	VMOVUPS(Mem{Base: src}, x0)
+	VMOVUPS(Mem{Base: src, Disp: 32}, x1)
+	VMOVUPS(x0, Mem{Base: out})
+	VMOVUPS(x1, Mem{Base: out, Disp: 32})
+	ADDQ(U8(64), src)
+	ADDQ(stride, out)
+	DECQ(q)
+	JNE(LabelRef("packBRows16_panel"))
+	ADDQ(lb, b)
+	ADDQ(U8(64), dst)
+	DECQ(k)
+	JNE(LabelRef("packBRows16_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// packATrans6 emits the packing of a 6-row panel of a transposed A: for
+// each p it copies the 6 consecutive values a[p·lda:p·lda+6].
+func packATrans6() {
+	TEXT("packATrans6", NOSPLIT, "func(kc int, a []float32, lda int, dst []float32)")
+	Doc("packATrans6 sets dst[p·6+r] = a[p·lda+r] for r < 6 and p < kc. The",
+		"caller checks the bounds.")
+	Pragma("noescape")
+	k := Load(Param("kc"), GP64())
+	a := Load(Param("a").Base(), GP64())
+	la := Load(Param("lda"), GP64())
+	SHLQ(U8(2), la)
+	dst := Load(Param("dst").Base(), GP64())
+	lo, hi := XMM(), XMM()
+	Label("packATrans6_loop")
+	VMOVUPS(Mem{Base: a}, lo)
+	VMOVSD(Mem{Base: a, Disp: 16}, hi)
+	VMOVUPS(lo, Mem{Base: dst})
+	VMOVSD(hi, Mem{Base: dst, Disp: 16})
+	ADDQ(la, a)
+	ADDQ(U8(24), dst)
+	DECQ(k)
+	JNE(LabelRef("packATrans6_loop"))
+	RET()
 }
