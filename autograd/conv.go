@@ -1,0 +1,277 @@
+package autograd
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nash-gan/nash/tensor"
+)
+
+// Operations for image models. Im2Col and Col2Im are adjoint, so each is
+// the other's backward; Permute, Concat and Slice rearrange values; Gather
+// and ScatterAdd look rows up for embeddings. The convolutions are composed
+// from these and MatMul, so they are differentiable to any order.
+
+// Im2Col returns the columns [C·KH·KW, N·OH·OW] of the images x [N, C, H, W]
+// under the window g, as tensor.Im2Col.
+func (tp *Tape) Im2Col(x *Var, g tensor.ConvGeom) *Var {
+	rows, cols := g.ColsSize(x.Shape())
+	out := tp.newTensor(rows, cols)
+	tensor.Im2Col(out, x.Value, g)
+	return tp.record("Im2Col", out, func(tp *Tape, in []*Var, _, gr *Var, _ []bool) []*Var {
+		return []*Var{tp.Col2Im(gr, g, in[0].Shape())}
+	}, x)
+}
+
+// Col2Im returns images of the given shape [N, C, H, W] holding, at each
+// position, the sum of the entries of cols [C·KH·KW, N·OH·OW] that Im2Col
+// under g would have copied from it, as tensor.Col2Im.
+func (tp *Tape) Col2Im(cols *Var, g tensor.ConvGeom, shape []int) *Var {
+	out := tp.newTensor(shape...)
+	tensor.Col2Im(out, cols.Value, g)
+	return tp.record("Col2Im", out, func(tp *Tape, _ []*Var, _, gr *Var, _ []bool) []*Var {
+		return []*Var{tp.Im2Col(gr, g)}
+	}, cols)
+}
+
+// Permute returns x with its axes reordered: axis i of the result is axis
+// axes[i] of x, as torch.permute.
+func (tp *Tape) Permute(x *Var, axes ...int) *Var {
+	s := x.Shape()
+	if len(axes) != len(s) {
+		panic(fmt.Sprintf("autograd: Permute of shape %v by %v", s, axes))
+	}
+	perm := slices.Clone(axes)
+	shape := make([]int, len(perm))
+	for i, a := range perm {
+		if a < 0 || a >= len(s) {
+			panic(fmt.Sprintf("autograd: Permute of shape %v by %v", s, axes))
+		}
+		shape[i] = s[a]
+	}
+	out := tp.newTensor(shape...)
+	tensor.Permute(out, x.Value, perm)
+	return tp.record("Permute", out, func(tp *Tape, _ []*Var, _, g *Var, _ []bool) []*Var {
+		inv := make([]int, len(perm))
+		for i, a := range perm {
+			inv[a] = i
+		}
+		return []*Var{tp.Permute(g, inv...)}
+	}, x)
+}
+
+// Concat returns xs joined along axis, as torch.cat: they must agree on
+// every other axis.
+func (tp *Tape) Concat(axis int, xs ...*Var) *Var {
+	if len(xs) == 0 {
+		panic("autograd: Concat of nothing")
+	}
+	first := xs[0].Shape()
+	if axis < 0 || axis >= len(first) {
+		panic(fmt.Sprintf("autograd: Concat along axis %d of shape %v", axis, first))
+	}
+	shape := slices.Clone(first)
+	shape[axis] = 0
+	vals := make([]*tensor.Tensor, len(xs))
+	for i, x := range xs {
+		if len(x.Shape()) != len(shape) {
+			panic(fmt.Sprintf("autograd: Concat of shapes %v and %v", first, x.Shape()))
+		}
+		shape[axis] += x.Shape()[axis]
+		vals[i] = x.Value
+	}
+	out := tp.newTensor(shape...)
+	tensor.Concat(out, vals, axis)
+	return tp.record("Concat", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
+		grads := make([]*Var, len(in))
+		start := 0
+		for i, x := range in {
+			n := x.Shape()[axis]
+			if need[i] {
+				grads[i] = tp.Slice(g, axis, start, start+n)
+			}
+			start += n
+		}
+		return grads
+	}, slices.Clone(xs)...)
+}
+
+// Slice returns the part of x with indices [start, end) along axis, as
+// x.narrow(axis, start, end − start) in torch.
+func (tp *Tape) Slice(x *Var, axis, start, end int) *Var {
+	s := x.Shape()
+	if axis < 0 || axis >= len(s) || start < 0 || end < start || end > s[axis] {
+		panic(fmt.Sprintf("autograd: Slice [%d, %d) along axis %d of shape %v", start, end, axis, s))
+	}
+	shape := slices.Clone(s)
+	shape[axis] = end - start
+	out := tp.newTensor(shape...)
+	tensor.Slice(out, x.Value, axis, start)
+	return tp.record("Slice", out, func(tp *Tape, in []*Var, _, g *Var, _ []bool) []*Var {
+		// The gradient is g padded with zeros back to x's shape.
+		parts := make([]*Var, 0, 3)
+		if start > 0 {
+			parts = append(parts, tp.zeros(in[0].Shape(), axis, start))
+		}
+		parts = append(parts, g)
+		if n := in[0].Shape()[axis] - end; n > 0 {
+			parts = append(parts, tp.zeros(in[0].Shape(), axis, n))
+		}
+		if len(parts) == 1 {
+			return parts
+		}
+		return []*Var{tp.Concat(axis, parts...)}
+	}, x)
+}
+
+// zeros returns a constant zero tensor of the given shape with its size along
+// axis replaced by n.
+func (tp *Tape) zeros(shape []int, axis, n int) *Var {
+	s := slices.Clone(shape)
+	s[axis] = n
+	z := tp.newTensor(s...)
+	z.Zero()
+	return Const(z)
+}
+
+// Gather returns the rows of table [R, D] named by idx, which holds row
+// numbers as integral values: the result has idx's shape followed by D, as
+// an embedding lookup. No gradient flows to idx.
+func (tp *Tape) Gather(table, idx *Var) *Var {
+	ts := table.Shape()
+	if len(ts) != 2 {
+		panic(fmt.Sprintf("autograd: Gather from a table of shape %v", ts))
+	}
+	out := tp.newTensor(append(slices.Clone(idx.Shape()), ts[1])...)
+	tensor.GatherRows(out, table.Value, idx.Value)
+	return tp.record("Gather", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
+		var dt *Var
+		if need[0] {
+			dt = tp.ScatterAdd(g, in[1], in[0].Shape()[0])
+		}
+		return []*Var{dt, nil}
+	}, table, idx)
+}
+
+// ScatterAdd returns a [rows, D] tensor whose row r is the sum of the rows i
+// of src [idx…, D] with idx[i] = r: the adjoint of Gather. No gradient flows
+// to idx.
+func (tp *Tape) ScatterAdd(src, idx *Var, rows int) *Var {
+	s := src.Shape()
+	if len(s) == 0 {
+		panic("autograd: ScatterAdd of a scalar")
+	}
+	out := tp.newTensor(rows, s[len(s)-1])
+	out.Zero()
+	tensor.ScatterAddRows(out, src.Value, idx.Value)
+	return tp.record("ScatterAdd", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
+		var ds *Var
+		if need[0] {
+			ds = tp.Gather(g, in[1])
+		}
+		return []*Var{ds, nil}
+	}, src, idx)
+}
+
+// Dropout returns x with each element zeroed with probability p and the
+// others scaled by 1/(1 − p), drawing from rng, as torch's dropout in
+// training mode.
+func (tp *Tape) Dropout(x *Var, p float32, rng *tensor.RNG) *Var {
+	if !(p >= 0 && p <= 1) {
+		panic(fmt.Sprintf("autograd: Dropout probability %v outside [0, 1]", p))
+	}
+	mask := tp.newTensor(x.Shape()...)
+	var keep float32
+	if p < 1 {
+		keep = 1 / (1 - p)
+	}
+	m := mask.Data()
+	for i := range m {
+		if rng.Float32() < p {
+			m[i] = 0
+		} else {
+			m[i] = keep
+		}
+	}
+	return tp.Mul(x, Const(mask))
+}
+
+// checkConv panics unless x [N, C, H, W] and a weight of shape w, whose
+// dimension inAxis is the input channels and whose last two are the kernel,
+// fit the window g.
+func checkConv(op string, x, w []int, inAxis int, g tensor.ConvGeom) {
+	if len(x) != 4 || len(w) != 4 || w[inAxis] != x[1] || w[2] != g.KH || w[3] != g.KW {
+		panic(fmt.Sprintf("autograd: %s of input %v with weight %v and window %+v", op, x, w, g))
+	}
+}
+
+// Conv2d returns the 2-D convolution (cross-correlation, as in torch) of x
+// [N, C, H, W] with weights w [O, C, KH, KW] under the window g, plus the
+// bias b [O] unless b is nil: [N, O, OH, OW]. It is one matrix product of
+// the weights with Im2Col(x), taken channel-major and permuted to
+// [N, O, OH, OW].
+func (tp *Tape) Conv2d(x, w, b *Var, g tensor.ConvGeom) *Var {
+	xs, ws := x.Shape(), w.Shape()
+	checkConv("Conv2d", xs, ws, 1, g)
+	n, o := xs[0], ws[0]
+	oh, ow := g.OutSize(xs[2], xs[3])
+	y := tp.MatMul(tp.Reshape(w, o, -1), tp.Im2Col(x, g), false, false)
+	if b != nil {
+		y = tp.Add(y, tp.Reshape(b, o, 1))
+	}
+	return tp.Permute(tp.Reshape(y, o, n, oh, ow), 1, 0, 2, 3)
+}
+
+// ConvTranspose2d returns the transposed convolution of x [N, C, H, W] with
+// weights w [C, O, KH, KW], the adjoint of Conv2d under the window g, plus
+// the bias b [O] unless b is nil, as torch.nn.ConvTranspose2d: the output is
+// [N, O, (H − 1)·SH − 2·PH + KH + outPadH, (W − 1)·SW − 2·PW + KW + outPadW],
+// where the output padding, smaller than the stride, picks among the sizes
+// that a convolution under g maps to H×W.
+func (tp *Tape) ConvTranspose2d(x, w, b *Var, g tensor.ConvGeom, outPadH, outPadW int) *Var {
+	xs, ws := x.Shape(), w.Shape()
+	checkConv("ConvTranspose2d", xs, ws, 0, g)
+	if outPadH < 0 || outPadW < 0 || outPadH >= g.SH || outPadW >= g.SW {
+		panic(fmt.Sprintf("autograd: ConvTranspose2d output padding %d×%d not below the stride %d×%d", outPadH, outPadW, g.SH, g.SW))
+	}
+	n, c, o := xs[0], xs[1], ws[1]
+	oh := (xs[2]-1)*g.SH - 2*g.PH + g.KH + outPadH
+	ow := (xs[3]-1)*g.SW - 2*g.PW + g.KW + outPadW
+	if oh < 1 || ow < 1 {
+		panic(fmt.Sprintf("autograd: ConvTranspose2d of input %v with window %+v has no output", xs, g))
+	}
+	xp := tp.Reshape(tp.Permute(x, 1, 0, 2, 3), c, -1)
+	cols := tp.MatMul(tp.Reshape(w, c, -1), xp, true, false)
+	y := tp.Col2Im(cols, g, []int{n, o, oh, ow})
+	if b != nil {
+		y = tp.addChannels(y, b)
+	}
+	return y
+}
+
+// addChannels returns y [N, C, …] with b[c] added to channel c. With one
+// channel the bias broadcasts as a scalar; otherwise y is made
+// channel-major, where b is a column.
+func (tp *Tape) addChannels(y, b *Var) *Var {
+	s := y.Shape()
+	if s[1] == 1 {
+		return tp.Add(y, tp.Reshape(b, ones(len(s)-1)...))
+	}
+	axes := make([]int, len(s))
+	for i := range axes {
+		axes[i] = i
+	}
+	axes[0], axes[1] = 1, 0
+	cm := tp.Permute(y, axes...)
+	cm = tp.Reshape(tp.Add(tp.Reshape(cm, s[1], -1), tp.Reshape(b, s[1], 1)), cm.Shape()...)
+	return tp.Permute(cm, axes...)
+}
+
+// ones returns a shape of n ones.
+func ones(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = 1
+	}
+	return s
+}

@@ -1,0 +1,434 @@
+package tensor
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// ConvGeom is the sliding window of a 2-D convolution over images stored
+// [N, C, H, W]: kernel size, stride and zero padding along height and width,
+// as in torch.nn.Conv2d without dilation or groups.
+type ConvGeom struct {
+	KH, KW int // kernel height and width
+	SH, SW int // stride along height and width
+	PH, PW int // zero padding added to both sides of height and width
+}
+
+// SquareConv returns the geometry of a k×k window moved by stride along both
+// axes over images zero-padded by pad on every side.
+func SquareConv(k, stride, pad int) ConvGeom {
+	return ConvGeom{KH: k, KW: k, SH: stride, SW: stride, PH: pad, PW: pad}
+}
+
+// OutSize returns the height and width of the output for h×w inputs:
+// ⌊(h + 2·PH − KH) / SH⌋ + 1 and likewise along the width.
+func (g ConvGeom) OutSize(h, w int) (oh, ow int) {
+	return (h+2*g.PH-g.KH)/g.SH + 1, (w+2*g.PW-g.KW)/g.SW + 1
+}
+
+// ColsSize returns the shape [rows, cols] of Im2Col's result for images of
+// shape [N, C, H, W]: rows = C·KH·KW and cols = N·OH·OW. It panics if the
+// geometry or the image shape is invalid.
+func (g ConvGeom) ColsSize(img []int) (rows, cols int) {
+	n, c, h, w := g.check("ColsSize", img)
+	oh, ow := g.OutSize(h, w)
+	return c * g.KH * g.KW, n * oh * ow
+}
+
+// check panics unless g is a valid window over images of shape img, which
+// must be 4-D and large enough for at least one output position, and
+// returns img's dimensions.
+func (g ConvGeom) check(op string, img []int) (n, c, h, w int) {
+	if g.KH < 1 || g.KW < 1 || g.SH < 1 || g.SW < 1 || g.PH < 0 || g.PW < 0 {
+		panic(fmt.Sprintf("tensor: %s: invalid geometry %+v", op, g))
+	}
+	if len(img) != 4 {
+		panic(fmt.Sprintf("tensor: %s: image shape %v is not [N, C, H, W]", op, img))
+	}
+	n, c, h, w = img[0], img[1], img[2], img[3]
+	if h+2*g.PH < g.KH || w+2*g.PW < g.KW {
+		panic(fmt.Sprintf("tensor: %s: %d×%d kernel larger than the padded %d×%d image", op, g.KH, g.KW, h+2*g.PH, w+2*g.PW))
+	}
+	return n, c, h, w
+}
+
+// validRange returns the output positions [lo, hi) along one axis whose
+// input coordinate o·stride − pad + k falls inside [0, size).
+func validRange(out, size, stride, pad, k int) (lo, hi int) {
+	if a := pad - k; a > 0 {
+		lo = (a + stride - 1) / stride
+	}
+	if b := size - 1 + pad - k; b >= 0 {
+		hi = b/stride + 1
+	}
+	lo = min(lo, out)
+	hi = max(min(hi, out), lo)
+	return lo, hi
+}
+
+// Im2Col sets dst [C·KH·KW, N·OH·OW] to the columns of the images src
+// [N, C, H, W] under the window g: dst[(c·KH + i)·KW + j, (n·OH + y)·OW + x]
+// is src[n, c, y·SH − PH + i, x·SW − PW + j], or 0 where that falls in the
+// padding. A convolution is then one matrix product of the weights
+// [O, C·KH·KW] with dst, giving the output channel-major, [O, N, OH, OW].
+func Im2Col(dst, src *Tensor, g ConvGeom) {
+	n, c, h, w := g.check("Im2Col", src.shape)
+	oh, ow := g.OutSize(h, w)
+	rows, cols := c*g.KH*g.KW, n*oh*ow
+	if len(dst.shape) != 2 || dst.shape[0] != rows || dst.shape[1] != cols {
+		panic(fmt.Sprintf("tensor: Im2Col of %v with %+v into %v, want [%d %d]", src.shape, g, dst.shape, rows, cols))
+	}
+	runConv(convSpec{d: dst.data, s: src.data, g: g, n: n, c: c, h: h, w: w, items: rows})
+}
+
+// im2col fills rows [r0, r1) of the columns of Im2Col.
+func im2col(d, s []float32, g ConvGeom, n, c, h, w, r0, r1 int) {
+	oh, ow := g.OutSize(h, w)
+	plane, area, cols := h*w, oh*ow, n*oh*ow
+	for r := r0; r < r1; r++ {
+		ch, i, j := r/(g.KH*g.KW), r/g.KW%g.KH, r%g.KW
+		xlo, xhi := validRange(ow, w, g.SW, g.PW, j)
+		ylo, yhi := validRange(oh, h, g.SH, g.PH, i)
+		row := d[r*cols : (r+1)*cols]
+		for b := 0; b < n; b++ {
+			img := s[(b*c+ch)*plane : (b*c+ch+1)*plane]
+			out := row[b*area : (b+1)*area]
+			for k := range out[:ylo*ow] {
+				out[k] = 0
+			}
+			for y := ylo; y < yhi; y++ {
+				o := out[y*ow : (y+1)*ow]
+				ix := (y*g.SH-g.PH+i)*w + xlo*g.SW - g.PW + j
+				for x := range o[:xlo] {
+					o[x] = 0
+				}
+				for x := xlo; x < xhi; x++ {
+					o[x] = img[ix]
+					ix += g.SW
+				}
+				for x := xhi; x < ow; x++ {
+					o[x] = 0
+				}
+			}
+			for k := yhi * ow; k < area; k++ {
+				out[k] = 0
+			}
+		}
+	}
+}
+
+// Col2Im sets dst [N, C, H, W] to the sum, at each image position, of the
+// entries of the columns src [C·KH·KW, N·OH·OW] that Im2Col would have copied
+// from it: the adjoint of Im2Col. It is the data gradient of a convolution
+// and the forward pass of a transposed convolution.
+func Col2Im(dst, src *Tensor, g ConvGeom) {
+	n, c, h, w := g.check("Col2Im", dst.shape)
+	oh, ow := g.OutSize(h, w)
+	rows, cols := c*g.KH*g.KW, n*oh*ow
+	if len(src.shape) != 2 || src.shape[0] != rows || src.shape[1] != cols {
+		panic(fmt.Sprintf("tensor: Col2Im of %v with %+v into %v, want columns [%d %d]", src.shape, g, dst.shape, rows, cols))
+	}
+	runConv(convSpec{adjoint: true, d: dst.data, s: src.data, g: g, n: n, c: c, h: h, w: w, items: c})
+}
+
+// col2im computes channels [c0, c1) of the images of Col2Im. Each image
+// element accumulates its terms in the order of the column rows, whatever
+// the split of channels among goroutines.
+func col2im(d, s []float32, g ConvGeom, n, c, h, w, c0, c1 int) {
+	oh, ow := g.OutSize(h, w)
+	plane, area, cols := h*w, oh*ow, n*oh*ow
+	for b := 0; b < n; b++ {
+		clear(d[(b*c+c0)*plane : (b*c+c1)*plane])
+	}
+	for r := c0 * g.KH * g.KW; r < c1*g.KH*g.KW; r++ {
+		ch, i, j := r/(g.KH*g.KW), r/g.KW%g.KH, r%g.KW
+		xlo, xhi := validRange(ow, w, g.SW, g.PW, j)
+		ylo, yhi := validRange(oh, h, g.SH, g.PH, i)
+		row := s[r*cols : (r+1)*cols]
+		for b := 0; b < n; b++ {
+			img := d[(b*c+ch)*plane : (b*c+ch+1)*plane]
+			in := row[b*area : (b+1)*area]
+			for y := ylo; y < yhi; y++ {
+				v := in[y*ow : (y+1)*ow]
+				ix := (y*g.SH-g.PH+i)*w + xlo*g.SW - g.PW + j
+				for x := xlo; x < xhi; x++ {
+					img[ix] += v[x]
+					ix += g.SW
+				}
+			}
+		}
+	}
+}
+
+// minParallelCopy is the number of elements of columns below which Im2Col
+// and Col2Im run on the calling goroutine.
+const minParallelCopy = 1 << 16
+
+// convSpec is one Im2Col call, split by ranges of column rows, or one
+// Col2Im call (adjoint), split by ranges of channels: the parts write
+// disjoint parts of the destination.
+type convSpec struct {
+	adjoint    bool
+	d, s       []float32
+	g          ConvGeom
+	n, c, h, w int
+	// items is the number of rows or channels; parts the number of ranges
+	// they are dealt into.
+	items, parts int
+}
+
+// do computes part number part of the call.
+func (j *convSpec) do(part int) {
+	lo, hi := part*j.items/j.parts, (part+1)*j.items/j.parts
+	if j.adjoint {
+		col2im(j.d, j.s, j.g, j.n, j.c, j.h, j.w, lo, hi)
+	} else {
+		im2col(j.d, j.s, j.g, j.n, j.c, j.h, j.w, lo, hi)
+	}
+}
+
+// convJob is a call shared among goroutines.
+type convJob struct {
+	convSpec
+	wg sync.WaitGroup
+}
+
+// convTask asks a pool goroutine to compute one part of a job.
+type convTask struct {
+	job  *convJob
+	part int
+}
+
+var (
+	// convTasks feeds the pool goroutines started by startConvWorkers, which
+	// live for the life of the process, blocked on it when idle.
+	convTasks        = make(chan convTask, 16)
+	convWorkersMu    sync.Mutex
+	convWorkersAlive int
+	convJobs         = sync.Pool{New: func() any { return new(convJob) }}
+)
+
+// runConv computes the call spec on up to runtime.GOMAXPROCS(0)
+// goroutines, the calling one included.
+func runConv(spec convSpec) {
+	oh, ow := spec.g.OutSize(spec.h, spec.w)
+	size := spec.c * spec.g.KH * spec.g.KW * spec.n * oh * ow
+	spec.parts = max(1, min(runtime.GOMAXPROCS(0), spec.items, size/minParallelCopy))
+	if spec.parts == 1 {
+		spec.do(0)
+		return
+	}
+	j := convJobs.Get().(*convJob)
+	j.convSpec = spec
+	startConvWorkers(spec.parts - 1)
+	j.wg.Add(spec.parts - 1)
+	for part := 1; part < spec.parts; part++ {
+		convTasks <- convTask{job: j, part: part}
+	}
+	j.do(0)
+	j.wg.Wait()
+	j.convSpec = convSpec{}
+	convJobs.Put(j)
+}
+
+// startConvWorkers makes sure at least n pool goroutines are running.
+func startConvWorkers(n int) {
+	convWorkersMu.Lock()
+	defer convWorkersMu.Unlock()
+	for ; convWorkersAlive < n; convWorkersAlive++ {
+		go func() {
+			for t := range convTasks {
+				t.job.do(t.part)
+				t.job.wg.Done()
+			}
+		}()
+	}
+}
+
+// maxDims is the largest number of dimensions Permute handles.
+const maxDims = 8
+
+// Permute sets dst to src with its axes reordered: axis i of dst is axis
+// axes[i] of src, as in torch.permute, so dst's shape must be src's
+// permuted. dst must not alias src.
+func Permute(dst, src *Tensor, axes []int) {
+	nd := len(src.shape)
+	if nd > maxDims || len(axes) != nd || len(dst.shape) != nd {
+		panic(fmt.Sprintf("tensor: Permute %v by %v into %v", src.shape, axes, dst.shape))
+	}
+	var seen [maxDims]bool
+	for i, a := range axes {
+		if a < 0 || a >= nd || seen[a] || dst.shape[i] != src.shape[a] {
+			panic(fmt.Sprintf("tensor: Permute %v by %v into %v", src.shape, axes, dst.shape))
+		}
+		seen[a] = true
+	}
+	var srcStride, stride [maxDims]int // stride[i]: src stride along dst axis i
+	st := 1
+	for ax := nd - 1; ax >= 0; ax-- {
+		srcStride[ax] = st
+		st *= src.shape[ax]
+	}
+	for i, a := range axes {
+		stride[i] = srcStride[a]
+	}
+	if len(src.data) == 0 {
+		return
+	}
+	// Trailing axes that stay in place move as contiguous blocks.
+	m, block := nd, 1
+	for m > 0 && axes[m-1] == m-1 {
+		m--
+		block *= src.shape[m]
+	}
+	if m == 0 {
+		copy(dst.data, src.data)
+		return
+	}
+	// Walk dst in order: an odometer over axes [0, m−1) and a strided
+	// inner loop along axis m−1.
+	var idx [maxDims]int
+	inner, sst := dst.shape[m-1], stride[m-1]
+	d, s := dst.data, src.data
+	o, off := 0, 0
+	for o < len(d) {
+		si := off
+		if block == 1 {
+			for k := range d[o : o+inner] {
+				d[o+k] = s[si]
+				si += sst
+			}
+			o += inner
+		} else {
+			for range inner {
+				copy(d[o:o+block], s[si:si+block])
+				o += block
+				si += sst
+			}
+		}
+		for ax := m - 2; ax >= 0; ax-- {
+			idx[ax]++
+			off += stride[ax]
+			if idx[ax] < dst.shape[ax] {
+				break
+			}
+			off -= stride[ax] * idx[ax]
+			idx[ax] = 0
+		}
+	}
+}
+
+// split returns the product of the dimensions before axis and after it,
+// panicking if axis is out of range.
+func split(op string, shape []int, axis int) (outer, inner int) {
+	if axis < 0 || axis >= len(shape) {
+		panic(fmt.Sprintf("tensor: %s: axis %d of shape %v", op, axis, shape))
+	}
+	outer, inner = 1, 1
+	for _, d := range shape[:axis] {
+		outer *= d
+	}
+	for _, d := range shape[axis+1:] {
+		inner *= d
+	}
+	return outer, inner
+}
+
+// sameExcept reports whether shapes a and b agree on every axis but axis.
+func sameExcept(a, b []int, axis int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if i != axis && a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Concat sets dst to the tensors srcs joined along axis, as torch.cat: they
+// must agree with dst on every other axis, and dst's size along axis is the
+// sum of theirs.
+func Concat(dst *Tensor, srcs []*Tensor, axis int) {
+	outer, inner := split("Concat", dst.shape, axis)
+	total := 0
+	for _, s := range srcs {
+		if !sameExcept(s.shape, dst.shape, axis) {
+			panic(fmt.Sprintf("tensor: Concat of %v along axis %d into %v", s.shape, axis, dst.shape))
+		}
+		total += s.shape[axis]
+	}
+	if total != dst.shape[axis] {
+		panic(fmt.Sprintf("tensor: Concat along axis %d: sizes sum to %d, destination %v", axis, total, dst.shape))
+	}
+	row := dst.shape[axis] * inner
+	for o := 0; o < outer; o++ {
+		at := o * row
+		for _, s := range srcs {
+			chunk := s.shape[axis] * inner
+			copy(dst.data[at:at+chunk], s.data[o*chunk:(o+1)*chunk])
+			at += chunk
+		}
+	}
+}
+
+// Slice sets dst to the part of src that starts at index start along axis and
+// is as long as dst along it; dst agrees with src on every other axis.
+func Slice(dst, src *Tensor, axis, start int) {
+	outer, inner := split("Slice", src.shape, axis)
+	if !sameExcept(src.shape, dst.shape, axis) || start < 0 || start+dst.shape[axis] > src.shape[axis] {
+		panic(fmt.Sprintf("tensor: Slice of %v from %d along axis %d into %v", src.shape, start, axis, dst.shape))
+	}
+	chunk, row := dst.shape[axis]*inner, src.shape[axis]*inner
+	for o := 0; o < outer; o++ {
+		copy(dst.data[o*chunk:(o+1)*chunk], src.data[o*row+start*inner:])
+	}
+}
+
+// rowIndex returns idx's element i as a row number of a table with rows
+// rows, panicking unless it is an integer in [0, rows).
+func rowIndex(op string, idx *Tensor, i, rows int) int {
+	v := idx.data[i]
+	k := int(v)
+	if float32(k) != v || k < 0 || k >= rows {
+		panic(fmt.Sprintf("tensor: %s: index %v at %d is not a row of a %d-row table", op, v, i, rows))
+	}
+	return k
+}
+
+// checkRows panics unless rows has shape idx's shape followed by table's
+// last dimension, for a 2-D table.
+func checkRows(op string, rows, table, idx *Tensor) {
+	ok := len(table.shape) == 2 && len(rows.shape) == len(idx.shape)+1 &&
+		EqualShapes(rows.shape[:len(idx.shape)], idx.shape) && rows.shape[len(idx.shape)] == table.shape[1]
+	if !ok {
+		panic(fmt.Sprintf("tensor: %s: rows %v, table %v, indices %v", op, rows.shape, table.shape, idx.shape))
+	}
+}
+
+// GatherRows sets dst [idx…, D] to the rows of table [R, D] that idx names:
+// idx holds row numbers as integral float32 values, as an embedding lookup.
+func GatherRows(dst, table, idx *Tensor) {
+	checkRows("GatherRows", dst, table, idx)
+	r, d := table.shape[0], table.shape[1]
+	for i := range idx.data {
+		k := rowIndex("GatherRows", idx, i, r)
+		copy(dst.data[i*d:(i+1)*d], table.data[k*d:(k+1)*d])
+	}
+}
+
+// ScatterAddRows adds each row i of src [idx…, D] into row idx[i] of dst
+// [R, D]: the adjoint of GatherRows.
+func ScatterAddRows(dst, src, idx *Tensor) {
+	checkRows("ScatterAddRows", src, dst, idx)
+	r, d := dst.shape[0], dst.shape[1]
+	for i := range idx.data {
+		k := rowIndex("ScatterAddRows", idx, i, r)
+		row := dst.data[k*d : (k+1)*d]
+		for j, v := range src.data[i*d : (i+1)*d] {
+			row[j] += v
+		}
+	}
+}
