@@ -1,7 +1,10 @@
 package train
 
 import (
+	"math"
+
 	"context"
+	"github.com/nash-gan/nash/tensor"
 	"io"
 	"os"
 	"path/filepath"
@@ -147,4 +150,56 @@ func TestNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
 	if tr.Step != 1 || !strings.Contains(err.Error(), "step "+strconv.Itoa(tr.Step+1)+":") {
 		t.Fatalf("error %q does not name step %d, the one after the last checkpoint", err, tr.Step+1)
 	}
+}
+
+func TestInterpolation(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), quickConfig(), out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slerp := range []bool{false, true} {
+		x, err := tr.Interpolate(3, 8, 5, slerp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := tr.Shape.Len()
+		// The ends are the samples of the two seeds.
+		for i, seed := range []uint64{3, 8} {
+			want := tr.GAN.Sample(tensor.FromSlice(tr.Latent(seed), 1, tr.Config.ZDim)).Data()
+			got := x.Data()[i*4*n : i*4*n+n]
+			for j := range want {
+				if math.Abs(float64(got[j]-want[j])) > 1e-6 {
+					t.Fatalf("slerp %v: end %d differs from seed %d's sample", slerp, i, seed)
+				}
+			}
+		}
+	}
+	// Spherical interpolation keeps the norm between the ends' norms for
+	// latents of equal norm; the straight line's midpoint is shorter.
+	a, b := tr.Latent(3), tr.Latent(8)
+	mid := make([]float32, len(a))
+	mix(mid, a, b, 0.5, true)
+	lin := make([]float32, len(a))
+	mix(lin, a, b, 0.5, false)
+	if norm(mid) < 0.98*math.Min(norm(a), norm(b)) || norm(lin) >= norm(mid) {
+		t.Fatalf("norms: ends %.3f %.3f, slerp midpoint %.3f, linear midpoint %.3f", norm(a), norm(b), norm(mid), norm(lin))
+	}
+	if err := tr.WriteInterpolationGIF(filepath.Join(t.TempDir(), "a.gif"), 3, 8, 4, true, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Interpolate(1, 2, 1, false); err == nil {
+		t.Fatal("1 step accepted")
+	}
+}
+
+func norm(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return math.Sqrt(s)
 }

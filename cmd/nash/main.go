@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -43,7 +45,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrain(), newSample(), newBench())
+	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate())
 	return root
 }
 
@@ -157,5 +159,46 @@ func newBench() *cobra.Command {
 			r.Model, r.Loss, r.Threads, r.Batch, r.MsMedian, r.MsMin, r.MsMax, r.GFLOPs, r.GFLOPsPerS)
 		return nil
 	}
+	return cmd
+}
+
+func newInterpolate() *cobra.Command {
+	var run, out string
+	var from, to uint64
+	var steps, scale int
+	var slerp, asGIF bool
+	cmd := &cobra.Command{
+		Use:   "interpolate --run DIR --from S1 --to S2",
+		Short: "Walk the latent space between two seeds: a PNG strip, or an animated GIF with --gif",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := train.LoadRun(run)
+			if err != nil {
+				return err
+			}
+			if asGIF {
+				err = t.WriteInterpolationGIF(out, from, to, steps, slerp, scale)
+			} else {
+				var img image.Image
+				if img, err = t.InterpolationStrip(from, to, steps, slerp); err == nil {
+					err = images.WritePNG(out, img)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&run, "run", "", "run directory (required)")
+	cmd.Flags().Uint64Var(&from, "from", 0, "seed of the first latent (as nash sample --seed)")
+	cmd.Flags().Uint64Var(&to, "to", 1, "seed of the last latent")
+	cmd.Flags().IntVar(&steps, "steps", 10, "images along the path, ends included")
+	cmd.Flags().BoolVar(&slerp, "slerp", false, "spherical instead of linear interpolation")
+	cmd.Flags().BoolVar(&asGIF, "gif", false, "write an animated GIF (forth and back) instead of a PNG strip")
+	cmd.Flags().IntVar(&scale, "scale", 4, "GIF pixel scale")
+	cmd.Flags().StringVar(&out, "out", "interpolation.png", "file to write")
+	cmd.MarkFlagRequired("run")
 	return cmd
 }
