@@ -51,10 +51,15 @@ func Build(cfg Config, sample Shape) (*gan.GAN, error) {
 	return out, nil
 }
 
+// toyHidden are the hidden layer sizes of both networks for 2-D data.
+var toyHidden = []int{128, 128, 128}
+
 // networks builds the generator and discriminator of cfg's model.
 func networks(cfg Config, sample Shape, rng *tensor.RNG) (g, d nn.Module, err error) {
-	switch cfg.Model {
-	case "mlp":
+	switch {
+	case cfg.Model == "mlp" && isToy(cfg.Dataset):
+		return models.ToyGenerator(cfg.ZDim, toyHidden, rng), models.ToyDiscriminator(toyHidden, rng), nil
+	case cfg.Model == "mlp":
 		return models.MLPGenerator(cfg.ZDim, []int{256, 512}, sample.Len(), rng),
 			models.MLPDiscriminator(sample.Len(), []int{512, 256}, rng), nil
 	}

@@ -57,13 +57,9 @@ func (s *session) saveCheckpoint(path string) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: noise RNG: %w", path, err)
 	}
-	ls, err := s.loader.State()
+	loader, err := s.src.state()
 	if err != nil {
-		return fmt.Errorf("checkpoint %s: data loader: %w", path, err)
-	}
-	loader, err := json.Marshal(ls)
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: data loader: %w", path, err)
+		return fmt.Errorf("checkpoint %s: data source: %w", path, err)
 	}
 	f.Metadata = map[string]string{
 		metaFormat:     checkpointFormat,

@@ -21,7 +21,8 @@ import (
 // Config is a run's fully resolved configuration, as written to config.yaml.
 // Its YAML keys are also the command-line flag names, with '-' for '_'.
 type Config struct {
-	// Dataset is mnist, fashion-mnist or idx.
+	// Dataset is mnist, fashion-mnist or idx (images), or ring8 or grid25
+	// (2-D Gaussian mixtures).
 	Dataset string `yaml:"dataset"`
 	// Data is the folder holding the dataset's IDX files; empty for the
 	// embedded MNIST.
@@ -100,13 +101,14 @@ func (c Config) Validate() error {
 	bad := func(key string, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	switch c.Dataset {
-	case "mnist", "fashion-mnist", "idx":
+	switch {
+	case c.Dataset == "mnist", isToy(c.Dataset):
+	case c.Dataset == "fashion-mnist", c.Dataset == "idx":
+		if c.Data == "" {
+			bad("data", "dataset %s needs a data folder", c.Dataset)
+		}
 	default:
-		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist or idx)", c.Dataset)
-	}
-	if c.Dataset != "mnist" && c.Data == "" {
-		bad("data", "dataset %s needs a data folder", c.Dataset)
+		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, ring8 or grid25)", c.Dataset)
 	}
 	if c.Model != "mlp" {
 		bad("model", "unknown model %q (want mlp)", c.Model)

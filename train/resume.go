@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
@@ -15,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/nash-gan/nash/checkpoint"
-	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/optim"
 	"github.com/nash-gan/nash/runs"
 	"github.com/nash-gan/nash/tensor"
@@ -103,13 +101,12 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	ds, err := data.Load(cfg.Dataset, cfg.Data, "train")
+	src, _, err := openSource(cfg)
 	if err != nil {
 		return err
 	}
 	s := &session{
-		cfg: cfg, run: run, gan: t.GAN, shape: t.Shape, step: t.Step,
-		loader: data.NewLoader(ds, cfg.Batch, tensor.NewRNG(cfg.Seed, "data")),
+		cfg: cfg, run: run, gan: t.GAN, shape: t.Shape, step: t.Step, src: src,
 		noise:  tensor.NewRNG(cfg.Seed, "noise"),
 		fixedZ: t.GAN.Noise(gridSize, tensor.NewRNG(cfg.Seed, "grid")),
 	}
@@ -161,11 +158,7 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaNoiseRNG, err)
 	}
-	var ls data.LoaderState
-	if err := json.Unmarshal([]byte(meta(metaLoader)), &ls); err != nil {
-		return fmt.Errorf("%s: metadata %s: %w", path, metaLoader, err)
-	}
-	if err := s.loader.SetState(ls); err != nil {
+	if err := s.src.setState([]byte(meta(metaLoader))); err != nil {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaLoader, err)
 	}
 	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil {

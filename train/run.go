@@ -11,7 +11,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/runs"
@@ -23,11 +22,11 @@ const gridSize = 64
 
 // session is one training run in progress.
 type session struct {
-	cfg    Config
-	run    *runs.Run
-	gan    *gan.GAN
-	loader *data.Loader
-	noise  *tensor.RNG
+	cfg   Config
+	run   *runs.Run
+	gan   *gan.GAN
+	src   source
+	noise *tensor.RNG
 	// fixedZ is the noise of every sample grid, so grids compare over time.
 	fixedZ *tensor.Tensor
 	shape  Shape
@@ -46,11 +45,10 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	ds, err := data.Load(cfg.Dataset, cfg.Data, "train")
+	src, shape, err := openSource(cfg)
 	if err != nil {
 		return err
 	}
-	shape := Shape{C: ds.C, H: ds.H, W: ds.W}
 	g, err := Build(cfg, shape)
 	if err != nil {
 		return err
@@ -63,8 +61,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 		return err
 	}
 	s := &session{
-		cfg: cfg, run: run, gan: g, shape: shape,
-		loader: data.NewLoader(ds, cfg.Batch, tensor.NewRNG(cfg.Seed, "data")),
+		cfg: cfg, run: run, gan: g, shape: shape, src: src,
 		noise:  tensor.NewRNG(cfg.Seed, "noise"),
 		fixedZ: g.Noise(gridSize, tensor.NewRNG(cfg.Seed, "grid")),
 	}
@@ -73,7 +70,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 
 // totalSteps returns the number of steps cfg asks for.
 func (s *session) totalSteps() int {
-	total := s.cfg.Epochs * s.loader.StepsPerEpoch()
+	total := s.cfg.Epochs * s.src.stepsPerEpoch()
 	if s.cfg.Steps > 0 && (total == 0 || s.cfg.Steps < total) {
 		total = s.cfg.Steps
 	}
@@ -82,7 +79,7 @@ func (s *session) totalSteps() int {
 
 func (s *session) loop(ctx context.Context, log io.Writer) error {
 	total := s.totalSteps()
-	perEpoch := s.loader.StepsPerEpoch()
+	perEpoch := s.src.stepsPerEpoch()
 	sampleEvery := s.cfg.SampleEvery
 	if sampleEvery == 0 {
 		sampleEvery = perEpoch
@@ -108,7 +105,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
 		}
-		b := s.loader.Next(batch, nil)
+		b := s.src.next(batch)
 		real := batch
 		if b.N < s.cfg.Batch {
 			real = tensor.FromSlice(batch.Data()[:b.N*s.shape.Len()], b.N, s.shape.Len())
