@@ -1,0 +1,154 @@
+package nn
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// BatchNorm normalises every channel of its input by the mean and variance
+// of that channel, then scales by Weight (γ) and shifts by Bias (β), as
+// torch.nn.BatchNorm1d (inputs [N, C] or [N, C, L]) and BatchNorm2d (inputs
+// [N, C, H, W]) with affine weights and tracked running statistics.
+//
+// In training mode, the default, it normalises by the batch's statistics
+// with the biased variance and moves the running statistics towards them:
+// running = (1 − Momentum)·running + Momentum·batch, with the unbiased
+// variance for RunningVar, and counts the batch in NumBatchesTracked. In
+// evaluation mode it normalises by the running statistics.
+//
+// The state dict names are PyTorch's: weight, bias, running_mean,
+// running_var and num_batches_tracked. PyTorch stores num_batches_tracked
+// as an int64 scalar; nash keeps it as a float32 scalar, exact up to 2²⁴
+// batches. A checkpoint that PyTorch should read back with its own dtype
+// stores it with checkpoint.File.SetInt64(name, []int64{int64(v)}) (empty
+// shape), and File.StateDict converts it back.
+type BatchNorm struct {
+	// Features is the number of channels C.
+	Features int
+	// Eps is added to the variance for stability (PyTorch's default 1e-5).
+	Eps float32
+	// Momentum is the weight of the batch in the running statistics
+	// (PyTorch's default 0.1).
+	Momentum float32
+	// Weight (γ) and Bias (β) are [C], initially ones and zeros.
+	Weight, Bias *autograd.Var
+	// RunningMean and RunningVar are [C], initially zeros and ones.
+	RunningMean, RunningVar *tensor.Tensor
+	// NumBatchesTracked is a scalar counting the training-mode batches.
+	NumBatchesTracked *tensor.Tensor
+
+	spatial bool // BatchNorm2d
+	eval    bool
+}
+
+// NewBatchNorm1d returns a BatchNorm for inputs [N, C] or [N, C, L] with
+// PyTorch's defaults.
+func NewBatchNorm1d(features int) *BatchNorm { return newBatchNorm(features, false) }
+
+// NewBatchNorm2d returns a BatchNorm for inputs [N, C, H, W] with PyTorch's
+// defaults.
+func NewBatchNorm2d(features int) *BatchNorm { return newBatchNorm(features, true) }
+
+func newBatchNorm(c int, spatial bool) *BatchNorm {
+	b := &BatchNorm{
+		Features: c, Eps: 1e-5, Momentum: 0.1,
+		Weight: autograd.NewVar(tensor.New(c), true), Bias: autograd.NewVar(tensor.New(c), true),
+		RunningMean: tensor.New(c), RunningVar: tensor.New(c), NumBatchesTracked: tensor.New(),
+		spatial: spatial,
+	}
+	b.Weight.Value.Fill(1)
+	b.RunningVar.Fill(1)
+	return b
+}
+
+// name returns the PyTorch class name for messages.
+func (b *BatchNorm) name() string {
+	if b.spatial {
+		return "BatchNorm2d"
+	}
+	return "BatchNorm1d"
+}
+
+// Forward implements Module.
+func (b *BatchNorm) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
+	s := x.Shape()
+	rankOK := len(s) == 4
+	if !b.spatial {
+		rankOK = len(s) == 2 || len(s) == 3
+	}
+	if !rankOK || s[1] != b.Features {
+		want := fmt.Sprintf("[N %d] or [N %d L]", b.Features, b.Features)
+		if b.spatial {
+			want = fmt.Sprintf("[N %d H W]", b.Features)
+		}
+		panic(fmt.Sprintf("nn: %s(%d) got input of shape %v, want %s", b.name(), b.Features, s, want))
+	}
+	c := b.Features
+	// Work on a 2-D view in which each channel's values fill a column
+	// ([N, C]) or, channel-major, a row ([C, N·…]); statistics and
+	// per-channel parameters then broadcast as a row [C] or a column [C, 1].
+	xm, stat := x, []int{c}
+	var axes []int
+	if len(s) > 2 {
+		axes = make([]int, len(s))
+		for i := range axes {
+			axes[i] = i
+		}
+		axes[0], axes[1] = 1, 0
+		xm, stat = tp.Reshape(tp.Permute(x, axes...), c, -1), []int{c, 1}
+	}
+	m := x.Value.Len() / c
+	gamma, beta := tp.Reshape(b.Weight, stat...), tp.Reshape(b.Bias, stat...)
+	var y *autograd.Var
+	if b.eval {
+		mean := autograd.Const(b.RunningMean.Reshape(stat...))
+		std := tp.Sqrt(tp.AddScalar(autograd.Const(b.RunningVar.Reshape(stat...)), b.Eps))
+		y = tp.Add(tp.Mul(tp.Sub(xm, mean), tp.Div(gamma, std)), beta)
+	} else {
+		if m < 2 {
+			panic(fmt.Sprintf("nn: %s(%d) in training mode needs more than one value per channel, got input of shape %v", b.name(), b.Features, s))
+		}
+		mean := tp.Scale(tp.SumTo(xm, stat), 1/float32(m))
+		xc := tp.Sub(xm, mean)
+		variance := tp.Scale(tp.SumTo(tp.Square(xc), stat), 1/float32(m))
+		y = tp.Add(tp.Mul(tp.Div(xc, tp.Sqrt(tp.AddScalar(variance, b.Eps))), gamma), beta)
+		b.track(mean.Value.Data(), variance.Value.Data(), m)
+	}
+	if axes == nil {
+		return y
+	}
+	// Back from channel-major: swapping the first two axes is its own inverse.
+	cm := slices.Clone(s)
+	cm[0], cm[1] = s[1], s[0]
+	return tp.Permute(tp.Reshape(y, cm...), axes...)
+}
+
+// track moves the running statistics towards the batch mean and biased
+// variance of m values per channel.
+func (b *BatchNorm) track(mean, variance []float32, m int) {
+	mom := b.Momentum
+	unbias := float32(m) / float32(m-1)
+	rm, rv := b.RunningMean.Data(), b.RunningVar.Data()
+	for i := range rm {
+		rm[i] = (1-mom)*rm[i] + mom*mean[i]
+		rv[i] = (1-mom)*rv[i] + mom*variance[i]*unbias
+	}
+	b.NumBatchesTracked.Data()[0]++
+}
+
+// Parameters implements Module.
+func (b *BatchNorm) Parameters() []Parameter {
+	return []Parameter{{"weight", b.Weight}, {"bias", b.Bias}}
+}
+
+// Buffers implements BufferHolder.
+func (b *BatchNorm) Buffers() []Buffer {
+	return []Buffer{{"running_mean", b.RunningMean}, {"running_var", b.RunningVar},
+		{"num_batches_tracked", b.NumBatchesTracked}}
+}
+
+// SetTraining implements Trainer.
+func (b *BatchNorm) SetTraining(training bool) { b.eval = !training }
