@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nash-gan/nash/dashboard"
+)
+
+// shutdownGrace is how long nash board waits for requests in progress when
+// it is stopped.
+const shutdownGrace = 5 * time.Second
+
+func newBoard() *cobra.Command {
+	var runsDir, addr string
+	cmd := &cobra.Command{
+		Use:   "board",
+		Short: "Serve a live web dashboard of the runs in a folder",
+		Long: `Serve a web dashboard of the training runs in --runs: their loss and discriminator charts, every
+further metric, sample grids over time and several runs overlaid. Pages follow runs that are still
+training. The dashboard only reads the folder and listens on 127.0.0.1 unless --addr says otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			board, err := dashboard.New(runsDir)
+			if err != nil {
+				return err
+			}
+			defer board.Close()
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("--addr: %w", err)
+			}
+			ctx := cmd.Context()
+			srv := &http.Server{
+				Handler:           board,
+				ReadHeaderTimeout: 10 * time.Second,
+				// Requests end with the command, event streams included.
+				BaseContext: func(net.Listener) context.Context { return ctx },
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "nash board: serving %s on http://%s/\n", runsDir, ln.Addr())
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			select {
+			case err := <-served:
+				return err
+			case <-ctx.Done():
+			}
+			shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			if err := srv.Shutdown(shutdown); err != nil {
+				return err
+			}
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&runsDir, "runs", "runs", "folder of run directories")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:6006", "address to listen on")
+	return cmd
+}

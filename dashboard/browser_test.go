@@ -1,0 +1,202 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"image/png"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/nash-gan/nash/runs"
+)
+
+var screenshot = flag.String("screenshot", "", "where TestBrowser saves its screenshot of a run's page (default: a temporary folder)")
+
+// chromium returns the path of a Chromium or Chrome binary, or "".
+func chromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowser loads the dashboard in headless Chromium and checks what it
+// draws: the charts hold the run's records, the sample slider switches
+// the grid shown, lines appended to metrics.jsonl reach the charts through
+// the event stream, and comparing runs overlays them.
+func TestBrowser(t *testing.T) {
+	exe := chromium()
+	if exe == "" {
+		t.Skip("no Chromium binary on PATH (chromium, chromium-browser, google-chrome, headless-shell); on Debian: apt-get install chromium")
+	}
+	dir := t.TempDir()
+	a := writeRun(t, dir, "a", 60, 20, 40, 60)
+	writeRun(t, dir, "b", 45, 45)
+	s := newTestServer(t, dir, WithPollInterval(50*time.Millisecond))
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ctx, cancel = chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1200),
+	)
+	defer cancel()
+	var mu sync.Mutex
+	var jsErrors []string
+	ctx, cancel = chromedp.NewContext(ctx, chromedp.WithListener(func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			jsErrors = append(jsErrors, fmt.Sprintf("%s:%d: %s", d.URL, d.LineNumber+1, msg))
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				jsErrors = append(jsErrors, fmt.Sprint("console.error ", ev.Args))
+			}
+		}
+	}))
+	defer cancel()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range jsErrors {
+			t.Errorf("JavaScript: %s", e)
+		}
+	}()
+
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	wait := func(what, expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(8*time.Second))); err != nil {
+			t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/a")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the run page", "window.board && board.ready && document.querySelector('.live.on') !== null")
+
+	// The charts hold every record: steps 1…60 and the run's values.
+	data, err := chromedp.Run(ctx, chromedp.Evaluate[[][]float64](`(() => {
+		const l = board.charts.losses.data, d = board.charts.disc.data;
+		return [l[0], l[1], l[2], d[1], d[2]];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 5 || len(data[0]) != 60 {
+		t.Fatalf("charts hold %d columns of %d points, want 5 of 60", len(data), len(data[0]))
+	}
+	for i := range 60 {
+		m := metricsAt(i+1, nil)
+		want := []float64{float64(i + 1), m.LossD, m.LossG, m.DReal, m.DFake}
+		for c := range want {
+			if float32(data[c][i]) != float32(want[c]) {
+				t.Errorf("point %d of column %d: %v, want %v", i, c, data[c][i], want[c])
+			}
+		}
+	}
+	if got := eval(`Object.keys(board.charts).join(",")`); got != "losses,disc" {
+		t.Errorf("charts %s, want losses,disc", got)
+	}
+	if got := eval(`document.querySelector('[data-chart=disc] .note')?.textContent ?? "none"`); !strings.Contains(got, "D = 0.5") {
+		t.Errorf("the discriminator chart's note: %q, want the equilibrium line's", got)
+	}
+
+	// The slider shows the latest grid, and moving it shows another.
+	src := `document.querySelector('.tl-img').getAttribute('src')`
+	if got := eval(src); got != "/runs/a/samples/step-0000060.png" {
+		t.Errorf("sample shown first: %s, want step 60's", got)
+	}
+	eval(`(() => { const s = document.querySelector('.tl-slider'); s.value = 0; s.dispatchEvent(new Event('input')); return ""; })()`)
+	if got := eval(src); got != "/runs/a/samples/step-0000020.png" {
+		t.Errorf("sample shown at the slider's start: %s, want step 20's", got)
+	}
+	wait("the grid to load", `document.querySelector('.tl-img').complete && document.querySelector('.tl-img').naturalWidth === 62`)
+
+	// A record appended now reaches the charts, and its new key gets a chart.
+	w, err := a.OpenMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(metricsAt(61, runs.Record{"fid": 33.5})); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	wait("the appended record", `board.charts.losses.data[0].length === 61 && board.charts["metric:fid"] !== undefined`)
+	fid := `(() => { const d = board.charts["metric:fid"].data; return [d[0].length, d[1].filter((v) => v !== null).join(), d[1].at(-1)].join(" "); })()`
+	if got := eval(fid); got != "61 33.5 33.5" {
+		t.Errorf("fid chart: points, values, last value: %s; want 61, only 33.5, 33.5", got)
+	}
+
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := png.Decode(bytes.NewReader(shot)); err != nil || img.Bounds().Dx() < 1000 {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := *screenshot
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "board.png")
+	}
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the run page: %s", path)
+
+	// Comparing runs overlays them: two series per chart and run, over
+	// the union of their steps.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/compare?run=a&run=b")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the comparison page", "window.board && board.ready && board.charts.losses !== undefined")
+	got := eval(`[board.charts.losses.series.length, board.charts.losses.data[0].length, board.charts.losses.data[3].filter((v) => v != null).length, document.querySelectorAll('.timeline').length].join(" ")`)
+	if got != "5 61 45 2" {
+		t.Errorf("series, steps, run b's points, timelines: %s; want 5 61 45 2", got)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the runs list", "window.board && board.ready")
+	if got := eval(`[...document.querySelectorAll('table.runs tbody tr td:nth-child(2) a')].map((a) => a.textContent).join(",")`); got != "a,b" && got != "b,a" {
+		t.Errorf("runs listed: %s, want a and b", got)
+	}
+}

@@ -1,0 +1,423 @@
+// Package dashboard serves a live web dashboard over a folder of training
+// runs, each a run directory as docs/RUNDIR.md describes it: a list of the
+// runs, a page per run with its loss and discriminator charts, a chart for
+// every further metric, the timeline of its sample grids and a latent
+// interpolation panel, and several runs overlaid on the same charts. Pages
+// follow training as metrics.jsonl grows, through server-sent events.
+//
+// Everything the browser loads comes from the binary (uPlot, version in
+// static/vendor/uplot/VERSION, draws the charts). The server only reads the
+// runs folder, through an os.Root, so that no request and no symbolic link
+// reaches a file outside it.
+//
+// The pages read these JSON endpoints, also usable on their own:
+//
+//	GET /api/runs                       the runs, newest first, with their latest metrics
+//	GET /api/runs/{name}                one run: its configuration and metric keys
+//	GET /api/runs/{name}/metrics        columns of metrics; ?keys=a,b&max_points=N
+//	GET /api/runs/{name}/samples        the sample grids, by step
+//	GET /api/runs/{name}/interpolate    a PNG; ?from=SEED&to=SEED&steps=N&slerp=true
+//	GET /runs/{name}/samples/{file}     a sample grid, step-NNNNNNN.png
+//	GET /api/events?run=NAME&gen=G&rows=N…   server-sent events following runs
+package dashboard
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nash-gan/nash/runs"
+)
+
+// Interpolator renders a walk through a run's latent space as one picture:
+// steps samples from the generator of the checkpoint in runDir, for noise
+// vectors going from the one drawn with seed from to the one drawn with
+// seed to, along a straight line or, if slerp, a great circle.
+type Interpolator func(runDir string, from, to uint64, steps int, slerp bool) (image.Image, error)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithInterpolator renders the latent interpolation panel with f. Without
+// it the panel says that interpolation is unavailable.
+func WithInterpolator(f Interpolator) Option {
+	return func(s *Server) { s.interp = f }
+}
+
+// WithPollInterval sets how often server-sent event streams look for new
+// metrics, samples and status; the default is one second.
+func WithPollInterval(d time.Duration) Option {
+	return func(s *Server) { s.poll = d }
+}
+
+// Limits on what a request may ask for.
+const (
+	defaultMaxPoints = 2000
+	maxMaxPoints     = 1_000_000
+	maxWatched       = 32
+	maxInterpSteps   = 32
+)
+
+// liveWindow is how recently metrics.jsonl must have changed for its run to
+// count as running.
+const liveWindow = time.Minute
+
+//go:embed static
+var staticFiles embed.FS
+
+// Server is the dashboard's http.Handler.
+type Server struct {
+	dir    string
+	root   *os.Root
+	interp Interpolator
+	poll   time.Duration
+	mux    *http.ServeMux
+	static fs.FS
+
+	mu    sync.Mutex
+	cache map[string]*series
+}
+
+// New returns a dashboard of the runs in the folder runsDir, which must
+// exist. Close releases it.
+func New(runsDir string, opts ...Option) (*Server, error) {
+	root, err := os.OpenRoot(runsDir)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: runs folder: %w", err)
+	}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	s := &Server{
+		dir:    runsDir,
+		root:   root,
+		poll:   time.Second,
+		mux:    http.NewServeMux(),
+		static: static,
+		cache:  make(map[string]*series),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.mux.HandleFunc("GET /{$}", s.page)
+	s.mux.HandleFunc("GET /run/{name}", s.page)
+	s.mux.HandleFunc("GET /compare", s.page)
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /api/runs", s.listRuns)
+	s.mux.HandleFunc("GET /api/runs/{name}", s.runDetail)
+	s.mux.HandleFunc("GET /api/runs/{name}/metrics", s.runMetrics)
+	s.mux.HandleFunc("GET /api/runs/{name}/samples", s.runSamples)
+	s.mux.HandleFunc("GET /api/runs/{name}/interpolate", s.interpolate)
+	s.mux.HandleFunc("GET /runs/{name}/samples/{file}", s.sampleFile)
+	s.mux.HandleFunc("GET /api/events", s.events)
+	return s, nil
+}
+
+// ServeHTTP serves the dashboard's pages, files and API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close releases the runs folder.
+func (s *Server) Close() error {
+	return s.root.Close()
+}
+
+// page serves the single page that renders the list, run and comparison
+// views from the address it is loaded at.
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	html, err := fs.ReadFile(s.static, "index.html")
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'")
+	w.Write(html)
+}
+
+// validName reports whether name can be a run directory's name: one path
+// element, not hidden.
+func validName(name string) bool {
+	return name != "" && name[0] != '.' && !strings.ContainsAny(name, "/\\\x00")
+}
+
+// errNoRun is the error of a request for a run that does not exist.
+var errNoRun = errors.New("no such run")
+
+// run checks that the request's {name} is a run directory inside the runs
+// folder and returns the name; otherwise it answers 404 and returns "".
+func (s *Server) run(w http.ResponseWriter, r *http.Request) string {
+	name := r.PathValue("name")
+	if err := s.checkRun(name); err != nil {
+		httpError(w, http.StatusNotFound, fmt.Errorf("run %q: %w", name, err))
+		return ""
+	}
+	return name
+}
+
+// checkRun returns nil if name is a folder in the runs folder holding
+// config.yaml or metrics.jsonl, and errNoRun otherwise.
+func (s *Server) checkRun(name string) error {
+	if !validName(name) {
+		return errNoRun
+	}
+	fi, err := s.root.Stat(name)
+	if err != nil || !fi.IsDir() {
+		return errNoRun
+	}
+	for _, f := range []string{runs.ConfigFile, runs.MetricsFile} {
+		if fi, err := s.root.Stat(path.Join(name, f)); err == nil && fi.Mode().IsRegular() {
+			return nil
+		}
+	}
+	return errNoRun
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	list, err := s.runs()
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, list)
+}
+
+// runPage is what /api/runs/{name} returns.
+type runPage struct {
+	runInfo
+	Config        map[string]any `json:"config"`
+	Keys          []string       `json:"keys"`
+	Interpolation bool           `json:"interpolation"`
+}
+
+func (s *Server) runDetail(w http.ResponseWriter, r *http.Request) {
+	name := s.run(w, r)
+	if name == "" {
+		return
+	}
+	info, cfg := s.info(name)
+	snap, err := s.metrics(name)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, runPage{runInfo: info, Config: cfg, Keys: snap.keys, Interpolation: s.interp != nil})
+}
+
+// runMetrics answers with columns: step and the requested keys (every key
+// by default), downsampled to at most max_points rows, as
+//
+//	{"run":…, "gen":G, "rows":N, "skipped":K, "keys":[every key], "columns":{"step":[…], "loss_d":[…]}}
+//
+// where rows counts every record of the file, and gen and rows are what
+// /api/events takes to continue from.
+func (s *Server) runMetrics(w http.ResponseWriter, r *http.Request) {
+	name := s.run(w, r)
+	if name == "" {
+		return
+	}
+	limit := defaultMaxPoints
+	if v := r.URL.Query().Get("max_points"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 3 || n > maxMaxPoints {
+			httpError(w, http.StatusBadRequest, fmt.Errorf("max_points: want an integer from 3 to %d, got %q", maxMaxPoints, v))
+			return
+		}
+		limit = n
+	}
+	snap, err := s.metrics(name)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	query := r.URL.Query().Get("keys") + "\x00" + strconv.Itoa(limit)
+	writeJSONBytes(w, s.answer(name, query, snap, func() []byte {
+		return metricsBody(name, snap, r.URL.Query().Get("keys"), limit)
+	}))
+}
+
+// metricsBody builds the answer of runMetrics: step and the columns named
+// in keys, a comma-separated list (every column if empty), downsampled to
+// at most limit rows.
+func metricsBody(name string, snap snapshot, keys string, limit int) []byte {
+	want := snap.keys
+	if keys != "" {
+		want = strings.Split(keys, ",")
+	}
+	var names []string
+	var cols [][]float64
+	for _, k := range want {
+		if c := snap.column(k); c != nil && k != stepKey && !slices.Contains(names, k) {
+			names = append(names, k)
+			cols = append(cols, c)
+		}
+	}
+	idx := downsample(nil, snap.rows, cols, limit)
+	b := fmt.Appendf(nil, `{"run":%s,"gen":%d,"rows":%d,"skipped":%d,"keys":`, quote(name), snap.gen, snap.rows, snap.skipped)
+	b = appendStrings(b, snap.keys)
+	b = append(b, `,"columns":{`...)
+	if step := snap.column(stepKey); step != nil {
+		b = appendColumn(b, stepKey, step, idx)
+		for i, k := range names {
+			b = append(b, ',')
+			b = appendColumn(b, k, cols[i], idx)
+		}
+	}
+	return append(b, "}}"...)
+}
+
+func (s *Server) runSamples(w http.ResponseWriter, r *http.Request) {
+	name := s.run(w, r)
+	if name == "" {
+		return
+	}
+	list, err := s.samples(name)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, list)
+}
+
+// sampleFile serves a sample grid. Only names of the form step-<digits>.png
+// are served, only as regular files inside the runs folder.
+func (s *Server) sampleFile(w http.ResponseWriter, r *http.Request) {
+	name := s.run(w, r)
+	if name == "" {
+		return
+	}
+	file := r.PathValue("file")
+	if _, ok := sampleStep(file); !ok {
+		httpError(w, http.StatusNotFound, fmt.Errorf("%q is not a sample grid's name", file))
+		return
+	}
+	f, err := s.root.Open(path.Join(name, runs.SamplesDir, file))
+	if err != nil {
+		httpError(w, http.StatusNotFound, fmt.Errorf("run %q: sample %q: %w", name, file, fs.ErrNotExist))
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		httpError(w, http.StatusNotFound, fmt.Errorf("run %q: sample %q is not a regular file", name, file))
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, file, fi.ModTime(), f)
+}
+
+// interpolate serves the picture of the injected Interpolator as a PNG.
+func (s *Server) interpolate(w http.ResponseWriter, r *http.Request) {
+	name := s.run(w, r)
+	if name == "" {
+		return
+	}
+	if s.interp == nil {
+		httpError(w, http.StatusNotImplemented, errors.New("latent interpolation is not available in this server"))
+		return
+	}
+	q := r.URL.Query()
+	from, err1 := queryUint(q.Get("from"), 1)
+	to, err2 := queryUint(q.Get("to"), 2)
+	steps, err3 := queryUint(q.Get("steps"), 8)
+	slerp, err4 := queryBool(q.Get("slerp"), true)
+	if err := errors.Join(prefix("from", err1), prefix("to", err2), prefix("steps", err3), prefix("slerp", err4)); err != nil {
+		httpError(w, http.StatusBadRequest, err)
+		return
+	}
+	if steps < 2 || steps > maxInterpSteps {
+		httpError(w, http.StatusBadRequest, fmt.Errorf("steps: want 2 to %d, got %d", maxInterpSteps, steps))
+		return
+	}
+	ckpt := path.Join(name, runs.CheckpointsDir, "last.safetensors")
+	if fi, err := s.root.Stat(ckpt); err != nil || !fi.Mode().IsRegular() {
+		httpError(w, http.StatusNotFound, fmt.Errorf("run %q has no checkpoint %s yet", name, ckpt))
+		return
+	}
+	img, err := s.interp(filepath.Join(s.dir, name), from, to, int(steps), slerp)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, fmt.Errorf("run %q: interpolation: %w", name, err))
+		return
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		httpError(w, http.StatusInternalServerError, fmt.Errorf("run %q: interpolation: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+// queryUint parses a query parameter, def if it is empty.
+func queryUint(v string, def uint64) (uint64, error) {
+	if v == "" {
+		return def, nil
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+// queryBool parses a query parameter, def if it is empty.
+func queryBool(v string, def bool) (bool, error) {
+	if v == "" {
+		return def, nil
+	}
+	return strconv.ParseBool(v)
+}
+
+// prefix names the parameter an error is about; nil stays nil.
+func prefix(param string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", param, err)
+}
+
+// httpError answers with status and {"error": err}.
+func httpError(w http.ResponseWriter, status int, err error) {
+	b, _ := json.Marshal(map[string]string{"error": err.Error()})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSONBytes(w, b)
+}
+
+// writeJSONBytes answers with b, a JSON document.
+func writeJSONBytes(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.Write(append(b, '\n'))
+}
