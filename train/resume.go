@@ -108,7 +108,7 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	s := &session{
 		cfg: cfg, run: run, gan: t.GAN, shape: t.Shape, step: t.Step, src: src,
 		noise:  tensor.NewRNG(cfg.Seed, "noise"),
-		fixedZ: t.GAN.Noise(gridSize, tensor.NewRNG(cfg.Seed, "grid")),
+		fixedZ: fixedNoise(t.GAN, cfg),
 	}
 	if err := s.restore(f, path); err != nil {
 		return err

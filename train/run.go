@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"runtime"
@@ -19,6 +20,20 @@ import (
 
 // gridSize is the number of samples in a grid: 8 rows of 8.
 const gridSize = 64
+
+// toySamples is the number of generated points drawn in a 2-D scatter
+// picture and scored for mode coverage, as the papers' protocol has it.
+const toySamples = 2500
+
+// fixedNoise returns the noise of every sample picture of a run: the seed's
+// "grid" stream, so pictures compare over time and across resumes.
+func fixedNoise(g *gan.GAN, cfg Config) *tensor.Tensor {
+	n := gridSize
+	if isToy(cfg.Dataset) {
+		n = toySamples
+	}
+	return g.Noise(n, tensor.NewRNG(cfg.Seed, "grid"))
+}
 
 // session is one training run in progress.
 type session struct {
@@ -63,7 +78,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	s := &session{
 		cfg: cfg, run: run, gan: g, shape: shape, src: src,
 		noise:  tensor.NewRNG(cfg.Seed, "noise"),
-		fixedZ: g.Noise(gridSize, tensor.NewRNG(cfg.Seed, "grid")),
+		fixedZ: fixedNoise(g, cfg),
 	}
 	return s.loop(ctx, log)
 }
@@ -153,9 +168,17 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	return nil
 }
 
-// save writes the sample grid of the current step and the checkpoint.
+// save writes the sample picture of the current step and the checkpoint.
 func (s *session) save() error {
-	img := images.Grid(s.gan.Sample(s.fixedZ).Reshape(gridSize, s.shape.C, s.shape.H, s.shape.W), 8, 2)
+	x := s.gan.Sample(s.fixedZ)
+	var img image.Image
+	if ms, ok := s.src.(*mixtureSource); ok {
+		sc := images.Scatter{Title: fmt.Sprintf("%s, step %d", s.cfg.Dataset, s.step), Means: ms.m.Means,
+			Radius: 3 * ms.m.Sigma, Extent: ms.m.Extent, Size: 480}
+		img = sc.Draw(x)
+	} else {
+		img = images.Grid(x.Reshape(x.Dim(0), s.shape.C, s.shape.H, s.shape.W), 8, 2)
+	}
 	if err := images.WritePNG(s.run.SamplePath(s.step), img); err != nil {
 		return err
 	}
