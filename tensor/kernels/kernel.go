@@ -55,19 +55,24 @@ func packB3(dst, b []float32, ldb int, transB bool, p0, j0, kc, nc int) {
 	packB(dst, 3, b, ldb, transB, p0, j0, kc, nc)
 }
 
-// kernel2x3 is goKernel's run function.
+// kernel2x3 is goKernel's run function. It reads packed panels only
+// (lda == 2).
 func kernel2x3(rows, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+	if lda != 2 {
+		panic("kernels: 2×3 micro-kernel: A must be a packed panel")
+	}
 	var c00, c01, c02, c10, c11, c12 float32
-	b = b[:3*kc]
+	a, b = a[:2*kc], b[:3*kc]
 	for p := 0; p < kc; p++ {
-		ap := (*[2]float32)(a[p*lda:])
-		bp := (*[3]float32)(b[3*p:])
-		c00 += ap[0] * bp[0]
-		c01 += ap[0] * bp[1]
-		c02 += ap[0] * bp[2]
-		c10 += ap[1] * bp[0]
-		c11 += ap[1] * bp[1]
-		c12 += ap[1] * bp[2]
+		ap := a[2*p : 2*p+2 : 2*p+2]
+		bp := b[3*p : 3*p+3 : 3*p+3]
+		a0, a1 := ap[0], ap[1]
+		c00 += a0 * bp[0]
+		c10 += a1 * bp[0]
+		c01 += a0 * bp[1]
+		c11 += a1 * bp[1]
+		c02 += a0 * bp[2]
+		c12 += a1 * bp[2]
 	}
 	storeRow3(c, alpha, beta, c00, c01, c02)
 	if rows > 1 {

@@ -19,9 +19,14 @@ func packA(dst []float32, mr int, a []float32, lda int, transA bool, i0, p0, mc,
 			// op(A)(i, p) = A(p, i): each p reads rows contiguous values.
 			for p := 0; p < kc; p++ {
 				src := a[(p0+p)*lda+i0+ir:]
+				src = src[:rows]
 				out := panel[p*mr : p*mr+mr]
-				copy(out[:rows], src[:rows])
-				clear(out[rows:])
+				for r, v := range src {
+					out[r] = v
+				}
+				for r := rows; r < mr; r++ {
+					out[r] = 0
+				}
 			}
 			continue
 		}
@@ -50,9 +55,14 @@ func packB(dst []float32, nr int, b []float32, ldb int, transB bool, p0, j0, kc,
 			// op(B)(p, j) = B(p, j): each p reads cols contiguous values.
 			for p := 0; p < kc; p++ {
 				src := b[(p0+p)*ldb+j0+jr:]
+				src = src[:cols]
 				out := panel[p*nr : p*nr+nr]
-				copy(out[:cols], src[:cols])
-				clear(out[cols:])
+				for j, v := range src {
+					out[j] = v
+				}
+				for j := cols; j < nr; j++ {
+					out[j] = 0
+				}
 			}
 			continue
 		}
