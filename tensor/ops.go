@@ -384,20 +384,13 @@ func Unary(op UnaryOp, dst, src *Tensor, param float32) {
 			d[i] = float32(math.Max(float64(v), 0) + math.Log1p(math.Exp(-a)))
 		}
 	case OpLeakyReLU:
+		// Branch-free: the sign of activations is unpredictable.
 		for i, v := range x {
-			if v > 0 {
-				d[i] = v
-			} else {
-				d[i] = param * v
-			}
+			d[i] = max(v, 0) + param*min(v, 0)
 		}
 	case OpStep:
 		for i, v := range x {
-			if v > 0 {
-				d[i] = 1
-			} else {
-				d[i] = param
-			}
+			d[i] = param + (1-param)*positive(v)
 		}
 	case OpAbs:
 		for i, v := range x {
@@ -414,6 +407,13 @@ func Unary(op UnaryOp, dst, src *Tensor, param float32) {
 	default:
 		panic(fmt.Sprintf("tensor: unknown unary op %d", op))
 	}
+}
+
+// positive returns 1 if v > 0 and 0 otherwise (also 0 for NaN with the
+// sign bit set, 1 for NaN without), without a branch.
+func positive(v float32) float32 {
+	s := int32(math.Float32bits(v))
+	return float32(uint32(^s>>31) & uint32(-s>>31) & 1)
 }
 
 func sigmoid(v float32) float32 {

@@ -147,3 +147,17 @@ func TestArenaReusesStorage(t *testing.T) {
 		t.Fatalf("warm arena allocates %v times per cycle", n)
 	}
 }
+
+func TestStepAndLeakyReLUAtTheKink(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	x := FromSlice([]float32{-2, negZero, 0, 1e-30, 3, float32(math.Inf(1)), float32(math.Inf(-1))}, 7)
+	step, leaky := New(7), New(7)
+	Unary(OpStep, step, x, 0.2)
+	Unary(OpLeakyReLU, leaky, x, 0.2)
+	if want := []float32{0.2, 0.2, 0.2, 1, 1, 1, 0.2}; !reflect.DeepEqual(step.data, want) {
+		t.Errorf("Step = %v, want %v", step.data, want)
+	}
+	if want := []float32{-0.4, 0, 0, 1e-30, 3, float32(math.Inf(1)), float32(math.Inf(-1))}; !reflect.DeepEqual(leaky.data, want) {
+		t.Errorf("LeakyReLU = %v, want %v", leaky.data, want)
+	}
+}
