@@ -79,43 +79,7 @@ func Im2Col(dst, src *Tensor, g ConvGeom) {
 	if len(dst.shape) != 2 || dst.shape[0] != rows || dst.shape[1] != cols {
 		panic(fmt.Sprintf("tensor: Im2Col of %v with %+v into %v, want [%d %d]", src.shape, g, dst.shape, rows, cols))
 	}
-	runConv(convSpec{d: dst.data, s: src.data, g: g, n: n, c: c, h: h, w: w, items: rows})
-}
-
-// im2col fills rows [r0, r1) of the columns of Im2Col.
-func im2col(d, s []float32, g ConvGeom, n, c, h, w, r0, r1 int) {
-	oh, ow := g.OutSize(h, w)
-	plane, area, cols := h*w, oh*ow, n*oh*ow
-	for r := r0; r < r1; r++ {
-		ch, i, j := r/(g.KH*g.KW), r/g.KW%g.KH, r%g.KW
-		xlo, xhi := validRange(ow, w, g.SW, g.PW, j)
-		ylo, yhi := validRange(oh, h, g.SH, g.PH, i)
-		row := d[r*cols : (r+1)*cols]
-		for b := 0; b < n; b++ {
-			img := s[(b*c+ch)*plane : (b*c+ch+1)*plane]
-			out := row[b*area : (b+1)*area]
-			for k := range out[:ylo*ow] {
-				out[k] = 0
-			}
-			for y := ylo; y < yhi; y++ {
-				o := out[y*ow : (y+1)*ow]
-				ix := (y*g.SH-g.PH+i)*w + xlo*g.SW - g.PW + j
-				for x := range o[:xlo] {
-					o[x] = 0
-				}
-				for x := xlo; x < xhi; x++ {
-					o[x] = img[ix]
-					ix += g.SW
-				}
-				for x := xhi; x < ow; x++ {
-					o[x] = 0
-				}
-			}
-			for k := yhi * ow; k < area; k++ {
-				out[k] = 0
-			}
-		}
-	}
+	runConv(false, dst.data, src.data, g, n, c, h, w)
 }
 
 // Col2Im sets dst [N, C, H, W] to the sum, at each image position, of the
@@ -129,33 +93,125 @@ func Col2Im(dst, src *Tensor, g ConvGeom) {
 	if len(src.shape) != 2 || src.shape[0] != rows || src.shape[1] != cols {
 		panic(fmt.Sprintf("tensor: Col2Im of %v with %+v into %v, want columns [%d %d]", src.shape, g, dst.shape, rows, cols))
 	}
-	runConv(convSpec{adjoint: true, d: dst.data, s: src.data, g: g, n: n, c: c, h: h, w: w, items: c})
+	runConv(true, dst.data, src.data, g, n, c, h, w)
 }
 
-// col2im computes channels [c0, c1) of the images of Col2Im. Each image
-// element accumulates its terms in the order of the column rows, whatever
-// the split of channels among goroutines.
-func col2im(d, s []float32, g ConvGeom, n, c, h, w, c0, c1 int) {
-	oh, ow := g.OutSize(h, w)
-	plane, area, cols := h*w, oh*ow, n*oh*ow
-	for b := 0; b < n; b++ {
-		clear(d[(b*c+c0)*plane : (b*c+c1)*plane])
-	}
-	for r := c0 * g.KH * g.KW; r < c1*g.KH*g.KW; r++ {
-		ch, i, j := r/(g.KH*g.KW), r/g.KW%g.KH, r%g.KW
-		xlo, xhi := validRange(ow, w, g.SW, g.PW, j)
-		ylo, yhi := validRange(oh, h, g.SH, g.PH, i)
-		row := s[r*cols : (r+1)*cols]
-		for b := 0; b < n; b++ {
-			img := d[(b*c+ch)*plane : (b*c+ch+1)*plane]
-			in := row[b*area : (b+1)*area]
+// tapPair links an output position of one kernel tap to the input position
+// it reads, as offsets within one image plane.
+type tapPair struct{ out, in int32 }
+
+// convJob is one Im2Col call, or one Col2Im call (adjoint), possibly
+// shared among goroutines: Im2Col by ranges of column rows, Col2Im by
+// ranges of channels, so that the parts write disjoint parts of the
+// destination.
+type convJob struct {
+	adjoint    bool
+	d, s       []float32
+	g          ConvGeom
+	n, c, h, w int
+	oh, ow     int
+	// pairs lists, for each kernel tap t = i·KW + j in turn, the output
+	// positions whose input lies inside the image; tap t's pairs are
+	// pairs[start[t]:start[t+1]]. Looping over these lists instead of over
+	// rows of a few elements keeps the inner loops long and predictable.
+	pairs []tapPair
+	start []int
+	// items is the number of rows or channels; parts the number of ranges
+	// they are dealt into.
+	items, parts int
+	wg           sync.WaitGroup
+}
+
+// plan fills j.pairs and j.start for j's geometry.
+func (j *convJob) plan() {
+	g := j.g
+	j.pairs, j.start = j.pairs[:0], append(j.start[:0], 0)
+	for i := 0; i < g.KH; i++ {
+		ylo, yhi := validRange(j.oh, j.h, g.SH, g.PH, i)
+		for k := 0; k < g.KW; k++ {
+			xlo, xhi := validRange(j.ow, j.w, g.SW, g.PW, k)
 			for y := ylo; y < yhi; y++ {
-				v := in[y*ow : (y+1)*ow]
-				ix := (y*g.SH-g.PH+i)*w + xlo*g.SW - g.PW + j
 				for x := xlo; x < xhi; x++ {
-					img[ix] += v[x]
-					ix += g.SW
+					j.pairs = append(j.pairs, tapPair{int32(y*j.ow + x), int32((y*g.SH-g.PH+i)*j.w + x*g.SW - g.PW + k)})
 				}
+			}
+			j.start = append(j.start, len(j.pairs))
+		}
+	}
+}
+
+// do computes part number part of the job.
+func (j *convJob) do(part int) {
+	lo, hi := part*j.items/j.parts, (part+1)*j.items/j.parts
+	if j.adjoint {
+		j.col2im(lo, hi)
+	} else {
+		j.im2col(lo, hi)
+	}
+}
+
+// im2col fills rows [r0, r1) of the columns, two images at a time so that
+// each pair of offsets loaded serves two copies.
+func (j *convJob) im2col(r0, r1 int) {
+	taps := j.g.KH * j.g.KW
+	plane, area := j.h*j.w, j.oh*j.ow
+	cols := j.n * area
+	for r := r0; r < r1; r++ {
+		ch, t := r/taps, r%taps
+		pairs := j.pairs[j.start[t]:j.start[t+1]]
+		row := j.d[r*cols : (r+1)*cols]
+		if len(pairs) < area {
+			clear(row)
+		}
+		b := 0
+		for ; b+1 < j.n; b += 2 {
+			img0 := j.s[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
+			img1 := j.s[((b+1)*j.c+ch)*plane : ((b+1)*j.c+ch+1)*plane]
+			out0, out1 := row[b*area:(b+1)*area], row[(b+1)*area:(b+2)*area]
+			for _, p := range pairs {
+				out0[p.out] = img0[p.in]
+				out1[p.out] = img1[p.in]
+			}
+		}
+		if b < j.n {
+			img := j.s[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
+			out := row[b*area : (b+1)*area]
+			for _, p := range pairs {
+				out[p.out] = img[p.in]
+			}
+		}
+	}
+}
+
+// col2im computes the image channels [c0, c1), two images at a time. Each
+// image element accumulates its terms in the order of the column rows,
+// whatever the split of channels among goroutines.
+func (j *convJob) col2im(c0, c1 int) {
+	taps := j.g.KH * j.g.KW
+	plane, area := j.h*j.w, j.oh*j.ow
+	cols := j.n * area
+	for b := 0; b < j.n; b++ {
+		clear(j.d[(b*j.c+c0)*plane : (b*j.c+c1)*plane])
+	}
+	for r := c0 * taps; r < c1*taps; r++ {
+		ch, t := r/taps, r%taps
+		pairs := j.pairs[j.start[t]:j.start[t+1]]
+		row := j.s[r*cols : (r+1)*cols]
+		b := 0
+		for ; b+1 < j.n; b += 2 {
+			img0 := j.d[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
+			img1 := j.d[((b+1)*j.c+ch)*plane : ((b+1)*j.c+ch+1)*plane]
+			in0, in1 := row[b*area:(b+1)*area], row[(b+1)*area:(b+2)*area]
+			for _, p := range pairs {
+				img0[p.in] += in0[p.out]
+				img1[p.in] += in1[p.out]
+			}
+		}
+		if b < j.n {
+			img := j.d[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
+			in := row[b*area : (b+1)*area]
+			for _, p := range pairs {
+				img[p.in] += in[p.out]
 			}
 		}
 	}
@@ -165,35 +221,6 @@ func col2im(d, s []float32, g ConvGeom, n, c, h, w, c0, c1 int) {
 // and Col2Im run on the calling goroutine.
 const minParallelCopy = 1 << 16
 
-// convSpec is one Im2Col call, split by ranges of column rows, or one
-// Col2Im call (adjoint), split by ranges of channels: the parts write
-// disjoint parts of the destination.
-type convSpec struct {
-	adjoint    bool
-	d, s       []float32
-	g          ConvGeom
-	n, c, h, w int
-	// items is the number of rows or channels; parts the number of ranges
-	// they are dealt into.
-	items, parts int
-}
-
-// do computes part number part of the call.
-func (j *convSpec) do(part int) {
-	lo, hi := part*j.items/j.parts, (part+1)*j.items/j.parts
-	if j.adjoint {
-		col2im(j.d, j.s, j.g, j.n, j.c, j.h, j.w, lo, hi)
-	} else {
-		im2col(j.d, j.s, j.g, j.n, j.c, j.h, j.w, lo, hi)
-	}
-}
-
-// convJob is a call shared among goroutines.
-type convJob struct {
-	convSpec
-	wg sync.WaitGroup
-}
-
 // convTask asks a pool goroutine to compute one part of a job.
 type convTask struct {
 	job  *convJob
@@ -201,34 +228,39 @@ type convTask struct {
 }
 
 var (
+	// convJobs recycles jobs with their pair lists, so that calls do not
+	// allocate once warm.
+	convJobs = sync.Pool{New: func() any { return new(convJob) }}
 	// convTasks feeds the pool goroutines started by startConvWorkers, which
 	// live for the life of the process, blocked on it when idle.
 	convTasks        = make(chan convTask, 16)
 	convWorkersMu    sync.Mutex
 	convWorkersAlive int
-	convJobs         = sync.Pool{New: func() any { return new(convJob) }}
 )
 
-// runConv computes the call spec on up to runtime.GOMAXPROCS(0)
-// goroutines, the calling one included.
-func runConv(spec convSpec) {
-	oh, ow := spec.g.OutSize(spec.h, spec.w)
-	size := spec.c * spec.g.KH * spec.g.KW * spec.n * oh * ow
-	spec.parts = max(1, min(runtime.GOMAXPROCS(0), spec.items, size/minParallelCopy))
-	if spec.parts == 1 {
-		spec.do(0)
-		return
-	}
+// runConv computes an Im2Col (adjoint false) or Col2Im call on up to
+// runtime.GOMAXPROCS(0) goroutines, the calling one included.
+func runConv(adjoint bool, d, s []float32, g ConvGeom, n, c, h, w int) {
 	j := convJobs.Get().(*convJob)
-	j.convSpec = spec
-	startConvWorkers(spec.parts - 1)
-	j.wg.Add(spec.parts - 1)
-	for part := 1; part < spec.parts; part++ {
-		convTasks <- convTask{job: j, part: part}
+	j.adjoint, j.d, j.s, j.g, j.n, j.c, j.h, j.w = adjoint, d, s, g, n, c, h, w
+	j.oh, j.ow = g.OutSize(h, w)
+	j.plan()
+	j.items = c
+	if !adjoint {
+		j.items = c * g.KH * g.KW
+	}
+	size := c * g.KH * g.KW * n * j.oh * j.ow
+	j.parts = max(1, min(runtime.GOMAXPROCS(0), j.items, size/minParallelCopy))
+	if j.parts > 1 {
+		startConvWorkers(j.parts - 1)
+		j.wg.Add(j.parts - 1)
+		for part := 1; part < j.parts; part++ {
+			convTasks <- convTask{job: j, part: part}
+		}
 	}
 	j.do(0)
 	j.wg.Wait()
-	j.convSpec = convSpec{}
+	j.d, j.s = nil, nil
 	convJobs.Put(j)
 }
 
