@@ -1988,3 +1988,205 @@ packATrans6_loop:
 	DECQ    AX
 	JNE     packATrans6_loop
 	RET
+
+// func axpyAVX2(alpha float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         x_base+8(FP), AX
+	MOVQ         y_base+32(FP), CX
+	MOVQ         x_len+16(FP), DX
+
+axpyAVX2_unrolled:
+	CMPQ    DX, $0x20
+	JL      axpyAVX2_single
+	VMULPS  (AX), Y0, Y1
+	VADDPS  (CX), Y1, Y1
+	VMOVUPS Y1, (CX)
+	VMULPS  32(AX), Y0, Y1
+	VADDPS  32(CX), Y1, Y1
+	VMOVUPS Y1, 32(CX)
+	VMULPS  64(AX), Y0, Y1
+	VADDPS  64(CX), Y1, Y1
+	VMOVUPS Y1, 64(CX)
+	VMULPS  96(AX), Y0, Y1
+	VADDPS  96(CX), Y1, Y1
+	VMOVUPS Y1, 96(CX)
+	ADDQ    $0x80, AX
+	ADDQ    $0x80, CX
+	SUBQ    $0x20, DX
+	JMP     axpyAVX2_unrolled
+
+axpyAVX2_single:
+	TESTQ   DX, DX
+	JE      axpyAVX2_done
+	VMULPS  (AX), Y0, Y1
+	VADDPS  (CX), Y1, Y1
+	VMOVUPS Y1, (CX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, DX
+	JMP     axpyAVX2_single
+
+axpyAVX2_done:
+	VZEROUPPER
+	RET
+
+// func leakyReLUAVX2(dst []float32, x []float32, slope float32)
+// Requires: AVX
+TEXT ·leakyReLUAVX2(SB), NOSPLIT, $0-52
+	VBROADCASTSS slope+48(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+
+leakyReLUAVX2_unrolled:
+	CMPQ      DX, $0x20
+	JL        leakyReLUAVX2_single
+	VMOVUPS   (CX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x1e, Y1, Y2, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, (AX)
+	VMOVUPS   32(CX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x1e, Y1, Y2, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, 32(AX)
+	VMOVUPS   64(CX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x1e, Y1, Y2, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, 64(AX)
+	VMOVUPS   96(CX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x1e, Y1, Y2, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, 96(AX)
+	ADDQ      $0x80, AX
+	ADDQ      $0x80, CX
+	SUBQ      $0x20, DX
+	JMP       leakyReLUAVX2_unrolled
+
+leakyReLUAVX2_single:
+	TESTQ     DX, DX
+	JE        leakyReLUAVX2_done
+	VMOVUPS   (CX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x1e, Y1, Y2, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	SUBQ      $0x08, DX
+	JMP       leakyReLUAVX2_single
+
+leakyReLUAVX2_done:
+	VZEROUPPER
+	RET
+
+// func leakyReLUGradAVX2(dst []float32, x []float32, g []float32, slope float32)
+// Requires: AVX
+TEXT ·leakyReLUGradAVX2(SB), NOSPLIT, $0-76
+	VBROADCASTSS slope+72(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         dst_len+8(FP), BX
+
+leakyReLUGradAVX2_unrolled:
+	CMPQ      BX, $0x20
+	JL        leakyReLUGradAVX2_single
+	VMOVUPS   (DX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x11, (CX), Y1, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, (AX)
+	VMOVUPS   32(DX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x11, 32(CX), Y1, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, 32(AX)
+	VMOVUPS   64(DX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x11, 64(CX), Y1, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, 64(AX)
+	VMOVUPS   96(DX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x11, 96(CX), Y1, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, 96(AX)
+	ADDQ      $0x80, AX
+	ADDQ      $0x80, CX
+	ADDQ      $0x80, DX
+	SUBQ      $0x20, BX
+	JMP       leakyReLUGradAVX2_unrolled
+
+leakyReLUGradAVX2_single:
+	TESTQ     BX, BX
+	JE        leakyReLUGradAVX2_done
+	VMOVUPS   (DX), Y2
+	VMULPS    Y2, Y0, Y3
+	VCMPPS    $0x11, (CX), Y1, Y4
+	VBLENDVPS Y4, Y2, Y3, Y3
+	VMOVUPS   Y3, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, DX
+	SUBQ      $0x08, BX
+	JMP       leakyReLUGradAVX2_single
+
+leakyReLUGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, sbc2 float32, eps float32)
+// Requires: AVX
+TEXT ·adamAVX2(SB), NOSPLIT, $0-124
+	VBROADCASTSS b1+96(FP), Y0
+	VBROADCASTSS c1+100(FP), Y1
+	VBROADCASTSS b2+104(FP), Y2
+	VBROADCASTSS c2+108(FP), Y3
+	VBROADCASTSS step+112(FP), Y4
+	VBROADCASTSS sbc2+116(FP), Y5
+	VBROADCASTSS eps+120(FP), Y6
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+
+adamAVX2_single:
+	TESTQ   SI, SI
+	JE      adamAVX2_done
+	VMOVUPS (CX), Y7
+	VMULPS  (DX), Y0, Y8
+	VMULPS  Y7, Y1, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, (DX)
+	VMULPS  Y7, Y3, Y9
+	VMULPS  Y7, Y9, Y9
+	VMULPS  (BX), Y2, Y7
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS Y7, (BX)
+	VSQRTPS Y7, Y7
+	VDIVPS  Y5, Y7, Y7
+	VADDPS  Y6, Y7, Y7
+	VMULPS  Y8, Y4, Y8
+	VDIVPS  Y7, Y8, Y8
+	VMOVUPS (AX), Y7
+	VSUBPS  Y8, Y7, Y7
+	VMOVUPS Y7, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	SUBQ    $0x08, SI
+	JMP     adamAVX2_single
+
+adamAVX2_done:
+	VZEROUPPER
+	RET

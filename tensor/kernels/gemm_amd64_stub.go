@@ -105,3 +105,32 @@ func packBRows16(kc int, b []float32, ldb int, panels int, dst []float32)
 //
 //go:noescape
 func packATrans6(kc int, a []float32, lda int, dst []float32)
+
+// axpyAVX2 sets y[i] += alpha·x[i] for i < len(x), a multiple of 8;
+// len(y) ≥ len(x).
+//
+//go:noescape
+func axpyAVX2(alpha float32, x []float32, y []float32)
+
+// leakyReLUAVX2 sets dst[i] = x[i] if x[i] > 0 and slope·x[i] otherwise
+// for i < len(dst), a multiple of 8; len(x) ≥ len(dst).
+//
+//go:noescape
+func leakyReLUAVX2(dst []float32, x []float32, slope float32)
+
+// leakyReLUGradAVX2 sets dst[i] = g[i] if x[i] > 0 and slope·g[i]
+// otherwise for i < len(dst), a multiple of 8; x and g are at least as
+// long.
+//
+//go:noescape
+func leakyReLUGradAVX2(dst []float32, x []float32, g []float32, slope float32)
+
+// adamAVX2 applies, for i < len(p), a multiple of 8 (g, m and v are at
+// least as long):
+//
+//	m[i] = b1·m[i] + c1·g[i]
+//	v[i] = b2·v[i] + c2·g[i]·g[i]
+//	p[i] -= step·m[i] / (√v[i]/sbc2 + eps)
+//
+//go:noescape
+func adamAVX2(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, sbc2 float32, eps float32)

@@ -1,4 +1,5 @@
-// Command asmgen writes nash's AVX2+FMA assembly kernels for amd64 with avo.
+// Command asmgen writes nash's AVX2+FMA assembly kernels for amd64 with avo:
+// the GEMM micro-kernels and packing routines, and the element-wise loops.
 // Run it through go generate in package kernels:
 //
 //	go generate ./tensor/kernels
@@ -23,6 +24,10 @@ func main() {
 	packBTrans16()
 	packBRows16()
 	packATrans6()
+	axpy()
+	leakyReLU()
+	leakyReLUGrad()
+	adam()
 	Generate()
 }
 
@@ -344,4 +349,156 @@ func packATrans6() {
 	DECQ(k)
 	JNE(LabelRef("packATrans6_loop"))
 	RET()
+}
+
+// elementwise emits the loop of an element-wise kernel over n elements, a
+// multiple of 8: body(off) processes the 8 elements at byte offset off from
+// each of bases, and the loop runs it unroll times per iteration while at
+// least 8·unroll elements remain, then once per 8.
+func elementwise(name string, n Register, bases []Register, unroll int, body func(off int)) {
+	if unroll > 1 {
+		Label(name + "_unrolled")
+		CMPQ(n, U8(8*unroll))
+		JL(LabelRef(name + "_single"))
+		for u := 0; u < unroll; u++ {
+			body(32 * u)
+		}
+		for _, b := range bases {
+			ADDQ(U8(32*unroll), b)
+		}
+		SUBQ(U8(8*unroll), n)
+		JMP(LabelRef(name + "_unrolled"))
+	}
+
+	Label(name + "_single")
+	TESTQ(n, n)
+	JE(LabelRef(name + "_done"))
+	body(0)
+	for _, b := range bases {
+		ADDQ(U8(32), b)
+	}
+	SUBQ(U8(8), n)
+	JMP(LabelRef(name + "_single"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// axpy emits y += alpha·x with a separate multiply and add, so that it
+// rounds exactly as the scalar Go loop does without FMA fusion.
+func axpy() {
+	TEXT("axpyAVX2", NOSPLIT, "func(alpha float32, x, y []float32)")
+	Doc("axpyAVX2 sets y[i] += alpha·x[i] for i < len(x), a multiple of 8;",
+		"len(y) ≥ len(x).")
+	Pragma("noescape")
+	alpha := YMM()
+	VBROADCASTSS(addr(Param("alpha")), alpha)
+	x := Load(Param("x").Base(), GP64())
+	y := Load(Param("y").Base(), GP64())
+	n := Load(Param("x").Len(), GP64())
+	elementwise("axpyAVX2", n, []Register{x, y}, 4, func(off int) {
+		t := YMM()
+		VMULPS(Mem{Base: x, Disp: off}, alpha, t)
+		VADDPS(Mem{Base: y, Disp: off}, t, t)
+		VMOVUPS(t, Mem{Base: y, Disp: off})
+	})
+}
+
+// leakyReLU emits dst = x where x > 0, slope·x elsewhere.
+func leakyReLU() {
+	TEXT("leakyReLUAVX2", NOSPLIT, "func(dst, x []float32, slope float32)")
+	Doc("leakyReLUAVX2 sets dst[i] = x[i] if x[i] > 0 and slope·x[i] otherwise",
+		"for i < len(dst), a multiple of 8; len(x) ≥ len(dst).")
+	Pragma("noescape")
+	slope, zero := YMM(), YMM()
+	VBROADCASTSS(addr(Param("slope")), slope)
+	VXORPS(zero, zero, zero)
+	dst := Load(Param("dst").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	n := Load(Param("dst").Len(), GP64())
+	elementwise("leakyReLUAVX2", n, []Register{dst, x}, 4, func(off int) {
+		v, sv, pos := YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: x, Disp: off}, v)
+		VMULPS(v, slope, sv)
+		VCMPPS(U8(cmpGT), zero, v, pos)
+		VBLENDVPS(pos, v, sv, sv)
+		VMOVUPS(sv, Mem{Base: dst, Disp: off})
+	})
+}
+
+// leakyReLUGrad emits dst = g where x > 0, slope·g elsewhere.
+func leakyReLUGrad() {
+	TEXT("leakyReLUGradAVX2", NOSPLIT, "func(dst, x, g []float32, slope float32)")
+	Doc("leakyReLUGradAVX2 sets dst[i] = g[i] if x[i] > 0 and slope·g[i]",
+		"otherwise for i < len(dst), a multiple of 8; x and g are at least as",
+		"long.")
+	Pragma("noescape")
+	slope, zero := YMM(), YMM()
+	VBROADCASTSS(addr(Param("slope")), slope)
+	VXORPS(zero, zero, zero)
+	dst := Load(Param("dst").Base(), GP64())
+	x := Load(Param("x").Base(), GP64())
+	g := Load(Param("g").Base(), GP64())
+	n := Load(Param("dst").Len(), GP64())
+	elementwise("leakyReLUGradAVX2", n, []Register{dst, x, g}, 4, func(off int) {
+		gv, sg, pos := YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: g, Disp: off}, gv)
+		VMULPS(gv, slope, sg)
+		VCMPPS(U8(cmpLT), Mem{Base: x, Disp: off}, zero, pos)
+		VBLENDVPS(pos, gv, sg, sg)
+		VMOVUPS(sg, Mem{Base: dst, Disp: off})
+	})
+}
+
+// VCMPPS predicates "greater than" and "less than", ordered and quiet:
+// false when either operand is NaN.
+const (
+	cmpGT = 0x1e
+	cmpLT = 0x11
+)
+
+// adam emits PyTorch's Adam update with the scalar loop's operation order
+// and no fused multiply-adds.
+func adam() {
+	TEXT("adamAVX2", NOSPLIT, "func(p, g, m, v []float32, b1, c1, b2, c2, step, sbc2, eps float32)")
+	Doc("adamAVX2 applies, for i < len(p), a multiple of 8 (g, m and v are at",
+		"least as long):",
+		"",
+		"\tm[i] = b1·m[i] + c1·g[i]",
+		"\tv[i] = b2·v[i] + c2·g[i]·g[i]",
+		"\tp[i] -= step·m[i] / (√v[i]/sbc2 + eps)")
+	Pragma("noescape")
+	consts := map[string]VecVirtual{}
+	for _, name := range []string{"b1", "c1", "b2", "c2", "step", "sbc2", "eps"} {
+		consts[name] = YMM()
+		VBROADCASTSS(addr(Param(name)), consts[name])
+	}
+	p := Load(Param("p").Base(), GP64())
+	g := Load(Param("g").Base(), GP64())
+	m := Load(Param("m").Base(), GP64())
+	v := Load(Param("v").Base(), GP64())
+	n := Load(Param("p").Len(), GP64())
+	elementwise("adamAVX2", n, []Register{p, g, m, v}, 1, func(off int) {
+		gv, mv, vv, t := YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: g, Disp: off}, gv)
+		VMULPS(Mem{Base: m, Disp: off}, consts["b1"], mv)
+		VMULPS(gv, consts["c1"], t)
+		VADDPS(t, mv, mv)
+		VMOVUPS(mv, Mem{Base: m, Disp: off})
+		VMULPS(gv, consts["c2"], t)
+		VMULPS(gv, t, t)
+		VMULPS(Mem{Base: v, Disp: off}, consts["b2"], vv)
+		VADDPS(t, vv, vv)
+		VMOVUPS(vv, Mem{Base: v, Disp: off})
+		VSQRTPS(vv, vv)
+		VDIVPS(consts["sbc2"], vv, vv)
+		VADDPS(consts["eps"], vv, vv)
+		VMULPS(mv, consts["step"], mv)
+		VDIVPS(vv, mv, mv)
+		pv := YMM()
+		VMOVUPS(Mem{Base: p, Disp: off}, pv)
+		VSUBPS(mv, pv, pv)
+		VMOVUPS(pv, Mem{Base: p, Disp: off})
+	})
 }

@@ -1,0 +1,48 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 reports whether the element-wise kernels may use AVX2.
+var hasAVX2 = cpu.X86.HasAVX2
+
+// The *Blocks functions run the AVX2 loop over the longest prefix that is
+// a whole number of 8-element blocks and return its length, or return 0
+// without AVX2. Their callers have checked the slice lengths.
+
+func axpyBlocks(alpha float32, x, y []float32) int {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	axpyAVX2(alpha, x[:n], y[:n])
+	return n
+}
+
+func leakyReLUBlocks(dst, x []float32, slope float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	leakyReLUAVX2(dst[:n], x[:n], slope)
+	return n
+}
+
+func leakyReLUGradBlocks(dst, x, g []float32, slope float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	leakyReLUGradAVX2(dst[:n], x[:n], g[:n], slope)
+	return n
+}
+
+func adamBlocks(p, g, m, v []float32, c *adamConsts) int {
+	n := len(p) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	adamAVX2(p[:n], g[:n], m[:n], v[:n], c.b1, c.c1, c.b2, c.c2, c.step, c.sbc2, c.eps)
+	return n
+}

@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// Without assembly the *Blocks functions leave all the work to the scalar
+// loops.
+
+func axpyBlocks(alpha float32, x, y []float32) int               { return 0 }
+func leakyReLUBlocks(dst, x []float32, slope float32) int        { return 0 }
+func leakyReLUGradBlocks(dst, x, g []float32, slope float32) int { return 0 }
+func adamBlocks(p, g, m, v []float32, c *adamConsts) int         { return 0 }

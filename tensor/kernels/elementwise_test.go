@@ -1,0 +1,146 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// lengths cover empty input, the scalar tail alone, whole 8-element blocks,
+// the unrolled 32-element loop and every remainder.
+var lengths = []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 1029}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// near reports whether got and want agree to within the rounding of one
+// fused multiply-add on values of magnitude scale: the vector kernels never
+// fuse, the scalar loop may (arm64, GOAMD64=v3).
+func near(got, want, scale float32) bool {
+	if math.IsNaN(float64(want)) {
+		return math.IsNaN(float64(got))
+	}
+	return math.Abs(float64(got-want)) <= 0x1p-21*float64(scale)
+}
+
+func TestAxpy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range lengths {
+		for _, alpha := range []float32{0, 1, -0.3, 2.5} {
+			x, y := randSlice(rng, n), randSlice(rng, n)
+			want := slices.Clone(y)
+			axpyScalar(alpha, x, want)
+			got := slices.Clone(y)
+			Axpy(alpha, x, got)
+			for i := range got {
+				if !near(got[i], want[i], abs32(alpha*x[i])+abs32(y[i])) {
+					t.Fatalf("n=%d alpha=%g: y[%d] = %g, scalar loop gives %g", n, alpha, i, got[i], want[i])
+				}
+				if exact := float64(y[i]) + float64(alpha)*float64(x[i]); !near(got[i], float32(exact), 2*(abs32(alpha*x[i])+abs32(y[i]))) {
+					t.Fatalf("n=%d alpha=%g: y[%d] = %g, want %g", n, alpha, i, got[i], exact)
+				}
+			}
+		}
+	}
+}
+
+func TestLeakyReLU(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, -1e-40}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range lengths {
+		for _, slope := range []float32{0.2, 0, 1, -0.5} {
+			x := randSlice(rng, n)
+			copy(x, special)
+			g := randSlice(rng, n)
+			want, got := make([]float32, n), make([]float32, n)
+			leakyReLUScalar(want, x, slope)
+			LeakyReLU(got, x, slope)
+			wantG, gotG := make([]float32, n), make([]float32, n)
+			leakyReLUGradScalar(wantG, x, g, slope)
+			LeakyReLUGrad(gotG, x, g, slope)
+			for i := range x {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("LeakyReLU n=%d slope=%g: dst[%d] = %g for x = %g, scalar loop gives %g", n, slope, i, got[i], x[i], want[i])
+				}
+				if math.Float32bits(gotG[i]) != math.Float32bits(wantG[i]) {
+					t.Fatalf("LeakyReLUGrad n=%d slope=%g: dst[%d] = %g for x = %g, g = %g, scalar loop gives %g", n, slope, i, gotG[i], x[i], g[i], wantG[i])
+				}
+				wantX, wantG := slope*x[i], slope*g[i]
+				if x[i] > 0 {
+					wantX, wantG = x[i], g[i]
+				}
+				if !same(got[i], wantX) {
+					t.Fatalf("LeakyReLU slope=%g: %g ↦ %g, want %g", slope, x[i], got[i], wantX)
+				}
+				if !same(gotG[i], wantG) {
+					t.Fatalf("LeakyReLUGrad slope=%g: x = %g, g = %g ↦ %g, want %g", slope, x[i], g[i], gotG[i], wantG)
+				}
+			}
+		}
+	}
+}
+
+func TestAdam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	var lr, b1, b2, eps float32 = 2e-4, 0.5, 0.999, 1e-8
+	for _, n := range lengths {
+		p, m, v := randSlice(rng, n), make([]float32, n), make([]float32, n)
+		pRef, mRef, vRef := slices.Clone(p), slices.Clone(m), slices.Clone(v)
+		p64, m64, v64 := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range p {
+			p64[i] = float64(p[i])
+		}
+		for step := 1; step <= 5; step++ {
+			g := randSlice(rng, n)
+			bc1, bc2 := 1-math.Pow(float64(b1), float64(step)), 1-math.Pow(float64(b2), float64(step))
+			Adam(p, g, m, v, lr, b1, b2, eps, float32(bc1), float32(bc2))
+			c := adamConsts{b1: b1, c1: 1 - b1, b2: b2, c2: 1 - b2, step: lr / float32(bc1), sbc2: float32(math.Sqrt(bc2)), eps: eps}
+			adamScalar(pRef, g, mRef, vRef, &c)
+			for i := range p {
+				gi := float64(g[i])
+				m64[i] = float64(b1)*m64[i] + (1-float64(b1))*gi
+				v64[i] = float64(b2)*v64[i] + (1-float64(b2))*gi*gi
+				update := float64(lr) / bc1 * m64[i] / (math.Sqrt(v64[i])/math.Sqrt(bc2) + float64(eps))
+				p64[i] -= update
+				if !near(m[i], mRef[i], abs32(m[i])+abs32(g[i])) || !near(v[i], vRef[i], abs32(v[i])+g[i]*g[i]) ||
+					!near(p[i], pRef[i], abs32(p[i])+float32(math.Abs(update))) {
+					t.Fatalf("n=%d step %d, element %d: p, m, v = %g, %g, %g; scalar loop gives %g, %g, %g",
+						n, step, i, p[i], m[i], v[i], pRef[i], mRef[i], vRef[i])
+				}
+				if math.Abs(float64(p[i])-p64[i]) > 1e-6*(math.Abs(p64[i])+float64(lr)) {
+					t.Fatalf("n=%d step %d, element %d: p = %g, float64 rule gives %g", n, step, i, p[i], p64[i])
+				}
+			}
+		}
+	}
+}
+
+func TestElementwisePanics(t *testing.T) {
+	a, b := make([]float32, 4), make([]float32, 5)
+	for name, f := range map[string]func(){
+		"Axpy":          func() { Axpy(1, a, b) },
+		"LeakyReLU":     func() { LeakyReLU(a, b, 0.2) },
+		"LeakyReLUGrad": func() { LeakyReLUGrad(a, a, b, 0.2) },
+		"Adam":          func() { Adam(a, a, a, b, 1, 0.9, 0.999, 1e-8, 1, 1) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s accepted slices of different lengths", name)
+				}
+			}()
+			f()
+		})
+	}
+}
+
+// same reports whether x and y are equal or both NaN.
+func same(x, y float32) bool { return x == y || x != x && y != y }
+
+func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
