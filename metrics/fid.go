@@ -1,0 +1,136 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Gaussian is the mean and covariance of a set of features, the statistics
+// the Fréchet distance compares.
+type Gaussian struct {
+	Mean []float64
+	Cov  *mat.SymDense
+}
+
+// FitGaussian returns the mean of the rows of f and their covariance with
+// divisor n − 1. It needs n ≥ d + 1 samples, without which the covariance
+// is singular.
+func FitGaussian(f *Features) (Gaussian, error) {
+	g, err := fitGaussian(f)
+	if err != nil {
+		return Gaussian{}, fmt.Errorf("metrics: %w", err)
+	}
+	return g, nil
+}
+
+func fitGaussian(f *Features) (Gaussian, error) {
+	if f.n < f.d+1 {
+		return Gaussian{}, fmt.Errorf("covariance of %s: %d samples of dimension %d; need at least %d",
+			f.name, f.n, f.d, f.d+1)
+	}
+	mean := make([]float64, f.d)
+	for i := range f.n {
+		for j, v := range f.Row(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(f.n)
+	}
+	centred := make([]float64, len(f.data))
+	for i := range f.n {
+		row, dst := f.Row(i), centred[i*f.d:(i+1)*f.d]
+		for j, v := range row {
+			dst[j] = v - mean[j]
+		}
+	}
+	cov := mat.NewSymDense(f.d, nil)
+	blas64.Syrk(blas.Trans, 1/float64(f.n-1),
+		blas64.General{Rows: f.n, Cols: f.d, Stride: f.d, Data: centred}, 0, cov.RawSymmetric())
+	return Gaussian{Mean: mean, Cov: cov}, nil
+}
+
+// FrechetDistance returns the squared Fréchet distance between two
+// Gaussians,
+//
+//	‖μ_r − μ_g‖² + Tr Σ_r + Tr Σ_g − 2 Tr (Σ_r^½ Σ_g Σ_r^½)^½,
+//
+// computed with symmetric eigendecompositions only: Σ_r = V Λ Vᵀ, and with
+// W = V Λ^½ the trace term is Tr (Wᵀ Σ_g W)^½, the sum of the square roots
+// of the eigenvalues of the symmetric Wᵀ Σ_g W, which is similar to
+// Σ_r^½ Σ_g Σ_r^½ (and has the eigenvalues of the non-symmetric Σ_r Σ_g that
+// scipy.linalg.sqrtm is usually given). Eigenvalues of Σ_r and of Wᵀ Σ_g W
+// that round-off makes slightly negative are taken as 0. The result can be
+// negative by round-off, about 1e-12 relative to the traces.
+func FrechetDistance(r, g Gaussian) (float64, error) {
+	d := len(r.Mean)
+	if len(g.Mean) != d || r.Cov.SymmetricDim() != d || g.Cov.SymmetricDim() != d {
+		return 0, fmt.Errorf("metrics: Fréchet distance: dimensions %d (covariance %d) and %d (covariance %d)",
+			d, r.Cov.SymmetricDim(), len(g.Mean), g.Cov.SymmetricDim())
+	}
+	var dist float64
+	for j := range d {
+		dist += (r.Mean[j] - g.Mean[j]) * (r.Mean[j] - g.Mean[j])
+		dist += r.Cov.At(j, j) + g.Cov.At(j, j)
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(r.Cov, true) {
+		return 0, fmt.Errorf("metrics: Fréchet distance: eigendecomposition of the real covariance failed")
+	}
+	var w mat.Dense
+	eig.VectorsTo(&w)
+	roots := eig.Values(nil)
+	for j, l := range roots {
+		roots[j] = math.Sqrt(max(0, l))
+	}
+	raw := w.RawMatrix()
+	for i := range d {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+d]
+		for j, s := range roots {
+			row[j] *= s
+		}
+	}
+	var sw, wsw mat.Dense
+	sw.Mul(g.Cov, &w)
+	wsw.Mul(w.T(), &sw)
+	m := mat.NewSymDense(d, nil)
+	for i := range d {
+		for j := i; j < d; j++ {
+			m.SetSym(i, j, (wsw.At(i, j)+wsw.At(j, i))/2)
+		}
+	}
+	if !eig.Factorize(m, false) {
+		return 0, fmt.Errorf("metrics: Fréchet distance: eigendecomposition of Σ_r^½ Σ_g Σ_r^½ failed")
+	}
+	var trSqrt float64
+	for _, l := range eig.RawValues() {
+		trSqrt += math.Sqrt(max(0, l))
+	}
+	dist -= 2 * trSqrt
+	if math.IsNaN(dist) || math.IsInf(dist, 0) {
+		return 0, fmt.Errorf("metrics: Fréchet distance is %v: the statistics hold NaN or infinite values", dist)
+	}
+	return dist, nil
+}
+
+// FID returns the Fréchet distance between the Gaussians fitted to real and
+// fake (FitGaussian, FrechetDistance): the Fréchet Inception Distance when
+// the rows are Inception features.
+func FID(real, fake *Features) (float64, error) {
+	if err := sameDim("FID", real, fake); err != nil {
+		return 0, err
+	}
+	r, err := fitGaussian(real)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: FID: %w", err)
+	}
+	g, err := fitGaussian(fake)
+	if err != nil {
+		return 0, fmt.Errorf("metrics: FID: %w", err)
+	}
+	return FrechetDistance(r, g)
+}
