@@ -9,8 +9,9 @@ import (
 
 // Operations for image models. Im2Col and Col2Im are adjoint, so each is
 // the other's backward; Permute, Concat and Slice rearrange values; Gather
-// and ScatterAdd look rows up for embeddings. The convolutions are composed
-// from these and MatMul, so they are differentiable to any order.
+// and ScatterAdd look rows up for embeddings. The convolutions and the
+// per-channel operations are composed from these and the element-wise and
+// broadcasting primitives, so they are differentiable to any order.
 
 // Im2Col returns the columns [C·KH·KW, N·OH·OW] of the images x [N, C, H, W]
 // under the window g, as tensor.Im2Col.
@@ -244,34 +245,46 @@ func (tp *Tape) ConvTranspose2d(x, w, b *Var, g tensor.ConvGeom, outPadH, outPad
 	cols := tp.MatMul(tp.Reshape(w, c, -1), xp, true, false)
 	y := tp.Col2Im(cols, g, []int{n, o, oh, ow})
 	if b != nil {
-		y = tp.addChannels(y, b)
+		y = tp.AddChannels(y, b)
 	}
 	return y
 }
 
-// addChannels returns y [N, C, …] with b[c] added to channel c. With one
-// channel the bias broadcasts as a scalar; otherwise y is made
-// channel-major, where b is a column.
-func (tp *Tape) addChannels(y, b *Var) *Var {
-	s := y.Shape()
-	if s[1] == 1 {
-		return tp.Add(y, tp.Reshape(b, ones(len(s)-1)...))
+// channelView returns x [N, C, …] as [N·C, the rest], in which each row
+// holds one sample's values of one channel, with its shape.
+func (tp *Tape) channelView(op string, x *Var) (*Var, []int) {
+	s := x.Shape()
+	if len(s) < 2 {
+		panic(fmt.Sprintf("autograd: %s of shape %v, which has no channel axis", op, s))
 	}
-	axes := make([]int, len(s))
-	for i := range axes {
-		axes[i] = i
-	}
-	axes[0], axes[1] = 1, 0
-	cm := tp.Permute(y, axes...)
-	cm = tp.Reshape(tp.Add(tp.Reshape(cm, s[1], -1), tp.Reshape(b, s[1], 1)), cm.Shape()...)
-	return tp.Permute(cm, axes...)
+	return tp.Reshape(x, s[0]*s[1], -1), s
 }
 
-// ones returns a shape of n ones.
-func ones(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = 1
+// channelColumn returns v [C] repeated for n samples as the column
+// [n·C, 1], which broadcasts along the rows of a channel view.
+func (tp *Tape) channelColumn(op string, v *Var, n, c int) *Var {
+	if s := v.Shape(); len(s) != 1 || s[0] != c {
+		panic(fmt.Sprintf("autograd: %s of a %d-channel input with a vector of shape %v", op, c, s))
 	}
-	return s
+	return tp.Reshape(tp.BroadcastTo(v, []int{n, c}), n*c, 1)
+}
+
+// AddChannels returns x [N, C, …] with b[c] added to channel c, for b [C].
+func (tp *Tape) AddChannels(x, b *Var) *Var {
+	xv, s := tp.channelView("AddChannels", x)
+	return tp.Reshape(tp.Add(xv, tp.channelColumn("AddChannels", b, s[0], s[1])), s...)
+}
+
+// MulChannels returns x [N, C, …] with channel c multiplied by v[c], for
+// v [C].
+func (tp *Tape) MulChannels(x, v *Var) *Var {
+	xv, s := tp.channelView("MulChannels", x)
+	return tp.Reshape(tp.Mul(xv, tp.channelColumn("MulChannels", v, s[0], s[1])), s...)
+}
+
+// SumChannels returns the sum of each channel of x [N, C, …] over the
+// samples and the remaining axes: [C].
+func (tp *Tape) SumChannels(x *Var) *Var {
+	xv, s := tp.channelView("SumChannels", x)
+	return tp.SumTo(tp.Reshape(tp.SumTo(xv, []int{s[0] * s[1], 1}), s[0], s[1]), []int{s[1]})
 }

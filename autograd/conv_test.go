@@ -36,6 +36,11 @@ var convOpCases = []opCase{
 	{name: "Dropout", shapes: [][]int{{4, 5}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
 		return tp.Dropout(x[0], 0.3, tensor.NewRNG(1, "dropout"))
 	}},
+	{name: "AddChannels", shapes: [][]int{{2, 3, 2, 2}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.AddChannels(x[0], x[1]) }},
+	{name: "MulChannels", shapes: [][]int{{2, 3, 4}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.MulChannels(x[0], x[1]) }},
+	{name: "MulChannels/[N C]", shapes: [][]int{{4, 3}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.MulChannels(x[0], x[1]) }},
+	{name: "SumChannels", shapes: [][]int{{2, 3, 2, 2}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.SumChannels(x[0]) }},
+	{name: "SumChannels/square", shapes: [][]int{{3, 2, 3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.SumChannels(tp.Square(x[0])) }},
 	{name: "Conv2d", shapes: [][]int{{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
 		return tp.Conv2d(x[0], x[1], x[2], win3s2p1)
 	}},
@@ -217,6 +222,29 @@ func norm(t *tensor.Tensor) float64 {
 	return s
 }
 
+func TestChannelOperations(t *testing.T) {
+	// x[n, c, k] = 100n + 10c + k.
+	x := tensor.New(2, 3, 2)
+	for i := range x.Data() {
+		x.Data()[i] = float32(100*(i/6) + 10*(i/2%3) + i%2)
+	}
+	v := Const(tensor.FromSlice([]float32{1, 2, 3}, 3))
+	tp := NewTape()
+	for _, c := range []struct {
+		name string
+		got  *Var
+		want []float32
+	}{
+		{"AddChannels", tp.AddChannels(Const(x), v), []float32{1, 2, 12, 13, 23, 24, 101, 102, 112, 113, 123, 124}},
+		{"MulChannels", tp.MulChannels(Const(x), v), []float32{0, 1, 20, 22, 60, 63, 100, 101, 220, 222, 360, 363}},
+		{"SumChannels", tp.SumChannels(Const(x)), []float32{202, 242, 282}},
+	} {
+		if fmt.Sprint(c.got.Value.Data()) != fmt.Sprint(c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got.Value.Data(), c.want)
+		}
+	}
+}
+
 func TestConvPanics(t *testing.T) {
 	x := Const(tensor.New(1, 2, 5, 5))
 	for _, c := range []struct {
@@ -229,6 +257,8 @@ func TestConvPanics(t *testing.T) {
 		{"permute", func(tp *Tape) { tp.Permute(x, 0, 1, 2) }},
 		{"slice", func(tp *Tape) { tp.Slice(x, 1, 1, 3) }},
 		{"dropout", func(tp *Tape) { tp.Dropout(x, 1.5, tensor.NewRNG(1, "d")) }},
+		{"channels of a vector", func(tp *Tape) { tp.SumChannels(Const(tensor.New(3))) }},
+		{"channel vector", func(tp *Tape) { tp.AddChannels(x, Const(tensor.New(3))) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
@@ -86,44 +85,24 @@ func (b *BatchNorm) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 		}
 		panic(fmt.Sprintf("nn: %s(%d) got input of shape %v, want %s", b.name(), b.Features, s, want))
 	}
-	c := b.Features
-	// Work on a 2-D view in which each channel's values fill a column
-	// ([N, C]) or, channel-major, a row ([C, N·…]); statistics and
-	// per-channel parameters then broadcast as a row [C] or a column [C, 1].
-	xm, stat := x, []int{c}
-	var axes []int
-	if len(s) > 2 {
-		axes = make([]int, len(s))
-		for i := range axes {
-			axes[i] = i
-		}
-		axes[0], axes[1] = 1, 0
-		xm, stat = tp.Reshape(tp.Permute(x, axes...), c, -1), []int{c, 1}
-	}
-	m := x.Value.Len() / c
-	gamma, beta := tp.Reshape(b.Weight, stat...), tp.Reshape(b.Bias, stat...)
-	var y *autograd.Var
+	m := x.Value.Len() / b.Features
 	if b.eval {
-		mean := autograd.Const(b.RunningMean.Reshape(stat...))
-		std := tp.Sqrt(tp.AddScalar(autograd.Const(b.RunningVar.Reshape(stat...)), b.Eps))
-		y = tp.Add(tp.Mul(tp.Sub(xm, mean), tp.Div(gamma, std)), beta)
-	} else {
-		if m < 2 {
-			panic(fmt.Sprintf("nn: %s(%d) in training mode needs more than one value per channel, got input of shape %v", b.name(), b.Features, s))
-		}
-		mean := tp.Scale(tp.SumTo(xm, stat), 1/float32(m))
-		xc := tp.Sub(xm, mean)
-		variance := tp.Scale(tp.SumTo(tp.Square(xc), stat), 1/float32(m))
-		y = tp.Add(tp.Mul(tp.Div(xc, tp.Sqrt(tp.AddScalar(variance, b.Eps))), gamma), beta)
-		b.track(mean.Value.Data(), variance.Value.Data(), m)
+		// y = (x − μ)·γ/σ + β with the running μ and σ², as one scale and
+		// one shift per channel.
+		std := tp.Sqrt(tp.AddScalar(autograd.Const(b.RunningVar), b.Eps))
+		scale := tp.Div(b.Weight, std)
+		shift := tp.Sub(b.Bias, tp.Mul(autograd.Const(b.RunningMean), scale))
+		return tp.AddChannels(tp.MulChannels(x, scale), shift)
 	}
-	if axes == nil {
-		return y
+	if m < 2 {
+		panic(fmt.Sprintf("nn: %s(%d) in training mode needs more than one value per channel, got input of shape %v", b.name(), b.Features, s))
 	}
-	// Back from channel-major: swapping the first two axes is its own inverse.
-	cm := slices.Clone(s)
-	cm[0], cm[1] = s[1], s[0]
-	return tp.Permute(tp.Reshape(y, cm...), axes...)
+	mean := tp.Scale(tp.SumChannels(x), 1/float32(m))
+	xc := tp.AddChannels(x, tp.Neg(mean))
+	variance := tp.Scale(tp.SumChannels(tp.Square(xc)), 1/float32(m))
+	b.track(mean.Value.Data(), variance.Value.Data(), m)
+	scale := tp.Div(b.Weight, tp.Sqrt(tp.AddScalar(variance, b.Eps)))
+	return tp.AddChannels(tp.MulChannels(xc, scale), b.Bias)
 }
 
 // track moves the running statistics towards the batch mean and biased
