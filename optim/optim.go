@@ -8,6 +8,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // Optimizer updates parameters from their accumulated gradients.
@@ -74,23 +75,13 @@ func NewAdam(params []*autograd.Var, lr, beta1, beta2 float32) *Adam {
 // m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε).
 func (a *Adam) Step() {
 	a.steps++
-	bc1 := 1 - math.Pow(float64(a.Beta1), float64(a.steps))
-	bc2 := 1 - math.Pow(float64(a.Beta2), float64(a.steps))
-	stepSize := float32(float64(a.LR) / bc1)
-	bc2Sqrt := float32(math.Sqrt(bc2))
-	b1, b2, eps := a.Beta1, a.Beta2, a.Eps
+	bc1 := float32(1 - math.Pow(float64(a.Beta1), float64(a.steps)))
+	bc2 := float32(1 - math.Pow(float64(a.Beta2), float64(a.steps)))
 	for i, p := range a.params {
 		if p.Grad == nil {
 			continue
 		}
-		w, g, m, v := p.Value.Data(), p.Grad.Data(), a.m[i].Data(), a.v[i].Data()
-		for j := range w {
-			gj := g[j]
-			m[j] = b1*m[j] + (1-b1)*gj
-			v[j] = b2*v[j] + (1-b2)*gj*gj
-			denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-			w[j] -= stepSize * m[j] / denom
-		}
+		kernels.Adam(p.Value.Data(), p.Grad.Data(), a.m[i].Data(), a.v[i].Data(), a.LR, a.Beta1, a.Beta2, a.Eps, bc1, bc2)
 	}
 }
 
