@@ -12,8 +12,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/runs"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -47,6 +49,8 @@ type session struct {
 	shape  Shape
 	step   int
 	epoch  int
+	// modes is the number of mixture modes covered at the last evaluation.
+	modes int
 }
 
 // Run trains the GAN cfg describes and writes the run directory out (refused
@@ -99,11 +103,11 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	if sampleEvery == 0 {
 		sampleEvery = perEpoch
 	}
-	metrics, err := s.run.OpenMetrics()
+	mw, err := s.run.OpenMetrics()
 	if err != nil {
 		return err
 	}
-	defer metrics.Close()
+	defer mw.Close()
 	fmt.Fprintf(log, "nash: training %s GAN on %s (%d steps, %d per epoch) into %s\n",
 		s.cfg.Model, s.cfg.Dataset, total, perEpoch, s.run.Dir())
 
@@ -115,7 +119,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	for s.step < total {
 		if err := ctx.Err(); err != nil {
 			bar.Clear()
-			if serr := s.save(); serr != nil {
+			if serr := s.save(s.gan.Sample(s.fixedZ)); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
@@ -140,15 +144,27 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		epochSum = addStats(epochSum, st)
 		epochSteps++
 
-		if s.step%s.cfg.LogEvery == 0 || s.step == total {
+		var samples *tensor.Tensor
+		var extra runs.Record
+		if s.step%sampleEvery == 0 || s.step == total {
+			samples = s.gan.Sample(s.fixedZ)
+			if extra, err = s.evaluate(samples); err != nil {
+				return err
+			}
+			if warn := s.collapseWarning(extra); warn != "" {
+				bar.Clear()
+				fmt.Fprintln(log, warn)
+			}
+		}
+		if s.step%s.cfg.LogEvery == 0 || s.step == total || extra != nil {
 			rec := runs.Metrics{Step: s.step, Epoch: b.Epoch, Time: time.Now(),
-				LossD: st.LossD, LossG: st.LossG, DReal: st.DReal, DFake: st.DFake}
-			if err := metrics.Append(rec); err != nil {
+				LossD: st.LossD, LossG: st.LossG, DReal: st.DReal, DFake: st.DFake, Extra: extra}
+			if err := mw.Append(rec); err != nil {
 				return err
 			}
 		}
-		if s.step%sampleEvery == 0 || s.step == total {
-			if err := s.save(); err != nil {
+		if samples != nil {
+			if err := s.save(samples); err != nil {
 				return err
 			}
 		}
@@ -168,9 +184,55 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	return nil
 }
 
-// save writes the sample picture of the current step and the checkpoint.
-func (s *session) save() error {
-	x := s.gan.Sample(s.fixedZ)
+// evaluate returns the measurements logged with a sample picture: for the
+// 2-D mixtures, mode coverage of the 2,500 generated points (modes covered,
+// high-quality fraction, KL of the mode histogram to uniform).
+func (s *session) evaluate(samples *tensor.Tensor) (runs.Record, error) {
+	ms, ok := s.src.(*mixtureSource)
+	if !ok {
+		return nil, nil
+	}
+	m, err := modeCoverage(samples, ms.m)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: %w", s.step, err)
+	}
+	return runs.Record{"modes": float64(m.Covered), "hq": m.HighQuality, "mode_kl": m.KL}, nil
+}
+
+// collapseWarning returns a warning when fewer modes are covered than at
+// the previous evaluation: the generator is dropping modes.
+func (s *session) collapseWarning(rec runs.Record) string {
+	modes, ok := rec["modes"]
+	if !ok {
+		return ""
+	}
+	prev := s.modes
+	s.modes = int(modes)
+	if prev > 0 && s.modes < prev {
+		return fmt.Sprintf("nash: warning: step %d: modes covered fell from %d to %d: the generator is collapsing", s.step, prev, s.modes)
+	}
+	return ""
+}
+
+// modeCoverage scores 2-D samples against a mixture's modes.
+func modeCoverage(samples *tensor.Tensor, m *data.Mixture) (metrics.Modes, error) {
+	x, err := metrics.FromTensor("generated points", samples)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	means := make([]float64, 0, 2*len(m.Means))
+	for _, mu := range m.Means {
+		means = append(means, mu[0], mu[1])
+	}
+	mu, err := metrics.NewFeatures(m.Name+" means", means, len(m.Means), 2)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	return metrics.ModeCoverage(x, mu, m.Sigma)
+}
+
+// save writes the sample picture x of the current step and the checkpoint.
+func (s *session) save(x *tensor.Tensor) error {
 	var img image.Image
 	if ms, ok := s.src.(*mixtureSource); ok {
 		sc := images.Scatter{Title: fmt.Sprintf("%s, step %d", s.cfg.Dataset, s.step), Means: ms.m.Means,
