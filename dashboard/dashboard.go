@@ -59,9 +59,14 @@ func WithInterpolator(f Interpolator) Option {
 }
 
 // WithPollInterval sets how often server-sent event streams look for new
-// metrics, samples and status; the default is one second.
+// metrics, samples and status; the default, and what d ≤ 0 gives, is one
+// second.
 func WithPollInterval(d time.Duration) Option {
-	return func(s *Server) { s.poll = d }
+	return func(s *Server) {
+		if d > 0 {
+			s.poll = d
+		}
+	}
 }
 
 // Limits on what a request may ask for.

@@ -111,7 +111,8 @@ func (s *Server) update(b []byte, wt *watch) []byte {
 	snap, err := s.metrics(wt.name)
 	if err == nil {
 		switch {
-		case wt.rows == 0 && snap.rows > 0:
+		case wt.rows == 0 && snap.rows <= maxEventRows:
+			// A client with no rows takes whichever generation there is.
 			wt.gen = snap.gen
 		case snap.gen != wt.gen || snap.rows < wt.rows || snap.rows-wt.rows > maxEventRows:
 			b = appendEvent(b, "reset", fmt.Appendf(nil, `{"run":%s}`, quote(wt.name)))

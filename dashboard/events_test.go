@@ -22,9 +22,10 @@ type event struct {
 }
 
 // readEvents sends the events of the stream r to the returned channel
-// until the stream ends.
+// until the stream ends. The channel's buffer lets the goroutine reach the
+// stream's end when a test stops reading early.
 func readEvents(t *testing.T, r *bufio.Reader) <-chan event {
-	ch := make(chan event)
+	ch := make(chan event, 64)
 	go func() {
 		defer close(ch)
 		var ev event
@@ -144,6 +145,43 @@ func TestEvents(t *testing.T) {
 	appendRecords(t, r, 1, 5)
 	if ev := next(t, events, "reset"); ev.data["run"] != "a" {
 		t.Errorf("reset event %v", ev.data)
+	}
+}
+
+// A client that has no rows gets them all in one event, unless there are
+// too many: then it is told to fetch them.
+func TestEventsCatchUp(t *testing.T) {
+	dir := t.TempDir()
+	writeRun(t, dir, "small", 30)
+	writeRun(t, dir, "big", maxEventRows+1)
+	s := newTestServer(t, dir, WithPollInterval(10*time.Millisecond))
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	tests := []struct {
+		run, event string
+	}{
+		{"small", "metrics"},
+		{"big", "reset"},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/events?run="+tt.run, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := <-readEvents(t, bufio.NewReader(resp.Body))
+		if ev.name != tt.event {
+			t.Errorf("run %s: first event %s, want %s", tt.run, ev.name, tt.event)
+		}
+		if cols, ok := ev.data["columns"].(map[string]any); ok && len(cols["step"].([]any)) != 30 {
+			t.Errorf("run %s: %d rows, want 30", tt.run, len(cols["step"].([]any)))
+		}
+		cancel()
+		resp.Body.Close()
 	}
 }
 
