@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/runs"
 )
 
@@ -202,4 +203,29 @@ func norm(v []float32) float64 {
 		s += float64(x) * float64(x)
 	}
 	return math.Sqrt(s)
+}
+
+func TestToyBenchTable(t *testing.T) {
+	base := DefaultConfig()
+	base.Batch, base.Steps, base.SampleEvery, base.LogEvery = 32, 20, 10, 10
+	vs := ToyVariants()[:2]
+	res, err := ToyBench(context.Background(), base, vs, []string{"ring8"}, []uint64{1, 2}, t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 4 {
+		t.Fatalf("%d results, want 2 variants × 2 seeds", len(res))
+	}
+	for _, r := range res {
+		if r.Modes < 0 || r.Modes > 8 || r.HighQuality < 0 || r.HighQuality > 1 {
+			t.Fatalf("implausible result %+v", r)
+		}
+	}
+	table := ToyTable(res, vs)
+	if !strings.Contains(table, "| nash minimax | ") || !strings.Contains(table, "| PacGAN4 (PacGAN table 1) | 7.8 | 95.9 | 24.8 | 93.6 | |") {
+		t.Fatalf("table:\n%s", table)
+	}
+	if names := len(ToyVariants()); names != len(gan.Losses)+1 {
+		t.Fatalf("%d variants", names)
+	}
 }
