@@ -278,34 +278,21 @@ func parseNumber(b []byte, i int) (end int, v float64, err error) {
 	}
 	var mant uint64
 	digits, exp := 0, 0
-	take := func(c byte) {
-		if mant == 0 && c == '0' {
-			return
-		}
-		digits++
-		if digits <= 15 {
-			mant = mant*10 + uint64(c-'0')
-		}
-	}
 	switch {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			take(b[i])
-		}
+		i, mant, digits = accumulate(b, i, mant, digits)
 	default:
 		return start, 0, nil
 	}
 	if i < len(b) && b[i] == '.' {
-		j := i + 1
-		for ; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
-			take(b[j])
-			exp--
-		}
+		var j int
+		j, mant, digits = accumulate(b, i+1, mant, digits)
 		if j == i+1 {
 			return start, 0, nil
 		}
+		exp -= j - (i + 1)
 		i = j
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -341,4 +328,21 @@ func parseNumber(b []byte, i int) (end int, v float64, err error) {
 		v = -v
 	}
 	return i, v, nil
+}
+
+// accumulate reads the decimal digits from b[i] on into the significand
+// mant, which holds digits significant digits so far (leading zeros do not
+// count); it keeps the first 15 and counts the others. It returns the index
+// after the digits and the new mant and digits.
+func accumulate(b []byte, i int, mant uint64, digits int) (int, uint64, int) {
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if mant == 0 && b[i] == '0' {
+			continue
+		}
+		digits++
+		if digits <= 15 {
+			mant = mant*10 + uint64(b[i]-'0')
+		}
+	}
+	return i, mant, digits
 }
