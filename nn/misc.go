@@ -107,13 +107,16 @@ func (u Unflatten) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 func (Unflatten) Parameters() []Parameter { return nil }
 
 // Walk calls f for m and then, depth first in order, for every layer of
-// every Sequential within it.
+// every Sequential within it and for the layer every Spectral wraps.
 func Walk(m Module, f func(Module)) {
 	f(m)
-	if s, ok := m.(*Sequential); ok {
-		for _, l := range s.Layers {
+	switch m := m.(type) {
+	case *Sequential:
+		for _, l := range m.Layers {
 			Walk(l, f)
 		}
+	case *Spectral:
+		Walk(m.Layer, f)
 	}
 }
 
@@ -121,7 +124,8 @@ func Walk(m Module, f func(Module)) {
 // example do: the weights of every Conv2d and ConvTranspose2d from
 // N(0, 0.02²), BatchNorm's γ from N(1, 0.02²) and β = 0. Other parameters,
 // convolution biases included, keep their values. Modules are visited in
-// Walk's order.
+// Walk's order, so a spectrally normalised convolution's weight_orig is
+// drawn too.
 func InitDCGAN(m Module, rng *tensor.RNG) {
 	Walk(m, func(l Module) {
 		switch l := l.(type) {

@@ -108,13 +108,14 @@ func TestInitDCGAN(t *testing.T) {
 	rng := tensor.NewRNG(1, "init")
 	inner := NewSequential(NewConvTranspose2d(64, 32, 4, 2, 1, 0, true, rng), NewBatchNorm2d(32))
 	lin := NewLinear(10, 64*4*4, true, rng)
-	m := NewSequential(lin, Unflatten{1, []int{64, 4, 4}}, inner, ReLU{}, NewConv2d(32, 64, 4, 2, 1, true, rng))
+	sn := SpectralNorm(NewConv2d(64, 1, 4, 1, 0, false, rng), rng)
+	m := NewSequential(lin, Unflatten{1, []int{64, 4, 4}}, inner, ReLU{}, NewConv2d(32, 64, 4, 2, 1, true, rng), sn)
 	linBefore := lin.Weight.Value.Clone()
 	biasBefore := inner.Layers[0].(*ConvTranspose2d).Bias.Value.Clone()
 	var visited []string
 	Walk(m, func(l Module) { visited = append(visited, reflect.TypeOf(l).String()) })
 	wantOrder := []string{"*nn.Sequential", "*nn.Linear", "nn.Unflatten", "*nn.Sequential", "*nn.ConvTranspose2d",
-		"*nn.BatchNorm", "nn.ReLU", "*nn.Conv2d"}
+		"*nn.BatchNorm", "nn.ReLU", "*nn.Conv2d", "*nn.Spectral", "*nn.Conv2d"}
 	if !reflect.DeepEqual(visited, wantOrder) {
 		t.Fatalf("Walk visits %v, want %v", visited, wantOrder)
 	}
@@ -127,6 +128,7 @@ func TestInitDCGAN(t *testing.T) {
 	}{
 		{"ConvTranspose2d weight", inner.Layers[0].(*ConvTranspose2d).Weight.Value, 0, 0.02},
 		{"Conv2d weight", m.Layers[4].(*Conv2d).Weight.Value, 0, 0.02},
+		{"spectrally normalised Conv2d weight", sn.Layer.WeightVar().Value, 0, 0.02},
 		{"BatchNorm weight", inner.Layers[1].(*BatchNorm).Weight.Value, 1, 0.02},
 	} {
 		mean, variance := meanVar(float64s(c.v.Data()))
