@@ -109,13 +109,13 @@ func (p *gemmProblem) sub(i0, i1, j0, j1 int) gemmProblem {
 	return q
 }
 
-// kBlocks returns the number of blocks the k dimension is cut into and the
-// depth of each block except possibly the last, which is shorter. The cut
-// depends only on k and the kernel, so every element of C sums its products
-// in the same order however the work is shared out.
-func kBlocks(k, kcMax int) (count, depth int) {
-	count = (k + kcMax - 1) / kcMax
-	return count, (k + count - 1) / count
+// kDepth returns the depth of the blocks the k dimension is cut into: as
+// even as possible, none deeper than kcMax, the last possibly shallower.
+// The cut depends only on k and the kernel, so every element of C sums its
+// products in the same order however the work is shared out.
+func kDepth(k, kcMax int) int {
+	blocks := (k + kcMax - 1) / kcMax
+	return (k + blocks - 1) / blocks
 }
 
 // compute runs p on the calling goroutine with kernel ker and the pack
@@ -125,7 +125,7 @@ func kBlocks(k, kcMax int) (count, depth int) {
 func (p *gemmProblem) compute(ker *microKernel, ws *workspace) {
 	ws.reserve(ker)
 	direct := ker.runDirect != nil && !p.transA
-	_, kcStd := kBlocks(p.k, ker.kc)
+	kcStd := kDepth(p.k, ker.kc)
 	for jc := 0; jc < p.n; jc += ker.nc {
 		nc := min(ker.nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kcStd {
@@ -159,9 +159,9 @@ type aBlock struct {
 
 // macroKernel multiplies the mc×kc block of op(A) in blk by the packed
 // kc×nc block of op(B) in ws.b into C, one micro-tile at a time. Tiles cut
-// by C's right edge are computed in full into ws.tile by the same
-// micro-kernel and copied out, so edge elements get exactly the arithmetic
-// of interior ones.
+// by C's bottom edge are computed by the kernel for fewer rows; tiles cut
+// by its right edge are computed in full into ws.tile and copied out. Either
+// way each element of C gets exactly the arithmetic of an interior one.
 func macroKernel(ker *microKernel, ws *workspace, blk *aBlock, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
 	mr, nr := ker.mr, ker.nr
 	for jr := 0; jr < nc; jr += nr {
