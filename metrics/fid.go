@@ -9,6 +9,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// covBlock is the number of centred rows FitGaussian holds at once.
+const covBlock = 1024
+
 // Gaussian is the mean and covariance of a set of features, the statistics
 // the Fréchet distance compares.
 type Gaussian struct {
@@ -41,16 +44,26 @@ func fitGaussian(f *Features) (Gaussian, error) {
 	for j := range mean {
 		mean[j] /= float64(f.n)
 	}
-	centred := make([]float64, len(f.data))
-	for i := range f.n {
-		row, dst := f.Row(i), centred[i*f.d:(i+1)*f.d]
-		for j, v := range row {
-			dst[j] = v - mean[j]
-		}
-	}
+	// Accumulate the covariance over blocks of centred rows, so that the
+	// centred copy never holds more than covBlock rows.
 	cov := mat.NewSymDense(f.d, nil)
-	blas64.Syrk(blas.Trans, 1/float64(f.n-1),
-		blas64.General{Rows: f.n, Cols: f.d, Stride: f.d, Data: centred}, 0, cov.RawSymmetric())
+	rows := min(f.n, covBlock)
+	centred := make([]float64, rows*f.d)
+	for i0 := 0; i0 < f.n; i0 += rows {
+		m := min(rows, f.n-i0)
+		for i := range m {
+			row, dst := f.Row(i0+i), centred[i*f.d:(i+1)*f.d]
+			for j, v := range row {
+				dst[j] = v - mean[j]
+			}
+		}
+		beta := 1.0
+		if i0 == 0 {
+			beta = 0
+		}
+		blas64.Syrk(blas.Trans, 1/float64(f.n-1),
+			blas64.General{Rows: m, Cols: f.d, Stride: f.d, Data: centred[:m*f.d]}, beta, cov.RawSymmetric())
+	}
 	return Gaussian{Mean: mean, Cov: cov}, nil
 }
 

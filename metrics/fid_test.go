@@ -114,3 +114,35 @@ func TestFIDRejects(t *testing.T) {
 		t.Error("Gaussians of different dimensions: no error")
 	}
 }
+
+// TestFitGaussian checks mean and covariance, over several blocks of rows
+// and with a mean far from 0, against the two-pass textbook formulas.
+func TestFitGaussian(t *testing.T) {
+	x := normal("x", 2500, 3, 1e4, 2, tensor.NewRNG(3, "gaussian"))
+	g, err := FitGaussian(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := float64(x.Len())
+	mean := make([]float64, 3)
+	for i := range x.Len() {
+		for j, v := range x.Row(i) {
+			mean[j] += v / n
+		}
+	}
+	for a := range 3 {
+		if math.Abs(g.Mean[a]-mean[a]) > 1e-9 {
+			t.Errorf("mean[%d] = %.15g, want %.15g", a, g.Mean[a], mean[a])
+		}
+		for b := range 3 {
+			var c float64
+			for i := range x.Len() {
+				c += (x.Row(i)[a] - mean[a]) * (x.Row(i)[b] - mean[b])
+			}
+			c /= n - 1
+			if math.Abs(g.Cov.At(a, b)-c) > 1e-9 {
+				t.Errorf("cov[%d][%d] = %.15g, want %.15g", a, b, g.Cov.At(a, b), c)
+			}
+		}
+	}
+}
