@@ -276,6 +276,10 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 		grads := n.backward(tp, n.inputs, n.out, g, need)
 		for j, in := range n.inputs {
 			if need[j] && grads[j] != nil {
+				if !grads[j].Value.SameShape(in.Value) {
+					panic(fmt.Sprintf("autograd: %s's backward gave input %d a gradient of shape %v, the input is %v",
+						n.name, j, grads[j].Shape(), in.Shape()))
+				}
 				in.grad = accumulate(tp, in.grad, grads[j])
 			}
 		}
