@@ -35,6 +35,9 @@ func Bench(cfg Config, warmup, repeats, steps int) (BenchResult, error) {
 		return BenchResult{}, err
 	}
 	real := tensor.New(cfg.Batch, shape.Len())
+	if cfg.Model == "dcgan" {
+		real = tensor.New(cfg.Batch, shape.C, shape.H, shape.W)
+	}
 	tensor.NewRNG(cfg.Seed, "data").Uniform(real, -1, 1)
 	noise := tensor.NewRNG(cfg.Seed, "noise")
 	for range warmup {

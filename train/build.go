@@ -54,7 +54,8 @@ func Build(cfg Config, sample Shape) (*gan.GAN, error) {
 // toyHidden are the hidden layer sizes of both networks for 2-D data.
 var toyHidden = []int{128, 128, 128}
 
-// networks builds the generator and discriminator of cfg's model.
+// networks builds the generator and discriminator of cfg's model. MLPs take
+// samples as flat vectors, convolutional networks as [N, C, H, W].
 func networks(cfg Config, sample Shape, rng *tensor.RNG) (g, d nn.Module, err error) {
 	switch {
 	case cfg.Model == "mlp" && isToy(cfg.Dataset):
@@ -62,6 +63,15 @@ func networks(cfg Config, sample Shape, rng *tensor.RNG) (g, d nn.Module, err er
 	case cfg.Model == "mlp":
 		return models.MLPGenerator(cfg.ZDim, []int{256, 512}, sample.Len(), rng),
 			models.MLPDiscriminator(sample.Len(), []int{512, 256}, rng), nil
+	case cfg.Model == "dcgan" && sample == (Shape{C: 1, H: 28, W: 28}):
+		// BatchNorm in G only: a gradient penalty is per sample, which a
+		// batch-normalised D would not be.
+		g, d := models.DCGANGenerator(cfg.ZDim, true, rng), models.DCGANDiscriminator(false, rng)
+		nn.InitDCGAN(g, rng)
+		nn.InitDCGAN(d, rng)
+		return g, d, nil
+	case cfg.Model == "dcgan":
+		return nil, nil, fmt.Errorf("model: dcgan is built for 28×28 single-channel images, not %d×%d×%d", sample.C, sample.H, sample.W)
 	}
 	return nil, nil, fmt.Errorf("model: unknown model %q", cfg.Model)
 }

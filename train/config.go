@@ -27,7 +27,8 @@ type Config struct {
 	// Data is the folder holding the dataset's IDX files; empty for the
 	// embedded MNIST.
 	Data string `yaml:"data"`
-	// Model is the network family; mlp is the reference recipe.
+	// Model is the network family: mlp (the reference recipe; a smaller
+	// MLP for 2-D data) or dcgan (convolutional, for 28×28 images).
 	Model string `yaml:"model"`
 	// ZDim is the length of the generator's noise vector.
 	ZDim int `yaml:"z_dim"`
@@ -110,8 +111,13 @@ func (c Config) Validate() error {
 	default:
 		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, ring8 or grid25)", c.Dataset)
 	}
-	if c.Model != "mlp" {
-		bad("model", "unknown model %q (want mlp)", c.Model)
+	switch {
+	case c.Model == "mlp":
+	case c.Model == "dcgan" && isToy(c.Dataset):
+		bad("model", "dcgan is for images, not the 2-D dataset %s", c.Dataset)
+	case c.Model == "dcgan":
+	default:
+		bad("model", "unknown model %q (want mlp or dcgan)", c.Model)
 	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {

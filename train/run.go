@@ -125,10 +125,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
 		}
 		b := s.src.next(batch)
-		real := batch
-		if b.N < s.cfg.Batch {
-			real = tensor.FromSlice(batch.Data()[:b.N*s.shape.Len()], b.N, s.shape.Len())
-		}
+		real := s.realBatch(batch, b.N)
 		st := s.gan.Step(real, s.noise)
 		if !st.Finite() {
 			bar.Clear()
@@ -182,6 +179,17 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	bar.Finish()
 	fmt.Fprintf(log, "nash: done: %s, samples in %s\n", s.run.CheckpointPath("last"), s.run.SamplePath(s.step))
 	return nil
+}
+
+// realBatch returns the first n samples of batch shaped as the
+// discriminator takes them: flat vectors for MLPs, images [n, C, H, W] for
+// convolutional networks. It shares batch's storage.
+func (s *session) realBatch(batch *tensor.Tensor, n int) *tensor.Tensor {
+	data := batch.Data()[:n*s.shape.Len()]
+	if s.cfg.Model == "dcgan" {
+		return tensor.FromSlice(data, n, s.shape.C, s.shape.H, s.shape.W)
+	}
+	return tensor.FromSlice(data, n, s.shape.Len())
 }
 
 // evaluate returns the measurements logged with a sample picture: for the

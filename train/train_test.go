@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/runs"
 )
 
@@ -227,5 +228,31 @@ func TestToyBenchTable(t *testing.T) {
 	}
 	if names := len(ToyVariants()); names != len(gan.Losses)+1 {
 		t.Fatalf("%d variants", names)
+	}
+}
+
+func TestDCGANRun(t *testing.T) {
+	cfg := quickConfig()
+	cfg.Model, cfg.Steps, cfg.Batch, cfg.SampleEvery = "dcgan", 2, 8, 2
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), cfg, out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The generator's BatchNorm statistics moved and were restored.
+	var moved bool
+	for name, v := range nn.StateDict(tr.GAN.G) {
+		if strings.HasSuffix(name, "running_mean") && v.Sum() != 0 {
+			moved = true
+		}
+	}
+	if !moved {
+		t.Fatal("no BatchNorm running mean restored from the checkpoint moved from 0")
+	}
+	if _, err := os.Stat(filepath.Join(out, "samples", "step-0000002.png")); err != nil {
+		t.Fatal(err)
 	}
 }
