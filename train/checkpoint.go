@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/gan"
@@ -44,10 +45,10 @@ const (
 // data loader's position, the step and the configuration.
 func (s *session) saveCheckpoint(path string) error {
 	var f checkpoint.File
-	f.SetStateDict(prefixG, nn.StateDict(s.gan.G))
-	f.SetStateDict(prefixD, nn.StateDict(s.gan.D))
+	setNetwork(&f, prefixG, s.gan.G)
+	setNetwork(&f, prefixD, s.gan.D)
 	if s.gan.GEMA != nil {
-		f.SetStateDict(prefixGEMA, nn.StateDict(s.gan.GEMA))
+		setNetwork(&f, prefixGEMA, s.gan.GEMA)
 	}
 	og, ogSteps := s.gan.OptG.State()
 	od, odSteps := s.gan.OptD.State()
@@ -74,6 +75,18 @@ func (s *session) saveCheckpoint(path string) error {
 		metaShape:      fmt.Sprintf("[%d,%d,%d]", s.shape.C, s.shape.H, s.shape.W),
 	}
 	return checkpoint.Save(path, &f)
+}
+
+// setNetwork adds m's state dict under prefix. BatchNorm's
+// num_batches_tracked is stored as an int64 scalar, as PyTorch keeps it.
+func setNetwork(f *checkpoint.File, prefix string, m nn.Module) {
+	for name, t := range nn.StateDict(m) {
+		if strings.HasSuffix(name, ".num_batches_tracked") {
+			f.SetInt64(prefix+name, []int64{int64(t.Item())})
+			continue
+		}
+		f.Set(prefix+name, t)
+	}
 }
 
 // Trained is a GAN restored from a run's checkpoint.
