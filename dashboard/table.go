@@ -28,6 +28,8 @@ type table struct {
 	pairs []pair
 	row   []float64
 	order []int
+	// plain[k] says that keys[k] appears in a line as it is, in quotes.
+	plain []bool
 }
 
 // pair is one "key": number member of a line; key is the column index, or
@@ -137,9 +139,21 @@ func (t *table) addKey(name string) int {
 	}
 	t.index[name] = len(t.keys)
 	t.keys = append(t.keys, name)
+	t.plain = append(t.plain, plain(name))
 	t.cols = append(t.cols, col)
 	t.row = append(t.row, math.NaN())
 	return len(t.keys) - 1
+}
+
+// plain reports whether key is written in JSON as its bytes in quotes,
+// with no escapes and nothing but ASCII.
+func plain(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // scan parses line in the form training writes, a flat object of plain
@@ -159,14 +173,24 @@ func (t *table) scan(line []byte) (ok, simple bool) {
 		if i == len(line) || line[i] != '"' {
 			return false, true
 		}
-		start := i + 1
-		for i = start; i < len(line) && line[i] != '"'; i++ {
-			if c := line[i]; c == '\\' || c < 0x20 || c >= 0x80 {
-				return false, false
+		// The key is most likely the one at the same place in the last
+		// record; otherwise it is read and looked up.
+		start, k := i+1, -1
+		if j := len(t.pairs); j < len(t.order) {
+			want := t.keys[t.order[j]]
+			if end := start + len(want); t.plain[t.order[j]] && end < len(line) && line[end] == '"' && string(line[start:end]) == want {
+				k, i = t.order[j], end
 			}
 		}
-		if i == len(line) {
-			return false, true
+		if k < 0 {
+			for i = start; i < len(line) && line[i] != '"'; i++ {
+				if c := line[i]; c == '\\' || c < 0x20 || c >= 0x80 {
+					return false, false
+				}
+			}
+			if i == len(line) {
+				return false, true
+			}
 		}
 		key := line[start:i]
 		i = skipSpace(line, i+1)
@@ -184,13 +208,13 @@ func (t *table) scan(line []byte) (ok, simple bool) {
 		default:
 			return false, false
 		}
-		p := pair{key: -1, v: v}
-		if j := len(t.pairs); j < len(t.order) && t.keys[t.order[j]] == string(key) {
-			p.key = t.order[j]
-		} else if k, found := t.index[string(key)]; found {
-			p.key = k
-		} else {
-			p.name = string(key)
+		p := pair{key: k, v: v}
+		if k < 0 {
+			if k, found := t.index[string(key)]; found {
+				p.key = k
+			} else {
+				p.name = string(key)
+			}
 		}
 		t.pairs = append(t.pairs, p)
 		i = skipSpace(line, end)
@@ -335,14 +359,20 @@ func parseNumber(b []byte, i int) (end int, v float64, err error) {
 // count); it keeps the first 15 and counts the others. It returns the index
 // after the digits and the new mant and digits.
 func accumulate(b []byte, i int, mant uint64, digits int) (int, uint64, int) {
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		if mant == 0 && b[i] == '0' {
-			continue
+	if mant == 0 {
+		for i < len(b) && b[i] == '0' {
+			i++
+		}
+	}
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		if digits < 15 {
+			mant = mant*10 + uint64(d)
 		}
 		digits++
-		if digits <= 15 {
-			mant = mant*10 + uint64(b[i]-'0')
-		}
 	}
 	return i, mant, digits
 }

@@ -118,6 +118,16 @@ var parseTests = []struct {
 		n:    -1,
 	},
 	{
+		name: "keys in another order than the last line's",
+		data: `{"step":1,"a":1,"b":2}` + "\n" + `{"step":2,"b":3,"a":4}` + "\n" + `{"step":3,"ab":5,"a":6}` + "\n" +
+			`{"step":4,"a\"b":7}` + "\n" + `{"step":5,"a"b":8}` + "\n" + `{"step":6,"a\u0022b":9,"a":10}` + "\n",
+		want: []map[string]float64{{"step": 1, "a": 1, "b": 2}, {"step": 2, "a": 4, "b": 3}, {"step": 3, "ab": 5, "a": 6},
+			{"step": 4, `a"b`: 7}, {"step": 6, `a"b`: 9, "a": 10}},
+		keys:    []string{"step", "a", "b", "ab", `a"b`},
+		n:       -1,
+		skipped: 1,
+	},
+	{
 		name: "a repeated key keeps its last value",
 		data: `{"step":1,"loss_d":1,"loss_d":2,"step":7}` + "\n",
 		want: []map[string]float64{{"step": 7, "loss_d": 2}},
