@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
 	"image/png"
 	"net/http/httptest"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/runs"
 )
 
@@ -36,7 +39,8 @@ func chromium() string {
 // TestBrowser loads the dashboard in headless Chromium and checks what it
 // draws: the charts hold the run's records, the sample slider switches
 // the grid shown, lines appended to metrics.jsonl reach the charts through
-// the event stream, and comparing runs overlays them.
+// the event stream, the interpolation panel shows the injected
+// interpolator's picture, and comparing runs overlays them.
 func TestBrowser(t *testing.T) {
 	exe := chromium()
 	if exe == "" {
@@ -45,7 +49,21 @@ func TestBrowser(t *testing.T) {
 	dir := t.TempDir()
 	a := writeRun(t, dir, "a", 60, 20, 40, 60)
 	writeRun(t, dir, "b", 45, 45)
-	s := newTestServer(t, dir, WithPollInterval(50*time.Millisecond))
+	if err := atomicfile.WriteFile(a.CheckpointPath("last"), []byte("weights"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The interpolation is a strip of steps grey squares, from black to
+	// white, 20 pixels a side.
+	interp := func(_ string, _, _ uint64, steps int, _ bool) (image.Image, error) {
+		img := image.NewGray(image.Rect(0, 0, 20*steps, 20))
+		for x := range 20 * steps {
+			for y := range 20 {
+				img.SetGray(x, y, color.Gray{Y: uint8(255 * (x / 20) / (steps - 1))})
+			}
+		}
+		return img, nil
+	}
+	s := newTestServer(t, dir, WithPollInterval(50*time.Millisecond), WithInterpolator(interp))
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 
@@ -164,6 +182,10 @@ func TestBrowser(t *testing.T) {
 	if got := eval(fid); got != "61 33.5 33.5" {
 		t.Errorf("fid chart: points, values, last value: %s; want 61, only 33.5, 33.5", got)
 	}
+
+	// The interpolation panel shows the interpolator's picture.
+	eval(`(() => { const f = document.querySelector('.interp form'); f.steps.value = 6; f.requestSubmit(); return ""; })()`)
+	wait("the interpolation", `document.querySelector('.interp img').complete && document.querySelector('.interp img').naturalWidth === 120`)
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {

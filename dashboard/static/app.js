@@ -179,6 +179,16 @@ function equilibrium(u) {
   ctx.restore();
 }
 
+// sparse tells uPlot to mark the points of a series with few values, such
+// as a metric logged rarely, which a line alone would not show.
+function sparse(u, si) {
+  let n = 0;
+  for (const v of u.data[si]) {
+    if (v != null && ++n > 100) return false;
+  }
+  return true;
+}
+
 function makeChart(spec, runs, container) {
   const box = el("div", { class: "chart", "data-chart": spec.id }, el("h3", {}, spec.title));
   container.append(box);
@@ -189,7 +199,8 @@ function makeChart(spec, runs, container) {
       const color = runs.length > 1 ? COLORS[ri % COLORS.length] : COLORS[ki % COLORS.length];
       // Lines span the gaps of metrics logged less often than every record
       // and of runs logged at other steps.
-      series.push({ label, stroke: color, width: 1.5, dash: runs.length > 1 && ki > 0 ? [6, 3] : undefined, spanGaps: true });
+      series.push({ label, stroke: color, width: 1.5, dash: runs.length > 1 && ki > 0 ? [6, 3] : undefined, spanGaps: true,
+        points: { show: sparse, size: 6, fill: color } });
     });
   });
   const opts = {
