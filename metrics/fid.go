@@ -1,8 +1,11 @@
 package metrics
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -72,13 +75,16 @@ func fitGaussian(f *Features) (Gaussian, error) {
 //
 //	‖μ_r − μ_g‖² + Tr Σ_r + Tr Σ_g − 2 Tr (Σ_r^½ Σ_g Σ_r^½)^½,
 //
-// computed with symmetric eigendecompositions only: Σ_r = V Λ Vᵀ, and with
-// W = V Λ^½ the trace term is Tr (Wᵀ Σ_g W)^½, the sum of the square roots
-// of the eigenvalues of the symmetric Wᵀ Σ_g W, which is similar to
-// Σ_r^½ Σ_g Σ_r^½ (and has the eigenvalues of the non-symmetric Σ_r Σ_g that
-// scipy.linalg.sqrtm is usually given). Eigenvalues of Σ_r and of Wᵀ Σ_g W
-// that round-off makes slightly negative are taken as 0. The result can be
-// negative by round-off, about 1e-12 relative to the traces.
+// with symmetric factorisations only, never the square root of the
+// non-symmetric Σ_r Σ_g that scipy.linalg.sqrtm is usually given. For any W
+// with W Wᵀ = Σ_r, the symmetric Wᵀ Σ_g W has the eigenvalues of
+// Σ_r^½ Σ_g Σ_r^½, so the trace term is the sum of the square roots of the
+// eigenvalues of Wᵀ Σ_g W (mat.EigenSym). W is the Cholesky factor of Σ_r
+// when Σ_r is positive definite; otherwise it is V Λ^½ from the symmetric
+// eigendecomposition Σ_r = V Λ Vᵀ, with eigenvalues that round-off makes
+// slightly negative taken as 0. Negative eigenvalues of Wᵀ Σ_g W, also
+// round-off, are taken as 0 too. The result can be negative by round-off,
+// about 1e-12 relative to the traces.
 func FrechetDistance(r, g Gaussian) (float64, error) {
 	d := len(r.Mean)
 	if len(g.Mean) != d || r.Cov.SymmetricDim() != d || g.Cov.SymmetricDim() != d {
@@ -90,9 +96,41 @@ func FrechetDistance(r, g Gaussian) (float64, error) {
 		dist += (r.Mean[j] - g.Mean[j]) * (r.Mean[j] - g.Mean[j])
 		dist += r.Cov.At(j, j) + g.Cov.At(j, j)
 	}
+	w, err := choleskyFactor(r.Cov)
+	if err != nil {
+		if w, err = eigenFactor(r.Cov); err != nil {
+			return 0, err
+		}
+	}
+	tr, err := traceSqrt(w, g.Cov)
+	if err != nil {
+		return 0, err
+	}
+	dist -= 2 * tr
+	if math.IsNaN(dist) || math.IsInf(dist, 0) {
+		return 0, fmt.Errorf("metrics: Fréchet distance is %v: the statistics hold NaN or infinite values", dist)
+	}
+	return dist, nil
+}
+
+// choleskyFactor returns the lower-triangular L with L Lᵀ = cov, or an
+// error if cov is not positive definite.
+func choleskyFactor(cov *mat.SymDense) (*mat.Dense, error) {
+	var c mat.Cholesky
+	if !c.Factorize(cov) {
+		return nil, errors.New("metrics: Fréchet distance: the real covariance is not positive definite")
+	}
+	var l mat.TriDense
+	c.LTo(&l)
+	return mat.DenseCopyOf(&l), nil
+}
+
+// eigenFactor returns V Λ^½ for cov = V Λ Vᵀ, negative eigenvalues taken
+// as 0.
+func eigenFactor(cov *mat.SymDense) (*mat.Dense, error) {
 	var eig mat.EigenSym
-	if !eig.Factorize(r.Cov, true) {
-		return 0, fmt.Errorf("metrics: Fréchet distance: eigendecomposition of the real covariance failed")
+	if !eig.Factorize(cov, true) {
+		return nil, errors.New("metrics: Fréchet distance: eigendecomposition of the real covariance failed")
 	}
 	var w mat.Dense
 	eig.VectorsTo(&w)
@@ -101,48 +139,53 @@ func FrechetDistance(r, g Gaussian) (float64, error) {
 		roots[j] = math.Sqrt(max(0, l))
 	}
 	raw := w.RawMatrix()
-	for i := range d {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+d]
+	for i := range raw.Rows {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
 		for j, s := range roots {
 			row[j] *= s
 		}
 	}
+	return &w, nil
+}
+
+// traceSqrt returns Tr (Wᵀ Σ W)^½, the sum of the square roots of the
+// eigenvalues of the symmetric Wᵀ Σ W, negative ones taken as 0.
+func traceSqrt(w *mat.Dense, sigma *mat.SymDense) (float64, error) {
 	var sw, wsw mat.Dense
-	sw.Mul(g.Cov, &w)
+	sw.Mul(sigma, w)
 	wsw.Mul(w.T(), &sw)
+	d := sigma.SymmetricDim()
 	m := mat.NewSymDense(d, nil)
 	for i := range d {
 		for j := i; j < d; j++ {
 			m.SetSym(i, j, (wsw.At(i, j)+wsw.At(j, i))/2)
 		}
 	}
+	var eig mat.EigenSym
 	if !eig.Factorize(m, false) {
-		return 0, fmt.Errorf("metrics: Fréchet distance: eigendecomposition of Σ_r^½ Σ_g Σ_r^½ failed")
+		return 0, errors.New("metrics: Fréchet distance: eigendecomposition of Σ_r^½ Σ_g Σ_r^½ failed")
 	}
-	var trSqrt float64
+	var tr float64
 	for _, l := range eig.RawValues() {
-		trSqrt += math.Sqrt(max(0, l))
+		tr += math.Sqrt(max(0, l))
 	}
-	dist -= 2 * trSqrt
-	if math.IsNaN(dist) || math.IsInf(dist, 0) {
-		return 0, fmt.Errorf("metrics: Fréchet distance is %v: the statistics hold NaN or infinite values", dist)
-	}
-	return dist, nil
+	return tr, nil
 }
 
 // FID returns the Fréchet distance between the Gaussians fitted to real and
-// fake (FitGaussian, FrechetDistance): the Fréchet Inception Distance when
-// the rows are Inception features.
+// fake (FitGaussian, FrechetDistance), the two fitted concurrently: the
+// Fréchet Inception Distance when the rows are Inception features.
 func FID(real, fake *Features) (float64, error) {
 	if err := sameDim("FID", real, fake); err != nil {
 		return 0, err
 	}
-	r, err := fitGaussian(real)
-	if err != nil {
-		return 0, fmt.Errorf("metrics: FID: %w", err)
-	}
-	g, err := fitGaussian(fake)
-	if err != nil {
+	var r, g Gaussian
+	var errR, errG error
+	var wg sync.WaitGroup
+	wg.Go(func() { r, errR = fitGaussian(real) })
+	g, errG = fitGaussian(fake)
+	wg.Wait()
+	if err := cmp.Or(errR, errG); err != nil {
 		return 0, fmt.Errorf("metrics: FID: %w", err)
 	}
 	return FrechetDistance(r, g)

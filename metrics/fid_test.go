@@ -146,3 +146,41 @@ func TestFitGaussian(t *testing.T) {
 		}
 	}
 }
+
+// TestFIDSingularCovariance checks the eigendecomposition path taken when
+// Σ_r is singular: a column that is constant, and equal, in both sets (the
+// border pixels of MNIST, say) adds nothing to the distance.
+func TestFIDSingularCovariance(t *testing.T) {
+	rng := tensor.NewRNG(13, "fid")
+	real, fake := normal("real", 200, 6, 0, 1, rng), normal("fake", 200, 6, 0.2, 1.3, rng)
+	withConstant := func(f *Features) *Features {
+		data := make([]float64, 0, f.Len()*(f.Dim()+1))
+		for i := range f.Len() {
+			data = append(data, 0.5)
+			data = append(data, f.Row(i)...)
+		}
+		g, err := NewFeatures(f.Name(), data, f.Len(), f.Dim()+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	want, err := FID(real, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FID(withConstant(real), withConstant(fake))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-want) > 1e-9*want {
+		t.Errorf("FID with a constant column %.15g, without %.15g", got, want)
+	}
+	r, err := FitGaussian(withConstant(real))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := choleskyFactor(r.Cov); err == nil {
+		t.Error("the covariance with a constant column passed as positive definite")
+	}
+}

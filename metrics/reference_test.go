@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -107,4 +109,39 @@ func TestReference(t *testing.T) {
 func prdcClose(a, b PRDCScores, tol float64) bool {
 	return math.Abs(a.Precision-b.Precision) <= tol && math.Abs(a.Recall-b.Recall) <= tol &&
 		math.Abs(a.Density-b.Density) <= tol && math.Abs(a.Coverage-b.Coverage) <= tol
+}
+
+// TestFrechetFactors checks both factors W of Σ_r that FrechetDistance may
+// use, Cholesky's and the eigendecomposition's, against scipy's FID.
+func TestFrechetFactors(t *testing.T) {
+	real, fake, _, ref := loadReference(t)
+	r, err := FitGaussian(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := FitGaussian(fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base float64
+	for j := range r.Mean {
+		base += (r.Mean[j]-g.Mean[j])*(r.Mean[j]-g.Mean[j]) + r.Cov.At(j, j) + g.Cov.At(j, j)
+	}
+	chol, err := choleskyFactor(r.Cov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eig, err := eigenFactor(r.Cov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range map[string]*mat.Dense{"Cholesky": chol, "eigendecomposition": eig} {
+		tr, err := traceSqrt(w, g.Cov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fid := base - 2*tr; math.Abs(fid-ref.FIDSqrtm) > 1e-9*ref.FIDSqrtm {
+			t.Errorf("%s: FID %.15g, scipy %.15g", name, fid, ref.FIDSqrtm)
+		}
+	}
 }
