@@ -139,10 +139,8 @@ func (s *Server) update(b []byte, wt *watch) []byte {
 		step = c[len(c)-1]
 	}
 	cfg, _ := s.config(wt.name)
-	st := statusStopped
-	if !snap.modTime.IsZero() {
-		st = status(snap.modTime, step, configInt(cfg, "steps"), time.Now())
-	}
+	rs, _ := s.status(wt.name)
+	st := status(rs, snap.modTime, step, configInt(cfg, "steps"), time.Now())
 	if st != wt.status {
 		wt.status = st
 		b = appendEvent(b, "status", fmt.Appendf(nil, `{"run":%s,"status":%s}`, quote(wt.name), quote(st)))

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,14 +21,16 @@ import (
 	"github.com/nash-gan/nash/runs"
 )
 
-// The states of a run. A run directory has no marker of how training
-// ended, so a run is running while its metrics.jsonl keeps changing,
-// finished once its last record reaches the configured steps, and stopped
-// otherwise: training ended (after its epochs, by interruption or by an
-// error) or paused for longer than liveWindow.
+// The states of a run. Training keeps status.json (runs.Status): a run is
+// running while it says so and metrics.jsonl keeps changing (a process
+// killed outright leaves "running" behind), finished or failed as it says,
+// and stopped otherwise (interrupted, or quiet for longer than liveWindow).
+// A run without status.json is finished once its last record reaches the
+// configured steps, running while metrics.jsonl changes, stopped otherwise.
 const (
 	statusRunning  = "running"
 	statusFinished = "finished"
+	statusFailed   = "failed"
 	statusStopped  = "stopped"
 )
 
@@ -125,10 +128,14 @@ func (s *Server) info(name string) (runInfo, map[string]any) {
 	if step, ok := latest[stepKey]; ok {
 		info.Step = number(step)
 	}
+	st, err := s.status(name)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
 	if !updated.IsZero() {
 		info.Updated = &updated
-		info.Status = status(updated, float64(info.Step), info.Steps, time.Now())
 	}
+	info.Status = status(st, updated, float64(info.Step), info.Steps, time.Now())
 
 	list, err := s.samples(name)
 	if err != nil {
@@ -142,11 +149,26 @@ func (s *Server) info(name string) (runInfo, map[string]any) {
 	return info, cfg
 }
 
-// status returns the state of a run whose metrics.jsonl was last changed
-// at updated and holds step as its last step, steps being the configured
-// number of steps (0 if training is bounded by epochs).
-func status(updated time.Time, step float64, steps int, now time.Time) string {
+// status returns the state of a run with status.json st (nil if it has
+// none) whose metrics.jsonl was last changed at updated (zero if never) and
+// holds step as its last step, steps being the configured number of steps
+// (0 if training is bounded by epochs).
+func status(st *runs.Status, updated time.Time, step float64, steps int, now time.Time) string {
+	live := !updated.IsZero() && now.Sub(updated) < liveWindow
+	if st != nil {
+		switch {
+		case st.State == runs.StateFinished:
+			return statusFinished
+		case st.State == runs.StateFailed:
+			return statusFailed
+		case st.State == runs.StateRunning && (live || now.Sub(st.Time) < liveWindow):
+			return statusRunning
+		}
+		return statusStopped
+	}
 	switch {
+	case updated.IsZero():
+		return statusStopped
 	case steps > 0 && step >= float64(steps):
 		return statusFinished
 	case now.Sub(updated) < liveWindow:
@@ -182,6 +204,23 @@ func (s *Server) config(name string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return cfg, nil
+}
+
+// status reads the run's status.json, nil if it has none.
+func (s *Server) status(name string) (*runs.Status, error) {
+	file := path.Join(name, runs.StatusFile)
+	data, err := s.root.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	var st runs.Status
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &st, nil
 }
 
 // configString returns the setting key of cfg as text, "" if it is unset.

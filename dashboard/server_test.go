@@ -86,21 +86,32 @@ func TestRunsList(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	marker := func(state string, written time.Time) *runs.Status {
+		return &runs.Status{State: state, Time: written}
+	}
 	tests := []struct {
 		name    string
+		st      *runs.Status
 		updated time.Time
 		step    float64
 		steps   int
 		want    string
 	}{
-		{"written just now", now.Add(-time.Second), 100, 0, statusRunning},
-		{"quiet for longer than the window", now.Add(-liveWindow - time.Second), 100, 0, statusStopped},
-		{"configured steps reached", now.Add(-time.Second), 500, 500, statusFinished},
-		{"configured steps reached long ago", now.Add(-time.Hour), 500, 500, statusFinished},
-		{"short of the configured steps", now.Add(-time.Hour), 499, 500, statusStopped},
+		{"written just now", nil, now.Add(-time.Second), 100, 0, statusRunning},
+		{"quiet for longer than the window", nil, now.Add(-liveWindow - time.Second), 100, 0, statusStopped},
+		{"configured steps reached", nil, now.Add(-time.Second), 500, 500, statusFinished},
+		{"configured steps reached long ago", nil, now.Add(-time.Hour), 500, 500, statusFinished},
+		{"short of the configured steps", nil, now.Add(-time.Hour), 499, 500, statusStopped},
+		{"no metrics yet", nil, time.Time{}, 0, 0, statusStopped},
+		{"marker: finished by epochs", marker(runs.StateFinished, now.Add(-time.Hour)), now.Add(-time.Hour), 46900, 0, statusFinished},
+		{"marker: failed", marker(runs.StateFailed, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusFailed},
+		{"marker: interrupted", marker(runs.StateInterrupted, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
+		{"marker: running, metrics changing", marker(runs.StateRunning, now.Add(-time.Hour)), now.Add(-time.Second), 10, 0, statusRunning},
+		{"marker: running, just started", marker(runs.StateRunning, now.Add(-time.Second)), time.Time{}, 0, 0, statusRunning},
+		{"marker: running, but killed long ago", marker(runs.StateRunning, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
 	}
 	for _, tt := range tests {
-		if got := status(tt.updated, tt.step, tt.steps, now); got != tt.want {
+		if got := status(tt.st, tt.updated, tt.step, tt.steps, now); got != tt.want {
 			t.Errorf("%s: status = %q, want %q", tt.name, got, tt.want)
 		}
 	}

@@ -29,6 +29,7 @@ import (
 const (
 	ConfigFile     = "config.yaml"
 	MetricsFile    = "metrics.jsonl"
+	StatusFile     = "status.json"
 	SamplesDir     = "samples"
 	CheckpointsDir = "checkpoints"
 )
@@ -82,7 +83,7 @@ func Create(dir string, force bool) (*Run, error) {
 
 // removeRunFiles removes the contract's files from dir.
 func removeRunFiles(dir string) error {
-	for _, name := range []string{ConfigFile, MetricsFile} {
+	for _, name := range []string{ConfigFile, MetricsFile, StatusFile} {
 		if err := removeFile(filepath.Join(dir, name), true); err != nil {
 			return err
 		}

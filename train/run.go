@@ -96,8 +96,36 @@ func (s *session) totalSteps() int {
 	return total
 }
 
+// loop trains to the configured step, keeping the run's status.json: running
+// while it trains, then finished, interrupted or failed.
 func (s *session) loop(ctx context.Context, log io.Writer) error {
 	total := s.totalSteps()
+	status := func(state string, err error) error {
+		st := runs.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
+		if err != nil {
+			st.Error = err.Error()
+		}
+		return s.run.WriteStatus(st)
+	}
+	if err := status(runs.StateRunning, nil); err != nil {
+		return err
+	}
+	err := s.train(ctx, log, total)
+	state := runs.StateFinished
+	switch {
+	case err != nil && ctx.Err() != nil:
+		state = runs.StateInterrupted
+	case err != nil:
+		state = runs.StateFailed
+	}
+	if serr := status(state, err); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// train runs the steps from s.step to total.
+func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 	perEpoch := s.src.stepsPerEpoch()
 	sampleEvery := s.cfg.SampleEvery
 	if sampleEvery == 0 {

@@ -122,6 +122,9 @@ func TestRunWritesTheRunDirectory(t *testing.T) {
 			t.Errorf("metrics record lacks %q", k)
 		}
 	}
+	if st, ok, err := runs.ReadStatus(out); err != nil || !ok || st.State != runs.StateFinished || st.Step != 4 || st.TotalSteps != 4 {
+		t.Fatalf("status.json: %+v, %v, %v", st, ok, err)
+	}
 	tr, err := LoadRun(out)
 	if err != nil || tr.Step != 4 || tr.Config.Batch != 16 {
 		t.Fatalf("LoadRun: %+v, %v", tr, err)
@@ -144,6 +147,9 @@ func TestNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
 	err := Run(context.Background(), cfg, out, false, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "non-finite loss") || !strings.Contains(err.Error(), "step ") {
 		t.Fatalf("error %v, want a non-finite loss naming the step", err)
+	}
+	if st, ok, _ := runs.ReadStatus(out); !ok || st.State != runs.StateFailed || !strings.Contains(st.Error, "non-finite") {
+		t.Fatalf("status.json after the failure: %+v", st)
 	}
 	tr, lerr := LoadRun(out)
 	if lerr != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"net"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nash-gan/nash/dashboard"
+	"github.com/nash-gan/nash/train"
 )
 
 // shutdownGrace is how long nash board waits for requests in progress when
@@ -27,7 +29,7 @@ further metric, sample grids over time and several runs overlaid. Pages follow r
 training. The dashboard only reads the folder and listens on 127.0.0.1 unless --addr says otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			board, err := dashboard.New(runsDir)
+			board, err := dashboard.New(runsDir, dashboard.WithInterpolator(interpolate))
 			if err != nil {
 				return err
 			}
@@ -65,4 +67,13 @@ training. The dashboard only reads the folder and listens on 127.0.0.1 unless --
 	cmd.Flags().StringVar(&runsDir, "runs", "runs", "folder of run directories")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:6006", "address to listen on")
 	return cmd
+}
+
+// interpolate renders the dashboard's latent walks from a run's checkpoint.
+func interpolate(runDir string, from, to uint64, steps int, slerp bool) (image.Image, error) {
+	t, err := train.LoadRun(runDir)
+	if err != nil {
+		return nil, err
+	}
+	return t.InterpolationStrip(from, to, steps, slerp)
 }
