@@ -11,6 +11,7 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -170,3 +171,17 @@ var RecommendedToy = ToyVariant{Name: "ns+r1+ema", Apply: func(c *Config) {
 	c.Loss, c.R1, c.EMAKimg = "ns", 0.1, 10
 	*c = c.Resolve(func(string) bool { return false })
 }}
+
+// ModeCoverage samples n points from the run's generator (its moving
+// average when it keeps one) with noise from seed and scores them against
+// the run's 2-D mixture. It is an error for a run on image data.
+func (t *Trained) ModeCoverage(n int, seed uint64) (metrics.Modes, error) {
+	if !isToy(t.Config.Dataset) {
+		return metrics.Modes{}, fmt.Errorf("mode coverage needs a 2-D mixture (ring8, grid25); the run trained on %s", t.Config.Dataset)
+	}
+	m, err := data.Toy(t.Config.Dataset)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	return modeCoverage(t.GAN.Sample(t.GAN.Noise(n, tensor.NewRNG(seed, "eval"))), m)
+}

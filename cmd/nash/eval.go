@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/train"
 )
 
 // evalMetrics are the metrics nash eval knows, in the order it reports them.
@@ -44,11 +46,12 @@ type evalReport struct {
 }
 
 func newEval() *cobra.Command {
-	var realPath, fakePath string
+	var realPath, fakePath, runDir string
 	var asJSON bool
+	var n int
 	var o evalOptions
 	cmd := &cobra.Command{
-		Use:   "eval --real A.npy --fake B.npy",
+		Use:   "eval --real A.npy --fake B.npy | --run DIR",
 		Short: "Compare generated samples with real ones: FID, KID, precision/recall/density/coverage, MMD and C2ST tests",
 		Long: `Compare two sets of feature vectors, each a .npy file holding a float32 or float64 array of
 shape (n, d) in C order (for instance Inception features of real and generated images):
@@ -61,9 +64,23 @@ shape (n, d) in C order (for instance Inception features of real and generated i
 
 mmd and c2st use at most --max-samples samples of each set. Every metric draws its
 random numbers from its own stream of --seed, so the results are reproducible and do
-not depend on which other metrics are asked for. Timings go to standard error.`,
+not depend on which other metrics are asked for. Timings go to standard error.
+
+With --run DIR, nash eval samples the run's generator instead. For a run on a 2-D mixture
+(ring8, grid25) it reports mode coverage as the papers define it: --n samples (2,500), each
+assigned to its nearest mode, high quality within 3σ, a mode covered with at least one
+high-quality sample, and the KL divergence of the high-quality mode histogram to uniform.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runDir != "" {
+				if realPath != "" || fakePath != "" {
+					return fmt.Errorf("--run cannot be combined with --real and --fake")
+				}
+				if cmd.Flags().Changed("metrics") && !slices.Equal(o.metrics, []string{"modes"}) {
+					return fmt.Errorf("--metrics: with --run, nash eval measures modes (2-D mixtures); got %v", o.metrics)
+				}
+				return evalRun(cmd, runDir, n, o.seed, asJSON)
+			}
 			if realPath == "" || fakePath == "" {
 				return fmt.Errorf("--real and --fake are required")
 			}
@@ -99,7 +116,44 @@ not depend on which other metrics are asked for. Timings go to standard error.`,
 	f.IntVar(&o.maxSamples, "max-samples", 1000, "mmd, c2st: samples drawn from each larger set")
 	f.IntVar(&o.permutations, "permutations", 1000, "mmd: random relabellings of the permutation test")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
+	f.StringVar(&runDir, "run", "", "evaluate this run's generator (mode coverage for 2-D mixtures)")
+	f.IntVar(&n, "n", 2500, "--run: generated samples")
 	return cmd
+}
+
+// evalRun reports the mode coverage of a run on a 2-D mixture.
+func evalRun(cmd *cobra.Command, dir string, n int, seed uint64, asJSON bool) error {
+	if n < 1 {
+		return fmt.Errorf("--n: must be positive, got %d", n)
+	}
+	t, err := train.LoadRun(dir)
+	if err != nil {
+		return err
+	}
+	m, err := t.ModeCoverage(n, seed)
+	if err != nil {
+		return fmt.Errorf("--run %s: %w", dir, err)
+	}
+	rep := struct {
+		Run     string   `json:"run"`
+		Dataset string   `json:"dataset"`
+		Step    int      `json:"step"`
+		N       int      `json:"n"`
+		Modes   int      `json:"modes"`
+		Of      int      `json:"of"`
+		HQ      float64  `json:"high_quality"`
+		KL      *float64 `json:"kl,omitempty"`
+		Counts  []int    `json:"counts"`
+	}{Run: dir, Dataset: t.Config.Dataset, Step: t.Step, N: n, Modes: m.Covered, Of: len(m.Counts), HQ: m.HighQuality, Counts: m.Counts}
+	if !math.IsInf(m.KL, 0) {
+		rep.KL = &m.KL
+	}
+	if asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s (%s, step %d, %d samples): %d of %d modes covered, %.1f%% high quality, KL to uniform %.4f\n",
+		dir, rep.Dataset, rep.Step, n, rep.Modes, rep.Of, 100*rep.HQ, m.KL)
+	return nil
 }
 
 // validate checks the options before any file is read.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/train"
 )
 
 // runEval runs nash eval with args and returns its standard output.
@@ -114,5 +117,37 @@ func TestEvalRejects(t *testing.T) {
 				t.Errorf("error %v, want one saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEvalRunModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "toy")
+	cfg := train.DefaultConfig()
+	cfg.Dataset, cfg.Steps, cfg.Batch, cfg.SampleEvery = "ring8", 5, 32, 5
+	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := newEval()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--run", dir, "--metrics", "modes", "--json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Modes, Of, N int
+		Counts       []int
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if rep.Of != 8 || rep.N != 2500 || len(rep.Counts) != 8 || rep.Modes < 0 || rep.Modes > 8 {
+		t.Fatalf("report %+v", rep)
+	}
+	cmd = newEval()
+	cmd.SetOut(io.Discard)
+	cmd.SetArgs([]string{"--run", dir, "--metrics", "fid"})
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--metrics") {
+		t.Fatalf("--run with --metrics fid: error %v", err)
 	}
 }
