@@ -71,44 +71,96 @@ func (v *Var) ZeroGrad() {
 	}
 }
 
-// backwardFunc returns the gradients of a node's inputs in given the
-// gradient g of its output out. It is written with Tape operations so that it
-// can itself be recorded. need[i] says whether input i's gradient is wanted;
-// entries for unwanted inputs may be nil.
-type backwardFunc func(tp *Tape, in []*Var, out, g *Var, need []bool) []*Var
+// backwardFunc sets grads[i] to the gradient of node n's input i given the
+// gradient g of its output, for every i with need[i]; other entries are nil
+// on entry and may stay so. It is written with Tape operations so that it
+// can itself be recorded.
+type backwardFunc func(tp *Tape, n *node, g *Var, need []bool, grads []*Var)
 
+// node is a recorded operation. Its parameters live in fields rather than in
+// a closure, so that recording allocates nothing once the tape is warm.
 type node struct {
 	name     string
 	inputs   []*Var
+	in       [2]*Var // backing store of inputs for up to two inputs
 	out      *Var
 	backward backwardFunc
+	param    float32 // a scalar parameter (Scale's factor, LeakyReLU's slope)
+	transA   bool    // MatMul's flags
+	transB   bool
 }
 
-// Tape records operations for differentiation. The values of the
-// variables its operations return (and the gradients Grad returns) live in
-// the tape's arena: they stay valid until the next Reset.
+// slabSize is the number of Vars or nodes in one chunk of a tape's slabs.
+const slabSize = 256
+
+// slab hands out zeroed values of T from fixed-size chunks, so that pointers
+// stay valid as it grows, and takes them all back at once.
+type slab[T any] struct {
+	chunks [][]T
+	used   int
+}
+
+func (s *slab[T]) get() *T {
+	c, i := s.used/slabSize, s.used%slabSize
+	if c == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, slabSize))
+	}
+	s.used++
+	return &s.chunks[c][i]
+}
+
+// reset zeroes every value handed out and takes them back.
+func (s *slab[T]) reset() {
+	for c := 0; c*slabSize < s.used; c++ {
+		clear(s.chunks[c][:min(slabSize, s.used-c*slabSize)])
+	}
+	s.used = 0
+}
+
+// Tape records operations for differentiation. The variables its operations
+// return, their values (and the gradients Grad returns) belong to the tape:
+// they stay valid until the next Reset, which reuses their storage, so that a
+// loop building the same computation every iteration allocates nothing once
+// warm.
 type Tape struct {
 	nodes  []*node
 	noGrad bool
 	pass   uint64
 	arena  tensor.Arena
+	vars   slab[Var]
+	nodeS  slab[node]
+	need   []bool // scratch of differentiate
+	grads  []*Var // scratch of differentiate
 }
 
 // NewTape returns an empty tape that records.
 func NewTape() *Tape { return &Tape{} }
 
-// Reset forgets every recorded operation and takes back the storage of
-// every value the tape's operations produced, keeping the tape's settings.
-// Copy out any value needed afterwards.
+// Reset forgets every recorded operation and takes back every variable the
+// tape's operations produced and the storage of their values, keeping the
+// tape's settings. Copy out any value needed afterwards.
 func (tp *Tape) Reset() {
 	clear(tp.nodes)
 	tp.nodes = tp.nodes[:0]
+	tp.vars.reset()
+	tp.nodeS.reset()
 	tp.arena.Reset()
 }
 
 // newTensor returns a tensor of the given shape from the tape's arena, with
 // unspecified contents.
 func (tp *Tape) newTensor(shape ...int) *tensor.Tensor { return tp.arena.Get(shape...) }
+
+// newVar returns a variable of the tape holding t that requires no gradient.
+func (tp *Tape) newVar(t *tensor.Tensor) *Var {
+	v := tp.vars.get()
+	v.Value = t
+	return v
+}
+
+// Const returns a variable holding t that requires no gradient, like the
+// package's Const, but owned by the tape: it is valid until the next Reset.
+func (tp *Tape) Const(t *tensor.Tensor) *Var { return tp.newVar(t) }
 
 // Len returns the number of recorded operations.
 func (tp *Tape) Len() int { return len(tp.nodes) }
@@ -133,11 +185,13 @@ func (tp *Tape) NoGrad(f func()) {
 }
 
 // record wraps value as the output of an operation on inputs, appending a node
-// when the tape records and some input requires a gradient.
-func (tp *Tape) record(name string, value *tensor.Tensor, backward backwardFunc, inputs ...*Var) *Var {
-	out := &Var{Value: value}
+// when the tape records and some input requires a gradient. It returns the
+// output and its node, nil when nothing was recorded, for the caller to store
+// the operation's parameters in.
+func (tp *Tape) record(name string, value *tensor.Tensor, backward backwardFunc, inputs ...*Var) (*Var, *node) {
+	out := tp.newVar(value)
 	if tp.noGrad {
-		return out
+		return out, nil
 	}
 	for _, in := range inputs {
 		if in.requiresGrad {
@@ -146,12 +200,18 @@ func (tp *Tape) record(name string, value *tensor.Tensor, backward backwardFunc,
 		}
 	}
 	if !out.requiresGrad {
-		return out
+		return out, nil
 	}
-	n := &node{name: name, inputs: inputs, out: out, backward: backward}
+	n := tp.nodeS.get()
+	n.name, n.out, n.backward = name, out, backward
+	if len(inputs) <= len(n.in) {
+		n.inputs = n.in[:copy(n.in[:], inputs)]
+	} else {
+		n.inputs = append([]*Var(nil), inputs...)
+	}
 	out.node = n
 	tp.nodes = append(tp.nodes, n)
-	return out
+	return out, n
 }
 
 // Backward accumulates the gradient of the scalar loss into the Grad of the
@@ -250,7 +310,7 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 		} else {
 			ones := tp.newTensor(o.Shape()...)
 			ones.Fill(1)
-			s = Const(ones)
+			s = tp.newVar(ones)
 		}
 		o.grad = accumulate(tp, o.grad, s)
 	}
@@ -258,7 +318,6 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 	// Reverse sweep in recording order, which is topological.
 	prev := tp.SetGrad(createGraph)
 	defer tp.SetGrad(prev)
-	need := make([]bool, 0, 4)
 	for i := end - 1; i >= 0; i-- {
 		n := tp.nodes[i]
 		g := n.out.grad
@@ -269,11 +328,13 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 		if n.out.target {
 			deliver(n.out, g)
 		}
-		need = need[:0]
+		need, grads := tp.need[:0], tp.grads[:0]
 		for _, in := range n.inputs {
 			need = append(need, reaches(in))
+			grads = append(grads, nil)
 		}
-		grads := n.backward(tp, n.inputs, n.out, g, need)
+		tp.need, tp.grads = need, grads
+		n.backward(tp, n, g, need, grads)
 		for j, in := range n.inputs {
 			if need[j] && grads[j] != nil {
 				if !grads[j].Value.SameShape(in.Value) {

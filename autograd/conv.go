@@ -19,9 +19,10 @@ func (tp *Tape) Im2Col(x *Var, g tensor.ConvGeom) *Var {
 	rows, cols := g.ColsSize(x.Shape())
 	out := tp.newTensor(rows, cols)
 	tensor.Im2Col(out, x.Value, g)
-	return tp.record("Im2Col", out, func(tp *Tape, in []*Var, _, gr *Var, _ []bool) []*Var {
-		return []*Var{tp.Col2Im(gr, g, in[0].Shape())}
+	v, _ := tp.record("Im2Col", out, func(tp *Tape, n *node, gr *Var, _ []bool, grads []*Var) {
+		grads[0] = tp.Col2Im(gr, g, n.inputs[0].Shape())
 	}, x)
+	return v
 }
 
 // Col2Im returns images of the given shape [N, C, H, W] holding, at each
@@ -30,9 +31,10 @@ func (tp *Tape) Im2Col(x *Var, g tensor.ConvGeom) *Var {
 func (tp *Tape) Col2Im(cols *Var, g tensor.ConvGeom, shape []int) *Var {
 	out := tp.newTensor(shape...)
 	tensor.Col2Im(out, cols.Value, g)
-	return tp.record("Col2Im", out, func(tp *Tape, _ []*Var, _, gr *Var, _ []bool) []*Var {
-		return []*Var{tp.Im2Col(gr, g)}
+	v, _ := tp.record("Col2Im", out, func(tp *Tape, _ *node, gr *Var, _ []bool, grads []*Var) {
+		grads[0] = tp.Im2Col(gr, g)
 	}, cols)
+	return v
 }
 
 // Permute returns x with its axes reordered: axis i of the result is axis
@@ -52,13 +54,14 @@ func (tp *Tape) Permute(x *Var, axes ...int) *Var {
 	}
 	out := tp.newTensor(shape...)
 	tensor.Permute(out, x.Value, perm)
-	return tp.record("Permute", out, func(tp *Tape, _ []*Var, _, g *Var, _ []bool) []*Var {
+	v, _ := tp.record("Permute", out, func(tp *Tape, _ *node, g *Var, _ []bool, grads []*Var) {
 		inv := make([]int, len(perm))
 		for i, a := range perm {
 			inv[a] = i
 		}
-		return []*Var{tp.Permute(g, inv...)}
+		grads[0] = tp.Permute(g, inv...)
 	}, x)
+	return v
 }
 
 // Concat returns xs joined along axis, as torch.cat: they must agree on
@@ -83,18 +86,17 @@ func (tp *Tape) Concat(axis int, xs ...*Var) *Var {
 	}
 	out := tp.newTensor(shape...)
 	tensor.Concat(out, vals, axis)
-	return tp.record("Concat", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
-		grads := make([]*Var, len(in))
+	v, _ := tp.record("Concat", out, func(tp *Tape, n *node, g *Var, need []bool, grads []*Var) {
 		start := 0
-		for i, x := range in {
-			n := x.Shape()[axis]
+		for i, x := range n.inputs {
+			size := x.Shape()[axis]
 			if need[i] {
-				grads[i] = tp.Slice(g, axis, start, start+n)
+				grads[i] = tp.Slice(g, axis, start, start+size)
 			}
-			start += n
+			start += size
 		}
-		return grads
-	}, slices.Clone(xs)...)
+	}, xs...)
+	return v
 }
 
 // Slice returns the part of x with indices [start, end) along axis, as
@@ -108,21 +110,24 @@ func (tp *Tape) Slice(x *Var, axis, start, end int) *Var {
 	shape[axis] = end - start
 	out := tp.newTensor(shape...)
 	tensor.Slice(out, x.Value, axis, start)
-	return tp.record("Slice", out, func(tp *Tape, in []*Var, _, g *Var, _ []bool) []*Var {
+	v, _ := tp.record("Slice", out, func(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
 		// The gradient is g padded with zeros back to x's shape.
+		in := n.inputs[0].Shape()
 		parts := make([]*Var, 0, 3)
 		if start > 0 {
-			parts = append(parts, tp.zeros(in[0].Shape(), axis, start))
+			parts = append(parts, tp.zeros(in, axis, start))
 		}
 		parts = append(parts, g)
-		if n := in[0].Shape()[axis] - end; n > 0 {
-			parts = append(parts, tp.zeros(in[0].Shape(), axis, n))
+		if rest := in[axis] - end; rest > 0 {
+			parts = append(parts, tp.zeros(in, axis, rest))
 		}
 		if len(parts) == 1 {
-			return parts
+			grads[0] = g
+			return
 		}
-		return []*Var{tp.Concat(axis, parts...)}
+		grads[0] = tp.Concat(axis, parts...)
 	}, x)
+	return v
 }
 
 // zeros returns a constant zero tensor of the given shape with its size along
@@ -132,7 +137,7 @@ func (tp *Tape) zeros(shape []int, axis, n int) *Var {
 	s[axis] = n
 	z := tp.newTensor(s...)
 	z.Zero()
-	return Const(z)
+	return tp.newVar(z)
 }
 
 // Gather returns the rows of table [R, D] named by idx, which holds row
@@ -145,13 +150,12 @@ func (tp *Tape) Gather(table, idx *Var) *Var {
 	}
 	out := tp.newTensor(append(slices.Clone(idx.Shape()), ts[1])...)
 	tensor.GatherRows(out, table.Value, idx.Value)
-	return tp.record("Gather", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
-		var dt *Var
+	v, _ := tp.record("Gather", out, func(tp *Tape, n *node, g *Var, need []bool, grads []*Var) {
 		if need[0] {
-			dt = tp.ScatterAdd(g, in[1], in[0].Shape()[0])
+			grads[0] = tp.ScatterAdd(g, n.inputs[1], n.inputs[0].Shape()[0])
 		}
-		return []*Var{dt, nil}
 	}, table, idx)
+	return v
 }
 
 // ScatterAdd returns a [rows, D] tensor whose row r is the sum of the rows i
@@ -165,13 +169,12 @@ func (tp *Tape) ScatterAdd(src, idx *Var, rows int) *Var {
 	out := tp.newTensor(rows, s[len(s)-1])
 	out.Zero()
 	tensor.ScatterAddRows(out, src.Value, idx.Value)
-	return tp.record("ScatterAdd", out, func(tp *Tape, in []*Var, _, g *Var, need []bool) []*Var {
-		var ds *Var
+	v, _ := tp.record("ScatterAdd", out, func(tp *Tape, n *node, g *Var, need []bool, grads []*Var) {
 		if need[0] {
-			ds = tp.Gather(g, in[1])
+			grads[0] = tp.Gather(g, n.inputs[1])
 		}
-		return []*Var{ds, nil}
 	}, src, idx)
+	return v
 }
 
 // Dropout returns x with each element zeroed with probability p and the
@@ -194,7 +197,7 @@ func (tp *Tape) Dropout(x *Var, p float32, rng *tensor.RNG) *Var {
 			m[i] = keep
 		}
 	}
-	return tp.Mul(x, Const(mask))
+	return tp.Mul(x, tp.newVar(mask))
 }
 
 // checkConv panics unless x [N, C, H, W] and a weight of shape w, whose

@@ -46,6 +46,13 @@ func tflag(t bool) string {
 
 // MatMulShape returns the shape of op(a)·op(b) for 2-D shapes a and b.
 func MatMulShape(a, b []int, transA, transB bool) []int {
+	return AppendMatMulShape(make([]int, 0, 2), a, b, transA, transB)
+}
+
+// AppendMatMulShape appends the shape of op(a)·op(b) for 2-D shapes a and b
+// to dst and returns the extended slice, allocating nothing when dst has
+// room.
+func AppendMatMulShape(dst, a, b []int, transA, transB bool) []int {
 	m, k := a[0], a[1]
 	if transA {
 		m, k = k, m
@@ -57,13 +64,21 @@ func MatMulShape(a, b []int, transA, transB bool) []int {
 	if k != kb {
 		panic(fmt.Sprintf("tensor: MatMul shapes %v%s · %v%s do not agree", a, tflag(transA), b, tflag(transB)))
 	}
-	return []int{m, n}
+	return append(dst, m, n)
 }
 
 // BroadcastShape returns the NumPy broadcast of shapes a and b.
 func BroadcastShape(a, b []int) ([]int, error) {
+	return AppendBroadcastShape(make([]int, 0, max(len(a), len(b))), a, b)
+}
+
+// AppendBroadcastShape appends the NumPy broadcast of shapes a and b to dst
+// and returns the extended slice, allocating nothing when dst has room.
+func AppendBroadcastShape(dst, a, b []int) ([]int, error) {
 	n := max(len(a), len(b))
-	out := make([]int, n)
+	base := len(dst)
+	dst = append(dst, make([]int, n)...)
+	out := dst[base:]
 	for i := 0; i < n; i++ {
 		da, db := 1, 1
 		if j := len(a) - n + i; j >= 0 {
@@ -81,7 +96,7 @@ func BroadcastShape(a, b []int) ([]int, error) {
 			return nil, fmt.Errorf("tensor: shapes %v and %v do not broadcast", a, b)
 		}
 	}
-	return out, nil
+	return dst, nil
 }
 
 // BinaryOp names an element-wise binary operation.
@@ -98,7 +113,8 @@ const (
 // Binary computes dst = a op b element-wise with NumPy broadcasting; dst must
 // have the broadcast shape. dst may alias a or b when it has the same shape.
 func Binary(op BinaryOp, dst, a, b *Tensor) {
-	out, err := BroadcastShape(a.shape, b.shape)
+	var buf [8]int
+	out, err := AppendBroadcastShape(buf[:0], a.shape, b.shape)
 	if err != nil {
 		panic(err)
 	}
@@ -296,16 +312,7 @@ func SumTo(dst, src *Tensor) {
 		}
 		dst.data[0] = float32(s)
 	case isRowOf(dst.shape, src.shape):
-		d := len(dst.data)
-		acc := make([]float64, d)
-		for i := 0; i < len(src.data); i += d {
-			for j, v := range src.data[i : i+d] {
-				acc[j] += float64(v)
-			}
-		}
-		for j := range acc {
-			dst.data[j] = float32(acc[j])
-		}
+		sumColumns(dst.data, src.data)
 	case isColumnOf(dst.shape, src.shape):
 		d := src.shape[len(src.shape)-1]
 		for r, i := 0, 0; i < len(src.data); r, i = r+1, i+d {
@@ -320,6 +327,28 @@ func SumTo(dst, src *Tensor) {
 		forEachBroadcast(dst.shape, src.shape, func(o, s int) { acc[s] += float64(src.data[o]) })
 		for i := range acc {
 			dst.data[i] = float32(acc[i])
+		}
+	}
+}
+
+// sumColumns sets dst[j] to the sum, accumulated in float64, of column j of
+// src viewed as rows of len(dst): the gradient of a bias. It works through
+// the columns in blocks held on the stack, so it allocates nothing.
+func sumColumns(dst, src []float32) {
+	const blk = 256
+	var acc [blk]float64
+	d := len(dst)
+	for j0 := 0; j0 < d; j0 += blk {
+		w := min(blk, d-j0)
+		a := acc[:w]
+		clear(a)
+		for i := j0; i < len(src); i += d {
+			for j, v := range src[i : i+w] {
+				a[j] += float64(v)
+			}
+		}
+		for j, v := range a {
+			dst[j0+j] = float32(v)
 		}
 	}
 }
