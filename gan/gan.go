@@ -52,6 +52,7 @@ type GAN struct {
 	dSteps           int
 	lastLossG        float64
 	tape             *autograd.Tape
+	z                *tensor.Tensor // Step's noise, reused while the batch size holds
 }
 
 // New returns a GAN training g and d with the given optimisers, the
@@ -98,13 +99,13 @@ func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
 	o := g.Options
 	g.dSteps++
 	updateG := g.dSteps%max(o.NCritic, 1) == 0
-	z := autograd.Const(g.Noise(n, rng))
-	var fake *autograd.Var
-	if updateG {
-		fake = g.G.Forward(tp, z)
-	} else {
-		tp.NoGrad(func() { fake = g.G.Forward(tp, z) })
+	if g.z == nil || g.z.Dim(0) != n || g.z.Dim(1) != g.ZDim {
+		g.z = tensor.New(n, g.ZDim)
 	}
+	rng.Normal(g.z, 0, 1)
+	prev := tp.SetGrad(updateG)
+	fake := g.G.Forward(tp, tp.Const(g.z))
+	tp.SetGrad(prev)
 
 	// Discriminator: real against detached fake; only D's parameters move.
 	g.OptD.ZeroGrad()
@@ -112,9 +113,9 @@ func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
 	if o.R1 > 0 {
 		penalty, realOut = R1Penalty(tp, g.D, real, o.R1)
 	} else {
-		realOut = g.D.Forward(tp, autograd.Const(real))
+		realOut = g.D.Forward(tp, tp.Const(real))
 	}
-	fakeOut := g.D.Forward(tp, fake.Detach())
+	fakeOut := g.D.Forward(tp, tp.Const(fake.Value))
 	lossD := DiscriminatorLoss(tp, g.Loss, realOut, fakeOut, o.LabelSmoothing)
 	if o.GP > 0 {
 		gp := GradientPenalty(tp, g.D, real, fake.Value, o.GP, rng)

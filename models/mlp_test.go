@@ -61,6 +61,21 @@ func BenchmarkRecipeStep(b *testing.B) {
 	b.ReportMetric(float64(tensor.MatMulFLOPs()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// A warm recipe step allocates nothing: the tape recycles its variables,
+// nodes and tensors, and the noise buffer is reused.
+func TestRecipeStepAllocatesNothing(t *testing.T) {
+	r := recipe(3)
+	real := tensor.New(64, 784)
+	tensor.NewRNG(3, "data").Uniform(real, -1, 1)
+	noise := tensor.NewRNG(3, "noise")
+	for range 2 {
+		r.Step(real, noise)
+	}
+	if n := testing.AllocsPerRun(5, func() { r.Step(real, noise) }); n != 0 {
+		t.Errorf("a warm step allocates %v times, want 0", n)
+	}
+}
+
 // Same seed, same result at any thread count: a few recipe steps give
 // bit-identical weights with 1, 2 and 3 goroutines.
 func TestRecipeDeterministicAcrossThreads(t *testing.T) {

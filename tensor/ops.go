@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/nash-gan/nash/tensor/kernels"
@@ -119,7 +120,8 @@ func Binary(op BinaryOp, dst, a, b *Tensor) {
 		panic(err)
 	}
 	if !EqualShapes(out, dst.shape) {
-		panic(fmt.Sprintf("tensor: binary op %v, %v -> destination %v, want %v", a.shape, b.shape, dst.shape, out))
+		// A copy, so that buf stays on the stack.
+		panic(fmt.Sprintf("tensor: binary op %v, %v -> destination %v, want %v", a.shape, b.shape, dst.shape, slices.Clone(out)))
 	}
 	switch {
 	case len(a.data) == len(dst.data) && len(b.data) == len(dst.data):
