@@ -16,6 +16,7 @@ import (
 	"fmt"
 
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // Var is a tensor value in a computation, with the node that produced it when
@@ -229,7 +230,11 @@ func (tp *Tape) Backward(loss *Var, wrt ...*Var) {
 		if leaf.Grad == nil {
 			leaf.Grad = tensor.New(leaf.Value.Shape()...)
 		}
-		tensor.Binary(tensor.OpAdd, leaf.Grad, leaf.Grad, g.Value)
+		if !leaf.Grad.SameShape(g.Value) {
+			panic(fmt.Sprintf("autograd: Backward: gradient of shape %v for a variable of shape %v", g.Shape(), leaf.Shape()))
+		}
+		// One fused pass: 1·g + Grad rounds exactly as g + Grad does.
+		kernels.Axpy(1, g.Value.Data(), leaf.Grad.Data())
 	})
 }
 
@@ -248,7 +253,8 @@ func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*V
 		inputs = []*Var{}
 	}
 	tp.differentiate(outputs, gradOutputs, inputs, createGraph, func(v, g *Var) {
-		res[index[v]] = g
+		i := index[v]
+		res[i] = accumulate(tp, res[i], g)
 	})
 	for i, r := range res {
 		if r == nil {
@@ -259,7 +265,9 @@ func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*V
 }
 
 // differentiate propagates gradients from outputs back through the tape and
-// calls deliver once for every target with its total gradient. Targets are
+// calls deliver for every target with parts of its gradient that sum to the
+// total: once for a variable produced by an operation, once per use for a
+// leaf, so that a parameter used twice needs no intermediate sum. Targets are
 // the variables in wrt, or every leaf that requires a gradient when wrt is nil.
 func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deliver func(v, g *Var)) {
 	tp.pass++
@@ -341,7 +349,11 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 					panic(fmt.Sprintf("autograd: %s's backward gave input %d a gradient of shape %v, the input is %v",
 						n.name, j, grads[j].Shape(), in.Shape()))
 				}
-				in.grad = accumulate(tp, in.grad, grads[j])
+				if in.node == nil && in.target {
+					deliver(in, grads[j])
+				} else {
+					in.grad = accumulate(tp, in.grad, grads[j])
+				}
 			}
 		}
 	}
