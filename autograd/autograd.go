@@ -130,8 +130,9 @@ type Tape struct {
 	arena  tensor.Arena
 	vars   slab[Var]
 	nodeS  slab[node]
-	need   []bool // scratch of differentiate
-	grads  []*Var // scratch of differentiate
+	need   []bool           // scratch of differentiate
+	grads  []*Var           // scratch of differentiate
+	sinks  []*tensor.Tensor // see sink
 }
 
 // NewTape returns an empty tape that records.
@@ -146,6 +147,17 @@ func (tp *Tape) Reset() {
 	tp.vars.reset()
 	tp.nodeS.reset()
 	tp.arena.Reset()
+}
+
+// sink returns, while a backward function runs, the tensor into which it
+// may add the gradient of its input i itself instead of setting grads[i]:
+// the Grad of a parameter in a first-order Backward, so that a weight's
+// gradient product accumulates in place. It returns nil when there is none.
+func (tp *Tape) sink(i int) *tensor.Tensor {
+	if i < len(tp.sinks) {
+		return tp.sinks[i]
+	}
+	return nil
 }
 
 // newTensor returns a tensor of the given shape from the tape's arena, with
@@ -226,16 +238,22 @@ func (tp *Tape) Backward(loss *Var, wrt ...*Var) {
 	if len(wrt) == 0 {
 		wrt = nil
 	}
-	tp.differentiate([]*Var{loss}, nil, wrt, false, func(leaf, g *Var) {
-		if leaf.Grad == nil {
-			leaf.Grad = tensor.New(leaf.Value.Shape()...)
-		}
+	tp.differentiate([]*Var{loss}, nil, wrt, false, gradOf, func(leaf, g *Var) {
+		gradOf(leaf)
 		if !leaf.Grad.SameShape(g.Value) {
 			panic(fmt.Sprintf("autograd: Backward: gradient of shape %v for a variable of shape %v", g.Shape(), leaf.Shape()))
 		}
 		// One fused pass: 1·g + Grad rounds exactly as g + Grad does.
 		kernels.Axpy(1, g.Value.Data(), leaf.Grad.Data())
 	})
+}
+
+// gradOf returns leaf.Grad, allocating it at the first use.
+func gradOf(leaf *Var) *tensor.Tensor {
+	if leaf.Grad == nil {
+		leaf.Grad = tensor.New(leaf.Value.Shape()...)
+	}
+	return leaf.Grad
 }
 
 // Grad returns the gradients of the sum of outputs (each weighted by the
@@ -252,7 +270,7 @@ func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*V
 	if inputs == nil {
 		inputs = []*Var{}
 	}
-	tp.differentiate(outputs, gradOutputs, inputs, createGraph, func(v, g *Var) {
+	tp.differentiate(outputs, gradOutputs, inputs, createGraph, nil, func(v, g *Var) {
 		i := index[v]
 		res[i] = accumulate(tp, res[i], g)
 	})
@@ -269,7 +287,9 @@ func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*V
 // total: once for a variable produced by an operation, once per use for a
 // leaf, so that a parameter used twice needs no intermediate sum. Targets are
 // the variables in wrt, or every leaf that requires a gradient when wrt is nil.
-func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deliver func(v, g *Var)) {
+// When sink is not nil, backward functions may add a leaf target's gradient
+// to the tensor sink returns for it instead of delivering it (see Tape.sink).
+func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, sink func(leaf *Var) *tensor.Tensor, deliver func(v, g *Var)) {
 	tp.pass++
 	pass := tp.pass
 	all := wrt == nil
@@ -336,13 +356,20 @@ func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, deli
 		if n.out.target {
 			deliver(n.out, g)
 		}
-		need, grads := tp.need[:0], tp.grads[:0]
+		need, grads, sinks := tp.need[:0], tp.grads[:0], tp.sinks[:0]
 		for _, in := range n.inputs {
-			need = append(need, reaches(in))
+			r := reaches(in)
+			var s *tensor.Tensor
+			if r && sink != nil && in.node == nil && in.target {
+				s = sink(in)
+			}
+			need = append(need, r)
 			grads = append(grads, nil)
+			sinks = append(sinks, s)
 		}
-		tp.need, tp.grads = need, grads
+		tp.need, tp.grads, tp.sinks = need, grads, sinks
 		n.backward(tp, n, g, need, grads)
+		tp.sinks = sinks[:0]
 		for j, in := range n.inputs {
 			if need[j] && grads[j] != nil {
 				if !grads[j].Value.SameShape(in.Value) {

@@ -90,18 +90,28 @@ func matMulBackward(tp *Tape, n *node, g *Var, need []bool, grads []*Var) {
 	a, b, transA, transB := n.inputs[0], n.inputs[1], n.transA, n.transB
 	if need[0] {
 		if transA {
-			grads[0] = tp.MatMul(b, g, transB, true)
+			grads[0] = tp.matMulInto(0, b, g, transB, true)
 		} else {
-			grads[0] = tp.MatMul(g, b, false, !transB)
+			grads[0] = tp.matMulInto(0, g, b, false, !transB)
 		}
 	}
 	if need[1] {
 		if transB {
-			grads[1] = tp.MatMul(g, a, true, transA)
+			grads[1] = tp.matMulInto(1, g, a, true, transA)
 		} else {
-			grads[1] = tp.MatMul(a, g, !transA, false)
+			grads[1] = tp.matMulInto(1, a, g, !transA, false)
 		}
 	}
+}
+
+// matMulInto returns op(a)·op(b) as the gradient of a backward function's
+// input i, or adds it to that input's sink and returns nil when it has one.
+func (tp *Tape) matMulInto(i int, a, b *Var, transA, transB bool) *Var {
+	if s := tp.sink(i); s != nil {
+		tensor.MatMul(s, a.Value, b.Value, transA, transB, 1)
+		return nil
+	}
+	return tp.MatMul(a, b, transA, transB)
 }
 
 // SumTo sums x over the axes along which shape broadcasts to x's shape, the
