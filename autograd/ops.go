@@ -290,7 +290,7 @@ func (tp *Tape) Step(x *Var, low float32) *Var {
 
 // Reshape returns x with a new shape of the same size (one dimension may be −1).
 func (tp *Tape) Reshape(x *Var, shape ...int) *Var {
-	out := x.Value.Reshape(shape...)
+	out := tp.arena.Reshape(x.Value, shape...)
 	v, _ := tp.record("Reshape", out, reshapeBackward, x)
 	return v
 }
