@@ -217,7 +217,7 @@ numbers.`,
 		Args: cobra.NoArgs,
 	}
 	base := train.DefaultConfig()
-	base.Batch, base.Steps, base.SampleEvery, base.LogEvery = 256, 10000, 2500, 100
+	base.Batch, base.Steps, base.SampleEvery, base.LogEvery = 256, 30000, 5000, 100
 	flags := bindConfig(cmd.Flags(), base, "steps", "batch", "threads")
 	cmd.Flags().StringVar(&out, "out", filepath.Join("runs", "toybench"), "folder for the runs (replaced if they exist)")
 	cmd.Flags().StringVar(&markdown, "markdown", "", "also write the table to this file")
