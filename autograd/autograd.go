@@ -89,6 +89,9 @@ type node struct {
 	param    float32 // a scalar parameter (Scale's factor, LeakyReLU's slope)
 	transA   bool    // MatMul's flags
 	transB   bool
+	ints     []int           // integer parameters (Permute's axes)
+	intBuf   [4]int          // backing store of ints for up to four
+	geom     tensor.ConvGeom // Im2Col's and Col2Im's window
 }
 
 // slabSize is the number of Vars or nodes in one chunk of a tape's slabs.
@@ -133,6 +136,7 @@ type Tape struct {
 	need   []bool           // scratch of differentiate
 	grads  []*Var           // scratch of differentiate
 	sinks  []*tensor.Tensor // see sink
+	perm   []int            // Permute's copy of its axes
 }
 
 // NewTape returns an empty tape that records.

@@ -19,10 +19,15 @@ func (tp *Tape) Im2Col(x *Var, g tensor.ConvGeom) *Var {
 	rows, cols := g.ColsSize(x.Shape())
 	out := tp.newTensor(rows, cols)
 	tensor.Im2Col(out, x.Value, g)
-	v, _ := tp.record("Im2Col", out, func(tp *Tape, n *node, gr *Var, _ []bool, grads []*Var) {
-		grads[0] = tp.Col2Im(gr, g, n.inputs[0].Shape())
-	}, x)
+	v, n := tp.record("Im2Col", out, im2ColBackward, x)
+	if n != nil {
+		n.geom = g
+	}
 	return v
+}
+
+func im2ColBackward(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
+	grads[0] = tp.Col2Im(g, n.geom, n.inputs[0].Shape())
 }
 
 // Col2Im returns images of the given shape [N, C, H, W] holding, at each
@@ -31,10 +36,15 @@ func (tp *Tape) Im2Col(x *Var, g tensor.ConvGeom) *Var {
 func (tp *Tape) Col2Im(cols *Var, g tensor.ConvGeom, shape []int) *Var {
 	out := tp.newTensor(shape...)
 	tensor.Col2Im(out, cols.Value, g)
-	v, _ := tp.record("Col2Im", out, func(tp *Tape, _ *node, gr *Var, _ []bool, grads []*Var) {
-		grads[0] = tp.Im2Col(gr, g)
-	}, cols)
+	v, n := tp.record("Col2Im", out, col2ImBackward, cols)
+	if n != nil {
+		n.geom = g
+	}
 	return v
+}
+
+func col2ImBackward(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
+	grads[0] = tp.Im2Col(g, n.geom)
 }
 
 // Permute returns x with its axes reordered: axis i of the result is axis
@@ -42,26 +52,38 @@ func (tp *Tape) Col2Im(cols *Var, g tensor.ConvGeom, shape []int) *Var {
 func (tp *Tape) Permute(x *Var, axes ...int) *Var {
 	s := x.Shape()
 	if len(axes) != len(s) {
-		panic(fmt.Sprintf("autograd: Permute of shape %v by %v", s, axes))
+		panic(fmt.Sprintf("autograd: Permute of shape %v by %v", s, slices.Clone(axes)))
 	}
-	perm := slices.Clone(axes)
-	shape := make([]int, len(perm))
-	for i, a := range perm {
+	// tensor.Permute keeps its axes argument (in its panic message), so
+	// pass it the tape's copy rather than the caller's slice.
+	tp.perm = append(tp.perm[:0], axes...)
+	var buf [8]int
+	shape := buf[:0]
+	for _, a := range tp.perm {
 		if a < 0 || a >= len(s) {
-			panic(fmt.Sprintf("autograd: Permute of shape %v by %v", s, axes))
+			panic(fmt.Sprintf("autograd: Permute of shape %v by %v", s, slices.Clone(axes)))
 		}
-		shape[i] = s[a]
+		shape = append(shape, s[a])
 	}
 	out := tp.newTensor(shape...)
-	tensor.Permute(out, x.Value, perm)
-	v, _ := tp.record("Permute", out, func(tp *Tape, _ *node, g *Var, _ []bool, grads []*Var) {
-		inv := make([]int, len(perm))
-		for i, a := range perm {
-			inv[a] = i
-		}
-		grads[0] = tp.Permute(g, inv...)
-	}, x)
+	tensor.Permute(out, x.Value, tp.perm)
+	v, n := tp.record("Permute", out, permuteBackward, x)
+	if n != nil {
+		n.ints = append(n.intBuf[:0], tp.perm...)
+	}
 	return v
+}
+
+func permuteBackward(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
+	var buf [8]int
+	inv := buf[:0]
+	for range n.ints {
+		inv = append(inv, 0)
+	}
+	for i, a := range n.ints {
+		inv[a] = i
+	}
+	grads[0] = tp.Permute(g, inv...)
 }
 
 // Concat returns xs joined along axis, as torch.cat: they must agree on
