@@ -2,9 +2,7 @@ package models
 
 import (
 	"fmt"
-	"math"
 	"reflect"
-	"runtime"
 	"testing"
 
 	"github.com/nash-gan/nash/autograd"
@@ -164,33 +162,7 @@ func TestDCGANTrainsWithBatchNorm(t *testing.T) {
 // The convolutions split their work among goroutines; training is still
 // bit-identical at any thread count.
 func TestDCGANDeterministicAcrossThreads(t *testing.T) {
-	var ref []float32
-	for _, threads := range []int{1, 2, 3} {
-		prev := runtime.GOMAXPROCS(threads)
-		r := dcgan(5, true)
-		real := tensor.New(8, 1, 28, 28)
-		tensor.NewRNG(5, "data").Uniform(real, -1, 1)
-		noise := tensor.NewRNG(5, "noise")
-		for range 2 {
-			r.Step(real, noise)
-		}
-		runtime.GOMAXPROCS(prev)
-		var w []float32
-		for _, m := range []nn.Module{r.G, r.D} {
-			for _, p := range m.Parameters() {
-				w = append(w, p.Value.Data()...)
-			}
-		}
-		if ref == nil {
-			ref = w
-			continue
-		}
-		for i := range w {
-			if math.Float32bits(w[i]) != math.Float32bits(ref[i]) {
-				t.Fatalf("%d threads: weight %d = %g, with 1 thread %g", threads, i, w[i], ref[i])
-			}
-		}
-	}
+	checkDeterministic(t, func() *gan.GAN { return dcgan(5, true) }, []int{8, 1, 28, 28}, 2)
 }
 
 // BenchmarkDCGANStep times one training step (D update, then G update) of

@@ -93,17 +93,19 @@ func raceEnabled() bool {
 	return false
 }
 
-// Same seed, same result at any thread count: a few recipe steps give
-// bit-identical weights with 1, 2 and 3 goroutines.
-func TestRecipeDeterministicAcrossThreads(t *testing.T) {
+// checkDeterministic trains the GAN that build returns for steps steps on a
+// fixed batch shaped like real, with 1, 2 and 3 goroutines, and fails unless
+// the weights are bit-identical: same seed, same result at any thread count.
+func checkDeterministic(t *testing.T, build func() *gan.GAN, shape []int, steps int) {
+	t.Helper()
 	var ref []float32
 	for _, threads := range []int{1, 2, 3} {
 		prev := runtime.GOMAXPROCS(threads)
-		r := recipe(5)
-		real := tensor.New(64, 784)
+		r := build()
+		real := tensor.New(shape...)
 		tensor.NewRNG(5, "data").Uniform(real, -1, 1)
 		noise := tensor.NewRNG(5, "noise")
-		for range 3 {
+		for range steps {
 			r.Step(real, noise)
 		}
 		runtime.GOMAXPROCS(prev)
@@ -123,4 +125,8 @@ func TestRecipeDeterministicAcrossThreads(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestRecipeDeterministicAcrossThreads(t *testing.T) {
+	checkDeterministic(t, func() *gan.GAN { return recipe(5) }, []int{64, 784}, 3)
 }
