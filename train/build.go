@@ -27,6 +27,9 @@ func Build(cfg Config, sample Shape) (*gan.GAN, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.SpectralNorm {
+		spectralNorm(d, tensor.NewRNG(cfg.Seed, "spectral"))
+	}
 	lrD := cfg.LR
 	if cfg.LRD > 0 {
 		lrD = cfg.LRD
@@ -74,6 +77,21 @@ func networks(cfg Config, sample Shape, rng *tensor.RNG) (g, d nn.Module, err er
 		return nil, nil, fmt.Errorf("model: dcgan is built for 28×28 single-channel images, not %d×%d×%d", sample.C, sample.H, sample.W)
 	}
 	return nil, nil, fmt.Errorf("model: unknown model %q", cfg.Model)
+}
+
+// spectralNorm wraps every linear and convolutional layer of a Sequential
+// in spectral normalisation, in place, so that parameter names become
+// PyTorch's weight_orig, weight_u and weight_v.
+func spectralNorm(m nn.Module, rng *tensor.RNG) {
+	seq, ok := m.(*nn.Sequential)
+	if !ok {
+		return
+	}
+	for i, l := range seq.Layers {
+		if w, ok := l.(nn.Weighted); ok {
+			seq.Layers[i] = nn.SpectralNorm(w, rng)
+		}
+	}
 }
 
 func newOptimizer(cfg Config, m nn.Module, lr float64) optim.Optimizer {

@@ -60,6 +60,9 @@ type Config struct {
 	// LabelSmoothing is one-sided label smoothing of the real target of the
 	// cross-entropy objectives; 0 is off.
 	LabelSmoothing float64 `yaml:"label_smoothing"`
+	// SpectralNorm wraps every linear and convolutional layer of the
+	// discriminator in spectral normalisation.
+	SpectralNorm bool `yaml:"spectral_norm"`
 	// EMAKimg is the half-life, in thousands of images, of the generator's
 	// exponential moving average, used for sampling; 0 is off.
 	EMAKimg float64 `yaml:"ema_kimg"`

@@ -262,3 +262,22 @@ func TestDCGANRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSpectralNormDiscriminator(t *testing.T) {
+	cfg := quickConfig()
+	cfg.SpectralNorm, cfg.Loss = true, "hinge"
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), cfg, out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := nn.StateDict(tr.GAN.D)
+	for _, name := range []string{"0.weight_orig", "0.weight_u", "0.weight_v", "0.bias", "4.weight_orig"} {
+		if _, ok := sd[name]; !ok {
+			t.Errorf("discriminator lacks %s: %v", name, len(sd))
+		}
+	}
+}

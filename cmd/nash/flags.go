@@ -38,6 +38,7 @@ var configUsage = map[string]string{
 	"gp":              "WGAN-GP gradient-penalty weight λ (wgan-gp only; default 10)",
 	"r1":              "R1 penalty weight γ on real samples (0: off)",
 	"label_smoothing": "one-sided label smoothing of the real target, e.g. 0.1 (minimax, ns)",
+	"spectral_norm":   "spectral normalisation of the discriminator's layers",
 	"ema_kimg":        "half-life in thousands of images of the generator's moving average used for sampling (0: off)",
 	"seed":            "seed of every random stream (init, noise, data order)",
 	"sample_every":    "steps between sample grids and checkpoints (0: once per epoch)",
@@ -64,6 +65,8 @@ func bindConfig(fs *pflag.FlagSet, defaults train.Config, keys ...string) *confi
 			fs.Uint64Var(p, name, *p, usage)
 		case *float64:
 			fs.Float64Var(p, name, *p, usage)
+		case *bool:
+			fs.BoolVar(p, name, *p, usage)
 		default:
 			panic(fmt.Sprintf("nash: config field %s has no flag type", key))
 		}
