@@ -168,20 +168,4 @@ func TestDCGANDeterministicAcrossThreads(t *testing.T) {
 // BenchmarkDCGANStep times one training step (D update, then G update) of
 // bench/torch_gan_step.py --model dcgan: the 28×28 DCGAN without
 // BatchNorm, batch 64, Adam 2e-4 (0.5, 0.999).
-func BenchmarkDCGANStep(b *testing.B) {
-	r := dcgan(1, false)
-	real := tensor.New(64, 1, 28, 28)
-	tensor.NewRNG(1, "data").Uniform(real, -1, 1)
-	noise := tensor.NewRNG(1, "noise")
-	for range 3 {
-		r.Step(real, noise)
-	}
-	f0 := tensor.MatMulFLOPs()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		r.Step(real, noise)
-	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
-	b.ReportMetric(float64(tensor.MatMulFLOPs()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
+func BenchmarkDCGANStep(b *testing.B) { benchmarkStep(b, dcgan(1, false), 64, 1, 28, 28) }
