@@ -19,6 +19,27 @@ type BenchResult struct {
 	MsMax      float64 `json:"ms_max"`
 	GFLOPs     float64 `json:"gflop_per_step"`
 	GFLOPsPerS float64 `json:"gflop_per_s"`
+	// PeakGFLOPsPerS is the rate of a 1024³ matrix product on the same
+	// threads, measured in the same run: the machine's practical peak.
+	PeakGFLOPsPerS float64 `json:"peak_gflop_per_s"`
+	// PctPeak is GFLOPsPerS as a percentage of PeakGFLOPsPerS.
+	PctPeak float64 `json:"pct_of_peak"`
+}
+
+// gemmPeak returns the best rate, in GFLOP/s, of three 1024³ products.
+func gemmPeak() float64 {
+	const n = 1024
+	a, b, c := tensor.New(n, n), tensor.New(n, n), tensor.New(n, n)
+	rng := tensor.NewRNG(1, "peak")
+	rng.Uniform(a, -1, 1)
+	rng.Uniform(b, -1, 1)
+	best := 0.0
+	for range 3 {
+		t0 := time.Now()
+		tensor.MatMul(c, a, b, false, false, 0)
+		best = max(best, 2*n*n*n/time.Since(t0).Seconds()/1e9)
+	}
+	return best
 }
 
 // Bench times the training step of cfg (D update then G update) on uniform
@@ -58,9 +79,11 @@ func Bench(cfg Config, warmup, repeats, steps int) (BenchResult, error) {
 	if len(per)%2 == 0 {
 		med = (per[len(per)/2-1] + per[len(per)/2]) / 2
 	}
+	peak := gemmPeak()
+	rate := flops / (med / 1000)
 	return BenchResult{
 		Model: cfg.Model, Loss: cfg.Loss, Threads: runtime.GOMAXPROCS(0), Batch: cfg.Batch,
 		MsMedian: med, MsMin: per[0], MsMax: per[len(per)-1],
-		GFLOPs: flops, GFLOPsPerS: flops / (med / 1000),
+		GFLOPs: flops, GFLOPsPerS: rate, PeakGFLOPsPerS: peak, PctPeak: 100 * rate / peak,
 	}, nil
 }
