@@ -153,6 +153,21 @@ func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
 	return st
 }
 
+// Progress is the part of a GAN's state that is neither weights nor
+// optimiser state: how many steps it has taken (which decides when G is
+// updated under n_critic) and G's last loss (reported by steps without a G
+// update). Checkpoints save it so that a resumed run continues exactly.
+type Progress struct {
+	Steps     int     `json:"steps"`
+	LastLossG float64 `json:"last_loss_g"`
+}
+
+// Progress returns the GAN's progress.
+func (g *GAN) Progress() Progress { return Progress{Steps: g.dSteps, LastLossG: g.lastLossG} }
+
+// SetProgress restores progress saved by Progress.
+func (g *GAN) SetProgress(p Progress) { g.dSteps, g.lastLossG = p.Steps, p.LastLossG }
+
 // meanOutput returns D's mean probability for the cross-entropy objectives
 // and its mean raw score for the others.
 func (g *GAN) meanOutput(out *autograd.Var) float64 {

@@ -38,6 +38,7 @@ const (
 	metaLoader     = "loader"
 	metaShape      = "sample_shape"
 	metaConfigHash = "config_hash"
+	metaProgress   = "gan.progress"
 )
 
 // saveCheckpoint writes everything needed to continue the session: the
@@ -58,6 +59,10 @@ func (s *session) saveCheckpoint(path string) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: noise RNG: %w", path, err)
 	}
+	progress, err := json.Marshal(s.gan.Progress())
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
 	loader, err := s.src.state()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: data source: %w", path, err)
@@ -66,6 +71,7 @@ func (s *session) saveCheckpoint(path string) error {
 		metaFormat:     checkpointFormat,
 		metaConfig:     string(s.cfg.YAML()),
 		metaConfigHash: configHash(s.cfg),
+		metaProgress:   string(progress),
 		metaStep:       strconv.Itoa(s.step),
 		metaEpoch:      strconv.Itoa(s.epoch),
 		metaOptGSteps:  strconv.Itoa(ogSteps),

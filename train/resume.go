@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/optim"
 	"github.com/nash-gan/nash/runs"
 	"github.com/nash-gan/nash/tensor"
@@ -158,6 +160,11 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaNoiseRNG, err)
 	}
+	var progress gan.Progress
+	if err := json.Unmarshal([]byte(meta(metaProgress)), &progress); err != nil {
+		return fmt.Errorf("%s: metadata %s: %w", path, metaProgress, err)
+	}
+	s.gan.SetProgress(progress)
 	if err := s.src.setState([]byte(meta(metaLoader))); err != nil {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaLoader, err)
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"math"
 
 	"context"
@@ -279,5 +280,44 @@ func TestSpectralNormDiscriminator(t *testing.T) {
 		if _, ok := sd[name]; !ok {
 			t.Errorf("discriminator lacks %s: %v", name, len(sd))
 		}
+	}
+}
+
+// Resuming under n_critic continues the schedule of G updates: stopping at
+// a step that is not a multiple of n_critic and resuming gives the same
+// final checkpoint, byte for byte, as never stopping.
+func TestResumeKeepsTheCriticSchedule(t *testing.T) {
+	cfg := quickConfig()
+	cfg.Loss, cfg.NCritic, cfg.Steps, cfg.SampleEvery, cfg.EMAKimg = "wgan-gp", 3, 11, 4, 1
+	cfg = cfg.Resolve(func(k string) bool { return k == "n_critic" })
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	if err := Run(context.Background(), cfg, ref, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	stopped := filepath.Join(dir, "stopped")
+	short := cfg
+	short.Steps = 4
+	if err := Run(context.Background(), short, stopped, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err := Resume(context.Background(), stopped, func(stored Config) (Config, error) {
+		req := stored
+		req.Steps = 11
+		return MergeResume(stored, req, []string{"steps"})
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(ref, "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(stopped, "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("resumed run's checkpoint differs from the uninterrupted run's")
 	}
 }
