@@ -20,9 +20,9 @@ type configFlags struct {
 }
 
 var configUsage = map[string]string{
-	"dataset":         "dataset: mnist (embedded), fashion-mnist or idx (both need --data)",
+	"dataset":         "dataset: mnist (embedded), fashion-mnist or idx (both need --data), ring8 or grid25 (2-D mixtures)",
 	"data":            "folder with the dataset's IDX files (train-images-idx3-ubyte[.gz], …)",
-	"model":           "network family: mlp (the reference recipe)",
+	"model":           "network family: mlp (the reference recipe) or dcgan (convolutional, 28×28)",
 	"z_dim":           "length of the generator's noise vector",
 	"epochs":          "passes over the training set",
 	"steps":           "stop after this many steps (0: no limit)",
