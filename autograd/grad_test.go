@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/nash-gan/nash/internal/gradcheck"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -89,17 +90,7 @@ func weightedSum(tp *Tape, y *Var, w *tensor.Tensor) *Var {
 func numericGrad(xs []*Var, f func() float64, eps float32) [][]float64 {
 	out := make([][]float64, len(xs))
 	for i, x := range xs {
-		d := x.Value.Data()
-		out[i] = make([]float64, len(d))
-		for j := range d {
-			orig := d[j]
-			d[j] = orig + eps
-			fp := f()
-			d[j] = orig - eps
-			fm := f()
-			d[j] = orig
-			out[i][j] = (fp - fm) / (2 * float64(eps))
-		}
+		out[i] = gradcheck.Numeric(x.Value.Data(), f, eps)
 	}
 	return out
 }

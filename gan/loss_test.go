@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/internal/gradcheck"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -110,27 +111,19 @@ func TestGradientPenaltySecondOrder(t *testing.T) {
 	tp := autograd.NewTape()
 	params := nn.Vars(d.Parameters())
 	tp.Backward(penalty(tp), params...)
-	const eps = 1e-2
 	checked := 0
 	for _, p := range params {
-		for j := range p.Value.Data() {
-			w := p.Value.Data()
-			orig := w[j]
-			w[j] = orig + eps
-			fp := float64(penalty(autograd.NewTape()).Value.Item())
-			w[j] = orig - eps
-			fm := float64(penalty(autograd.NewTape()).Value.Item())
-			w[j] = orig
-			num := (fp - fm) / (2 * eps)
-			got := 0.0
-			if p.Grad != nil {
-				got = float64(p.Grad.Data()[j])
-			}
-			if math.Abs(got-num) > 5e-3+5e-3*math.Abs(num) {
-				t.Fatalf("∂GP/∂w: analytic %.6g, numeric %.6g", got, num)
-			}
-			checked++
+		want := gradcheck.Numeric(p.Value.Data(), func() float64 {
+			return float64(penalty(autograd.NewTape()).Value.Item())
+		}, 1e-2)
+		got := make([]float32, len(want))
+		if p.Grad != nil {
+			got = p.Grad.Data()
 		}
+		if j := gradcheck.Mismatch(got, want, 5e-3, 5e-3); j >= 0 {
+			t.Fatalf("∂GP/∂w: analytic %.6g, numeric %.6g", got[j], want[j])
+		}
+		checked += len(want)
 	}
 	if checked != 5*7+7+7+1 {
 		t.Fatalf("checked %d weights", checked)

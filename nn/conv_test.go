@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/internal/gradcheck"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -35,18 +36,10 @@ func checkGradients(t *testing.T, m Module, x *tensor.Tensor, wrtInput bool) {
 	}
 	grads := tp.Grad([]*autograd.Var{loss(tp)}, nil, vars, false)
 	for i, v := range vars {
-		d := v.Value.Data()
-		for j := range d {
-			orig := d[j]
-			d[j] = orig + eps
-			fp := noGradLoss(loss)
-			d[j] = orig - eps
-			fm := noGradLoss(loss)
-			d[j] = orig
-			want := (fp - fm) / (2 * eps)
-			if got := float64(grads[i].Value.Data()[j]); math.Abs(got-want) > atol+rtol*math.Abs(want) {
-				t.Fatalf("variable %d (shape %v) element %d: analytic %.6g, numeric %.6g", i, v.Shape(), j, got, want)
-			}
+		want := gradcheck.Numeric(v.Value.Data(), func() float64 { return noGradLoss(loss) }, eps)
+		got := grads[i].Value.Data()
+		if j := gradcheck.Mismatch(got, want, atol, rtol); j >= 0 {
+			t.Fatalf("variable %d (shape %v) element %d: analytic %.6g, numeric %.6g", i, v.Shape(), j, got[j], want[j])
 		}
 	}
 }

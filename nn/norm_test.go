@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/internal/gradcheck"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -216,22 +217,13 @@ func TestGradientPenaltyBatchNorm(t *testing.T) {
 	tp := autograd.NewTape()
 	tp.Backward(penalty(tp, true), params...)
 	for i, p := range params {
-		d := p.Value.Data()
-		for j := range d {
-			orig := d[j]
-			d[j] = orig + eps
-			fp := evaluate()
-			d[j] = orig - eps
-			fm := evaluate()
-			d[j] = orig
-			want := (fp - fm) / (2 * eps)
-			var got float64
-			if p.Grad != nil {
-				got = float64(p.Grad.Data()[j])
-			}
-			if math.Abs(got-want) > 2e-3+2e-3*math.Abs(want) {
-				t.Fatalf("parameter %d element %d: analytic %.6g, numeric %.6g", i, j, got, want)
-			}
+		want := gradcheck.Numeric(p.Value.Data(), evaluate, eps)
+		got := make([]float32, len(want))
+		if p.Grad != nil {
+			got = p.Grad.Data()
+		}
+		if j := gradcheck.Mismatch(got, want, 2e-3, 2e-3); j >= 0 {
+			t.Fatalf("parameter %d element %d: analytic %.6g, numeric %.6g", i, j, got[j], want[j])
 		}
 	}
 	// ∇ₓD grows with γ, so the penalty's gradient must reach it.

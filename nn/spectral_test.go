@@ -11,6 +11,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/internal/atomicfile"
+	"github.com/nash-gan/nash/internal/gradcheck"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -269,18 +270,9 @@ func TestSpectralNormGradientPenalty(t *testing.T) {
 			}
 			continue
 		}
-		d := p.Value.Data()
-		for j := range d {
-			orig := d[j]
-			d[j] = orig + eps
-			fp := penalty(autograd.NewTape(), false).Value.Sum()
-			d[j] = orig - eps
-			fm := penalty(autograd.NewTape(), false).Value.Sum()
-			d[j] = orig
-			want := (fp - fm) / (2 * eps)
-			if got := float64(p.Grad.Data()[j]); math.Abs(got-want) > 2e-3+5e-3*math.Abs(want) {
-				t.Fatalf("parameter %d element %d: analytic %.6g, numeric %.6g", i, j, got, want)
-			}
+		want := gradcheck.Numeric(p.Value.Data(), func() float64 { return penalty(autograd.NewTape(), false).Value.Sum() }, eps)
+		if j := gradcheck.Mismatch(p.Grad.Data(), want, 2e-3, 5e-3); j >= 0 {
+			t.Fatalf("parameter %d element %d: analytic %.6g, numeric %.6g", i, j, p.Grad.Data()[j], want[j])
 		}
 	}
 }
