@@ -40,6 +40,13 @@ var convOpCases = []opCase{
 	{name: "MulChannels", shapes: [][]int{{2, 3, 4}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.MulChannels(x[0], x[1]) }},
 	{name: "MulChannels/[N C]", shapes: [][]int{{4, 3}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.MulChannels(x[0], x[1]) }},
 	{name: "SumChannels", shapes: [][]int{{2, 3, 2, 2}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.SumChannels(x[0]) }},
+	{name: "FromChannelMajor", shapes: [][]int{{3, 8}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.fromChannelMajor(x[0], x[1], 2, 3, 2, 2) }},
+	{name: "FromChannelMajor/no bias", shapes: [][]int{{3, 4}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.fromChannelMajor(x[0], nil, 4, 3) }},
+	{name: "ToChannelMajor", shapes: [][]int{{2, 3, 2, 2}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.toChannelMajor(x[0]) }},
+	{name: "FillChannels", shapes: [][]int{{3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.fillChannels(x[0], []int{2, 3, 2}) }},
+	{name: "MulChannels/square", shapes: [][]int{{2, 3, 2}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
+		return tp.MulChannels(tp.Square(x[0]), tp.Square(x[1]))
+	}},
 	{name: "SumChannels/square", shapes: [][]int{{3, 2, 3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.SumChannels(tp.Square(x[0])) }},
 	{name: "Conv2d", shapes: [][]int{{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
 		return tp.Conv2d(x[0], x[1], x[2], win3s2p1)

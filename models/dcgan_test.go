@@ -165,6 +165,31 @@ func TestDCGANDeterministicAcrossThreads(t *testing.T) {
 	checkDeterministic(t, func() *gan.GAN { return dcgan(5, true) }, []int{8, 1, 28, 28}, 2)
 }
 
+// A warm DCGAN step allocates nothing, with or without BatchNorm: the
+// convolution jobs come from a pool, their outputs from the tape's arena.
+func TestDCGANStepAllocatesNothing(t *testing.T) {
+	if raceEnabled() {
+		t.Skip("the race detector makes sync.Pool drop items, so the GEMM workspaces are reallocated")
+	}
+	for _, c := range []struct {
+		name      string
+		batchNorm bool
+	}{{"plain", false}, {"batchnorm", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := dcgan(3, c.batchNorm)
+			real := tensor.New(8, 1, 28, 28)
+			tensor.NewRNG(3, "data").Uniform(real, -1, 1)
+			noise := tensor.NewRNG(3, "noise")
+			for range 2 {
+				r.Step(real, noise)
+			}
+			if n := testing.AllocsPerRun(3, func() { r.Step(real, noise) }); n != 0 {
+				t.Errorf("a warm step allocates %v times, want 0", n)
+			}
+		})
+	}
+}
+
 // BenchmarkDCGANStep times one training step (D update, then G update) of
 // bench/torch_gan_step.py --model dcgan: the 28×28 DCGAN without
 // BatchNorm, batch 64, Adam 2e-4 (0.5, 0.999).

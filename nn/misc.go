@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
@@ -99,7 +98,10 @@ func (u Unflatten) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	if u.Dim < 0 || u.Dim >= len(s) || s[u.Dim] != n {
 		panic(fmt.Sprintf("nn: Unflatten(%d, %v) got input of shape %v", u.Dim, u.Shape, s))
 	}
-	shape := slices.Concat(s[:u.Dim], u.Shape, s[u.Dim+1:])
+	// The tape copies the shape, so a buffer on the stack serves for
+	// the usual ranks.
+	var buf [8]int
+	shape := append(append(append(buf[:0], s[:u.Dim]...), u.Shape...), s[u.Dim+1:]...)
 	return tp.Reshape(x, shape...)
 }
 

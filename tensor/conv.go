@@ -71,7 +71,8 @@ func validRange(out, size, stride, pad, k int) (lo, hi int) {
 // [N, C, H, W] under the window g: dst[(c·KH + i)·KW + j, (n·OH + y)·OW + x]
 // is src[n, c, y·SH − PH + i, x·SW − PW + j], or 0 where that falls in the
 // padding. A convolution is then one matrix product of the weights
-// [O, C·KH·KW] with dst, giving the output channel-major, [O, N, OH, OW].
+// [O, C·KH·KW] with dst, giving the output channel-major, [O, N·OH·OW]
+// (see FromChannelMajor).
 func Im2Col(dst, src *Tensor, g ConvGeom) {
 	n, c, h, w := g.check("Im2Col", src.shape)
 	oh, ow := g.OutSize(h, w)
@@ -79,48 +80,179 @@ func Im2Col(dst, src *Tensor, g ConvGeom) {
 	if len(dst.shape) != 2 || dst.shape[0] != rows || dst.shape[1] != cols {
 		panic(fmt.Sprintf("tensor: Im2Col of %v with %+v into %v, want [%d %d]", src.shape, g, dst.shape, rows, cols))
 	}
-	runConv(false, dst.data, src.data, g, n, c, h, w)
+	j := newConvJob(kindIm2Col, dst.data, src.data, nil)
+	j.window(g, n, c, h, w)
+	j.run(j.units(), rows*cols)
 }
 
 // Col2Im sets dst [N, C, H, W] to the sum, at each image position, of the
 // entries of the columns src [C·KH·KW, N·OH·OW] that Im2Col would have copied
 // from it: the adjoint of Im2Col. It is the data gradient of a convolution
-// and the forward pass of a transposed convolution.
-func Col2Im(dst, src *Tensor, g ConvGeom) {
+// and the forward pass of a transposed convolution, whose bias, when bias
+// [C] is not nil, it adds to every position of each channel.
+func Col2Im(dst, src, bias *Tensor, g ConvGeom) {
 	n, c, h, w := g.check("Col2Im", dst.shape)
 	oh, ow := g.OutSize(h, w)
 	rows, cols := c*g.KH*g.KW, n*oh*ow
 	if len(src.shape) != 2 || src.shape[0] != rows || src.shape[1] != cols {
 		panic(fmt.Sprintf("tensor: Col2Im of %v with %+v into %v, want columns [%d %d]", src.shape, g, dst.shape, rows, cols))
 	}
-	runConv(true, dst.data, src.data, g, n, c, h, w)
+	j := newConvJob(kindCol2Im, dst.data, src.data, channelVector("Col2Im", bias, c))
+	j.window(g, n, c, h, w)
+	j.run(j.units(), rows*cols)
+}
+
+// channelVector returns v's values, checking that v is a vector [c], or nil
+// when v is nil.
+func channelVector(op string, v *Tensor, c int) []float32 {
+	if v == nil {
+		return nil
+	}
+	if len(v.shape) != 1 || v.shape[0] != c {
+		panic(fmt.Sprintf("tensor: %s: per-channel vector of shape %v for %d channels", op, v.shape, c))
+	}
+	return v.data
+}
+
+// channels returns the samples, channels and elements per channel of a
+// tensor [N, C, …] with at least two dimensions.
+func channels(op string, shape []int) (n, c, area int) {
+	if len(shape) < 2 {
+		panic(fmt.Sprintf("tensor: %s of shape %v, which has no channel axis", op, shape))
+	}
+	area = 1
+	for _, d := range shape[2:] {
+		area *= d
+	}
+	return shape[0], shape[1], area
+}
+
+// FromChannelMajor sets dst [N, C, …] to the channel-major matrix src
+// [C, N·A], where A is the number of elements of each channel of one sample,
+// plus bias[c] in channel c when bias [C] is not nil: dst[n, c, a] is
+// src[c, n·A + a] + bias[c]. It turns the product of a convolution's weights
+// with Im2Col's columns into the layout torch uses, adding the bias on the
+// way.
+func FromChannelMajor(dst, src, bias *Tensor) {
+	n, c, area := channels("FromChannelMajor", dst.shape)
+	if len(src.shape) != 2 || src.shape[0] != c || src.shape[1] != n*area {
+		panic(fmt.Sprintf("tensor: FromChannelMajor of %v into %v, want [%d %d]", src.shape, dst.shape, c, n*area))
+	}
+	j := newConvJob(kindFromChannelMajor, dst.data, src.data, channelVector("FromChannelMajor", bias, c))
+	j.n, j.c, j.area = n, c, area
+	j.run(n*c, len(dst.data))
+}
+
+// ToChannelMajor sets dst [C, N·A] to src [N, C, …] arranged channel by
+// channel, where A is the number of elements of each channel of one sample:
+// the adjoint of FromChannelMajor without bias.
+func ToChannelMajor(dst, src *Tensor) {
+	n, c, area := channels("ToChannelMajor", src.shape)
+	if len(dst.shape) != 2 || dst.shape[0] != c || dst.shape[1] != n*area {
+		panic(fmt.Sprintf("tensor: ToChannelMajor of %v into %v, want [%d %d]", src.shape, dst.shape, c, n*area))
+	}
+	j := newConvJob(kindToChannelMajor, dst.data, src.data, nil)
+	j.n, j.c, j.area = n, c, area
+	j.run(n*c, len(src.data))
+}
+
+// SumChannels sets dst [C] to the sums of the channels of src [N, C, …]
+// over the samples and the remaining axes, each accumulated in float64 in
+// the order of src: the gradient of a per-channel bias.
+func SumChannels(dst, src *Tensor) {
+	n, c, area := channels("SumChannels", src.shape)
+	if len(dst.shape) != 1 || dst.shape[0] != c {
+		panic(fmt.Sprintf("tensor: SumChannels of %v into %v, want [%d]", src.shape, dst.shape, c))
+	}
+	j := newConvJob(kindSumChannels, dst.data, src.data, nil)
+	j.n, j.c, j.area = n, c, area
+	j.run(c, len(src.data))
+}
+
+// AddChannels sets dst to x [N, C, …] with v[c] added to channel c, for
+// v [C]. dst has x's shape and may be x.
+func AddChannels(dst, x, v *Tensor) { channelOp(kindAddChannels, "AddChannels", dst, x, v) }
+
+// MulChannels sets dst to x [N, C, …] with channel c multiplied by v[c], for
+// v [C]. dst has x's shape and may be x.
+func MulChannels(dst, x, v *Tensor) { channelOp(kindMulChannels, "MulChannels", dst, x, v) }
+
+// FillChannels sets every element of channel c of dst [N, C, …] to v[c],
+// for v [C]: the adjoint of SumChannels.
+func FillChannels(dst, v *Tensor) { channelOp(kindFillChannels, "FillChannels", dst, dst, v) }
+
+func channelOp(kind convKind, op string, dst, x, v *Tensor) {
+	n, c, area := channels(op, x.shape)
+	if !EqualShapes(dst.shape, x.shape) {
+		panic(fmt.Sprintf("tensor: %s of %v into %v", op, x.shape, dst.shape))
+	}
+	j := newConvJob(kind, dst.data, x.data, channelVector(op, v, c))
+	j.n, j.c, j.area = n, c, area
+	j.run(n*c, len(x.data))
 }
 
 // tapPair links an output position of one kernel tap to the input position
 // it reads, as offsets within one image plane.
 type tapPair struct{ out, in int32 }
 
-// convJob is one Im2Col call, or one Col2Im call (adjoint), possibly
-// shared among goroutines: Im2Col by ranges of column rows, Col2Im by
-// ranges of channels, so that the parts write disjoint parts of the
-// destination.
+// convKind names the computation of a convJob.
+type convKind int
+
+const (
+	kindIm2Col convKind = iota
+	kindCol2Im
+	kindFromChannelMajor
+	kindToChannelMajor
+	kindSumChannels
+	kindAddChannels
+	kindMulChannels
+	kindFillChannels
+)
+
+// convJob is one call of the functions above, possibly shared among
+// goroutines. Its work is cut into units, each computing a disjoint part of
+// the destination in a fixed order, so that the result does not depend on
+// how the units are dealt out: for Im2Col and Col2Im a channel of two
+// images, for the layout and per-channel operations a channel of one
+// sample, for SumChannels a channel.
 type convJob struct {
-	adjoint    bool
-	d, s       []float32
-	g          ConvGeom
-	n, c, h, w int
-	oh, ow     int
+	kind    convKind
+	d, s, v []float32 // destination, source, per-channel vector (nil if none)
+	g       ConvGeom
+	n, c    int
+	h, w    int // image height and width (Im2Col, Col2Im)
+	oh, ow  int
+	area    int // elements of one channel of one sample (layout operations)
 	// pairs lists, for each kernel tap t = i·KW + j in turn, the output
 	// positions whose input lies inside the image; tap t's pairs are
 	// pairs[start[t]:start[t+1]]. Looping over these lists instead of over
 	// rows of a few elements keeps the inner loops long and predictable.
 	pairs []tapPair
 	start []int
-	// items is the number of rows or channels; parts the number of ranges
+	// items is the number of units of work; parts the number of ranges
 	// they are dealt into.
 	items, parts int
 	wg           sync.WaitGroup
 }
+
+// newConvJob returns a job from the pool.
+func newConvJob(kind convKind, d, s, v []float32) *convJob {
+	j := convJobs.Get().(*convJob)
+	j.kind, j.d, j.s, j.v = kind, d, s, v
+	return j
+}
+
+// window sets the geometry of an Im2Col or Col2Im job and plans its pairs.
+func (j *convJob) window(g ConvGeom, n, c, h, w int) {
+	j.g, j.n, j.c, j.h, j.w = g, n, c, h, w
+	j.oh, j.ow = g.OutSize(h, w)
+	j.area = j.oh * j.ow
+	j.plan()
+}
+
+// units returns the number of (channel, image pair) units of an Im2Col or
+// Col2Im job.
+func (j *convJob) units() int { return j.c * ((j.n + 1) / 2) }
 
 // plan fills j.pairs and j.start for j's geometry.
 func (j *convJob) plan() {
@@ -140,86 +272,182 @@ func (j *convJob) plan() {
 	}
 }
 
-// do computes part number part of the job.
+// minParallelCopy is the number of elements a job touches below which it
+// runs on the calling goroutine.
+const minParallelCopy = 1 << 16
+
+// run computes the job's items units on up to runtime.GOMAXPROCS(0)
+// goroutines, the calling one included, where size is the number of
+// elements the job touches, and returns the job to the pool.
+func (j *convJob) run(items, size int) {
+	j.items = items
+	j.parts = max(1, min(runtime.GOMAXPROCS(0), items, size/minParallelCopy))
+	if j.parts > 1 {
+		startConvWorkers(j.parts - 1)
+		j.wg.Add(j.parts - 1)
+		for part := 1; part < j.parts; part++ {
+			convTasks <- convTask{job: j, part: part}
+		}
+	}
+	j.do(0)
+	j.wg.Wait()
+	j.d, j.s, j.v = nil, nil, nil
+	convJobs.Put(j)
+}
+
+// do computes part number part of the job: units [lo, hi).
 func (j *convJob) do(part int) {
 	lo, hi := part*j.items/j.parts, (part+1)*j.items/j.parts
-	if j.adjoint {
-		j.col2im(lo, hi)
-	} else {
+	switch j.kind {
+	case kindIm2Col:
 		j.im2col(lo, hi)
+	case kindCol2Im:
+		j.col2im(lo, hi)
+	case kindSumChannels:
+		j.sumChannels(lo, hi)
+	default:
+		j.planes(lo, hi)
 	}
 }
 
-// im2col fills rows [r0, r1) of the columns, two images at a time so that
-// each pair of offsets loaded serves two copies.
-func (j *convJob) im2col(r0, r1 int) {
-	taps := j.g.KH * j.g.KW
-	plane, area := j.h*j.w, j.oh*j.ow
-	cols := j.n * area
-	for r := r0; r < r1; r++ {
-		ch, t := r/taps, r%taps
-		pairs := j.pairs[j.start[t]:j.start[t+1]]
-		row := j.d[r*cols : (r+1)*cols]
-		if len(pairs) < area {
-			clear(row)
-		}
-		b := 0
-		for ; b+1 < j.n; b += 2 {
-			img0 := j.s[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
-			img1 := j.s[((b+1)*j.c+ch)*plane : ((b+1)*j.c+ch+1)*plane]
-			out0, out1 := row[b*area:(b+1)*area], row[(b+1)*area:(b+2)*area]
+// image returns channel ch of image b of a tensor [N, C, H, W] stored in x.
+func (j *convJob) image(x []float32, b, ch int) []float32 {
+	plane := j.h * j.w
+	return x[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
+}
+
+// im2col fills, for the units [u0, u1), the columns of one channel of two
+// images (or of the last image), so that each pair of offsets loaded serves
+// two copies.
+func (j *convJob) im2col(u0, u1 int) {
+	taps, pairsOf := j.g.KH*j.g.KW, (j.n+1)/2
+	cols := j.n * j.area
+	for u := u0; u < u1; u++ {
+		ch, b := u/pairsOf, 2*(u%pairsOf)
+		img0 := j.image(j.s, b, ch)
+		for t := 0; t < taps; t++ {
+			pairs := j.pairs[j.start[t]:j.start[t+1]]
+			row := j.d[(ch*taps+t)*cols : (ch*taps+t+1)*cols]
+			if b+1 == j.n {
+				out := row[b*j.area : (b+1)*j.area]
+				if len(pairs) < j.area {
+					clear(out)
+				}
+				for _, p := range pairs {
+					out[p.out] = img0[p.in]
+				}
+				continue
+			}
+			img1 := j.image(j.s, b+1, ch)
+			out := row[b*j.area : (b+2)*j.area]
+			if len(pairs) < j.area {
+				clear(out)
+			}
+			out0, out1 := out[:j.area], out[j.area:]
 			for _, p := range pairs {
 				out0[p.out] = img0[p.in]
 				out1[p.out] = img1[p.in]
 			}
 		}
-		if b < j.n {
-			img := j.s[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
-			out := row[b*area : (b+1)*area]
-			for _, p := range pairs {
-				out[p.out] = img[p.in]
-			}
-		}
 	}
 }
 
-// col2im computes the image channels [c0, c1), two images at a time. Each
-// image element accumulates its terms in the order of the column rows,
-// whatever the split of channels among goroutines.
-func (j *convJob) col2im(c0, c1 int) {
-	taps := j.g.KH * j.g.KW
-	plane, area := j.h*j.w, j.oh*j.ow
-	cols := j.n * area
-	for b := 0; b < j.n; b++ {
-		clear(j.d[(b*j.c+c0)*plane : (b*j.c+c1)*plane])
-	}
-	for r := c0 * taps; r < c1*taps; r++ {
-		ch, t := r/taps, r%taps
-		pairs := j.pairs[j.start[t]:j.start[t+1]]
-		row := j.s[r*cols : (r+1)*cols]
-		b := 0
-		for ; b+1 < j.n; b += 2 {
-			img0 := j.d[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
-			img1 := j.d[((b+1)*j.c+ch)*plane : ((b+1)*j.c+ch+1)*plane]
-			in0, in1 := row[b*area:(b+1)*area], row[(b+1)*area:(b+2)*area]
+// col2im computes, for the units [u0, u1), one channel of two images (or
+// of the last image). Each image element starts from the bias, or 0, and
+// accumulates its terms in the order of the column rows.
+func (j *convJob) col2im(u0, u1 int) {
+	taps, pairsOf := j.g.KH*j.g.KW, (j.n+1)/2
+	cols := j.n * j.area
+	for u := u0; u < u1; u++ {
+		ch, b := u/pairsOf, 2*(u%pairsOf)
+		img0 := j.image(j.d, b, ch)
+		two := b+1 < j.n
+		var img1 []float32
+		if two {
+			img1 = j.image(j.d, b+1, ch)
+		}
+		if j.v == nil {
+			clear(img0)
+			clear(img1)
+		} else {
+			fill(img0, j.v[ch])
+			fill(img1, j.v[ch])
+		}
+		for t := 0; t < taps; t++ {
+			pairs := j.pairs[j.start[t]:j.start[t+1]]
+			row := j.s[(ch*taps+t)*cols : (ch*taps+t+1)*cols]
+			in0 := row[b*j.area : (b+1)*j.area]
+			if !two {
+				for _, p := range pairs {
+					img0[p.in] += in0[p.out]
+				}
+				continue
+			}
+			in1 := row[(b+1)*j.area : (b+2)*j.area]
 			for _, p := range pairs {
 				img0[p.in] += in0[p.out]
 				img1[p.in] += in1[p.out]
 			}
 		}
-		if b < j.n {
-			img := j.d[(b*j.c+ch)*plane : (b*j.c+ch+1)*plane]
-			in := row[b*area : (b+1)*area]
-			for _, p := range pairs {
-				img[p.in] += in[p.out]
+	}
+}
+
+func fill(x []float32, v float32) {
+	for i := range x {
+		x[i] = v
+	}
+}
+
+// planes computes, for the units [q0, q1), channel q mod C of sample
+// q div C of a layout or per-channel operation.
+func (j *convJob) planes(q0, q1 int) {
+	a, stride := j.area, j.n*j.area
+	for q := q0; q < q1; q++ {
+		b, ch := q/j.c, q%j.c
+		plane := q * a
+		switch j.kind {
+		case kindFromChannelMajor:
+			dst, src := j.d[plane:plane+a], j.s[ch*stride+b*a:ch*stride+(b+1)*a]
+			if j.v == nil {
+				copy(dst, src)
+				continue
 			}
+			bias := j.v[ch]
+			for i, x := range src {
+				dst[i] = x + bias
+			}
+		case kindToChannelMajor:
+			copy(j.d[ch*stride+b*a:ch*stride+(b+1)*a], j.s[plane:plane+a])
+		case kindAddChannels:
+			dst, src, v := j.d[plane:plane+a], j.s[plane:plane+a], j.v[ch]
+			for i, x := range src {
+				dst[i] = x + v
+			}
+		case kindMulChannels:
+			dst, src, v := j.d[plane:plane+a], j.s[plane:plane+a], j.v[ch]
+			for i, x := range src {
+				dst[i] = x * v
+			}
+		case kindFillChannels:
+			fill(j.d[plane:plane+a], j.v[ch])
 		}
 	}
 }
 
-// minParallelCopy is the number of elements of columns below which Im2Col
-// and Col2Im run on the calling goroutine.
-const minParallelCopy = 1 << 16
+// sumChannels computes the channels [c0, c1) of SumChannels.
+func (j *convJob) sumChannels(c0, c1 int) {
+	a := j.area
+	for ch := c0; ch < c1; ch++ {
+		var s float64
+		for b := 0; b < j.n; b++ {
+			plane := (b*j.c + ch) * a
+			for _, x := range j.s[plane : plane+a] {
+				s += float64(x)
+			}
+		}
+		j.d[ch] = float32(s)
+	}
+}
 
 // convTask asks a pool goroutine to compute one part of a job.
 type convTask struct {
@@ -237,32 +465,6 @@ var (
 	convWorkersMu    sync.Mutex
 	convWorkersAlive int
 )
-
-// runConv computes an Im2Col (adjoint false) or Col2Im call on up to
-// runtime.GOMAXPROCS(0) goroutines, the calling one included.
-func runConv(adjoint bool, d, s []float32, g ConvGeom, n, c, h, w int) {
-	j := convJobs.Get().(*convJob)
-	j.adjoint, j.d, j.s, j.g, j.n, j.c, j.h, j.w = adjoint, d, s, g, n, c, h, w
-	j.oh, j.ow = g.OutSize(h, w)
-	j.plan()
-	j.items = c
-	if !adjoint {
-		j.items = c * g.KH * g.KW
-	}
-	size := c * g.KH * g.KW * n * j.oh * j.ow
-	j.parts = max(1, min(runtime.GOMAXPROCS(0), j.items, size/minParallelCopy))
-	if j.parts > 1 {
-		startConvWorkers(j.parts - 1)
-		j.wg.Add(j.parts - 1)
-		for part := 1; part < j.parts; part++ {
-			convTasks <- convTask{job: j, part: part}
-		}
-	}
-	j.do(0)
-	j.wg.Wait()
-	j.d, j.s = nil, nil
-	convJobs.Put(j)
-}
 
 // startConvWorkers makes sure at least n pool goroutines are running.
 func startConvWorkers(n int) {

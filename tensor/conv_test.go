@@ -75,12 +75,26 @@ func directConv2d(out, img, w *Tensor, g ConvGeom) {
 }
 
 // conv2dIm2Col computes the convolution as nash does: Im2Col, one product
-// with the weights, and a permutation from [O, N, OH, OW] to [N, O, OH, OW].
+// with the weights into prod [O, N·OH·OW], and FromChannelMajor.
 func conv2dIm2Col(out, cols, prod, img, w *Tensor, g ConvGeom) {
 	Im2Col(cols, img, g)
 	o := w.shape[0]
-	MatMul(prod.Reshape(o, -1), w.Reshape(o, -1), cols, false, false, 0)
-	Permute(out, prod, []int{1, 0, 2, 3})
+	MatMul(prod, w.Reshape(o, -1), cols, false, false, 0)
+	FromChannelMajor(out, prod, nil)
+}
+
+// conv2dBatched computes the convolution with one product per sample,
+// which writes [N, O, OH, OW] directly: Im2Col of the sample into cols
+// [C·KH·KW, OH·OW], then its product with the weights into the sample's
+// part of out. BenchmarkConv2d times it against conv2dIm2Col.
+func conv2dBatched(out, cols, img, w *Tensor, g ConvGeom) {
+	n, c, h, wd := img.shape[0], img.shape[1], img.shape[2], img.shape[3]
+	o := w.shape[0]
+	plane, area := c*h*wd, out.Len()/(n*o)
+	for b := 0; b < n; b++ {
+		Im2Col(cols, FromSlice(img.data[b*plane:(b+1)*plane], 1, c, h, wd), g)
+		MatMul(FromSlice(out.data[b*o*area:(b+1)*o*area], o, area), w.Reshape(o, -1), cols, false, false, 0)
+	}
 }
 
 func TestIm2ColDefinition(t *testing.T) {
@@ -126,7 +140,7 @@ func TestCol2ImAdjoint(t *testing.T) {
 			Im2Col(ax, x, c.g)
 			atc := New(c.img...)
 			atc.Fill(float32(math.NaN()))
-			Col2Im(atc, col, c.g)
+			Col2Im(atc, col, nil, c.g)
 			lhs, rhs := dot(ax, col), dot(x, atc)
 			if math.Abs(lhs-rhs) > 1e-4*math.Max(1, math.Abs(lhs)) {
 				t.Fatalf("⟨Im2Col(x), c⟩ = %g, ⟨x, Col2Im(c)⟩ = %g", lhs, rhs)
@@ -144,19 +158,95 @@ func TestIm2ColCol2ImThreads(t *testing.T) {
 	x := randTensor(rng, img...)
 	rows, cols := g.ColsSize(img)
 	col := randTensor(rng, rows, cols)
-	var refCols, refImg *Tensor
+	bias := randTensor(rng, img[1])
+	var ref []*Tensor
 	for _, threads := range []int{1, 2, 3, 5} {
 		prev := runtime.GOMAXPROCS(threads)
-		gotCols, gotImg := New(rows, cols), New(img...)
-		Im2Col(gotCols, x, g)
-		Col2Im(gotImg, col, g)
+		got := []*Tensor{New(rows, cols), New(img...), New(img...), New(img[1], img[0]*img[2]*img[3]), New(img...), New(img[1])}
+		Im2Col(got[0], x, g)
+		Col2Im(got[1], col, nil, g)
+		Col2Im(got[2], col, bias, g)
+		ToChannelMajor(got[3], x)
+		FromChannelMajor(got[4], got[3], bias)
+		SumChannels(got[5], x)
 		runtime.GOMAXPROCS(prev)
-		if refCols == nil {
-			refCols, refImg = gotCols, gotImg
+		if ref == nil {
+			ref = got
 			continue
 		}
-		if !reflect.DeepEqual(gotCols.data, refCols.data) || !reflect.DeepEqual(gotImg.data, refImg.data) {
-			t.Fatalf("%d goroutines give results different from 1", threads)
+		for i := range got {
+			if !reflect.DeepEqual(got[i].data, ref[i].data) {
+				t.Fatalf("%d goroutines give result %d different from 1", threads, i)
+			}
+		}
+	}
+}
+
+// TestChannelLayouts checks FromChannelMajor, ToChannelMajor and the
+// per-channel operations (AddChannels, MulChannels, SumChannels,
+// FillChannels) element by element, and that Col2Im's bias is
+// AddChannels after it, for images, sequences [N, C, L] and rows [N, C].
+func TestChannelLayouts(t *testing.T) {
+	rng := NewRNG(1, "layouts")
+	for _, shape := range [][]int{{3, 4, 2, 5}, {2, 3, 7}, {5, 3}, {64, 64, 16, 16}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			n, c := shape[0], shape[1]
+			x, v := randTensor(rng, shape...), randTensor(rng, c)
+			area := x.Len() / (n * c)
+			cm := New(c, n*area)
+			ToChannelMajor(cm, x)
+			back, added, scaled, sums, filled := New(shape...), New(shape...), New(shape...), New(c), New(shape...)
+			FromChannelMajor(back, cm, v)
+			FillChannels(filled, v)
+			AddChannels(added, x, v)
+			MulChannels(scaled, x, v)
+			SumChannels(sums, x)
+			want := make([]float64, c)
+			for b := 0; b < n; b++ {
+				for ch := 0; ch < c; ch++ {
+					for a := 0; a < area; a++ {
+						i := (b*c+ch)*area + a
+						xv := x.data[i]
+						want[ch] += float64(xv)
+						if got := cm.data[ch*n*area+b*area+a]; got != xv {
+							t.Fatalf("ToChannelMajor[%d, %d] = %v, want %v", ch, b*area+a, got, xv)
+						}
+						if back.data[i] != xv+v.data[ch] || added.data[i] != xv+v.data[ch] || scaled.data[i] != xv*v.data[ch] || filled.data[i] != v.data[ch] {
+							t.Fatalf("element %d: FromChannelMajor %v, AddChannels %v, MulChannels %v, FillChannels %v; x %v, v %v",
+								i, back.data[i], added.data[i], scaled.data[i], filled.data[i], xv, v.data[ch])
+						}
+					}
+				}
+			}
+			for ch, w := range want {
+				if math.Abs(float64(sums.data[ch])-w) > 1e-5*math.Max(1, math.Abs(w)) {
+					t.Fatalf("SumChannels[%d] = %v, want %v", ch, sums.data[ch], w)
+				}
+			}
+			FromChannelMajor(back, cm, nil)
+			AddChannels(added, added, v)
+			if !reflect.DeepEqual(back.data, x.data) {
+				t.Fatal("FromChannelMajor without bias does not undo ToChannelMajor")
+			}
+			for i, a := range added.data {
+				if a != x.data[i]+v.data[i/area%c]+v.data[i/area%c] {
+					t.Fatalf("AddChannels in place: element %d is %v", i, a)
+				}
+			}
+		})
+	}
+	for _, c := range convCases {
+		rows, cols := c.g.ColsSize(c.img)
+		col := randTensor(rng, rows, cols)
+		bias := randTensor(rng, c.img[1])
+		want, got := New(c.img...), New(c.img...)
+		Col2Im(want, col, nil, c.g)
+		AddChannels(want, want, bias)
+		Col2Im(got, col, bias, c.g)
+		for i, w := range want.data {
+			if math.Abs(float64(got.data[i]-w)) > 1e-5 {
+				t.Fatalf("%v %+v: Col2Im with bias, element %d: %v, want %v", c.img, c.g, i, got.data[i], w)
+			}
 		}
 	}
 }
@@ -178,12 +268,13 @@ func TestConvIm2ColMatchesDirect(t *testing.T) {
 			w := randTensor(rng, o, c.img[1], c.g.KH, c.g.KW)
 			oh, ow := c.g.OutSize(c.img[2], c.img[3])
 			rows, cols := c.g.ColsSize(c.img)
-			want, got := New(c.img[0], o, oh, ow), New(c.img[0], o, oh, ow)
+			want, got, batched := New(c.img[0], o, oh, ow), New(c.img[0], o, oh, ow), New(c.img[0], o, oh, ow)
 			directConv2d(want, img, w, c.g)
-			conv2dIm2Col(got, New(rows, cols), New(o, c.img[0], oh, ow), img, w, c.g)
+			conv2dIm2Col(got, New(rows, cols), New(o, cols), img, w, c.g)
+			conv2dBatched(batched, New(rows, oh*ow), img, w, c.g)
 			for i, v := range want.data {
-				if math.Abs(float64(got.data[i]-v)) > 1e-5 {
-					t.Fatalf("element %d: im2col %v, direct %v", i, got.data[i], v)
+				if math.Abs(float64(got.data[i]-v)) > 1e-5 || math.Abs(float64(batched.data[i]-v)) > 1e-5 {
+					t.Fatalf("element %d: im2col %v, batched %v, direct %v", i, got.data[i], batched.data[i], v)
 				}
 			}
 		})
@@ -200,7 +291,13 @@ func TestConvGeomPanics(t *testing.T) {
 		{"rank", func() { SquareConv(3, 1, 1).ColsSize([]int{1, 4, 4}) }, "is not [N, C, H, W]"},
 		{"kernel", func() { SquareConv(5, 1, 0).ColsSize([]int{1, 1, 4, 4}) }, "5×5 kernel larger than the padded 4×4 image"},
 		{"cols", func() { Im2Col(New(9, 15), New(1, 1, 4, 4), SquareConv(3, 1, 1)) }, "want [9 16]"},
-		{"image", func() { Col2Im(New(1, 1, 4, 4), New(9, 15), SquareConv(3, 1, 1)) }, "want columns [9 16]"},
+		{"image", func() { Col2Im(New(1, 1, 4, 4), New(9, 15), nil, SquareConv(3, 1, 1)) }, "want columns [9 16]"},
+		{"bias", func() { Col2Im(New(1, 2, 4, 4), New(18, 16), New(3), SquareConv(3, 1, 1)) }, "per-channel vector of shape [3] for 2 channels"},
+		{"channel-major", func() { FromChannelMajor(New(2, 3, 4), New(3, 9), nil) }, "want [3 8]"},
+		{"to channel-major", func() { ToChannelMajor(New(2, 12), New(2, 3, 4)) }, "want [3 8]"},
+		{"no channels", func() { SumChannels(New(1), New(4)) }, "has no channel axis"},
+		{"sums", func() { SumChannels(New(2), New(4, 3)) }, "want [3]"},
+		{"channel op", func() { AddChannels(New(2, 3), New(3, 2), New(2)) }, "AddChannels of [3 2] into [2 3]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {
@@ -335,9 +432,10 @@ var dcganConvs = []struct {
 	{"64x14x14to128", []int{64, 64, 14, 14}, 128},
 }
 
-// BenchmarkConv2d compares the two ways of computing a forward convolution
-// at the DCGAN sizes: Im2Col + one GEMM + a permutation, and the direct
-// loops of directConv2d.
+// BenchmarkConv2d compares three ways of computing a forward convolution
+// at the DCGAN sizes: Im2Col + one GEMM over the batch + FromChannelMajor
+// (what nash does), one Im2Col + GEMM per sample writing [N, O, OH, OW]
+// directly, and the direct loops of directConv2d.
 func BenchmarkConv2d(b *testing.B) {
 	g := SquareConv(4, 2, 1)
 	for _, c := range dcganConvs {
@@ -347,10 +445,16 @@ func BenchmarkConv2d(b *testing.B) {
 		oh, ow := g.OutSize(c.img[2], c.img[3])
 		out := New(c.img[0], c.out, oh, ow)
 		rows, cols := g.ColsSize(c.img)
-		colBuf, prod := New(rows, cols), New(c.out, c.img[0], oh, ow)
+		colBuf, prod := New(rows, cols), New(c.out, cols)
 		b.Run(c.name+"/im2col", func(b *testing.B) {
 			for b.Loop() {
 				conv2dIm2Col(out, colBuf, prod, img, w, g)
+			}
+		})
+		sampleCols := New(rows, oh*ow)
+		b.Run(c.name+"/batched", func(b *testing.B) {
+			for b.Loop() {
+				conv2dBatched(out, sampleCols, img, w, g)
 			}
 		})
 		b.Run(c.name+"/direct", func(b *testing.B) {
@@ -376,7 +480,7 @@ func BenchmarkIm2Col(b *testing.B) {
 		b.Run(c.name+"/Col2Im", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				Col2Im(img, col, g)
+				Col2Im(img, col, nil, g)
 			}
 		})
 	}
