@@ -85,6 +85,13 @@ func Subsample(f *Features, n int, rng *tensor.RNG) *Features {
 	return f.rows(idx[:n])
 }
 
+// Head returns the first n rows of f (all of them if it has fewer),
+// sharing f's storage.
+func Head(f *Features, n int) *Features {
+	n = min(max(n, 0), f.n)
+	return &Features{name: f.name, n: n, d: f.d, data: f.data[:n*f.d]}
+}
+
 // rows returns the rows of f at idx, copied, under f's name.
 func (f *Features) rows(idx []int) *Features {
 	data := make([]float64, 0, len(idx)*f.d)
