@@ -160,8 +160,9 @@ type aBlock struct {
 // macroKernel multiplies the mc×kc block of op(A) in blk by the packed
 // kc×nc block of op(B) in ws.b into C, one micro-tile at a time. Tiles cut
 // by C's bottom edge are computed by the kernel for fewer rows; tiles cut
-// by its right edge are computed in full into ws.tile and copied out. Either
-// way each element of C gets exactly the arithmetic of an interior one.
+// by its right edge are written in place by kernels that handle edges and
+// otherwise computed in full into ws.tile and copied out. Either way each
+// element of C gets exactly the arithmetic of an interior one.
 func macroKernel(ker *microKernel, ws *workspace, blk *aBlock, mc, nc, kc int, alpha, beta float32, c []float32, ldc int) {
 	mr, nr := ker.mr, ker.nr
 	for jr := 0; jr < nc; jr += nr {
@@ -171,8 +172,8 @@ func macroKernel(ker *microKernel, ws *workspace, blk *aBlock, mc, nc, kc int, a
 			rows := min(mr, mc-ir)
 			ap := blk.a[ir*blk.rowStep:]
 			ct := c[ir*ldc+jr:]
-			if cols == nr {
-				blk.run(rows, kc, ap, blk.lda, bp, ct, ldc, alpha, beta)
+			if cols == nr || ker.edges {
+				blk.run(rows, cols, kc, ap, blk.lda, bp, ct, ldc, alpha, beta)
 				continue
 			}
 			tile := ws.tile[:mr*nr]
@@ -181,7 +182,7 @@ func macroKernel(ker *microKernel, ws *workspace, blk *aBlock, mc, nc, kc int, a
 					copy(tile[i*nr:i*nr+cols], ct[i*ldc:i*ldc+cols])
 				}
 			}
-			blk.run(rows, kc, ap, blk.lda, bp, tile, nr, alpha, beta)
+			blk.run(rows, nr, kc, ap, blk.lda, bp, tile, nr, alpha, beta)
 			for i := 0; i < rows; i++ {
 				copy(ct[i*ldc:i*ldc+cols], tile[i*nr:i*nr+cols])
 			}

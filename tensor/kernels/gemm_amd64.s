@@ -1989,6 +1989,12478 @@ packATrans6_loop:
 	JNE     packATrans6_loop
 	RET
 
+// func gemm1x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm1x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+
+	// Depth loop, unrolled.
+gemm1x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm1x16zi_tail
+	VMOVUPS      (SI), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      128(SI), Z1
+	VBROADCASTSS (CX)(DX*1), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      256(SI), Z1
+	VBROADCASTSS (CX)(DX*2), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      384(SI), Z1
+	VBROADCASTSS (CX)(BX*1), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm1x16zi_unrolled
+
+gemm1x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm1x16zi_store
+	VMOVUPS      (SI), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm1x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm1x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), CX
+	KMOVW        CX, K1
+	VBROADCASTSS alpha+96(FP), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVSS       beta+100(FP), X1
+	VXORPS       X2, X2, X2
+	VUCOMISS     X2, X1
+	JNE          gemm1x16zi_accumulate
+	JP           gemm1x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm1x16zi_accumulate:
+	VBROADCASTSS X1, Z1
+	VFMADD231PS  (AX), Z1, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm1x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), DX
+	MOVQ   b_base+40(FP), DX
+	VXORPS Z0, Z0, Z0
+
+	// Depth loop, unrolled.
+gemm1x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm1x16zs_tail
+	VMOVUPS      (DX), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      128(DX), Z1
+	VBROADCASTSS 4(CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      256(DX), Z1
+	VBROADCASTSS 8(CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      384(DX), Z1
+	VBROADCASTSS 12(CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, DX
+	SUBQ         $0x04, AX
+	JMP          gemm1x16zs_unrolled
+
+gemm1x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm1x16zs_store
+	VMOVUPS      (DX), Z1
+	VBROADCASTSS (CX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, DX
+	DECQ         AX
+	JMP          gemm1x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm1x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), CX
+	KMOVW        CX, K1
+	VBROADCASTSS alpha+96(FP), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVSS       beta+100(FP), X1
+	VXORPS       X2, X2, X2
+	VUCOMISS     X2, X1
+	JNE          gemm1x16zs_accumulate
+	JP           gemm1x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm1x16zs_accumulate:
+	VBROADCASTSS X1, Z1
+	VFMADD231PS  (AX), Z1, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm1x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+	// Depth loop, unrolled.
+gemm1x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm1x32zi_tail
+	VMOVUPS      (SI), Z2
+	VMOVUPS      64(SI), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      128(SI), Z2
+	VMOVUPS      192(SI), Z3
+	VBROADCASTSS (CX)(DX*1), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      256(SI), Z2
+	VMOVUPS      320(SI), Z3
+	VBROADCASTSS (CX)(DX*2), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      384(SI), Z2
+	VMOVUPS      448(SI), Z3
+	VBROADCASTSS (CX)(BX*1), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm1x32zi_unrolled
+
+gemm1x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm1x32zi_store
+	VMOVUPS      (SI), Z2
+	VMOVUPS      64(SI), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm1x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm1x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), CX
+	KMOVW        CX, K1
+	VBROADCASTSS alpha+96(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+	VMOVSS       beta+100(FP), X2
+	VXORPS       X3, X3, X3
+	VUCOMISS     X3, X2
+	JNE          gemm1x32zi_accumulate
+	JP           gemm1x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm1x32zi_accumulate:
+	VBROADCASTSS X2, Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z2, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm1x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), DX
+	MOVQ   b_base+40(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+	// Depth loop, unrolled.
+gemm1x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm1x32zs_tail
+	VMOVUPS      (DX), Z2
+	VMOVUPS      64(DX), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      128(DX), Z2
+	VMOVUPS      192(DX), Z3
+	VBROADCASTSS 4(CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      256(DX), Z2
+	VMOVUPS      320(DX), Z3
+	VBROADCASTSS 8(CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      384(DX), Z2
+	VMOVUPS      448(DX), Z3
+	VBROADCASTSS 12(CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, DX
+	SUBQ         $0x04, AX
+	JMP          gemm1x32zs_unrolled
+
+gemm1x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm1x32zs_store
+	VMOVUPS      (DX), Z2
+	VMOVUPS      64(DX), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, DX
+	DECQ         AX
+	JMP          gemm1x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm1x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), CX
+	KMOVW        CX, K1
+	VBROADCASTSS alpha+96(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+	VMOVSS       beta+100(FP), X2
+	VXORPS       X3, X3, X3
+	VUCOMISS     X3, X2
+	JNE          gemm1x32zs_accumulate
+	JP           gemm1x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm1x32zs_accumulate:
+	VBROADCASTSS X2, Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z2, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm2x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm2x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+	// Depth loop, unrolled.
+gemm2x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm2x16zi_tail
+	VMOVUPS      (SI), Z2
+	VBROADCASTSS (CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      128(SI), Z2
+	VBROADCASTSS (CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      256(SI), Z2
+	VBROADCASTSS (CX)(DX*2), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      384(SI), Z2
+	VBROADCASTSS (CX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm2x16zi_unrolled
+
+gemm2x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm2x16zi_store
+	VMOVUPS      (SI), Z2
+	VBROADCASTSS (CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm2x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm2x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+	VMOVSS       beta+100(FP), X2
+	VXORPS       X3, X3, X3
+	VUCOMISS     X3, X2
+	JNE          gemm2x16zi_accumulate
+	JP           gemm2x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm2x16zi_accumulate:
+	VBROADCASTSS X2, Z2
+	VFMADD231PS  (AX), Z2, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z2, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm2x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm2x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+	// Depth loop, unrolled.
+gemm2x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm2x16zs_tail
+	VMOVUPS      (BX), Z2
+	VBROADCASTSS (CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      128(BX), Z2
+	VBROADCASTSS 4(CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      256(BX), Z2
+	VBROADCASTSS 8(CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      384(BX), Z2
+	VBROADCASTSS 12(CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, BX
+	SUBQ         $0x04, AX
+	JMP          gemm2x16zs_unrolled
+
+gemm2x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm2x16zs_store
+	VMOVUPS      (BX), Z2
+	VBROADCASTSS (CX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (CX)(DX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, BX
+	DECQ         AX
+	JMP          gemm2x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm2x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+	VMOVSS       beta+100(FP), X2
+	VXORPS       X3, X3, X3
+	VUCOMISS     X3, X2
+	JNE          gemm2x16zs_accumulate
+	JP           gemm2x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm2x16zs_accumulate:
+	VBROADCASTSS X2, Z2
+	VFMADD231PS  (AX), Z2, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z2, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm2x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm2x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+	// Depth loop, unrolled.
+gemm2x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm2x32zi_tail
+	VMOVUPS      (SI), Z4
+	VMOVUPS      64(SI), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      128(SI), Z4
+	VMOVUPS      192(SI), Z5
+	VBROADCASTSS (CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      256(SI), Z4
+	VMOVUPS      320(SI), Z5
+	VBROADCASTSS (CX)(DX*2), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      384(SI), Z4
+	VMOVUPS      448(SI), Z5
+	VBROADCASTSS (CX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm2x32zi_unrolled
+
+gemm2x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm2x32zi_store
+	VMOVUPS      (SI), Z4
+	VMOVUPS      64(SI), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm2x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm2x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+	VMOVSS       beta+100(FP), X4
+	VXORPS       X5, X5, X5
+	VUCOMISS     X5, X4
+	JNE          gemm2x32zi_accumulate
+	JP           gemm2x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm2x32zi_accumulate:
+	VBROADCASTSS X4, Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z4, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z4, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm2x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm2x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+	// Depth loop, unrolled.
+gemm2x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm2x32zs_tail
+	VMOVUPS      (BX), Z4
+	VMOVUPS      64(BX), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      128(BX), Z4
+	VMOVUPS      192(BX), Z5
+	VBROADCASTSS 4(CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      256(BX), Z4
+	VMOVUPS      320(BX), Z5
+	VBROADCASTSS 8(CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      384(BX), Z4
+	VMOVUPS      448(BX), Z5
+	VBROADCASTSS 12(CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, BX
+	SUBQ         $0x04, AX
+	JMP          gemm2x32zs_unrolled
+
+gemm2x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm2x32zs_store
+	VMOVUPS      (BX), Z4
+	VMOVUPS      64(BX), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (CX)(DX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, BX
+	DECQ         AX
+	JMP          gemm2x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm2x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+	VMOVSS       beta+100(FP), X4
+	VXORPS       X5, X5, X5
+	VUCOMISS     X5, X4
+	JNE          gemm2x32zs_accumulate
+	JP           gemm2x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm2x32zs_accumulate:
+	VBROADCASTSS X4, Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z4, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z4, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm3x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm3x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+
+	// Depth loop, unrolled.
+gemm3x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm3x16zi_tail
+	VMOVUPS      (SI), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(CX), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(CX), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS      128(SI), Z3
+	VBROADCASTSS (CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS      256(SI), Z3
+	VBROADCASTSS (CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS      384(SI), Z3
+	VBROADCASTSS (CX)(BX*1), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm3x16zi_unrolled
+
+gemm3x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm3x16zi_store
+	VMOVUPS      (SI), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(CX), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(CX), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm3x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm3x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z3
+	VMULPS       Z3, Z0, Z0
+	VMULPS       Z3, Z1, Z1
+	VMULPS       Z3, Z2, Z2
+	VMOVSS       beta+100(FP), X3
+	VXORPS       X4, X4, X4
+	VUCOMISS     X4, X3
+	JNE          gemm3x16zi_accumulate
+	JP           gemm3x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm3x16zi_accumulate:
+	VBROADCASTSS X3, Z3
+	VFMADD231PS  (AX), Z3, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z3, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z3, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm3x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm3x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+
+	// Depth loop, unrolled.
+gemm3x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm3x16zs_tail
+	VMOVUPS      (BX), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS (CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS (CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS      128(BX), Z3
+	VBROADCASTSS 4(CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS      256(BX), Z3
+	VBROADCASTSS 8(CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	VMOVUPS      384(BX), Z3
+	VBROADCASTSS 12(CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, BX
+	SUBQ         $0x04, AX
+	JMP          gemm3x16zs_unrolled
+
+gemm3x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm3x16zs_store
+	VMOVUPS      (BX), Z3
+	VBROADCASTSS (CX), Z4
+	VFMADD231PS  Z3, Z4, Z0
+	VBROADCASTSS (CX)(DX*1), Z4
+	VFMADD231PS  Z3, Z4, Z1
+	VBROADCASTSS (CX)(DX*2), Z4
+	VFMADD231PS  Z3, Z4, Z2
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, BX
+	DECQ         AX
+	JMP          gemm3x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm3x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z3
+	VMULPS       Z3, Z0, Z0
+	VMULPS       Z3, Z1, Z1
+	VMULPS       Z3, Z2, Z2
+	VMOVSS       beta+100(FP), X3
+	VXORPS       X4, X4, X4
+	VUCOMISS     X4, X3
+	JNE          gemm3x16zs_accumulate
+	JP           gemm3x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm3x16zs_accumulate:
+	VBROADCASTSS X3, Z3
+	VFMADD231PS  (AX), Z3, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z3, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z3, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm3x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm3x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+	// Depth loop, unrolled.
+gemm3x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm3x32zi_tail
+	VMOVUPS      (SI), Z6
+	VMOVUPS      64(SI), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	VMOVUPS      128(SI), Z6
+	VMOVUPS      192(SI), Z7
+	VBROADCASTSS (CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	VMOVUPS      256(SI), Z6
+	VMOVUPS      320(SI), Z7
+	VBROADCASTSS (CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	VMOVUPS      384(SI), Z6
+	VMOVUPS      448(SI), Z7
+	VBROADCASTSS (CX)(BX*1), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm3x32zi_unrolled
+
+gemm3x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm3x32zi_store
+	VMOVUPS      (SI), Z6
+	VMOVUPS      64(SI), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm3x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm3x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z6
+	VMULPS       Z6, Z0, Z0
+	VMULPS       Z6, Z1, Z1
+	VMULPS       Z6, Z2, Z2
+	VMULPS       Z6, Z3, Z3
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z6, Z5, Z5
+	VMOVSS       beta+100(FP), X6
+	VXORPS       X7, X7, X7
+	VUCOMISS     X7, X6
+	JNE          gemm3x32zi_accumulate
+	JP           gemm3x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm3x32zi_accumulate:
+	VBROADCASTSS X6, Z6
+	VFMADD231PS  (AX), Z6, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z6, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z6, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z6, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm3x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm3x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+	// Depth loop, unrolled.
+gemm3x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm3x32zs_tail
+	VMOVUPS      (BX), Z6
+	VMOVUPS      64(BX), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	VMOVUPS      128(BX), Z6
+	VMOVUPS      192(BX), Z7
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	VMOVUPS      256(BX), Z6
+	VMOVUPS      320(BX), Z7
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	VMOVUPS      384(BX), Z6
+	VMOVUPS      448(BX), Z7
+	VBROADCASTSS 12(CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, BX
+	SUBQ         $0x04, AX
+	JMP          gemm3x32zs_unrolled
+
+gemm3x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm3x32zs_store
+	VMOVUPS      (BX), Z6
+	VMOVUPS      64(BX), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z6, Z8, Z0
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (CX)(DX*1), Z8
+	VFMADD231PS  Z6, Z8, Z2
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (CX)(DX*2), Z8
+	VFMADD231PS  Z6, Z8, Z4
+	VFMADD231PS  Z7, Z8, Z5
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, BX
+	DECQ         AX
+	JMP          gemm3x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm3x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z6
+	VMULPS       Z6, Z0, Z0
+	VMULPS       Z6, Z1, Z1
+	VMULPS       Z6, Z2, Z2
+	VMULPS       Z6, Z3, Z3
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z6, Z5, Z5
+	VMOVSS       beta+100(FP), X6
+	VXORPS       X7, X7, X7
+	VUCOMISS     X7, X6
+	JNE          gemm3x32zs_accumulate
+	JP           gemm3x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm3x32zs_accumulate:
+	VBROADCASTSS X6, Z6
+	VFMADD231PS  (AX), Z6, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z6, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z6, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z6, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm4x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm4x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+	// Depth loop, unrolled.
+gemm4x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm4x16zi_tail
+	VMOVUPS      (SI), Z4
+	VBROADCASTSS (CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(CX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(CX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(CX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      128(SI), Z4
+	VBROADCASTSS (CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      256(SI), Z4
+	VBROADCASTSS (CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      384(SI), Z4
+	VBROADCASTSS (CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm4x16zi_unrolled
+
+gemm4x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm4x16zi_store
+	VMOVUPS      (SI), Z4
+	VBROADCASTSS (CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(CX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(CX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(CX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm4x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm4x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+	VMOVSS       beta+100(FP), X4
+	VXORPS       X5, X5, X5
+	VUCOMISS     X5, X4
+	JNE          gemm4x16zi_accumulate
+	JP           gemm4x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm4x16zi_accumulate:
+	VBROADCASTSS X4, Z4
+	VFMADD231PS  (AX), Z4, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm4x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm4x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+	// Depth loop, unrolled.
+gemm4x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm4x16zs_tail
+	VMOVUPS      (SI), Z4
+	VBROADCASTSS (CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      128(SI), Z4
+	VBROADCASTSS 4(CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      256(SI), Z4
+	VBROADCASTSS 8(CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      384(SI), Z4
+	VBROADCASTSS 12(CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm4x16zs_unrolled
+
+gemm4x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm4x16zs_store
+	VMOVUPS      (SI), Z4
+	VBROADCASTSS (CX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (CX)(DX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (CX)(DX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (CX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm4x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm4x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+	VMOVSS       beta+100(FP), X4
+	VXORPS       X5, X5, X5
+	VUCOMISS     X5, X4
+	JNE          gemm4x16zs_accumulate
+	JP           gemm4x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm4x16zs_accumulate:
+	VBROADCASTSS X4, Z4
+	VFMADD231PS  (AX), Z4, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm4x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm4x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+	// Depth loop, unrolled.
+gemm4x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm4x32zi_tail
+	VMOVUPS      (SI), Z8
+	VMOVUPS      64(SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      128(SI), Z8
+	VMOVUPS      192(SI), Z9
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      256(SI), Z8
+	VMOVUPS      320(SI), Z9
+	VBROADCASTSS (CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      384(SI), Z8
+	VMOVUPS      448(SI), Z9
+	VBROADCASTSS (CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm4x32zi_unrolled
+
+gemm4x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm4x32zi_store
+	VMOVUPS      (SI), Z8
+	VMOVUPS      64(SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm4x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm4x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+	VMOVSS       beta+100(FP), X8
+	VXORPS       X9, X9, X9
+	VUCOMISS     X9, X8
+	JNE          gemm4x32zi_accumulate
+	JP           gemm4x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm4x32zi_accumulate:
+	VBROADCASTSS X8, Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm4x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm4x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+	// Depth loop, unrolled.
+gemm4x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm4x32zs_tail
+	VMOVUPS      (SI), Z8
+	VMOVUPS      64(SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      128(SI), Z8
+	VMOVUPS      192(SI), Z9
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      256(SI), Z8
+	VMOVUPS      320(SI), Z9
+	VBROADCASTSS 8(CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      384(SI), Z8
+	VMOVUPS      448(SI), Z9
+	VBROADCASTSS 12(CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm4x32zs_unrolled
+
+gemm4x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm4x32zs_store
+	VMOVUPS      (SI), Z8
+	VMOVUPS      64(SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (CX)(DX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (CX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm4x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm4x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+	VMOVSS       beta+100(FP), X8
+	VXORPS       X9, X9, X9
+	VUCOMISS     X9, X8
+	JNE          gemm4x32zs_accumulate
+	JP           gemm4x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm4x32zs_accumulate:
+	VBROADCASTSS X8, Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z8, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm5x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm5x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+
+	// Depth loop, unrolled.
+gemm5x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm5x16zi_tail
+	VMOVUPS      (SI), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(CX), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(CX), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 16(CX), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS      128(SI), Z5
+	VBROADCASTSS (CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS      256(SI), Z5
+	VBROADCASTSS (CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS      384(SI), Z5
+	VBROADCASTSS (CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm5x16zi_unrolled
+
+gemm5x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm5x16zi_store
+	VMOVUPS      (SI), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(CX), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(CX), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 16(CX), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm5x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm5x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z5
+	VMULPS       Z5, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VMULPS       Z5, Z2, Z2
+	VMULPS       Z5, Z3, Z3
+	VMULPS       Z5, Z4, Z4
+	VMOVSS       beta+100(FP), X5
+	VXORPS       X6, X6, X6
+	VUCOMISS     X6, X5
+	JNE          gemm5x16zi_accumulate
+	JP           gemm5x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm5x16zi_accumulate:
+	VBROADCASTSS X5, Z5
+	VFMADD231PS  (AX), Z5, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm5x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm5x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+
+	// Depth loop, unrolled.
+gemm5x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm5x16zs_tail
+	VMOVUPS      (SI), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS (CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS (CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS (CX)(DX*4), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS      128(SI), Z5
+	VBROADCASTSS 4(CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS      256(SI), Z5
+	VBROADCASTSS 8(CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	VMOVUPS      384(SI), Z5
+	VBROADCASTSS 12(CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm5x16zs_unrolled
+
+gemm5x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm5x16zs_store
+	VMOVUPS      (SI), Z5
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z5, Z6, Z0
+	VBROADCASTSS (CX)(DX*1), Z6
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (CX)(DX*2), Z6
+	VFMADD231PS  Z5, Z6, Z2
+	VBROADCASTSS (CX)(BX*1), Z6
+	VFMADD231PS  Z5, Z6, Z3
+	VBROADCASTSS (CX)(DX*4), Z6
+	VFMADD231PS  Z5, Z6, Z4
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm5x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm5x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z5
+	VMULPS       Z5, Z0, Z0
+	VMULPS       Z5, Z1, Z1
+	VMULPS       Z5, Z2, Z2
+	VMULPS       Z5, Z3, Z3
+	VMULPS       Z5, Z4, Z4
+	VMOVSS       beta+100(FP), X5
+	VXORPS       X6, X6, X6
+	VUCOMISS     X6, X5
+	JNE          gemm5x16zs_accumulate
+	JP           gemm5x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm5x16zs_accumulate:
+	VBROADCASTSS X5, Z5
+	VFMADD231PS  (AX), Z5, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z5, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm5x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm5x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+
+	// Depth loop, unrolled.
+gemm5x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm5x32zi_tail
+	VMOVUPS      (SI), Z10
+	VMOVUPS      64(SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 16(CX), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	VMOVUPS      128(SI), Z10
+	VMOVUPS      192(SI), Z11
+	VBROADCASTSS (CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	VMOVUPS      256(SI), Z10
+	VMOVUPS      320(SI), Z11
+	VBROADCASTSS (CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	VMOVUPS      384(SI), Z10
+	VMOVUPS      448(SI), Z11
+	VBROADCASTSS (CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm5x32zi_unrolled
+
+gemm5x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm5x32zi_store
+	VMOVUPS      (SI), Z10
+	VMOVUPS      64(SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 16(CX), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm5x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm5x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z10
+	VMULPS       Z10, Z0, Z0
+	VMULPS       Z10, Z1, Z1
+	VMULPS       Z10, Z2, Z2
+	VMULPS       Z10, Z3, Z3
+	VMULPS       Z10, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VMULPS       Z10, Z6, Z6
+	VMULPS       Z10, Z7, Z7
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z10, Z9, Z9
+	VMOVSS       beta+100(FP), X10
+	VXORPS       X11, X11, X11
+	VUCOMISS     X11, X10
+	JNE          gemm5x32zi_accumulate
+	JP           gemm5x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm5x32zi_accumulate:
+	VBROADCASTSS X10, Z10
+	VFMADD231PS  (AX), Z10, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm5x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm5x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+
+	// Depth loop, unrolled.
+gemm5x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm5x32zs_tail
+	VMOVUPS      (SI), Z10
+	VMOVUPS      64(SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (CX)(DX*4), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	VMOVUPS      128(SI), Z10
+	VMOVUPS      192(SI), Z11
+	VBROADCASTSS 4(CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	VMOVUPS      256(SI), Z10
+	VMOVUPS      320(SI), Z11
+	VBROADCASTSS 8(CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	VMOVUPS      384(SI), Z10
+	VMOVUPS      448(SI), Z11
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm5x32zs_unrolled
+
+gemm5x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm5x32zs_store
+	VMOVUPS      (SI), Z10
+	VMOVUPS      64(SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (CX)(DX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (CX)(DX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (CX)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (CX)(DX*4), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm5x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm5x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z10
+	VMULPS       Z10, Z0, Z0
+	VMULPS       Z10, Z1, Z1
+	VMULPS       Z10, Z2, Z2
+	VMULPS       Z10, Z3, Z3
+	VMULPS       Z10, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VMULPS       Z10, Z6, Z6
+	VMULPS       Z10, Z7, Z7
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z10, Z9, Z9
+	VMOVSS       beta+100(FP), X10
+	VXORPS       X11, X11, X11
+	VUCOMISS     X11, X10
+	JNE          gemm5x32zs_accumulate
+	JP           gemm5x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm5x32zs_accumulate:
+	VBROADCASTSS X10, Z10
+	VFMADD231PS  (AX), Z10, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z10, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm6x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm6x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+	// Depth loop, unrolled.
+gemm6x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm6x16zi_tail
+	VMOVUPS      (SI), Z6
+	VBROADCASTSS (CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(CX), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(CX), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(CX), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(CX), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(CX), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      128(SI), Z6
+	VBROADCASTSS (CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      256(SI), Z6
+	VBROADCASTSS (CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      384(SI), Z6
+	VBROADCASTSS (CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm6x16zi_unrolled
+
+gemm6x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm6x16zi_store
+	VMOVUPS      (SI), Z6
+	VBROADCASTSS (CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(CX), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(CX), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(CX), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 16(CX), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 20(CX), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm6x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm6x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z6
+	VMULPS       Z6, Z0, Z0
+	VMULPS       Z6, Z1, Z1
+	VMULPS       Z6, Z2, Z2
+	VMULPS       Z6, Z3, Z3
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z6, Z5, Z5
+	VMOVSS       beta+100(FP), X6
+	VXORPS       X7, X7, X7
+	VUCOMISS     X7, X6
+	JNE          gemm6x16zi_accumulate
+	JP           gemm6x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm6x16zi_accumulate:
+	VBROADCASTSS X6, Z6
+	VFMADD231PS  (AX), Z6, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm6x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm6x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+	// Depth loop, unrolled.
+gemm6x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm6x16zs_tail
+	VMOVUPS      (SI), Z6
+	VBROADCASTSS (CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS (CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS (CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS (CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS (CX)(DX*4), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS (CX)(DI*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      128(SI), Z6
+	VBROADCASTSS 4(CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      256(SI), Z6
+	VBROADCASTSS 8(CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      384(SI), Z6
+	VBROADCASTSS 12(CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm6x16zs_unrolled
+
+gemm6x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm6x16zs_store
+	VMOVUPS      (SI), Z6
+	VBROADCASTSS (CX), Z7
+	VFMADD231PS  Z6, Z7, Z0
+	VBROADCASTSS (CX)(DX*1), Z7
+	VFMADD231PS  Z6, Z7, Z1
+	VBROADCASTSS (CX)(DX*2), Z7
+	VFMADD231PS  Z6, Z7, Z2
+	VBROADCASTSS (CX)(BX*1), Z7
+	VFMADD231PS  Z6, Z7, Z3
+	VBROADCASTSS (CX)(DX*4), Z7
+	VFMADD231PS  Z6, Z7, Z4
+	VBROADCASTSS (CX)(DI*1), Z7
+	VFMADD231PS  Z6, Z7, Z5
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm6x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm6x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z6
+	VMULPS       Z6, Z0, Z0
+	VMULPS       Z6, Z1, Z1
+	VMULPS       Z6, Z2, Z2
+	VMULPS       Z6, Z3, Z3
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z6, Z5, Z5
+	VMOVSS       beta+100(FP), X6
+	VXORPS       X7, X7, X7
+	VUCOMISS     X7, X6
+	JNE          gemm6x16zs_accumulate
+	JP           gemm6x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm6x16zs_accumulate:
+	VBROADCASTSS X6, Z6
+	VFMADD231PS  (AX), Z6, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z6, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm6x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm6x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+	// Depth loop, unrolled.
+gemm6x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm6x32zi_tail
+	VMOVUPS      (SI), Z12
+	VMOVUPS      64(SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(CX), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      128(SI), Z12
+	VMOVUPS      192(SI), Z13
+	VBROADCASTSS (CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      256(SI), Z12
+	VMOVUPS      320(SI), Z13
+	VBROADCASTSS (CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      384(SI), Z12
+	VMOVUPS      448(SI), Z13
+	VBROADCASTSS (CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm6x32zi_unrolled
+
+gemm6x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm6x32zi_store
+	VMOVUPS      (SI), Z12
+	VMOVUPS      64(SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 16(CX), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm6x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm6x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z12
+	VMULPS       Z12, Z0, Z0
+	VMULPS       Z12, Z1, Z1
+	VMULPS       Z12, Z2, Z2
+	VMULPS       Z12, Z3, Z3
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z12, Z5, Z5
+	VMULPS       Z12, Z6, Z6
+	VMULPS       Z12, Z7, Z7
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z12, Z9, Z9
+	VMULPS       Z12, Z10, Z10
+	VMULPS       Z12, Z11, Z11
+	VMOVSS       beta+100(FP), X12
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X12
+	JNE          gemm6x32zi_accumulate
+	JP           gemm6x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm6x32zi_accumulate:
+	VBROADCASTSS X12, Z12
+	VFMADD231PS  (AX), Z12, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm6x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm6x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+	// Depth loop, unrolled.
+gemm6x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm6x32zs_tail
+	VMOVUPS      (SI), Z12
+	VMOVUPS      64(SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS (CX)(DX*4), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (CX)(DI*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      128(SI), Z12
+	VMOVUPS      192(SI), Z13
+	VBROADCASTSS 4(CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      256(SI), Z12
+	VMOVUPS      320(SI), Z13
+	VBROADCASTSS 8(CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	VMOVUPS      384(SI), Z12
+	VMOVUPS      448(SI), Z13
+	VBROADCASTSS 12(CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm6x32zs_unrolled
+
+gemm6x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm6x32zs_store
+	VMOVUPS      (SI), Z12
+	VMOVUPS      64(SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (CX)(DX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (CX)(DX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (CX)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS (CX)(DX*4), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (CX)(DI*1), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm6x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm6x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z12
+	VMULPS       Z12, Z0, Z0
+	VMULPS       Z12, Z1, Z1
+	VMULPS       Z12, Z2, Z2
+	VMULPS       Z12, Z3, Z3
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z12, Z5, Z5
+	VMULPS       Z12, Z6, Z6
+	VMULPS       Z12, Z7, Z7
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z12, Z9, Z9
+	VMULPS       Z12, Z10, Z10
+	VMULPS       Z12, Z11, Z11
+	VMOVSS       beta+100(FP), X12
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X12
+	JNE          gemm6x32zs_accumulate
+	JP           gemm6x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm6x32zs_accumulate:
+	VBROADCASTSS X12, Z12
+	VFMADD231PS  (AX), Z12, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z12, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm7x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm7x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+
+	// Depth loop, unrolled.
+gemm7x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm7x16zi_tail
+	VMOVUPS      (SI), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(CX), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 16(CX), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 20(CX), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 24(CX), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS      128(SI), Z7
+	VBROADCASTSS (CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS      256(SI), Z7
+	VBROADCASTSS (CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS      384(SI), Z7
+	VBROADCASTSS (CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm7x16zi_unrolled
+
+gemm7x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm7x16zi_store
+	VMOVUPS      (SI), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(CX), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 16(CX), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 20(CX), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 24(CX), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm7x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm7x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z7
+	VMULPS       Z7, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VMULPS       Z7, Z2, Z2
+	VMULPS       Z7, Z3, Z3
+	VMULPS       Z7, Z4, Z4
+	VMULPS       Z7, Z5, Z5
+	VMULPS       Z7, Z6, Z6
+	VMOVSS       beta+100(FP), X7
+	VXORPS       X8, X8, X8
+	VUCOMISS     X8, X7
+	JNE          gemm7x16zi_accumulate
+	JP           gemm7x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm7x16zi_accumulate:
+	VBROADCASTSS X7, Z7
+	VFMADD231PS  (AX), Z7, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm7x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm7x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+
+	// Depth loop, unrolled.
+gemm7x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm7x16zs_tail
+	VMOVUPS      (SI), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS (CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS (CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (CX)(DX*4), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS (CX)(DI*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS (CX)(BX*2), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS      128(SI), Z7
+	VBROADCASTSS 4(CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS      256(SI), Z7
+	VBROADCASTSS 8(CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	VMOVUPS      384(SI), Z7
+	VBROADCASTSS 12(CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm7x16zs_unrolled
+
+gemm7x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm7x16zs_store
+	VMOVUPS      (SI), Z7
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  Z7, Z8, Z0
+	VBROADCASTSS (CX)(DX*1), Z8
+	VFMADD231PS  Z7, Z8, Z1
+	VBROADCASTSS (CX)(DX*2), Z8
+	VFMADD231PS  Z7, Z8, Z2
+	VBROADCASTSS (CX)(BX*1), Z8
+	VFMADD231PS  Z7, Z8, Z3
+	VBROADCASTSS (CX)(DX*4), Z8
+	VFMADD231PS  Z7, Z8, Z4
+	VBROADCASTSS (CX)(DI*1), Z8
+	VFMADD231PS  Z7, Z8, Z5
+	VBROADCASTSS (CX)(BX*2), Z8
+	VFMADD231PS  Z7, Z8, Z6
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm7x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm7x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z7
+	VMULPS       Z7, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VMULPS       Z7, Z2, Z2
+	VMULPS       Z7, Z3, Z3
+	VMULPS       Z7, Z4, Z4
+	VMULPS       Z7, Z5, Z5
+	VMULPS       Z7, Z6, Z6
+	VMOVSS       beta+100(FP), X7
+	VXORPS       X8, X8, X8
+	VUCOMISS     X8, X7
+	JNE          gemm7x16zs_accumulate
+	JP           gemm7x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm7x16zs_accumulate:
+	VBROADCASTSS X7, Z7
+	VFMADD231PS  (AX), Z7, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z7, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm7x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm7x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+
+	// Depth loop, unrolled.
+gemm7x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm7x32zi_tail
+	VMOVUPS      (SI), Z14
+	VMOVUPS      64(SI), Z15
+	VBROADCASTSS (CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(CX), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(CX), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(CX), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(CX), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(CX), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(CX), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	VMOVUPS      128(SI), Z14
+	VMOVUPS      192(SI), Z15
+	VBROADCASTSS (CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	VMOVUPS      256(SI), Z14
+	VMOVUPS      320(SI), Z15
+	VBROADCASTSS (CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	VMOVUPS      384(SI), Z14
+	VMOVUPS      448(SI), Z15
+	VBROADCASTSS (CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm7x32zi_unrolled
+
+gemm7x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm7x32zi_store
+	VMOVUPS      (SI), Z14
+	VMOVUPS      64(SI), Z15
+	VBROADCASTSS (CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(CX), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(CX), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(CX), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 16(CX), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 20(CX), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 24(CX), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm7x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm7x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z14
+	VMULPS       Z14, Z0, Z0
+	VMULPS       Z14, Z1, Z1
+	VMULPS       Z14, Z2, Z2
+	VMULPS       Z14, Z3, Z3
+	VMULPS       Z14, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z14, Z7, Z7
+	VMULPS       Z14, Z8, Z8
+	VMULPS       Z14, Z9, Z9
+	VMULPS       Z14, Z10, Z10
+	VMULPS       Z14, Z11, Z11
+	VMULPS       Z14, Z12, Z12
+	VMULPS       Z14, Z13, Z13
+	VMOVSS       beta+100(FP), X14
+	VXORPS       X15, X15, X15
+	VUCOMISS     X15, X14
+	JNE          gemm7x32zi_accumulate
+	JP           gemm7x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm7x32zi_accumulate:
+	VBROADCASTSS X14, Z14
+	VFMADD231PS  (AX), Z14, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm7x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm7x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+
+	// Depth loop, unrolled.
+gemm7x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm7x32zs_tail
+	VMOVUPS      (SI), Z14
+	VMOVUPS      64(SI), Z15
+	VBROADCASTSS (CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS (CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS (CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS (CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS (CX)(DX*4), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS (CX)(DI*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS (CX)(BX*2), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	VMOVUPS      128(SI), Z14
+	VMOVUPS      192(SI), Z15
+	VBROADCASTSS 4(CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	VMOVUPS      256(SI), Z14
+	VMOVUPS      320(SI), Z15
+	VBROADCASTSS 8(CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	VMOVUPS      384(SI), Z14
+	VMOVUPS      448(SI), Z15
+	VBROADCASTSS 12(CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         $0x10, CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm7x32zs_unrolled
+
+gemm7x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm7x32zs_store
+	VMOVUPS      (SI), Z14
+	VMOVUPS      64(SI), Z15
+	VBROADCASTSS (CX), Z16
+	VFMADD231PS  Z14, Z16, Z0
+	VFMADD231PS  Z15, Z16, Z1
+	VBROADCASTSS (CX)(DX*1), Z16
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS (CX)(DX*2), Z16
+	VFMADD231PS  Z14, Z16, Z4
+	VFMADD231PS  Z15, Z16, Z5
+	VBROADCASTSS (CX)(BX*1), Z16
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS (CX)(DX*4), Z16
+	VFMADD231PS  Z14, Z16, Z8
+	VFMADD231PS  Z15, Z16, Z9
+	VBROADCASTSS (CX)(DI*1), Z16
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	VBROADCASTSS (CX)(BX*2), Z16
+	VFMADD231PS  Z14, Z16, Z12
+	VFMADD231PS  Z15, Z16, Z13
+	ADDQ         $0x04, CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm7x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm7x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z14
+	VMULPS       Z14, Z0, Z0
+	VMULPS       Z14, Z1, Z1
+	VMULPS       Z14, Z2, Z2
+	VMULPS       Z14, Z3, Z3
+	VMULPS       Z14, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z14, Z7, Z7
+	VMULPS       Z14, Z8, Z8
+	VMULPS       Z14, Z9, Z9
+	VMULPS       Z14, Z10, Z10
+	VMULPS       Z14, Z11, Z11
+	VMULPS       Z14, Z12, Z12
+	VMULPS       Z14, Z13, Z13
+	VMOVSS       beta+100(FP), X14
+	VXORPS       X15, X15, X15
+	VUCOMISS     X15, X14
+	JNE          gemm7x32zs_accumulate
+	JP           gemm7x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm7x32zs_accumulate:
+	VBROADCASTSS X14, Z14
+	VFMADD231PS  (AX), Z14, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z14, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm8x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm8x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+	// Depth loop, unrolled.
+gemm8x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm8x16zi_tail
+	VMOVUPS      (SI), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(CX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(CX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(CX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(CX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(CX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(CX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      128(SI), Z8
+	VBROADCASTSS (CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      256(SI), Z8
+	VBROADCASTSS (CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      384(SI), Z8
+	VBROADCASTSS (CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm8x16zi_unrolled
+
+gemm8x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm8x16zi_store
+	VMOVUPS      (SI), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(CX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(CX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(CX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(CX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(CX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(CX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm8x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm8x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+	VMOVSS       beta+100(FP), X8
+	VXORPS       X9, X9, X9
+	VUCOMISS     X9, X8
+	JNE          gemm8x16zi_accumulate
+	JP           gemm8x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm8x16zi_accumulate:
+	VBROADCASTSS X8, Z8
+	VFMADD231PS  (AX), Z8, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm8x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm8x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+	// Depth loop, unrolled.
+gemm8x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm8x16zs_tail
+	VMOVUPS      (SI), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (CX)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (CX)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (CX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R8), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      128(SI), Z8
+	VBROADCASTSS 4(CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 4(R8), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      256(SI), Z8
+	VBROADCASTSS 8(CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 8(R8), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      384(SI), Z8
+	VBROADCASTSS 12(CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 12(R8), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm8x16zs_unrolled
+
+gemm8x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm8x16zs_store
+	VMOVUPS      (SI), Z8
+	VBROADCASTSS (CX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (CX)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (CX)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (CX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (CX)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (CX)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (CX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R8), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm8x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm8x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+	VMOVSS       beta+100(FP), X8
+	VXORPS       X9, X9, X9
+	VUCOMISS     X9, X8
+	JNE          gemm8x16zs_accumulate
+	JP           gemm8x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm8x16zs_accumulate:
+	VBROADCASTSS X8, Z8
+	VFMADD231PS  (AX), Z8, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm8x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm8x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+
+	// Depth loop, unrolled.
+gemm8x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm8x32zi_tail
+	VMOVUPS      (SI), Z16
+	VMOVUPS      64(SI), Z17
+	VBROADCASTSS (CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(CX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(CX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(CX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(CX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(CX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(CX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(CX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      128(SI), Z16
+	VMOVUPS      192(SI), Z17
+	VBROADCASTSS (CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      256(SI), Z16
+	VMOVUPS      320(SI), Z17
+	VBROADCASTSS (CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      384(SI), Z16
+	VMOVUPS      448(SI), Z17
+	VBROADCASTSS (CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm8x32zi_unrolled
+
+gemm8x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm8x32zi_store
+	VMOVUPS      (SI), Z16
+	VMOVUPS      64(SI), Z17
+	VBROADCASTSS (CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(CX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(CX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(CX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(CX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(CX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(CX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(CX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm8x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm8x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+	VMOVSS       beta+100(FP), X16
+	VXORPS       X17, X17, X17
+	VUCOMISS     X17, X16
+	JNE          gemm8x32zi_accumulate
+	JP           gemm8x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm8x32zi_accumulate:
+	VBROADCASTSS X16, Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm8x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm8x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+
+	// Depth loop, unrolled.
+gemm8x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm8x32zs_tail
+	VMOVUPS      (SI), Z16
+	VMOVUPS      64(SI), Z17
+	VBROADCASTSS (CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (CX)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (CX)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (CX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (R8), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      128(SI), Z16
+	VMOVUPS      192(SI), Z17
+	VBROADCASTSS 4(CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 4(R8), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      256(SI), Z16
+	VMOVUPS      320(SI), Z17
+	VBROADCASTSS 8(CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 8(R8), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      384(SI), Z16
+	VMOVUPS      448(SI), Z17
+	VBROADCASTSS 12(CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 12(R8), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm8x32zs_unrolled
+
+gemm8x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm8x32zs_store
+	VMOVUPS      (SI), Z16
+	VMOVUPS      64(SI), Z17
+	VBROADCASTSS (CX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (CX)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (CX)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (CX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (CX)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (CX)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (CX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (R8), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm8x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm8x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+	VMOVSS       beta+100(FP), X16
+	VXORPS       X17, X17, X17
+	VUCOMISS     X17, X16
+	JNE          gemm8x32zs_accumulate
+	JP           gemm8x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm8x32zs_accumulate:
+	VBROADCASTSS X16, Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z16, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm9x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm9x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+
+	// Depth loop, unrolled.
+gemm9x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm9x16zi_tail
+	VMOVUPS      (SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 12(CX), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 16(CX), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 20(CX), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 24(CX), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 28(CX), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 32(CX), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS      128(SI), Z9
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 32(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS      256(SI), Z9
+	VBROADCASTSS (CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 32(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS      384(SI), Z9
+	VBROADCASTSS (CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 32(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm9x16zi_unrolled
+
+gemm9x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm9x16zi_store
+	VMOVUPS      (SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 12(CX), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 16(CX), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 20(CX), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 24(CX), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 28(CX), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 32(CX), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm9x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm9x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z9
+	VMULPS       Z9, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z9, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VMULPS       Z9, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VMULPS       Z9, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+	VMULPS       Z9, Z8, Z8
+	VMOVSS       beta+100(FP), X9
+	VXORPS       X10, X10, X10
+	VUCOMISS     X10, X9
+	JNE          gemm9x16zi_accumulate
+	JP           gemm9x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm9x16zi_accumulate:
+	VBROADCASTSS X9, Z9
+	VFMADD231PS  (AX), Z9, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm9x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm9x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+
+	// Depth loop, unrolled.
+gemm9x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm9x16zs_tail
+	VMOVUPS      (SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS (CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (CX)(DX*4), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS (CX)(DI*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (CX)(BX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS (R8), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS (R8)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS      128(SI), Z9
+	VBROADCASTSS 4(CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 4(R8), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 4(R8)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS      256(SI), Z9
+	VBROADCASTSS 8(CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 8(R8), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 8(R8)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	VMOVUPS      384(SI), Z9
+	VBROADCASTSS 12(CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS 12(R8), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS 12(R8)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm9x16zs_unrolled
+
+gemm9x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm9x16zs_store
+	VMOVUPS      (SI), Z9
+	VBROADCASTSS (CX), Z10
+	VFMADD231PS  Z9, Z10, Z0
+	VBROADCASTSS (CX)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (CX)(DX*2), Z10
+	VFMADD231PS  Z9, Z10, Z2
+	VBROADCASTSS (CX)(BX*1), Z10
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (CX)(DX*4), Z10
+	VFMADD231PS  Z9, Z10, Z4
+	VBROADCASTSS (CX)(DI*1), Z10
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (CX)(BX*2), Z10
+	VFMADD231PS  Z9, Z10, Z6
+	VBROADCASTSS (R8), Z10
+	VFMADD231PS  Z9, Z10, Z7
+	VBROADCASTSS (R8)(DX*1), Z10
+	VFMADD231PS  Z9, Z10, Z8
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm9x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm9x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z9
+	VMULPS       Z9, Z0, Z0
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z9, Z2, Z2
+	VMULPS       Z9, Z3, Z3
+	VMULPS       Z9, Z4, Z4
+	VMULPS       Z9, Z5, Z5
+	VMULPS       Z9, Z6, Z6
+	VMULPS       Z9, Z7, Z7
+	VMULPS       Z9, Z8, Z8
+	VMOVSS       beta+100(FP), X9
+	VXORPS       X10, X10, X10
+	VUCOMISS     X10, X9
+	JNE          gemm9x16zs_accumulate
+	JP           gemm9x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm9x16zs_accumulate:
+	VBROADCASTSS X9, Z9
+	VFMADD231PS  (AX), Z9, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z9, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm9x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm9x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+
+	// Depth loop, unrolled.
+gemm9x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm9x32zi_tail
+	VMOVUPS      (SI), Z18
+	VMOVUPS      64(SI), Z19
+	VBROADCASTSS (CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 4(CX), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(CX), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 12(CX), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 16(CX), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 20(CX), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 24(CX), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 28(CX), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 32(CX), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	VMOVUPS      128(SI), Z18
+	VMOVUPS      192(SI), Z19
+	VBROADCASTSS (CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 32(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	VMOVUPS      256(SI), Z18
+	VMOVUPS      320(SI), Z19
+	VBROADCASTSS (CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 32(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	VMOVUPS      384(SI), Z18
+	VMOVUPS      448(SI), Z19
+	VBROADCASTSS (CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 32(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm9x32zi_unrolled
+
+gemm9x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm9x32zi_store
+	VMOVUPS      (SI), Z18
+	VMOVUPS      64(SI), Z19
+	VBROADCASTSS (CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 4(CX), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(CX), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 12(CX), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 16(CX), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 20(CX), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 24(CX), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 28(CX), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 32(CX), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm9x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm9x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z18
+	VMULPS       Z18, Z0, Z0
+	VMULPS       Z18, Z1, Z1
+	VMULPS       Z18, Z2, Z2
+	VMULPS       Z18, Z3, Z3
+	VMULPS       Z18, Z4, Z4
+	VMULPS       Z18, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMULPS       Z18, Z8, Z8
+	VMULPS       Z18, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z18, Z11, Z11
+	VMULPS       Z18, Z12, Z12
+	VMULPS       Z18, Z13, Z13
+	VMULPS       Z18, Z14, Z14
+	VMULPS       Z18, Z15, Z15
+	VMULPS       Z18, Z16, Z16
+	VMULPS       Z18, Z17, Z17
+	VMOVSS       beta+100(FP), X18
+	VXORPS       X19, X19, X19
+	VUCOMISS     X19, X18
+	JNE          gemm9x32zi_accumulate
+	JP           gemm9x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm9x32zi_accumulate:
+	VBROADCASTSS X18, Z18
+	VFMADD231PS  (AX), Z18, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm9x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm9x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+
+	// Depth loop, unrolled.
+gemm9x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm9x32zs_tail
+	VMOVUPS      (SI), Z18
+	VMOVUPS      64(SI), Z19
+	VBROADCASTSS (CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS (CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS (CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS (CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS (CX)(DX*4), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS (CX)(DI*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS (CX)(BX*2), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS (R8), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS (R8)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	VMOVUPS      128(SI), Z18
+	VMOVUPS      192(SI), Z19
+	VBROADCASTSS 4(CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 4(R8), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 4(R8)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	VMOVUPS      256(SI), Z18
+	VMOVUPS      320(SI), Z19
+	VBROADCASTSS 8(CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 8(R8), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 8(R8)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	VMOVUPS      384(SI), Z18
+	VMOVUPS      448(SI), Z19
+	VBROADCASTSS 12(CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS 12(R8), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS 12(R8)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm9x32zs_unrolled
+
+gemm9x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm9x32zs_store
+	VMOVUPS      (SI), Z18
+	VMOVUPS      64(SI), Z19
+	VBROADCASTSS (CX), Z20
+	VFMADD231PS  Z18, Z20, Z0
+	VFMADD231PS  Z19, Z20, Z1
+	VBROADCASTSS (CX)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS (CX)(DX*2), Z20
+	VFMADD231PS  Z18, Z20, Z4
+	VFMADD231PS  Z19, Z20, Z5
+	VBROADCASTSS (CX)(BX*1), Z20
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS (CX)(DX*4), Z20
+	VFMADD231PS  Z18, Z20, Z8
+	VFMADD231PS  Z19, Z20, Z9
+	VBROADCASTSS (CX)(DI*1), Z20
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS (CX)(BX*2), Z20
+	VFMADD231PS  Z18, Z20, Z12
+	VFMADD231PS  Z19, Z20, Z13
+	VBROADCASTSS (R8), Z20
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	VBROADCASTSS (R8)(DX*1), Z20
+	VFMADD231PS  Z18, Z20, Z16
+	VFMADD231PS  Z19, Z20, Z17
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm9x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm9x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z18
+	VMULPS       Z18, Z0, Z0
+	VMULPS       Z18, Z1, Z1
+	VMULPS       Z18, Z2, Z2
+	VMULPS       Z18, Z3, Z3
+	VMULPS       Z18, Z4, Z4
+	VMULPS       Z18, Z5, Z5
+	VMULPS       Z18, Z6, Z6
+	VMULPS       Z18, Z7, Z7
+	VMULPS       Z18, Z8, Z8
+	VMULPS       Z18, Z9, Z9
+	VMULPS       Z18, Z10, Z10
+	VMULPS       Z18, Z11, Z11
+	VMULPS       Z18, Z12, Z12
+	VMULPS       Z18, Z13, Z13
+	VMULPS       Z18, Z14, Z14
+	VMULPS       Z18, Z15, Z15
+	VMULPS       Z18, Z16, Z16
+	VMULPS       Z18, Z17, Z17
+	VMOVSS       beta+100(FP), X18
+	VXORPS       X19, X19, X19
+	VUCOMISS     X19, X18
+	JNE          gemm9x32zs_accumulate
+	JP           gemm9x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm9x32zs_accumulate:
+	VBROADCASTSS X18, Z18
+	VFMADD231PS  (AX), Z18, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z18, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z18, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm10x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm10x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+
+	// Depth loop, unrolled.
+gemm10x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm10x16zi_tail
+	VMOVUPS      (SI), Z10
+	VBROADCASTSS (CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 4(CX), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 12(CX), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 16(CX), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 20(CX), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 24(CX), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 28(CX), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 32(CX), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 36(CX), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS      128(SI), Z10
+	VBROADCASTSS (CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 32(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 36(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS      256(SI), Z10
+	VBROADCASTSS (CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 32(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 36(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS      384(SI), Z10
+	VBROADCASTSS (CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 32(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 36(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm10x16zi_unrolled
+
+gemm10x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm10x16zi_store
+	VMOVUPS      (SI), Z10
+	VBROADCASTSS (CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 4(CX), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 12(CX), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 16(CX), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 20(CX), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 24(CX), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 28(CX), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 32(CX), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 36(CX), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm10x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm10x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z10
+	VMULPS       Z10, Z0, Z0
+	VMULPS       Z10, Z1, Z1
+	VMULPS       Z10, Z2, Z2
+	VMULPS       Z10, Z3, Z3
+	VMULPS       Z10, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VMULPS       Z10, Z6, Z6
+	VMULPS       Z10, Z7, Z7
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z10, Z9, Z9
+	VMOVSS       beta+100(FP), X10
+	VXORPS       X11, X11, X11
+	VUCOMISS     X11, X10
+	JNE          gemm10x16zi_accumulate
+	JP           gemm10x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm10x16zi_accumulate:
+	VBROADCASTSS X10, Z10
+	VFMADD231PS  (AX), Z10, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm10x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm10x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+
+	// Depth loop, unrolled.
+gemm10x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm10x16zs_tail
+	VMOVUPS      (SI), Z10
+	VBROADCASTSS (CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS (CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS (CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS (CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS (CX)(DX*4), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS (CX)(DI*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS (CX)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS (R8), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS (R8)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS (R8)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS      128(SI), Z10
+	VBROADCASTSS 4(CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 4(R8), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 4(R8)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 4(R8)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS      256(SI), Z10
+	VBROADCASTSS 8(CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 8(R8), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 8(R8)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 8(R8)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	VMOVUPS      384(SI), Z10
+	VBROADCASTSS 12(CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 12(R8), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 12(R8)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 12(R8)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm10x16zs_unrolled
+
+gemm10x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm10x16zs_store
+	VMOVUPS      (SI), Z10
+	VBROADCASTSS (CX), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS (CX)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS (CX)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS (CX)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS (CX)(DX*4), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	VBROADCASTSS (CX)(DI*1), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS (CX)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS (R8), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS (R8)(DX*1), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS (R8)(DX*2), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm10x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm10x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z10
+	VMULPS       Z10, Z0, Z0
+	VMULPS       Z10, Z1, Z1
+	VMULPS       Z10, Z2, Z2
+	VMULPS       Z10, Z3, Z3
+	VMULPS       Z10, Z4, Z4
+	VMULPS       Z10, Z5, Z5
+	VMULPS       Z10, Z6, Z6
+	VMULPS       Z10, Z7, Z7
+	VMULPS       Z10, Z8, Z8
+	VMULPS       Z10, Z9, Z9
+	VMOVSS       beta+100(FP), X10
+	VXORPS       X11, X11, X11
+	VUCOMISS     X11, X10
+	JNE          gemm10x16zs_accumulate
+	JP           gemm10x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm10x16zs_accumulate:
+	VBROADCASTSS X10, Z10
+	VFMADD231PS  (AX), Z10, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z10, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm10x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm10x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+
+	// Depth loop, unrolled.
+gemm10x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm10x32zi_tail
+	VMOVUPS      (SI), Z20
+	VMOVUPS      64(SI), Z21
+	VBROADCASTSS (CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 4(CX), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 8(CX), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 12(CX), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 16(CX), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 20(CX), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 24(CX), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 28(CX), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 32(CX), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 36(CX), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      128(SI), Z20
+	VMOVUPS      192(SI), Z21
+	VBROADCASTSS (CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 32(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 36(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      256(SI), Z20
+	VMOVUPS      320(SI), Z21
+	VBROADCASTSS (CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 32(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 36(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      384(SI), Z20
+	VMOVUPS      448(SI), Z21
+	VBROADCASTSS (CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 32(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 36(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm10x32zi_unrolled
+
+gemm10x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm10x32zi_store
+	VMOVUPS      (SI), Z20
+	VMOVUPS      64(SI), Z21
+	VBROADCASTSS (CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 4(CX), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 8(CX), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 12(CX), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 16(CX), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 20(CX), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 24(CX), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 28(CX), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 32(CX), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 36(CX), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm10x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm10x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z20
+	VMULPS       Z20, Z0, Z0
+	VMULPS       Z20, Z1, Z1
+	VMULPS       Z20, Z2, Z2
+	VMULPS       Z20, Z3, Z3
+	VMULPS       Z20, Z4, Z4
+	VMULPS       Z20, Z5, Z5
+	VMULPS       Z20, Z6, Z6
+	VMULPS       Z20, Z7, Z7
+	VMULPS       Z20, Z8, Z8
+	VMULPS       Z20, Z9, Z9
+	VMULPS       Z20, Z10, Z10
+	VMULPS       Z20, Z11, Z11
+	VMULPS       Z20, Z12, Z12
+	VMULPS       Z20, Z13, Z13
+	VMULPS       Z20, Z14, Z14
+	VMULPS       Z20, Z15, Z15
+	VMULPS       Z20, Z16, Z16
+	VMULPS       Z20, Z17, Z17
+	VMULPS       Z20, Z18, Z18
+	VMULPS       Z20, Z19, Z19
+	VMOVSS       beta+100(FP), X20
+	VXORPS       X21, X21, X21
+	VUCOMISS     X21, X20
+	JNE          gemm10x32zi_accumulate
+	JP           gemm10x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm10x32zi_accumulate:
+	VBROADCASTSS X20, Z20
+	VFMADD231PS  (AX), Z20, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm10x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm10x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+
+	// Depth loop, unrolled.
+gemm10x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm10x32zs_tail
+	VMOVUPS      (SI), Z20
+	VMOVUPS      64(SI), Z21
+	VBROADCASTSS (CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS (CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS (CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS (CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS (CX)(DX*4), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS (CX)(DI*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS (CX)(BX*2), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS (R8), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS (R8)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS (R8)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      128(SI), Z20
+	VMOVUPS      192(SI), Z21
+	VBROADCASTSS 4(CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 4(R8), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 4(R8)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 4(R8)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      256(SI), Z20
+	VMOVUPS      320(SI), Z21
+	VBROADCASTSS 8(CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 8(R8), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 8(R8)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 8(R8)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      384(SI), Z20
+	VMOVUPS      448(SI), Z21
+	VBROADCASTSS 12(CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 12(R8), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 12(R8)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 12(R8)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm10x32zs_unrolled
+
+gemm10x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm10x32zs_store
+	VMOVUPS      (SI), Z20
+	VMOVUPS      64(SI), Z21
+	VBROADCASTSS (CX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS (CX)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS (CX)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS (CX)(BX*1), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS (CX)(DX*4), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS (CX)(DI*1), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS (CX)(BX*2), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS (R8), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS (R8)(DX*1), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS (R8)(DX*2), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm10x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm10x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z20
+	VMULPS       Z20, Z0, Z0
+	VMULPS       Z20, Z1, Z1
+	VMULPS       Z20, Z2, Z2
+	VMULPS       Z20, Z3, Z3
+	VMULPS       Z20, Z4, Z4
+	VMULPS       Z20, Z5, Z5
+	VMULPS       Z20, Z6, Z6
+	VMULPS       Z20, Z7, Z7
+	VMULPS       Z20, Z8, Z8
+	VMULPS       Z20, Z9, Z9
+	VMULPS       Z20, Z10, Z10
+	VMULPS       Z20, Z11, Z11
+	VMULPS       Z20, Z12, Z12
+	VMULPS       Z20, Z13, Z13
+	VMULPS       Z20, Z14, Z14
+	VMULPS       Z20, Z15, Z15
+	VMULPS       Z20, Z16, Z16
+	VMULPS       Z20, Z17, Z17
+	VMULPS       Z20, Z18, Z18
+	VMULPS       Z20, Z19, Z19
+	VMOVSS       beta+100(FP), X20
+	VXORPS       X21, X21, X21
+	VUCOMISS     X21, X20
+	JNE          gemm10x32zs_accumulate
+	JP           gemm10x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm10x32zs_accumulate:
+	VBROADCASTSS X20, Z20
+	VFMADD231PS  (AX), Z20, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z20, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z20, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm11x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm11x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+
+	// Depth loop, unrolled.
+gemm11x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm11x16zi_tail
+	VMOVUPS      (SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 4(CX), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 16(CX), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 20(CX), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 24(CX), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 28(CX), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 32(CX), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 36(CX), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 40(CX), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS      128(SI), Z11
+	VBROADCASTSS (CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 32(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 36(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 40(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS      256(SI), Z11
+	VBROADCASTSS (CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 32(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 36(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 40(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS      384(SI), Z11
+	VBROADCASTSS (CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 32(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 36(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 40(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm11x16zi_unrolled
+
+gemm11x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm11x16zi_store
+	VMOVUPS      (SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 4(CX), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 16(CX), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 20(CX), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 24(CX), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 28(CX), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 32(CX), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 36(CX), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 40(CX), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm11x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm11x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z11
+	VMULPS       Z11, Z0, Z0
+	VMULPS       Z11, Z1, Z1
+	VMULPS       Z11, Z2, Z2
+	VMULPS       Z11, Z3, Z3
+	VMULPS       Z11, Z4, Z4
+	VMULPS       Z11, Z5, Z5
+	VMULPS       Z11, Z6, Z6
+	VMULPS       Z11, Z7, Z7
+	VMULPS       Z11, Z8, Z8
+	VMULPS       Z11, Z9, Z9
+	VMULPS       Z11, Z10, Z10
+	VMOVSS       beta+100(FP), X11
+	VXORPS       X12, X12, X12
+	VUCOMISS     X12, X11
+	JNE          gemm11x16zi_accumulate
+	JP           gemm11x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm11x16zi_accumulate:
+	VBROADCASTSS X11, Z11
+	VFMADD231PS  (AX), Z11, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm11x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm11x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+
+	// Depth loop, unrolled.
+gemm11x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm11x16zs_tail
+	VMOVUPS      (SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS (CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS (CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (CX)(DX*4), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS (CX)(DI*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (CX)(BX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS (R8), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (R8)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS (R8)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS (R8)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS      128(SI), Z11
+	VBROADCASTSS 4(CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 4(R8), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 4(R8)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 4(R8)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 4(R8)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS      256(SI), Z11
+	VBROADCASTSS 8(CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 8(R8), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 8(R8)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 8(R8)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 8(R8)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	VMOVUPS      384(SI), Z11
+	VBROADCASTSS 12(CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS 12(R8), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 12(R8)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS 12(R8)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS 12(R8)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm11x16zs_unrolled
+
+gemm11x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm11x16zs_store
+	VMOVUPS      (SI), Z11
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z11, Z12, Z0
+	VBROADCASTSS (CX)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (CX)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS (CX)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (CX)(DX*4), Z12
+	VFMADD231PS  Z11, Z12, Z4
+	VBROADCASTSS (CX)(DI*1), Z12
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (CX)(BX*2), Z12
+	VFMADD231PS  Z11, Z12, Z6
+	VBROADCASTSS (R8), Z12
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (R8)(DX*1), Z12
+	VFMADD231PS  Z11, Z12, Z8
+	VBROADCASTSS (R8)(DX*2), Z12
+	VFMADD231PS  Z11, Z12, Z9
+	VBROADCASTSS (R8)(BX*1), Z12
+	VFMADD231PS  Z11, Z12, Z10
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm11x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm11x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z11
+	VMULPS       Z11, Z0, Z0
+	VMULPS       Z11, Z1, Z1
+	VMULPS       Z11, Z2, Z2
+	VMULPS       Z11, Z3, Z3
+	VMULPS       Z11, Z4, Z4
+	VMULPS       Z11, Z5, Z5
+	VMULPS       Z11, Z6, Z6
+	VMULPS       Z11, Z7, Z7
+	VMULPS       Z11, Z8, Z8
+	VMULPS       Z11, Z9, Z9
+	VMULPS       Z11, Z10, Z10
+	VMOVSS       beta+100(FP), X11
+	VXORPS       X12, X12, X12
+	VUCOMISS     X12, X11
+	JNE          gemm11x16zs_accumulate
+	JP           gemm11x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm11x16zs_accumulate:
+	VBROADCASTSS X11, Z11
+	VFMADD231PS  (AX), Z11, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z11, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm11x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm11x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+
+	// Depth loop, unrolled.
+gemm11x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm11x32zi_tail
+	VMOVUPS      (SI), Z22
+	VMOVUPS      64(SI), Z23
+	VBROADCASTSS (CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 4(CX), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(CX), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 12(CX), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 16(CX), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 20(CX), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 24(CX), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 28(CX), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 32(CX), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 36(CX), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 40(CX), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	VMOVUPS      128(SI), Z22
+	VMOVUPS      192(SI), Z23
+	VBROADCASTSS (CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 32(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 36(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 40(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	VMOVUPS      256(SI), Z22
+	VMOVUPS      320(SI), Z23
+	VBROADCASTSS (CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 32(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 36(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 40(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	VMOVUPS      384(SI), Z22
+	VMOVUPS      448(SI), Z23
+	VBROADCASTSS (CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 32(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 36(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 40(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm11x32zi_unrolled
+
+gemm11x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm11x32zi_store
+	VMOVUPS      (SI), Z22
+	VMOVUPS      64(SI), Z23
+	VBROADCASTSS (CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 4(CX), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(CX), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 12(CX), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 16(CX), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 20(CX), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 24(CX), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 28(CX), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 32(CX), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 36(CX), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 40(CX), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm11x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm11x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z22
+	VMULPS       Z22, Z0, Z0
+	VMULPS       Z22, Z1, Z1
+	VMULPS       Z22, Z2, Z2
+	VMULPS       Z22, Z3, Z3
+	VMULPS       Z22, Z4, Z4
+	VMULPS       Z22, Z5, Z5
+	VMULPS       Z22, Z6, Z6
+	VMULPS       Z22, Z7, Z7
+	VMULPS       Z22, Z8, Z8
+	VMULPS       Z22, Z9, Z9
+	VMULPS       Z22, Z10, Z10
+	VMULPS       Z22, Z11, Z11
+	VMULPS       Z22, Z12, Z12
+	VMULPS       Z22, Z13, Z13
+	VMULPS       Z22, Z14, Z14
+	VMULPS       Z22, Z15, Z15
+	VMULPS       Z22, Z16, Z16
+	VMULPS       Z22, Z17, Z17
+	VMULPS       Z22, Z18, Z18
+	VMULPS       Z22, Z19, Z19
+	VMULPS       Z22, Z20, Z20
+	VMULPS       Z22, Z21, Z21
+	VMOVSS       beta+100(FP), X22
+	VXORPS       X23, X23, X23
+	VUCOMISS     X23, X22
+	JNE          gemm11x32zi_accumulate
+	JP           gemm11x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm11x32zi_accumulate:
+	VBROADCASTSS X22, Z22
+	VFMADD231PS  (AX), Z22, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm11x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm11x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+
+	// Depth loop, unrolled.
+gemm11x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm11x32zs_tail
+	VMOVUPS      (SI), Z22
+	VMOVUPS      64(SI), Z23
+	VBROADCASTSS (CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS (CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS (CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS (CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS (CX)(DX*4), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS (CX)(DI*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS (CX)(BX*2), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS (R8), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS (R8)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS (R8)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS (R8)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	VMOVUPS      128(SI), Z22
+	VMOVUPS      192(SI), Z23
+	VBROADCASTSS 4(CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 4(R8), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 4(R8)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 4(R8)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 4(R8)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	VMOVUPS      256(SI), Z22
+	VMOVUPS      320(SI), Z23
+	VBROADCASTSS 8(CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 8(R8), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 8(R8)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 8(R8)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 8(R8)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	VMOVUPS      384(SI), Z22
+	VMOVUPS      448(SI), Z23
+	VBROADCASTSS 12(CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS 12(R8), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 12(R8)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS 12(R8)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS 12(R8)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm11x32zs_unrolled
+
+gemm11x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm11x32zs_store
+	VMOVUPS      (SI), Z22
+	VMOVUPS      64(SI), Z23
+	VBROADCASTSS (CX), Z24
+	VFMADD231PS  Z22, Z24, Z0
+	VFMADD231PS  Z23, Z24, Z1
+	VBROADCASTSS (CX)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS (CX)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z4
+	VFMADD231PS  Z23, Z24, Z5
+	VBROADCASTSS (CX)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS (CX)(DX*4), Z24
+	VFMADD231PS  Z22, Z24, Z8
+	VFMADD231PS  Z23, Z24, Z9
+	VBROADCASTSS (CX)(DI*1), Z24
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS (CX)(BX*2), Z24
+	VFMADD231PS  Z22, Z24, Z12
+	VFMADD231PS  Z23, Z24, Z13
+	VBROADCASTSS (R8), Z24
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS (R8)(DX*1), Z24
+	VFMADD231PS  Z22, Z24, Z16
+	VFMADD231PS  Z23, Z24, Z17
+	VBROADCASTSS (R8)(DX*2), Z24
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	VBROADCASTSS (R8)(BX*1), Z24
+	VFMADD231PS  Z22, Z24, Z20
+	VFMADD231PS  Z23, Z24, Z21
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm11x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm11x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z22
+	VMULPS       Z22, Z0, Z0
+	VMULPS       Z22, Z1, Z1
+	VMULPS       Z22, Z2, Z2
+	VMULPS       Z22, Z3, Z3
+	VMULPS       Z22, Z4, Z4
+	VMULPS       Z22, Z5, Z5
+	VMULPS       Z22, Z6, Z6
+	VMULPS       Z22, Z7, Z7
+	VMULPS       Z22, Z8, Z8
+	VMULPS       Z22, Z9, Z9
+	VMULPS       Z22, Z10, Z10
+	VMULPS       Z22, Z11, Z11
+	VMULPS       Z22, Z12, Z12
+	VMULPS       Z22, Z13, Z13
+	VMULPS       Z22, Z14, Z14
+	VMULPS       Z22, Z15, Z15
+	VMULPS       Z22, Z16, Z16
+	VMULPS       Z22, Z17, Z17
+	VMULPS       Z22, Z18, Z18
+	VMULPS       Z22, Z19, Z19
+	VMULPS       Z22, Z20, Z20
+	VMULPS       Z22, Z21, Z21
+	VMOVSS       beta+100(FP), X22
+	VXORPS       X23, X23, X23
+	VUCOMISS     X23, X22
+	JNE          gemm11x32zs_accumulate
+	JP           gemm11x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm11x32zs_accumulate:
+	VBROADCASTSS X22, Z22
+	VFMADD231PS  (AX), Z22, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z22, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z22, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm12x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm12x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+	// Depth loop, unrolled.
+gemm12x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm12x16zi_tail
+	VMOVUPS      (SI), Z12
+	VBROADCASTSS (CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 4(CX), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(CX), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 12(CX), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 20(CX), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 24(CX), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 28(CX), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 32(CX), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 36(CX), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 40(CX), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 44(CX), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      128(SI), Z12
+	VBROADCASTSS (CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 32(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 36(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 40(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 44(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      256(SI), Z12
+	VBROADCASTSS (CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 32(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 36(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 40(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 44(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      384(SI), Z12
+	VBROADCASTSS (CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 32(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 36(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 40(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 44(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm12x16zi_unrolled
+
+gemm12x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm12x16zi_store
+	VMOVUPS      (SI), Z12
+	VBROADCASTSS (CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 4(CX), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(CX), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 12(CX), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 16(CX), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 20(CX), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 24(CX), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 28(CX), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 32(CX), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 36(CX), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 40(CX), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 44(CX), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm12x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm12x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z12
+	VMULPS       Z12, Z0, Z0
+	VMULPS       Z12, Z1, Z1
+	VMULPS       Z12, Z2, Z2
+	VMULPS       Z12, Z3, Z3
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z12, Z5, Z5
+	VMULPS       Z12, Z6, Z6
+	VMULPS       Z12, Z7, Z7
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z12, Z9, Z9
+	VMULPS       Z12, Z10, Z10
+	VMULPS       Z12, Z11, Z11
+	VMOVSS       beta+100(FP), X12
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X12
+	JNE          gemm12x16zi_accumulate
+	JP           gemm12x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z11, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm12x16zi_accumulate:
+	VBROADCASTSS X12, Z12
+	VFMADD231PS  (AX), Z12, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z11
+	VMOVUPS      Z11, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm12x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm12x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+
+	// Depth loop, unrolled.
+gemm12x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm12x16zs_tail
+	VMOVUPS      (SI), Z12
+	VBROADCASTSS (CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS (CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS (CX)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS (CX)(DI*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS (CX)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS (R8), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS (R8)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS (R8)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS (R8)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS (R8)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      128(SI), Z12
+	VBROADCASTSS 4(CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 4(R8), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 4(R8)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 4(R8)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 4(R8)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 4(R8)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      256(SI), Z12
+	VBROADCASTSS 8(CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 8(R8), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 8(R8)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 8(R8)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 8(R8)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 8(R8)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      384(SI), Z12
+	VBROADCASTSS 12(CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 12(R8), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 12(R8)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 12(R8)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 12(R8)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 12(R8)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm12x16zs_unrolled
+
+gemm12x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm12x16zs_store
+	VMOVUPS      (SI), Z12
+	VBROADCASTSS (CX), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (CX)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (CX)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS (CX)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS (CX)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS (CX)(DI*1), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	VBROADCASTSS (CX)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS (R8), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS (R8)(DX*1), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS (R8)(DX*2), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS (R8)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS (R8)(DX*4), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm12x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm12x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z12
+	VMULPS       Z12, Z0, Z0
+	VMULPS       Z12, Z1, Z1
+	VMULPS       Z12, Z2, Z2
+	VMULPS       Z12, Z3, Z3
+	VMULPS       Z12, Z4, Z4
+	VMULPS       Z12, Z5, Z5
+	VMULPS       Z12, Z6, Z6
+	VMULPS       Z12, Z7, Z7
+	VMULPS       Z12, Z8, Z8
+	VMULPS       Z12, Z9, Z9
+	VMULPS       Z12, Z10, Z10
+	VMULPS       Z12, Z11, Z11
+	VMOVSS       beta+100(FP), X12
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X12
+	JNE          gemm12x16zs_accumulate
+	JP           gemm12x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z11, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm12x16zs_accumulate:
+	VBROADCASTSS X12, Z12
+	VFMADD231PS  (AX), Z12, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z12, K1, Z11
+	VMOVUPS      Z11, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm12x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm12x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+
+	// Depth loop, unrolled.
+gemm12x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm12x32zi_tail
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(CX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(CX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(CX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(CX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(CX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(CX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(CX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(CX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(CX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(CX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(CX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS (CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS (CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS (CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm12x32zi_unrolled
+
+gemm12x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm12x32zi_store
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(CX), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(CX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(CX), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 16(CX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(CX), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 24(CX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(CX), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 32(CX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(CX), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 40(CX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(CX), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm12x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm12x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z24
+	VMULPS       Z24, Z0, Z0
+	VMULPS       Z24, Z1, Z1
+	VMULPS       Z24, Z2, Z2
+	VMULPS       Z24, Z3, Z3
+	VMULPS       Z24, Z4, Z4
+	VMULPS       Z24, Z5, Z5
+	VMULPS       Z24, Z6, Z6
+	VMULPS       Z24, Z7, Z7
+	VMULPS       Z24, Z8, Z8
+	VMULPS       Z24, Z9, Z9
+	VMULPS       Z24, Z10, Z10
+	VMULPS       Z24, Z11, Z11
+	VMULPS       Z24, Z12, Z12
+	VMULPS       Z24, Z13, Z13
+	VMULPS       Z24, Z14, Z14
+	VMULPS       Z24, Z15, Z15
+	VMULPS       Z24, Z16, Z16
+	VMULPS       Z24, Z17, Z17
+	VMULPS       Z24, Z18, Z18
+	VMULPS       Z24, Z19, Z19
+	VMULPS       Z24, Z20, Z20
+	VMULPS       Z24, Z21, Z21
+	VMULPS       Z24, Z22, Z22
+	VMULPS       Z24, Z23, Z23
+	VMOVSS       beta+100(FP), X24
+	VXORPS       X25, X25, X25
+	VUCOMISS     X25, X24
+	JNE          gemm12x32zi_accumulate
+	JP           gemm12x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z22, (AX)
+	VMOVUPS      Z23, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm12x32zi_accumulate:
+	VBROADCASTSS X24, Z24
+	VFMADD231PS  (AX), Z24, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z22
+	VMOVUPS      Z22, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z23
+	VMOVUPS      Z23, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm12x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm12x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+
+	// Depth loop, unrolled.
+gemm12x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm12x32zs_tail
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS (CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS (CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS (CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS (CX)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS (CX)(DI*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS (CX)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS (R8), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS (R8)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS (R8)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS (R8)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS (R8)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      128(SI), Z24
+	VMOVUPS      192(SI), Z25
+	VBROADCASTSS 4(CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 4(R8), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 4(R8)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 4(R8)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 4(R8)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 4(R8)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      256(SI), Z24
+	VMOVUPS      320(SI), Z25
+	VBROADCASTSS 8(CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 8(R8), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 8(R8)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 8(R8)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 8(R8)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 8(R8)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	VMOVUPS      384(SI), Z24
+	VMOVUPS      448(SI), Z25
+	VBROADCASTSS 12(CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 12(R8), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS 12(R8)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 12(R8)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS 12(R8)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 12(R8)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm12x32zs_unrolled
+
+gemm12x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm12x32zs_store
+	VMOVUPS      (SI), Z24
+	VMOVUPS      64(SI), Z25
+	VBROADCASTSS (CX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS (CX)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS (CX)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS (CX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS (CX)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS (CX)(DI*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS (CX)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS (R8), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS (R8)(DX*1), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS (R8)(DX*2), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS (R8)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS (R8)(DX*4), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm12x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm12x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z24
+	VMULPS       Z24, Z0, Z0
+	VMULPS       Z24, Z1, Z1
+	VMULPS       Z24, Z2, Z2
+	VMULPS       Z24, Z3, Z3
+	VMULPS       Z24, Z4, Z4
+	VMULPS       Z24, Z5, Z5
+	VMULPS       Z24, Z6, Z6
+	VMULPS       Z24, Z7, Z7
+	VMULPS       Z24, Z8, Z8
+	VMULPS       Z24, Z9, Z9
+	VMULPS       Z24, Z10, Z10
+	VMULPS       Z24, Z11, Z11
+	VMULPS       Z24, Z12, Z12
+	VMULPS       Z24, Z13, Z13
+	VMULPS       Z24, Z14, Z14
+	VMULPS       Z24, Z15, Z15
+	VMULPS       Z24, Z16, Z16
+	VMULPS       Z24, Z17, Z17
+	VMULPS       Z24, Z18, Z18
+	VMULPS       Z24, Z19, Z19
+	VMULPS       Z24, Z20, Z20
+	VMULPS       Z24, Z21, Z21
+	VMULPS       Z24, Z22, Z22
+	VMULPS       Z24, Z23, Z23
+	VMOVSS       beta+100(FP), X24
+	VXORPS       X25, X25, X25
+	VUCOMISS     X25, X24
+	JNE          gemm12x32zs_accumulate
+	JP           gemm12x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z22, (AX)
+	VMOVUPS      Z23, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm12x32zs_accumulate:
+	VBROADCASTSS X24, Z24
+	VFMADD231PS  (AX), Z24, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z24, Z22
+	VMOVUPS      Z22, (AX)
+	VFMADD231PS  64(AX), Z24, K1, Z23
+	VMOVUPS      Z23, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm13x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm13x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+
+	// Depth loop, unrolled.
+gemm13x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm13x16zi_tail
+	VMOVUPS      (SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 4(CX), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 12(CX), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 16(CX), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 24(CX), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 28(CX), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 32(CX), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 36(CX), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 40(CX), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 44(CX), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 48(CX), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS      128(SI), Z13
+	VBROADCASTSS (CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 32(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 36(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 40(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 44(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 48(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS      256(SI), Z13
+	VBROADCASTSS (CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 32(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 36(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 40(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 44(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 48(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS      384(SI), Z13
+	VBROADCASTSS (CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 32(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 36(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 40(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 44(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 48(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm13x16zi_unrolled
+
+gemm13x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm13x16zi_store
+	VMOVUPS      (SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 4(CX), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 12(CX), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 16(CX), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 20(CX), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 24(CX), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 28(CX), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 32(CX), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 36(CX), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 40(CX), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 44(CX), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 48(CX), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm13x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm13x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z13
+	VMULPS       Z13, Z0, Z0
+	VMULPS       Z13, Z1, Z1
+	VMULPS       Z13, Z2, Z2
+	VMULPS       Z13, Z3, Z3
+	VMULPS       Z13, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VMULPS       Z13, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VMULPS       Z13, Z8, Z8
+	VMULPS       Z13, Z9, Z9
+	VMULPS       Z13, Z10, Z10
+	VMULPS       Z13, Z11, Z11
+	VMULPS       Z13, Z12, Z12
+	VMOVSS       beta+100(FP), X13
+	VXORPS       X14, X14, X14
+	VUCOMISS     X14, X13
+	JNE          gemm13x16zi_accumulate
+	JP           gemm13x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm13x16zi_accumulate:
+	VBROADCASTSS X13, Z13
+	VFMADD231PS  (AX), Z13, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z11
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z12
+	VMOVUPS      Z12, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm13x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm13x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+
+	// Depth loop, unrolled.
+gemm13x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm13x16zs_tail
+	VMOVUPS      (SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS (CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS (CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (CX)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS (CX)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (CX)(BX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS (R8), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS (R8)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS (R8)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (R8)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS (R8)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS (R8)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS      128(SI), Z13
+	VBROADCASTSS 4(CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 4(R8), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 4(R8)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 4(R8)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(R8)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 4(R8)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 4(R8)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS      256(SI), Z13
+	VBROADCASTSS 8(CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 8(R8), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 8(R8)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 8(R8)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 8(R8)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 8(R8)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 8(R8)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	VMOVUPS      384(SI), Z13
+	VBROADCASTSS 12(CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS 12(R8), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 12(R8)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS 12(R8)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(R8)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS 12(R8)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS 12(R8)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm13x16zs_unrolled
+
+gemm13x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm13x16zs_store
+	VMOVUPS      (SI), Z13
+	VBROADCASTSS (CX), Z14
+	VFMADD231PS  Z13, Z14, Z0
+	VBROADCASTSS (CX)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (CX)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z2
+	VBROADCASTSS (CX)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (CX)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z4
+	VBROADCASTSS (CX)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (CX)(BX*2), Z14
+	VFMADD231PS  Z13, Z14, Z6
+	VBROADCASTSS (R8), Z14
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS (R8)(DX*1), Z14
+	VFMADD231PS  Z13, Z14, Z8
+	VBROADCASTSS (R8)(DX*2), Z14
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (R8)(BX*1), Z14
+	VFMADD231PS  Z13, Z14, Z10
+	VBROADCASTSS (R8)(DX*4), Z14
+	VFMADD231PS  Z13, Z14, Z11
+	VBROADCASTSS (R8)(DI*1), Z14
+	VFMADD231PS  Z13, Z14, Z12
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm13x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm13x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z13
+	VMULPS       Z13, Z0, Z0
+	VMULPS       Z13, Z1, Z1
+	VMULPS       Z13, Z2, Z2
+	VMULPS       Z13, Z3, Z3
+	VMULPS       Z13, Z4, Z4
+	VMULPS       Z13, Z5, Z5
+	VMULPS       Z13, Z6, Z6
+	VMULPS       Z13, Z7, Z7
+	VMULPS       Z13, Z8, Z8
+	VMULPS       Z13, Z9, Z9
+	VMULPS       Z13, Z10, Z10
+	VMULPS       Z13, Z11, Z11
+	VMULPS       Z13, Z12, Z12
+	VMOVSS       beta+100(FP), X13
+	VXORPS       X14, X14, X14
+	VUCOMISS     X14, X13
+	JNE          gemm13x16zs_accumulate
+	JP           gemm13x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm13x16zs_accumulate:
+	VBROADCASTSS X13, Z13
+	VFMADD231PS  (AX), Z13, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z11
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z13, K1, Z12
+	VMOVUPS      Z12, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm13x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm13x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+
+	// Depth loop, unrolled.
+gemm13x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm13x32zi_tail
+	VMOVUPS      (SI), Z26
+	VMOVUPS      64(SI), Z27
+	VBROADCASTSS (CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 4(CX), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(CX), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 12(CX), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 16(CX), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 20(CX), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 24(CX), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 28(CX), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 32(CX), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 36(CX), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 40(CX), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 44(CX), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 48(CX), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      128(SI), Z26
+	VMOVUPS      192(SI), Z27
+	VBROADCASTSS (CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 32(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 36(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 40(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 44(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 48(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      256(SI), Z26
+	VMOVUPS      320(SI), Z27
+	VBROADCASTSS (CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 32(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 36(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 40(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 44(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 48(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      384(SI), Z26
+	VMOVUPS      448(SI), Z27
+	VBROADCASTSS (CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 32(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 36(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 40(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 44(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 48(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm13x32zi_unrolled
+
+gemm13x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm13x32zi_store
+	VMOVUPS      (SI), Z26
+	VMOVUPS      64(SI), Z27
+	VBROADCASTSS (CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 4(CX), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(CX), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 12(CX), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 16(CX), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 20(CX), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 24(CX), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 28(CX), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 32(CX), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 36(CX), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 40(CX), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 44(CX), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 48(CX), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm13x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm13x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z26, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z26, Z19, Z19
+	VMULPS       Z26, Z20, Z20
+	VMULPS       Z26, Z21, Z21
+	VMULPS       Z26, Z22, Z22
+	VMULPS       Z26, Z23, Z23
+	VMULPS       Z26, Z24, Z24
+	VMULPS       Z26, Z25, Z25
+	VMOVSS       beta+100(FP), X26
+	VXORPS       X27, X27, X27
+	VUCOMISS     X27, X26
+	JNE          gemm13x32zi_accumulate
+	JP           gemm13x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z22, (AX)
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z24, (AX)
+	VMOVUPS      Z25, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm13x32zi_accumulate:
+	VBROADCASTSS X26, Z26
+	VFMADD231PS  (AX), Z26, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z22
+	VMOVUPS      Z22, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z23
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z24
+	VMOVUPS      Z24, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z25
+	VMOVUPS      Z25, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm13x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm13x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+
+	// Depth loop, unrolled.
+gemm13x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm13x32zs_tail
+	VMOVUPS      (SI), Z26
+	VMOVUPS      64(SI), Z27
+	VBROADCASTSS (CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS (CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS (CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS (CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS (CX)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS (CX)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS (CX)(BX*2), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS (R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS (R8)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS (R8)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS (R8)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS (R8)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS (R8)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      128(SI), Z26
+	VMOVUPS      192(SI), Z27
+	VBROADCASTSS 4(CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 4(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 4(R8)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 4(R8)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 4(R8)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 4(R8)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 4(R8)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      256(SI), Z26
+	VMOVUPS      320(SI), Z27
+	VBROADCASTSS 8(CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 8(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 8(R8)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 8(R8)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 8(R8)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 8(R8)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 8(R8)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      384(SI), Z26
+	VMOVUPS      448(SI), Z27
+	VBROADCASTSS 12(CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 12(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 12(R8)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 12(R8)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 12(R8)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 12(R8)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 12(R8)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm13x32zs_unrolled
+
+gemm13x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm13x32zs_store
+	VMOVUPS      (SI), Z26
+	VMOVUPS      64(SI), Z27
+	VBROADCASTSS (CX), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS (CX)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS (CX)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS (CX)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS (CX)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS (CX)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS (CX)(BX*2), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS (R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS (R8)(DX*1), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS (R8)(DX*2), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS (R8)(BX*1), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS (R8)(DX*4), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS (R8)(DI*1), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm13x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm13x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	VMULPS       Z26, Z4, Z4
+	VMULPS       Z26, Z5, Z5
+	VMULPS       Z26, Z6, Z6
+	VMULPS       Z26, Z7, Z7
+	VMULPS       Z26, Z8, Z8
+	VMULPS       Z26, Z9, Z9
+	VMULPS       Z26, Z10, Z10
+	VMULPS       Z26, Z11, Z11
+	VMULPS       Z26, Z12, Z12
+	VMULPS       Z26, Z13, Z13
+	VMULPS       Z26, Z14, Z14
+	VMULPS       Z26, Z15, Z15
+	VMULPS       Z26, Z16, Z16
+	VMULPS       Z26, Z17, Z17
+	VMULPS       Z26, Z18, Z18
+	VMULPS       Z26, Z19, Z19
+	VMULPS       Z26, Z20, Z20
+	VMULPS       Z26, Z21, Z21
+	VMULPS       Z26, Z22, Z22
+	VMULPS       Z26, Z23, Z23
+	VMULPS       Z26, Z24, Z24
+	VMULPS       Z26, Z25, Z25
+	VMOVSS       beta+100(FP), X26
+	VXORPS       X27, X27, X27
+	VUCOMISS     X27, X26
+	JNE          gemm13x32zs_accumulate
+	JP           gemm13x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z22, (AX)
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z24, (AX)
+	VMOVUPS      Z25, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm13x32zs_accumulate:
+	VBROADCASTSS X26, Z26
+	VFMADD231PS  (AX), Z26, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z22
+	VMOVUPS      Z22, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z23
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z26, Z24
+	VMOVUPS      Z24, (AX)
+	VFMADD231PS  64(AX), Z26, K1, Z25
+	VMOVUPS      Z25, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm14x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm14x16zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+
+	// Depth loop, unrolled.
+gemm14x16zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm14x16zi_tail
+	VMOVUPS      (SI), Z14
+	VBROADCASTSS (CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 4(CX), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 8(CX), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(CX), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 16(CX), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 20(CX), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 28(CX), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 32(CX), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 36(CX), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 40(CX), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 44(CX), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 48(CX), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 52(CX), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS      128(SI), Z14
+	VBROADCASTSS (CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 16(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 20(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 24(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 28(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 32(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 36(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 40(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 44(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 48(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 52(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS      256(SI), Z14
+	VBROADCASTSS (CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 4(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 16(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 20(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 24(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 28(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 32(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 36(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 40(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 44(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 48(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 52(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS      384(SI), Z14
+	VBROADCASTSS (CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 4(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 8(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 16(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 20(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 24(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 28(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 32(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 36(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 40(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 44(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 48(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 52(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm14x16zi_unrolled
+
+gemm14x16zi_tail:
+	TESTQ        AX, AX
+	JE           gemm14x16zi_store
+	VMOVUPS      (SI), Z14
+	VBROADCASTSS (CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 4(CX), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 8(CX), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(CX), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 16(CX), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 20(CX), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 24(CX), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 28(CX), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 32(CX), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 36(CX), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 40(CX), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 44(CX), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 48(CX), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 52(CX), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm14x16zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm14x16zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z14
+	VMULPS       Z14, Z0, Z0
+	VMULPS       Z14, Z1, Z1
+	VMULPS       Z14, Z2, Z2
+	VMULPS       Z14, Z3, Z3
+	VMULPS       Z14, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z14, Z7, Z7
+	VMULPS       Z14, Z8, Z8
+	VMULPS       Z14, Z9, Z9
+	VMULPS       Z14, Z10, Z10
+	VMULPS       Z14, Z11, Z11
+	VMULPS       Z14, Z12, Z12
+	VMULPS       Z14, Z13, Z13
+	VMOVSS       beta+100(FP), X14
+	VXORPS       X15, X15, X15
+	VUCOMISS     X15, X14
+	JNE          gemm14x16zi_accumulate
+	JP           gemm14x16zi_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z13, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm14x16zi_accumulate:
+	VBROADCASTSS X14, Z14
+	VFMADD231PS  (AX), Z14, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z11
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z12
+	VMOVUPS      Z12, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z13
+	VMOVUPS      Z13, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm14x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm14x16zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+
+	// Depth loop, unrolled.
+gemm14x16zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm14x16zs_tail
+	VMOVUPS      (SI), Z14
+	VBROADCASTSS (CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS (CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS (CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS (CX)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS (CX)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS (CX)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS (R8), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS (R8)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS (R8)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS (R8)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS (R8)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS (R8)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS (R8)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS      128(SI), Z14
+	VBROADCASTSS 4(CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 4(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 4(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 4(CX)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 4(CX)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 4(CX)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 4(R8), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 4(R8)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 4(R8)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 4(R8)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 4(R8)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 4(R8)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 4(R8)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS      256(SI), Z14
+	VBROADCASTSS 8(CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 8(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 8(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 8(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 8(CX)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 8(CX)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 8(CX)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 8(R8), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 8(R8)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 8(R8)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 8(R8)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 8(R8)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 8(R8)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 8(R8)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	VMOVUPS      384(SI), Z14
+	VBROADCASTSS 12(CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS 12(CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS 12(CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS 12(CX)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS 12(CX)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 12(CX)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS 12(R8), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS 12(R8)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 12(R8)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS 12(R8)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS 12(R8)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS 12(R8)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS 12(R8)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm14x16zs_unrolled
+
+gemm14x16zs_tail:
+	TESTQ        AX, AX
+	JE           gemm14x16zs_store
+	VMOVUPS      (SI), Z14
+	VBROADCASTSS (CX), Z15
+	VFMADD231PS  Z14, Z15, Z0
+	VBROADCASTSS (CX)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z1
+	VBROADCASTSS (CX)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (CX)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z3
+	VBROADCASTSS (CX)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z4
+	VBROADCASTSS (CX)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS (CX)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z6
+	VBROADCASTSS (R8), Z15
+	VFMADD231PS  Z14, Z15, Z7
+	VBROADCASTSS (R8)(DX*1), Z15
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS (R8)(DX*2), Z15
+	VFMADD231PS  Z14, Z15, Z9
+	VBROADCASTSS (R8)(BX*1), Z15
+	VFMADD231PS  Z14, Z15, Z10
+	VBROADCASTSS (R8)(DX*4), Z15
+	VFMADD231PS  Z14, Z15, Z11
+	VBROADCASTSS (R8)(DI*1), Z15
+	VFMADD231PS  Z14, Z15, Z12
+	VBROADCASTSS (R8)(BX*2), Z15
+	VFMADD231PS  Z14, Z15, Z13
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm14x16zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm14x16zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z14
+	VMULPS       Z14, Z0, Z0
+	VMULPS       Z14, Z1, Z1
+	VMULPS       Z14, Z2, Z2
+	VMULPS       Z14, Z3, Z3
+	VMULPS       Z14, Z4, Z4
+	VMULPS       Z14, Z5, Z5
+	VMULPS       Z14, Z6, Z6
+	VMULPS       Z14, Z7, Z7
+	VMULPS       Z14, Z8, Z8
+	VMULPS       Z14, Z9, Z9
+	VMULPS       Z14, Z10, Z10
+	VMULPS       Z14, Z11, Z11
+	VMULPS       Z14, Z12, Z12
+	VMULPS       Z14, Z13, Z13
+	VMOVSS       beta+100(FP), X14
+	VXORPS       X15, X15, X15
+	VUCOMISS     X15, X14
+	JNE          gemm14x16zs_accumulate
+	JP           gemm14x16zs_accumulate
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, K1, (AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z13, K1, (AX)
+	VZEROUPPER
+	RET
+
+gemm14x16zs_accumulate:
+	VBROADCASTSS X14, Z14
+	VFMADD231PS  (AX), Z14, K1, Z0
+	VMOVUPS      Z0, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z1
+	VMOVUPS      Z1, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z2
+	VMOVUPS      Z2, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z5
+	VMOVUPS      Z5, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z6
+	VMOVUPS      Z6, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z7
+	VMOVUPS      Z7, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z8
+	VMOVUPS      Z8, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z9
+	VMOVUPS      Z9, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z10
+	VMOVUPS      Z10, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z11
+	VMOVUPS      Z11, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z12
+	VMOVUPS      Z12, K1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z14, K1, Z13
+	VMOVUPS      Z13, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm14x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm14x32zi(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+
+	// Depth loop, unrolled.
+gemm14x32zi_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm14x32zi_tail
+	VMOVUPS      (SI), Z28
+	VMOVUPS      64(SI), Z29
+	VBROADCASTSS (CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 4(CX), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 8(CX), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 12(CX), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 16(CX), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 20(CX), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 24(CX), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 28(CX), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 32(CX), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 36(CX), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 40(CX), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 44(CX), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 48(CX), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 52(CX), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	VMOVUPS      128(SI), Z28
+	VMOVUPS      192(SI), Z29
+	VBROADCASTSS (CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 8(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 12(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 16(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 20(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 24(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 28(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 32(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 36(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 40(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 44(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 48(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 52(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	VMOVUPS      256(SI), Z28
+	VMOVUPS      320(SI), Z29
+	VBROADCASTSS (CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 4(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 12(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 16(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 20(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 24(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 28(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 32(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 36(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 40(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 44(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 48(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 52(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	VMOVUPS      384(SI), Z28
+	VMOVUPS      448(SI), Z29
+	VBROADCASTSS (CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 4(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 8(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 16(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 20(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 24(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 28(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 32(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 36(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 40(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 44(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 48(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 52(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	LEAQ         (CX)(DX*4), CX
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm14x32zi_unrolled
+
+gemm14x32zi_tail:
+	TESTQ        AX, AX
+	JE           gemm14x32zi_store
+	VMOVUPS      (SI), Z28
+	VMOVUPS      64(SI), Z29
+	VBROADCASTSS (CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 4(CX), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 8(CX), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 12(CX), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 16(CX), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 20(CX), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 24(CX), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 28(CX), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 32(CX), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 36(CX), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 40(CX), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 44(CX), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 48(CX), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 52(CX), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	LEAQ         (CX)(DX*1), CX
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm14x32zi_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm14x32zi_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z28
+	VMULPS       Z28, Z0, Z0
+	VMULPS       Z28, Z1, Z1
+	VMULPS       Z28, Z2, Z2
+	VMULPS       Z28, Z3, Z3
+	VMULPS       Z28, Z4, Z4
+	VMULPS       Z28, Z5, Z5
+	VMULPS       Z28, Z6, Z6
+	VMULPS       Z28, Z7, Z7
+	VMULPS       Z28, Z8, Z8
+	VMULPS       Z28, Z9, Z9
+	VMULPS       Z28, Z10, Z10
+	VMULPS       Z28, Z11, Z11
+	VMULPS       Z28, Z12, Z12
+	VMULPS       Z28, Z13, Z13
+	VMULPS       Z28, Z14, Z14
+	VMULPS       Z28, Z15, Z15
+	VMULPS       Z28, Z16, Z16
+	VMULPS       Z28, Z17, Z17
+	VMULPS       Z28, Z18, Z18
+	VMULPS       Z28, Z19, Z19
+	VMULPS       Z28, Z20, Z20
+	VMULPS       Z28, Z21, Z21
+	VMULPS       Z28, Z22, Z22
+	VMULPS       Z28, Z23, Z23
+	VMULPS       Z28, Z24, Z24
+	VMULPS       Z28, Z25, Z25
+	VMULPS       Z28, Z26, Z26
+	VMULPS       Z28, Z27, Z27
+	VMOVSS       beta+100(FP), X28
+	VXORPS       X29, X29, X29
+	VUCOMISS     X29, X28
+	JNE          gemm14x32zi_accumulate
+	JP           gemm14x32zi_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z22, (AX)
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z24, (AX)
+	VMOVUPS      Z25, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z26, (AX)
+	VMOVUPS      Z27, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm14x32zi_accumulate:
+	VBROADCASTSS X28, Z28
+	VFMADD231PS  (AX), Z28, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z22
+	VMOVUPS      Z22, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z23
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z24
+	VMOVUPS      Z24, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z25
+	VMOVUPS      Z25, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z26
+	VMOVUPS      Z26, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z27
+	VMOVUPS      Z27, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func gemm14x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemm14x32zs(SB), NOSPLIT, $0-106
+	MOVQ   kc+0(FP), AX
+	MOVQ   a_base+8(FP), CX
+	MOVQ   lda+32(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), BX
+	MOVQ   b_base+40(FP), SI
+	LEAQ   (DX)(DX*4), DI
+	LEAQ   (CX)(BX*1), R8
+	LEAQ   (R8)(DX*4), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+
+	// Depth loop, unrolled.
+gemm14x32zs_unrolled:
+	CMPQ         AX, $0x04
+	JL           gemm14x32zs_tail
+	VMOVUPS      (SI), Z28
+	VMOVUPS      64(SI), Z29
+	VBROADCASTSS (CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS (CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS (CX)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS (CX)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS (CX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS (R8), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS (R8)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS (R8)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS (R8)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS (R8)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS (R8)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS (R8)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	VMOVUPS      128(SI), Z28
+	VMOVUPS      192(SI), Z29
+	VBROADCASTSS 4(CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 4(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 4(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 4(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 4(CX)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 4(CX)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 4(CX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 4(R8), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 4(R8)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 4(R8)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 4(R8)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 4(R8)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 4(R8)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 4(R8)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	VMOVUPS      256(SI), Z28
+	VMOVUPS      320(SI), Z29
+	VBROADCASTSS 8(CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 8(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 8(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 8(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 8(CX)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 8(CX)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 8(CX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 8(R8), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 8(R8)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 8(R8)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 8(R8)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 8(R8)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 8(R8)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 8(R8)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	VMOVUPS      384(SI), Z28
+	VMOVUPS      448(SI), Z29
+	VBROADCASTSS 12(CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS 12(CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS 12(CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS 12(CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS 12(CX)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS 12(CX)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS 12(CX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS 12(R8), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS 12(R8)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS 12(R8)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS 12(R8)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS 12(R8)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS 12(R8)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS 12(R8)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, SI
+	SUBQ         $0x04, AX
+	JMP          gemm14x32zs_unrolled
+
+gemm14x32zs_tail:
+	TESTQ        AX, AX
+	JE           gemm14x32zs_store
+	VMOVUPS      (SI), Z28
+	VMOVUPS      64(SI), Z29
+	VBROADCASTSS (CX), Z30
+	VFMADD231PS  Z28, Z30, Z0
+	VFMADD231PS  Z29, Z30, Z1
+	VBROADCASTSS (CX)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z2
+	VFMADD231PS  Z29, Z30, Z3
+	VBROADCASTSS (CX)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z4
+	VFMADD231PS  Z29, Z30, Z5
+	VBROADCASTSS (CX)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z6
+	VFMADD231PS  Z29, Z30, Z7
+	VBROADCASTSS (CX)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z8
+	VFMADD231PS  Z29, Z30, Z9
+	VBROADCASTSS (CX)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z10
+	VFMADD231PS  Z29, Z30, Z11
+	VBROADCASTSS (CX)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z12
+	VFMADD231PS  Z29, Z30, Z13
+	VBROADCASTSS (R8), Z30
+	VFMADD231PS  Z28, Z30, Z14
+	VFMADD231PS  Z29, Z30, Z15
+	VBROADCASTSS (R8)(DX*1), Z30
+	VFMADD231PS  Z28, Z30, Z16
+	VFMADD231PS  Z29, Z30, Z17
+	VBROADCASTSS (R8)(DX*2), Z30
+	VFMADD231PS  Z28, Z30, Z18
+	VFMADD231PS  Z29, Z30, Z19
+	VBROADCASTSS (R8)(BX*1), Z30
+	VFMADD231PS  Z28, Z30, Z20
+	VFMADD231PS  Z29, Z30, Z21
+	VBROADCASTSS (R8)(DX*4), Z30
+	VFMADD231PS  Z28, Z30, Z22
+	VFMADD231PS  Z29, Z30, Z23
+	VBROADCASTSS (R8)(DI*1), Z30
+	VFMADD231PS  Z28, Z30, Z24
+	VFMADD231PS  Z29, Z30, Z25
+	VBROADCASTSS (R8)(BX*2), Z30
+	VFMADD231PS  Z28, Z30, Z26
+	VFMADD231PS  Z29, Z30, Z27
+	ADDQ         $0x04, CX
+	ADDQ         $0x04, R8
+	ADDQ         $0x00000080, SI
+	DECQ         AX
+	JMP          gemm14x32zs_tail
+
+	// Scale by alpha, then add beta·C unless beta == 0.
+gemm14x32zs_store:
+	MOVQ         c_base+64(FP), AX
+	MOVQ         ldc+88(FP), CX
+	SHLQ         $0x02, CX
+	MOVWLZX      mask+104(FP), DX
+	KMOVW        DX, K1
+	VBROADCASTSS alpha+96(FP), Z28
+	VMULPS       Z28, Z0, Z0
+	VMULPS       Z28, Z1, Z1
+	VMULPS       Z28, Z2, Z2
+	VMULPS       Z28, Z3, Z3
+	VMULPS       Z28, Z4, Z4
+	VMULPS       Z28, Z5, Z5
+	VMULPS       Z28, Z6, Z6
+	VMULPS       Z28, Z7, Z7
+	VMULPS       Z28, Z8, Z8
+	VMULPS       Z28, Z9, Z9
+	VMULPS       Z28, Z10, Z10
+	VMULPS       Z28, Z11, Z11
+	VMULPS       Z28, Z12, Z12
+	VMULPS       Z28, Z13, Z13
+	VMULPS       Z28, Z14, Z14
+	VMULPS       Z28, Z15, Z15
+	VMULPS       Z28, Z16, Z16
+	VMULPS       Z28, Z17, Z17
+	VMULPS       Z28, Z18, Z18
+	VMULPS       Z28, Z19, Z19
+	VMULPS       Z28, Z20, Z20
+	VMULPS       Z28, Z21, Z21
+	VMULPS       Z28, Z22, Z22
+	VMULPS       Z28, Z23, Z23
+	VMULPS       Z28, Z24, Z24
+	VMULPS       Z28, Z25, Z25
+	VMULPS       Z28, Z26, Z26
+	VMULPS       Z28, Z27, Z27
+	VMOVSS       beta+100(FP), X28
+	VXORPS       X29, X29, X29
+	VUCOMISS     X29, X28
+	JNE          gemm14x32zs_accumulate
+	JP           gemm14x32zs_accumulate
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z2, (AX)
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z6, (AX)
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z8, (AX)
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z10, (AX)
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z12, (AX)
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z14, (AX)
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z16, (AX)
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z18, (AX)
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z20, (AX)
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z22, (AX)
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z24, (AX)
+	VMOVUPS      Z25, K1, 64(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Z26, (AX)
+	VMOVUPS      Z27, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+gemm14x32zs_accumulate:
+	VBROADCASTSS X28, Z28
+	VFMADD231PS  (AX), Z28, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z1
+	VMOVUPS      Z1, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z3
+	VMOVUPS      Z3, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z5
+	VMOVUPS      Z5, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z7
+	VMOVUPS      Z7, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z9
+	VMOVUPS      Z9, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z11
+	VMOVUPS      Z11, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z13
+	VMOVUPS      Z13, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z15
+	VMOVUPS      Z15, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z16
+	VMOVUPS      Z16, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z17
+	VMOVUPS      Z17, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z18
+	VMOVUPS      Z18, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z19
+	VMOVUPS      Z19, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z20
+	VMOVUPS      Z20, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z21
+	VMOVUPS      Z21, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z22
+	VMOVUPS      Z22, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z23
+	VMOVUPS      Z23, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z24
+	VMOVUPS      Z24, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z25
+	VMOVUPS      Z25, K1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z28, Z26
+	VMOVUPS      Z26, (AX)
+	VFMADD231PS  64(AX), Z28, K1, Z27
+	VMOVUPS      Z27, K1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func packBTrans16x32(kc int, b []float32, ldb int, dst []float32)
+// Requires: AVX
+TEXT ·packBTrans16x32(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), AX
+	MOVQ ldb+32(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (CX)(CX*2), DX
+	MOVQ b_base+8(FP), BX
+	LEAQ (BX)(CX*4), SI
+	LEAQ (SI)(CX*4), DI
+	LEAQ (DI)(CX*4), R8
+	MOVQ dst_base+40(FP), R9
+
+packBTrans16x32_loop:
+	CMPQ       AX, $0x08
+	JL         packBTrans16x32_done
+	VMOVUPS    (BX), Y0
+	VMOVUPS    (BX)(CX*1), Y1
+	VMOVUPS    (BX)(CX*2), Y2
+	VMOVUPS    (BX)(DX*1), Y3
+	VMOVUPS    (SI), Y4
+	VMOVUPS    (SI)(CX*1), Y5
+	VMOVUPS    (SI)(CX*2), Y6
+	VMOVUPS    (SI)(DX*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y6, (R9)
+	VMOVUPS    Y2, 512(R9)
+	VPERM2F128 $0x20, Y3, Y1, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y2, 128(R9)
+	VMOVUPS    Y1, 640(R9)
+	VPERM2F128 $0x20, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y2
+	VMOVUPS    Y1, 256(R9)
+	VMOVUPS    Y2, 768(R9)
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y1, 384(R9)
+	VMOVUPS    Y0, 896(R9)
+	VMOVUPS    (DI), Y0
+	VMOVUPS    (DI)(CX*1), Y1
+	VMOVUPS    (DI)(CX*2), Y2
+	VMOVUPS    (DI)(DX*1), Y3
+	VMOVUPS    (R8), Y4
+	VMOVUPS    (R8)(CX*1), Y5
+	VMOVUPS    (R8)(CX*2), Y6
+	VMOVUPS    (R8)(DX*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VMOVUPS    Y6, 32(R9)
+	VMOVUPS    Y2, 544(R9)
+	VPERM2F128 $0x20, Y3, Y1, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VMOVUPS    Y2, 160(R9)
+	VMOVUPS    Y1, 672(R9)
+	VPERM2F128 $0x20, Y5, Y8, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y2
+	VMOVUPS    Y1, 288(R9)
+	VMOVUPS    Y2, 800(R9)
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y1, 416(R9)
+	VMOVUPS    Y0, 928(R9)
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x00000400, R9
+	SUBQ       $0x08, AX
+	JMP        packBTrans16x32_loop
+
+packBTrans16x32_done:
+	VZEROUPPER
+	RET
+
+// func packBRows32(kc int, b []float32, ldb int, panels int, dst []float32)
+// Requires: AVX, AVX512F
+TEXT ·packBRows32(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), AX
+	MOVQ b_base+8(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	MOVQ panels+40(FP), BX
+	MOVQ dst_base+48(FP), SI
+	MOVQ AX, DI
+	SHLQ $0x07, DI
+
+packBRows32_row:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ BX, R10
+
+packBRows32_panel:
+	VMOVUPS (R8), Z0
+	VMOVUPS 64(R8), Z1
+	VMOVUPS Z0, (R9)
+	VMOVUPS Z1, 64(R9)
+	SUBQ    $-128, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNE     packBRows32_panel
+	ADDQ    DX, CX
+	SUBQ    $-128, SI
+	DECQ    AX
+	JNE     packBRows32_row
+	VZEROUPPER
+	RET
+
+// func packATrans14(kc int, a []float32, lda int, dst []float32)
+// Requires: AVX, AVX512F
+TEXT ·packATrans14(SB), NOSPLIT, $0-64
+	MOVQ  kc+0(FP), AX
+	MOVQ  a_base+8(FP), CX
+	MOVQ  lda+32(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  dst_base+40(FP), BX
+	MOVL  $0x00003fff, SI
+	KMOVW SI, K1
+
+packATrans14_loop:
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS   Z0, K1, (BX)
+	ADDQ      DX, CX
+	ADDQ      $0x38, BX
+	DECQ      AX
+	JNE       packATrans14_loop
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(alpha float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-56

@@ -106,6 +106,472 @@ func packBRows16(kc int, b []float32, ldb int, panels int, dst []float32)
 //go:noescape
 func packATrans6(kc int, a []float32, lda int, dst []float32)
 
+// gemm1x16zi computes C = alpha·A·B + beta·C for a 1×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm1x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm1x16zs computes C = alpha·A·B + beta·C for a 1×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm1x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm1x32zi computes C = alpha·A·B + beta·C for a 1×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm1x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm1x32zs computes C = alpha·A·B + beta·C for a 1×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm1x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm2x16zi computes C = alpha·A·B + beta·C for a 2×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm2x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm2x16zs computes C = alpha·A·B + beta·C for a 2×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm2x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm2x32zi computes C = alpha·A·B + beta·C for a 2×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm2x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm2x32zs computes C = alpha·A·B + beta·C for a 2×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm2x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm3x16zi computes C = alpha·A·B + beta·C for a 3×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm3x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm3x16zs computes C = alpha·A·B + beta·C for a 3×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm3x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm3x32zi computes C = alpha·A·B + beta·C for a 3×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm3x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm3x32zs computes C = alpha·A·B + beta·C for a 3×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm3x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm4x16zi computes C = alpha·A·B + beta·C for a 4×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm4x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm4x16zs computes C = alpha·A·B + beta·C for a 4×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm4x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm4x32zi computes C = alpha·A·B + beta·C for a 4×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm4x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm4x32zs computes C = alpha·A·B + beta·C for a 4×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm4x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm5x16zi computes C = alpha·A·B + beta·C for a 5×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm5x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm5x16zs computes C = alpha·A·B + beta·C for a 5×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm5x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm5x32zi computes C = alpha·A·B + beta·C for a 5×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm5x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm5x32zs computes C = alpha·A·B + beta·C for a 5×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm5x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm6x16zi computes C = alpha·A·B + beta·C for a 6×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm6x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm6x16zs computes C = alpha·A·B + beta·C for a 6×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm6x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm6x32zi computes C = alpha·A·B + beta·C for a 6×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm6x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm6x32zs computes C = alpha·A·B + beta·C for a 6×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm6x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm7x16zi computes C = alpha·A·B + beta·C for a 7×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm7x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm7x16zs computes C = alpha·A·B + beta·C for a 7×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm7x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm7x32zi computes C = alpha·A·B + beta·C for a 7×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm7x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm7x32zs computes C = alpha·A·B + beta·C for a 7×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm7x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm8x16zi computes C = alpha·A·B + beta·C for a 8×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm8x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm8x16zs computes C = alpha·A·B + beta·C for a 8×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm8x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm8x32zi computes C = alpha·A·B + beta·C for a 8×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm8x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm8x32zs computes C = alpha·A·B + beta·C for a 8×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm8x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm9x16zi computes C = alpha·A·B + beta·C for a 9×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm9x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm9x16zs computes C = alpha·A·B + beta·C for a 9×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm9x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm9x32zi computes C = alpha·A·B + beta·C for a 9×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm9x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm9x32zs computes C = alpha·A·B + beta·C for a 9×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm9x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm10x16zi computes C = alpha·A·B + beta·C for a 10×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm10x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm10x16zs computes C = alpha·A·B + beta·C for a 10×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm10x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm10x32zi computes C = alpha·A·B + beta·C for a 10×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm10x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm10x32zs computes C = alpha·A·B + beta·C for a 10×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm10x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm11x16zi computes C = alpha·A·B + beta·C for a 11×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm11x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm11x16zs computes C = alpha·A·B + beta·C for a 11×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm11x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm11x32zi computes C = alpha·A·B + beta·C for a 11×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm11x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm11x32zs computes C = alpha·A·B + beta·C for a 11×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm11x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm12x16zi computes C = alpha·A·B + beta·C for a 12×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm12x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm12x16zs computes C = alpha·A·B + beta·C for a 12×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm12x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm12x32zi computes C = alpha·A·B + beta·C for a 12×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm12x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm12x32zs computes C = alpha·A·B + beta·C for a 12×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm12x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm13x16zi computes C = alpha·A·B + beta·C for a 13×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm13x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm13x16zs computes C = alpha·A·B + beta·C for a 13×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm13x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm13x32zi computes C = alpha·A·B + beta·C for a 13×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm13x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm13x32zs computes C = alpha·A·B + beta·C for a 13×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm13x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm14x16zi computes C = alpha·A·B + beta·C for a 14×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm14x16zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm14x16zs computes C = alpha·A·B + beta·C for a 14×16 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm14x16zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm14x32zi computes C = alpha·A·B + beta·C for a 14×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[p·lda+r] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm14x32zi(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// gemm14x32zs computes C = alpha·A·B + beta·C for a 14×32 tile of C
+// (c[i·ldc+j]) at depth kc, with A(r, p) = a[r·lda+p] and B(p, j) = b[p·32+j].
+// Only the columns of the last 16 whose bits are set in mask are read and
+// written. C is not read when beta == 0. The caller checks the bounds.
+//
+//go:noescape
+func gemm14x32zs(kc int, a []float32, lda int, b []float32, c []float32, ldc int, alpha float32, beta float32, mask uint16)
+
+// packBTrans16x32 sets dst[p·32+j] = b[j·ldb+p] for j < 16 and p < kc, a
+// multiple of 8. The caller checks the bounds.
+//
+//go:noescape
+func packBTrans16x32(kc int, b []float32, ldb int, dst []float32)
+
+// packBRows32 sets dst[q·32·kc+p·32+j] = b[p·ldb+q·32+j] for j < 32, p < kc
+// and q < panels. The caller checks the bounds.
+//
+//go:noescape
+func packBRows32(kc int, b []float32, ldb int, panels int, dst []float32)
+
+// packATrans14 sets dst[p·14+r] = a[p·lda+r] for r < 14 and p < kc. The
+// caller checks the bounds.
+//
+//go:noescape
+func packATrans14(kc int, a []float32, lda int, dst []float32)
+
 // axpyAVX2 sets y[i] += alpha·x[i] for i < len(x), a multiple of 8;
 // len(y) ≥ len(x).
 //

@@ -6,8 +6,12 @@ import "golang.org/x/sys/cpu"
 
 // testKernels returns every micro-kernel this machine can run.
 func testKernels() []*microKernel {
+	kernels := []*microKernel{&goKernel}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		return []*microKernel{&goKernel, &avx2Kernel}
+		kernels = append(kernels, &avx2Kernel)
 	}
-	return []*microKernel{&goKernel}
+	if cpu.X86.HasAVX512F {
+		kernels = append(kernels, &avx512Kernel)
+	}
+	return kernels
 }

@@ -169,7 +169,7 @@ func TestSgemmShapes(t *testing.T) {
 }
 
 func TestSgemmFlagsAndScalars(t *testing.T) {
-	shapes := [][3]int{{6, 16, 8}, {13, 35, 300}, {64, 100, 256}, {130, 33, 17}}
+	shapes := [][3]int{{6, 16, 8}, {13, 35, 300}, {64, 100, 256}, {130, 33, 17}, {14, 32, 4}, {28, 64, 641}, {211, 1050, 9}}
 	for _, ker := range testKernels() {
 		withKernel(t, ker, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
@@ -181,6 +181,26 @@ func TestSgemmFlagsAndScalars(t *testing.T) {
 							m: s[0], n: s[1], k: s[2], alpha: ab[0], beta: ab[1],
 							padA: 3, padB: 1, padC: 5,
 						}
+						tc.run(t, rng)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSgemmTiles checks every tile size of every kernel: products no larger
+// than one micro-tile, with A read in place and packed, and C's rows wider
+// than the tile.
+func TestSgemmTiles(t *testing.T) {
+	for _, ker := range testKernels() {
+		withKernel(t, ker, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(15, 16))
+			for m := 1; m <= ker.mr; m++ {
+				for n := 1; n <= ker.nr; n++ {
+					for _, transA := range []bool{false, true} {
+						ab := scalars[(m+n)%len(scalars)]
+						tc := gemmCase{transA: transA, transB: n%2 == 0, m: m, n: n, k: 5 + m%4, alpha: ab[0], beta: ab[1], padC: 3}
 						tc.run(t, rng)
 					}
 				}

@@ -1,11 +1,13 @@
 package kernels
 
-// kernelFunc computes C = alpha·A·B + beta·C for the first rows rows of a
-// micro-tile: A is rows×kc, B a packed kc×nr panel (b[p·nr+j]) and C has
-// leading dimension ldc and is not read when beta == 0. Where A's element
-// (r, p) lies depends on the function: a[p·lda+r] for microKernel.run,
-// a[r·lda+p] for microKernel.runDirect.
-type kernelFunc func(rows, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+// kernelFunc computes C = alpha·A·B + beta·C for the first rows rows and
+// cols columns of a micro-tile: A is rows×kc, B a packed kc×nr panel
+// (b[p·nr+j], zero beyond cols) and C has leading dimension ldc and is not
+// read when beta == 0. Where A's element (r, p) lies depends on the
+// function: a[p·lda+r] for microKernel.run, a[r·lda+p] for
+// microKernel.runDirect. Unless the kernel's edges field is set, cols must
+// be nr.
+type kernelFunc func(rows, cols, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 
 // microKernel describes a register-blocked micro-kernel and the cache
 // blocking that feeds it.
@@ -16,6 +18,10 @@ type microKernel struct {
 	// mc, kc and nc bound the rows of op(A), the depth and the columns of
 	// op(B) handled at a time; mc is a multiple of mr and nc of nr.
 	mc, kc, nc int
+	// edges says whether the kernel functions write tiles narrower than nr
+	// in place; without it, macroKernel computes such tiles into a scratch
+	// tile and copies them out.
+	edges bool
 	// run reads A packed in panels of mr rows (lda = mr) or any A stored
 	// column by column.
 	run kernelFunc
@@ -36,6 +42,7 @@ var goKernel = microKernel{
 	name: "go2x3",
 	mr:   2, nr: 3,
 	mc: 128, kc: 256, nc: 1020,
+	edges: true,
 	run:   kernel2x3,
 	packA: packA2,
 	packB: packB3,
@@ -57,7 +64,7 @@ func packB3(dst, b []float32, ldb int, transB bool, p0, j0, kc, nc int) {
 
 // kernel2x3 is goKernel's run function. It reads packed panels only
 // (lda == 2).
-func kernel2x3(rows, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+func kernel2x3(rows, cols, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
 	if lda != 2 {
 		panic("kernels: 2×3 micro-kernel: A must be a packed panel")
 	}
@@ -74,21 +81,21 @@ func kernel2x3(rows, kc int, a []float32, lda int, b, c []float32, ldc int, alph
 		c02 += a0 * bp[2]
 		c12 += a1 * bp[2]
 	}
-	storeRow3(c, alpha, beta, c00, c01, c02)
+	storeRow(c[:cols], alpha, beta, c00, c01, c02)
 	if rows > 1 {
-		storeRow3(c[ldc:], alpha, beta, c10, c11, c12)
+		storeRow(c[ldc:ldc+cols], alpha, beta, c10, c11, c12)
 	}
 }
 
-// storeRow3 sets c[:3] = alpha·(x, y, z) + beta·c[:3], not reading c when
+// storeRow sets c = alpha·(x, y, z)[:len(c)] + beta·c, not reading c when
 // beta == 0.
-func storeRow3(c []float32, alpha, beta, x, y, z float32) {
-	r := (*[3]float32)(c)
-	if beta == 0 {
-		r[0], r[1], r[2] = alpha*x, alpha*y, alpha*z
-		return
+func storeRow(c []float32, alpha, beta float32, x, y, z float32) {
+	vals := [3]float32{x, y, z}
+	for j := range c {
+		if beta == 0 {
+			c[j] = alpha * vals[j]
+		} else {
+			c[j] = alpha*vals[j] + beta*c[j]
+		}
 	}
-	r[0] = alpha*x + beta*r[0]
-	r[1] = alpha*y + beta*r[1]
-	r[2] = alpha*z + beta*r[2]
 }

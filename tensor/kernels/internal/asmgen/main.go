@@ -1,5 +1,6 @@
-// Command asmgen writes nash's AVX2+FMA assembly kernels for amd64 with avo:
-// the GEMM micro-kernels and packing routines, and the element-wise loops.
+// Command asmgen writes nash's assembly kernels for amd64 with avo: the
+// AVX2+FMA and AVX-512 GEMM micro-kernels and packing routines, and the
+// element-wise loops.
 // Run it through go generate in package kernels:
 //
 //	go generate ./tensor/kernels
@@ -21,9 +22,18 @@ func main() {
 		gemmKernel(rows, false)
 		gemmKernel(rows, true)
 	}
-	packBTrans16()
+	packBTrans("packBTrans16", 16)
 	packBRows16()
 	packATrans6()
+	for rows := 1; rows <= rows512; rows++ {
+		for vecs := 1; vecs <= 2; vecs++ {
+			gemmKernel512(rows, vecs, false)
+			gemmKernel512(rows, vecs, true)
+		}
+	}
+	packBTrans("packBTrans16x32", cols512)
+	packBRows32()
+	packATrans14()
 	axpy()
 	leakyReLU()
 	leakyReLUGrad()
@@ -208,13 +218,13 @@ func storeRows(acc [][2]VecVirtual, c, ldc Register, beta VecVirtual) {
 	}
 }
 
-// packBTrans16 emits the packing of 16 columns of a transposed B: it reads
-// 16 rows of kc values (row j at b[j·ldb:]) and writes them as kc rows of 16
-// (dst[p·16+j]), transposing 8×8 blocks in registers. kc must be a multiple
-// of 8.
-func packBTrans16() {
-	TEXT("packBTrans16", NOSPLIT, "func(kc int, b []float32, ldb int, dst []float32)")
-	Doc("packBTrans16 sets dst[p·16+j] = b[j·ldb+p] for j < 16 and p < kc, a",
+// packBTrans emits the packing of 16 columns of a transposed B into a panel
+// of width columns (16 or 32): it reads 16 rows of kc values (row j at
+// b[j·ldb:]) and writes them as kc rows (dst[p·width+j]), transposing 8×8
+// blocks in registers. kc must be a multiple of 8.
+func packBTrans(name string, width int) {
+	TEXT(name, NOSPLIT, "func(kc int, b []float32, ldb int, dst []float32)")
+	Doc(fmt.Sprintf("%s sets dst[p·%d+j] = b[j·ldb+p] for j < 16 and p < kc, a", name, width),
 		"multiple of 8. The caller checks the bounds.")
 	Pragma("noescape")
 	k := Load(Param("kc"), GP64())
@@ -243,9 +253,9 @@ func packBTrans16() {
 		return m
 	}
 
-	Label("packBTrans16_loop")
+	Label(name + "_loop")
 	CMPQ(k, U8(8))
-	JL(LabelRef("packBTrans16_done"))
+	JL(LabelRef(name + "_done"))
 	for half := 0; half < 2; half++ {
 		var r, t, u [8]VecVirtual
 		for j := range r {
@@ -270,18 +280,18 @@ func packBTrans16() {
 			lo, hi := YMM(), YMM()
 			VPERM2F128(U8(0x20), u[q+4], u[q], lo)
 			VPERM2F128(U8(0x31), u[q+4], u[q], hi)
-			VMOVUPS(lo, Mem{Base: dst, Disp: 64*q + 32*half})
-			VMOVUPS(hi, Mem{Base: dst, Disp: 64*(q+4) + 32*half})
+			VMOVUPS(lo, Mem{Base: dst, Disp: 4*width*q + 32*half})
+			VMOVUPS(hi, Mem{Base: dst, Disp: 4*width*(q+4) + 32*half})
 		}
 	}
 	for q := range base {
 		ADDQ(U8(32), base[q])
 	}
-	ADDQ(U32(8*16*4), dst)
+	ADDQ(U32(8*width*4), dst)
 	SUBQ(U8(8), k)
-	JMP(LabelRef("packBTrans16_loop"))
+	JMP(LabelRef(name + "_loop"))
 
-	Label("packBTrans16_done")
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
