@@ -20,13 +20,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 p = argparse.ArgumentParser()
 p.add_argument("--nash", default="nash", help="the nash binary")
 p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-p.add_argument("--models", nargs="+", default=["mlp"], help="mlp, gp-mlp (as torch_gan_step.py names them)")
+p.add_argument("--models", nargs="+", default=["mlp"], help="mlp, gp-mlp, dcgan, gp-dcgan (as torch_gan_step.py names them)")
 p.add_argument("--rounds", type=int, default=3)
 p.add_argument("--markdown", action="store_true", help="print a markdown table")
 a = p.parse_args()
 
 # nash bench flags for each torch_gan_step.py model.
-NASH = {"mlp": [], "gp-mlp": ["--loss", "wgan-gp"]}
+NASH = {"mlp": [], "gp-mlp": ["--loss", "wgan-gp"],
+        "dcgan": ["--model", "dcgan"], "gp-dcgan": ["--model", "dcgan", "--loss", "wgan-gp"]}
 
 
 def run(cmd):
