@@ -194,3 +194,13 @@ func TestDCGANStepAllocatesNothing(t *testing.T) {
 // bench/torch_gan_step.py --model dcgan: the 28×28 DCGAN without
 // BatchNorm, batch 64, Adam 2e-4 (0.5, 0.999).
 func BenchmarkDCGANStep(b *testing.B) { benchmarkStep(b, dcgan(1, false), 64, 1, 28, 28) }
+
+// BenchmarkDCGANStepGP times bench/torch_gan_step.py --model gp-dcgan: the
+// same networks with the WGAN critic loss and a gradient penalty of weight
+// 10 (one critic step per generator step), whose double backward runs
+// through both convolutions.
+func BenchmarkDCGANStepGP(b *testing.B) {
+	r := dcgan(1, false)
+	r.Loss, r.Options.GP = gan.WGANGP, 10
+	benchmarkStep(b, r, 64, 1, 28, 28)
+}
