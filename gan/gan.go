@@ -7,6 +7,7 @@
 package gan
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nash-gan/nash/autograd"
@@ -48,18 +49,38 @@ type GAN struct {
 	// average of its weights (Options.EMABeta); Sample uses it.
 	GEMA nn.Module
 
+	// Classes is the number of classes of a conditional GAN, whose G and D
+	// are Conditional, and 0 for an unconditional one.
+	Classes int
+
 	gParams, dParams []*autograd.Var
 	dSteps           int
 	lastLossG        float64
 	tape             *autograd.Tape
 	z                *tensor.Tensor // Step's noise, reused while the batch size holds
+	fakeY            *tensor.Tensor // StepClasses' sampled fake labels, likewise
+	dReal, dFake     labelled       // D with the real and the fake labels bound
 }
 
 // New returns a GAN training g and d with the given optimisers, the
 // objective loss and default options (one D update per G update).
+//
+// If g is Conditional, the GAN is conditional: d must be Conditional with
+// the same number of classes, and training takes the real batch's labels
+// (StepClasses). New panics if only one of them is Conditional.
 func New(g, d nn.Module, optG, optD optim.Optimizer, loss Loss, zDim int) *GAN {
-	return &GAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, ZDim: zDim, Options: Options{NCritic: 1},
+	out := &GAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, ZDim: zDim, Options: Options{NCritic: 1},
 		gParams: nn.Vars(g.Parameters()), dParams: nn.Vars(d.Parameters()), tape: autograd.NewTape()}
+	cg, gok := g.(Conditional)
+	cd, dok := d.(Conditional)
+	switch {
+	case gok && dok && cg.Classes() == cd.Classes() && cg.Classes() > 0:
+		out.Classes = cg.Classes()
+		out.dReal.d, out.dFake.d = cd, cd
+	case gok || dok:
+		panic("gan: New: the generator and the discriminator must both be Conditional, with the same positive number of classes, or neither")
+	}
+	return out
 }
 
 // Stats are the measurements of one training step.
@@ -91,8 +112,35 @@ func (g *GAN) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 
 // Step performs one D update on the batch real [n, …] and, on every
 // NCritic-th call, one G update, drawing noise (and the penalty's mixing
-// weights) from rng.
+// weights) from rng. It panics for a conditional GAN, which trains with
+// StepClasses.
 func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
+	if g.Classes > 0 {
+		panic("gan: Step of a conditional GAN: use StepClasses with the batch's labels")
+	}
+	return g.step(real, nil, rng)
+}
+
+// StepClasses is Step for a conditional GAN: labels [n] holds the classes
+// of the real batch (integers in [0, Classes) as float32). D sees each real
+// sample with its label; the generated batch is drawn for labels sampled
+// uniformly over the classes from rng (after the noise), and D sees each
+// fake with the label it was generated for, in both updates. Every
+// objective and penalty applies unchanged to D with the labels bound: R1
+// differentiates with respect to the images only, and WGAN-GP's
+// interpolates x̂ = αx + (1 − α)G(z, y′) carry the real labels.
+func (g *GAN) StepClasses(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
+	if g.Classes == 0 {
+		panic("gan: StepClasses of an unconditional GAN")
+	}
+	if labels == nil || labels.Len() != real.Dim(0) {
+		panic(fmt.Sprintf("gan: StepClasses: %d real samples need as many labels", real.Dim(0)))
+	}
+	return g.step(real, labels, rng)
+}
+
+// step is Step and StepClasses; labels is nil for an unconditional GAN.
+func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 	tp := g.tape
 	defer tp.Reset()
 	n := real.Dim(0)
@@ -103,22 +151,33 @@ func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
 		g.z = tensor.New(n, g.ZDim)
 	}
 	rng.Normal(g.z, 0, 1)
+	dReal, dFake := g.D, g.D
+	var fakeY *tensor.Tensor
+	if labels != nil {
+		if g.fakeY == nil || g.fakeY.Len() != n {
+			g.fakeY = tensor.New(n)
+		}
+		fakeY = g.fakeY
+		g.sampleLabels(fakeY, rng)
+		g.dReal.y, g.dFake.y = tp.Const(labels), tp.Const(fakeY)
+		dReal, dFake = &g.dReal, &g.dFake
+	}
 	prev := tp.SetGrad(updateG)
-	fake := g.G.Forward(tp, tp.Const(g.z))
+	fake := g.generate(tp, tp.Const(g.z), fakeY)
 	tp.SetGrad(prev)
 
 	// Discriminator: real against detached fake; only D's parameters move.
 	g.OptD.ZeroGrad()
 	var realOut, penalty *autograd.Var
 	if o.R1 > 0 {
-		penalty, realOut = R1Penalty(tp, g.D, real, o.R1)
+		penalty, realOut = R1Penalty(tp, dReal, real, o.R1)
 	} else {
-		realOut = g.D.Forward(tp, tp.Const(real))
+		realOut = dReal.Forward(tp, tp.Const(real))
 	}
-	fakeOut := g.D.Forward(tp, tp.Const(fake.Value))
+	fakeOut := dFake.Forward(tp, tp.Const(fake.Value))
 	lossD := DiscriminatorLoss(tp, g.Loss, realOut, fakeOut, o.LabelSmoothing)
 	if o.GP > 0 {
-		gp := GradientPenalty(tp, g.D, real, fake.Value, o.GP, rng)
+		gp := GradientPenalty(tp, dReal, real, fake.Value, o.GP, rng)
 		if penalty == nil {
 			penalty = gp
 		} else {
@@ -140,7 +199,7 @@ func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
 	if updateG {
 		// Generator: fake through the updated D; only G's parameters move.
 		g.OptG.ZeroGrad()
-		lossG := GeneratorLoss(tp, g.Loss, g.D.Forward(tp, fake))
+		lossG := GeneratorLoss(tp, g.Loss, dFake.Forward(tp, fake))
 		tp.Backward(lossG, g.gParams...)
 		g.OptG.Step()
 		g.lastLossG = float64(lossG.Value.Item())
@@ -212,12 +271,31 @@ func (g *GAN) Generator() nn.Module {
 }
 
 // Sample returns the generator's output for noise z without recording
-// anything, in evaluation mode (GEMA when it is kept).
+// anything, in evaluation mode (GEMA when it is kept). A conditional GAN
+// generates row i of z for class i mod Classes (CycleLabels); SampleClasses
+// chooses the classes.
 func (g *GAN) Sample(z *tensor.Tensor) *tensor.Tensor {
+	var y *tensor.Tensor
+	if g.Classes > 0 {
+		y = CycleLabels(z.Dim(0), g.Classes)
+	}
+	return g.SampleClasses(z, y)
+}
+
+// SampleClasses is Sample with the class of each row of z given in labels
+// [n] (integers in [0, Classes) as float32) for a conditional GAN; labels
+// must be nil for an unconditional one.
+func (g *GAN) SampleClasses(z, labels *tensor.Tensor) *tensor.Tensor {
+	if (labels != nil) != (g.Classes > 0) {
+		panic(fmt.Sprintf("gan: SampleClasses: labels given %v for a GAN of %d classes", labels != nil, g.Classes))
+	}
+	if labels != nil {
+		checkLabels(labels, z.Dim(0), g.Classes)
+	}
 	m := g.Generator()
 	tp := autograd.NewTape()
 	tp.SetGrad(false)
 	nn.SetTraining(m, false)
 	defer nn.SetTraining(m, true)
-	return m.Forward(tp, autograd.Const(z)).Value
+	return generateWith(m, tp, autograd.Const(z), labels).Value
 }

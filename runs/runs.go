@@ -4,6 +4,7 @@
 //	DIR/config.yaml                  the fully resolved configuration
 //	DIR/metrics.jsonl                one JSON object per logged step
 //	DIR/samples/step-NNNNNNN.png     a sample grid from one fixed z
+//	DIR/samples/classes-NNNNNNN.png  a conditional run's grid, one row per class
 //	DIR/checkpoints/NAME.safetensors checkpoints, last.safetensors the latest
 //
 // Create refuses a directory that is not empty unless told to replace a
@@ -45,8 +46,8 @@ type Run struct {
 // Create makes dir, with its samples and checkpoints folders, for a new run.
 // If dir exists and is not empty, Create fails with an error that names it
 // and says to pass --force, unless force is true: then it removes the files
-// of a previous run (config.yaml, metrics.jsonl, samples/step-<digits>.png
-// and checkpoints/*.safetensors) and leaves every other file in place.
+// of a previous run (config.yaml, metrics.jsonl, samples/step-<digits>.png,
+// samples/classes-<digits>.png and checkpoints/*.safetensors) and leaves every other file in place.
 func Create(dir string, force bool) (*Run, error) {
 	if dir == "" {
 		return nil, errors.New("runs: the run directory's name is empty")
@@ -65,8 +66,8 @@ func Create(dir string, force bool) (*Run, error) {
 		}
 		if len(entries) > 0 && !force {
 			return nil, fmt.Errorf("runs: %s is not empty; pass --force to replace the run in it "+
-				"(this removes %s, %s, %s/step-*.png and %s/*%s and nothing else)",
-				dir, ConfigFile, MetricsFile, SamplesDir, CheckpointsDir, checkpointExt)
+				"(this removes %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
+				dir, ConfigFile, MetricsFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
 		if err := removeRunFiles(dir); err != nil {
 			return nil, err
@@ -92,7 +93,7 @@ func removeRunFiles(dir string) error {
 		name  string
 		match func(string) bool
 	}{
-		{SamplesDir, isSampleName},
+		{SamplesDir, func(name string) bool { return isSampleName(name) || isClassGridName(name) }},
 		{CheckpointsDir, func(name string) bool { return strings.HasSuffix(name, checkpointExt) }},
 	}
 	for _, folder := range folders {
@@ -146,8 +147,14 @@ func removeFile(path string, required bool) error {
 }
 
 // isSampleName reports whether name is step-<digits>.png.
-func isSampleName(name string) bool {
-	digits, ok := strings.CutPrefix(name, "step-")
+func isSampleName(name string) bool { return isNumbered(name, "step-") }
+
+// isClassGridName reports whether name is classes-<digits>.png.
+func isClassGridName(name string) bool { return isNumbered(name, "classes-") }
+
+// isNumbered reports whether name is prefix<digits>.png.
+func isNumbered(name, prefix string) bool {
+	digits, ok := strings.CutPrefix(name, prefix)
 	if !ok {
 		return false
 	}
@@ -214,6 +221,12 @@ func (r *Run) MetricsPath() string { return r.path(MetricsFile) }
 // samples/step-NNNNNNN.png, the step zero-padded to 7 digits.
 func (r *Run) SamplePath(step int) string {
 	return r.path(SamplesDir, fmt.Sprintf("step-%07d.png", step))
+}
+
+// ClassGridPath returns the path of a conditional run's class grid of a
+// step: samples/classes-NNNNNNN.png, numbered as SamplePath.
+func (r *Run) ClassGridPath(step int) string {
+	return r.path(SamplesDir, fmt.Sprintf("classes-%07d.png", step))
 }
 
 // CheckpointPath returns the path of the checkpoint called name, a plain

@@ -39,6 +39,9 @@ const (
 	metaShape      = "sample_shape"
 	metaConfigHash = "config_hash"
 	metaProgress   = "gan.progress"
+	// metaClasses holds a conditional run's class names, by label, as a
+	// JSON array; unconditional runs do not write it.
+	metaClasses = "class_names"
 )
 
 // saveCheckpoint writes everything needed to continue the session: the
@@ -80,6 +83,13 @@ func (s *session) saveCheckpoint(path string) error {
 		metaLoader:     string(loader),
 		metaShape:      fmt.Sprintf("[%d,%d,%d]", s.shape.C, s.shape.H, s.shape.W),
 	}
+	if s.cfg.Conditional {
+		names, err := json.Marshal(s.classNames)
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+		f.Metadata[metaClasses] = string(names)
+	}
 	return checkpoint.Save(path, &f)
 }
 
@@ -103,6 +113,9 @@ type Trained struct {
 	Shape Shape
 	// Step is the number of training steps behind the weights.
 	Step int
+	// ClassNames names a conditional GAN's classes by label; nil for an
+	// unconditional one.
+	ClassNames []string
 }
 
 // LoadRun rebuilds the GAN of the run in dir from its last checkpoint: the
@@ -138,7 +151,13 @@ func restoreTrained(f *checkpoint.File, path string) (*Trained, error) {
 		return nil, fmt.Errorf("%s: metadata %s is %q, want [C,H,W]", path, metaShape, f.Metadata[metaShape])
 	}
 	shape := Shape{C: chw[0], H: chw[1], W: chw[2]}
-	g, err := Build(cfg, shape)
+	var classes []string
+	if cfg.Conditional {
+		if err := json.Unmarshal([]byte(f.Metadata[metaClasses]), &classes); err != nil || len(classes) < 2 {
+			return nil, fmt.Errorf("%s: metadata %s is %q, want a JSON array of at least 2 class names", path, metaClasses, f.Metadata[metaClasses])
+		}
+	}
+	g, err := BuildConditional(cfg, shape, len(classes))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -165,5 +184,5 @@ func restoreTrained(f *checkpoint.File, path string) (*Trained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: metadata %s is %q, want a step count", path, metaStep, f.Metadata[metaStep])
 	}
-	return &Trained{GAN: g, Config: cfg, Shape: shape, Step: step}, nil
+	return &Trained{GAN: g, Config: cfg, Shape: shape, Step: step, ClassNames: classes}, nil
 }

@@ -21,14 +21,24 @@ import (
 // Config is a run's fully resolved configuration, as written to config.yaml.
 // Its YAML keys are also the command-line flag names, with '-' for '_'.
 type Config struct {
-	// Dataset is mnist, fashion-mnist or idx (images), or ring8 or grid25
-	// (2-D Gaussian mixtures).
+	// Dataset is mnist, fashion-mnist, idx or folder (images), or ring8 or
+	// grid25 (2-D Gaussian mixtures).
 	Dataset string `yaml:"dataset"`
-	// Data is the folder holding the dataset's IDX files; empty for the
-	// embedded MNIST.
+	// Data is the folder holding the dataset's IDX files, or the images of
+	// the folder dataset; empty for the embedded MNIST.
 	Data string `yaml:"data"`
+	// ImageSize, when positive, is the side of the square images trained
+	// on: each image is resized (its shorter side to ImageSize) and
+	// centre-cropped. 0 keeps an IDX dataset's size and means 64 for the
+	// folder dataset.
+	ImageSize int `yaml:"image_size,omitempty"`
+	// Conditional trains a class-conditional GAN: G receives the class
+	// with the noise, D (a projection discriminator) the class with the
+	// image.
+	Conditional bool `yaml:"conditional,omitempty"`
 	// Model is the network family: mlp (the reference recipe; a smaller
-	// MLP for 2-D data) or dcgan (convolutional, for 28×28 images).
+	// MLP for 2-D data) or dcgan (convolutional: 28×28 grey images, or
+	// Radford et al.'s nets for 32×32 and 64×64, grey or RGB).
 	Model string `yaml:"model"`
 	// ZDim is the length of the generator's noise vector.
 	ZDim int `yaml:"z_dim"`
@@ -107,12 +117,21 @@ func (c Config) Validate() error {
 	}
 	switch {
 	case c.Dataset == "mnist", isToy(c.Dataset):
-	case c.Dataset == "fashion-mnist", c.Dataset == "idx":
+	case c.Dataset == "fashion-mnist", c.Dataset == "idx", c.Dataset == "folder":
 		if c.Data == "" {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
 		}
 	default:
-		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, ring8 or grid25)", c.Dataset)
+		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", c.Dataset)
+	}
+	if c.Conditional && isToy(c.Dataset) {
+		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
+	}
+	if c.ImageSize < 0 || c.ImageSize > 1024 {
+		bad("image_size", "must be between 1 and 1024 (0: the dataset's own, 64 for folder), got %d", c.ImageSize)
+	}
+	if c.ImageSize != 0 && isToy(c.Dataset) {
+		bad("image_size", "the 2-D dataset %s has no images", c.Dataset)
 	}
 	switch {
 	case c.Model == "mlp":

@@ -112,6 +112,10 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 		noise:  tensor.NewRNG(cfg.Seed, "noise"),
 		fixedZ: fixedNoise(t.GAN, cfg),
 	}
+	if cfg.Conditional && !slices.Equal(src.classNames(), t.ClassNames) {
+		return fmt.Errorf("%s: the run's classes are %q, the dataset's now %q", path, t.ClassNames, src.classNames())
+	}
+	s.initClasses(t.ClassNames)
 	if err := s.restore(f, path); err != nil {
 		return err
 	}

@@ -51,6 +51,8 @@ type session struct {
 	epoch  int
 	// modes is the number of mixture modes covered at the last evaluation.
 	modes int
+	// The classes of a conditional run (conditional.go).
+	classes
 }
 
 // Run trains the GAN cfg describes and writes the run directory out (refused
@@ -68,7 +70,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if err != nil {
 		return err
 	}
-	g, err := Build(cfg, shape)
+	g, err := BuildConditional(cfg, shape, len(src.classNames()))
 	if err != nil {
 		return err
 	}
@@ -84,6 +86,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 		noise:  tensor.NewRNG(cfg.Seed, "noise"),
 		fixedZ: fixedNoise(g, cfg),
 	}
+	s.initClasses(src.classNames())
 	return s.loop(ctx, log)
 }
 
@@ -152,9 +155,9 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
 		}
-		b := s.src.next(batch)
+		b := s.src.next(batch, s.labels)
 		real := s.realBatch(batch, b.N)
-		st := s.gan.Step(real, s.noise)
+		st := s.stepGAN(real)
 		if !st.Finite() {
 			bar.Clear()
 			kept := "no checkpoint was written before it"
@@ -278,6 +281,9 @@ func (s *session) save(x *tensor.Tensor) error {
 		img = images.Grid(x.Reshape(x.Dim(0), s.shape.C, s.shape.H, s.shape.W), 8, 2)
 	}
 	if err := images.WritePNG(s.run.SamplePath(s.step), img); err != nil {
+		return err
+	}
+	if err := s.saveClassGrid(); err != nil {
 		return err
 	}
 	return s.saveCheckpoint(s.run.CheckpointPath("last"))

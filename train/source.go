@@ -10,8 +10,12 @@ import (
 
 // source serves the real batches of a run and can save its position.
 type source interface {
-	// next fills the first rows of dst with the next batch and describes it.
-	next(dst *tensor.Tensor) data.Batch
+	// next fills the first rows of dst with the next batch and, unless
+	// labels is nil, the first elements of labels with its classes, and
+	// describes the batch.
+	next(dst *tensor.Tensor, labels []int) data.Batch
+	// classNames names the classes by label; nil for data without classes.
+	classNames() []string
 	// stepsPerEpoch returns the number of batches in an epoch.
 	stepsPerEpoch() int
 	// state returns the position as JSON; setState restores it.
@@ -44,18 +48,45 @@ func openSource(cfg Config) (source, Shape, error) {
 		}
 		return &mixtureSource{m: m, rng: rng}, Shape{C: 1, H: 1, W: 2}, nil
 	}
-	ds, err := data.Load(cfg.Dataset, cfg.Data, "train")
+	ds, err := loadImages(cfg)
 	if err != nil {
 		return nil, Shape{}, err
 	}
-	return loaderSource{data.NewLoader(ds, cfg.Batch, rng)}, Shape{C: ds.C, H: ds.H, W: ds.W}, nil
+	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds.ClassNames}, Shape{C: ds.C, H: ds.H, W: ds.W}, nil
 }
 
-// loaderSource serves a finite dataset in shuffled epochs.
-type loaderSource struct{ l *data.Loader }
+// loadImages loads the training images of cfg's dataset at cfg's image
+// size: a folder of images is decoded once into memory, fitted to
+// image_size (64 by default); an IDX dataset keeps its size unless
+// image_size asks for another.
+func loadImages(cfg Config) (*data.Dataset, error) {
+	if cfg.Dataset == "folder" {
+		size := cfg.ImageSize
+		if size == 0 {
+			size = defaultFolderSize
+		}
+		return data.LoadFolder(cfg.Data, size)
+	}
+	ds, err := data.Load(cfg.Dataset, cfg.Data, "train")
+	if err != nil || cfg.ImageSize == 0 || (ds.H == cfg.ImageSize && ds.W == cfg.ImageSize) {
+		return ds, err
+	}
+	return ds.Resize(cfg.ImageSize), nil
+}
 
-func (s loaderSource) next(dst *tensor.Tensor) data.Batch { return s.l.Next(dst, nil) }
-func (s loaderSource) stepsPerEpoch() int                 { return s.l.StepsPerEpoch() }
+// defaultFolderSize is the image size of the folder dataset when
+// image_size is 0: the 64×64 of the DCGAN paper and PyTorch's example.
+const defaultFolderSize = 64
+
+// loaderSource serves a finite dataset in shuffled epochs.
+type loaderSource struct {
+	l       *data.Loader
+	classes []string
+}
+
+func (s loaderSource) next(dst *tensor.Tensor, labels []int) data.Batch { return s.l.Next(dst, labels) }
+func (s loaderSource) stepsPerEpoch() int                               { return s.l.StepsPerEpoch() }
+func (s loaderSource) classNames() []string                             { return s.classes }
 
 func (s loaderSource) state() ([]byte, error) {
 	st, err := s.l.State()
@@ -80,7 +111,7 @@ type mixtureSource struct {
 	steps int
 }
 
-func (s *mixtureSource) next(dst *tensor.Tensor) data.Batch {
+func (s *mixtureSource) next(dst *tensor.Tensor, _ []int) data.Batch {
 	s.m.Sample(dst, s.rng)
 	b := data.Batch{N: dst.Dim(0), Epoch: s.steps / toySteps, Index: s.steps % toySteps}
 	s.steps++
@@ -88,6 +119,8 @@ func (s *mixtureSource) next(dst *tensor.Tensor) data.Batch {
 }
 
 func (s *mixtureSource) stepsPerEpoch() int { return toySteps }
+
+func (s *mixtureSource) classNames() []string { return nil }
 
 type mixtureState struct {
 	Steps int    `json:"steps"`

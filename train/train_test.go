@@ -134,7 +134,7 @@ func TestRunWritesTheRunDirectory(t *testing.T) {
 		t.Fatalf("second run into the same directory: error %v, want a refusal mentioning --force", err)
 	}
 	png := filepath.Join(t.TempDir(), "grid.png")
-	if err := SampleGrid(out, 10, 3, png); err != nil {
+	if err := SampleGrid(out, 10, 3, -1, png); err != nil {
 		t.Fatal(err)
 	}
 }

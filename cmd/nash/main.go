@@ -97,33 +97,6 @@ then the flags given on the command line.`,
 	return cmd
 }
 
-func newSample() *cobra.Command {
-	var run, out string
-	var n int
-	var seed uint64
-	cmd := &cobra.Command{
-		Use:   "sample --run DIR",
-		Short: "Write a PNG grid of samples from a run's last checkpoint",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if n <= 0 {
-				return fmt.Errorf("--n: must be positive, got %d", n)
-			}
-			if err := train.SampleGrid(run, n, seed, out); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&run, "run", "", "run directory (required)")
-	cmd.Flags().StringVar(&out, "out", "grid.png", "PNG file to write")
-	cmd.Flags().IntVar(&n, "n", 64, "number of samples")
-	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the noise")
-	cmd.MarkFlagRequired("run")
-	return cmd
-}
-
 func newBench() *cobra.Command {
 	var asJSON bool
 	var warmup, repeats, steps int

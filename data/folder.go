@@ -1,0 +1,228 @@
+package data
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // decodes JPEG files in LoadFolder
+	_ "image/png"  // decodes PNG files in LoadFolder
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"golang.org/x/image/draw"
+)
+
+// maxFolderPixels caps the size of one image LoadFolder decodes, so that a
+// corrupt or hostile header cannot make it allocate without bound.
+const maxFolderPixels = 1 << 26
+
+// LoadFolder loads a folder of the user's images as a Dataset of size×size
+// images: every PNG or JPEG file is decoded once, its centre square (the
+// side of its shorter side) resized to size×size, and kept in memory as
+// bytes. The dataset is grey (C = 1) if every image is grey and RGB (C = 3)
+// otherwise; colour images with alpha are composed over black.
+//
+// If dir holds sub-folders, each is a class, named after the folder and
+// labelled in name order (as torchvision's ImageFolder), holding its images
+// at any depth; files beside the class folders are an error. Otherwise the
+// images are directly in dir and form one class, named after dir. Names
+// starting with '.' are skipped. A file that is not a PNG or JPEG image is
+// an error naming it.
+func LoadFolder(dir string, size int) (*Dataset, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("data: folder %s: image size %d, want at least 1", dir, size)
+	}
+	files, labels, classes, err := listFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	n := len(files)
+	rgb := make([]uint8, n*3*size*size)
+	grey := make([]bool, n)
+	errs := make([]error, n)
+	var next sync.Mutex
+	i := 0
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for {
+				next.Lock()
+				j := i
+				i++
+				next.Unlock()
+				if j >= n {
+					return
+				}
+				grey[j], errs[j] = decodeFitted(files[j], size, rgb[j*3*size*size:(j+1)*3*size*size])
+			}
+		})
+	}
+	wg.Wait()
+	allGrey := true
+	for j := range files {
+		if errs[j] != nil {
+			return nil, errs[j]
+		}
+		allGrey = allGrey && grey[j]
+	}
+	ds := &Dataset{Name: "folder", Split: "train", N: n, C: 3, H: size, W: size, Pixels: rgb, Labels: labels, ClassNames: classes}
+	if allGrey {
+		ds.C = 1
+		ds.Pixels = make([]uint8, n*size*size)
+		plane := size * size
+		for j := range n {
+			copy(ds.Pixels[j*plane:(j+1)*plane], rgb[j*3*plane:j*3*plane+plane])
+		}
+	}
+	return ds, nil
+}
+
+// listFolder returns the image files under dir with their labels and the
+// class names (see LoadFolder).
+func listFolder(dir string) (files []string, labels []uint8, classes []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("data: folder: %w", err)
+	}
+	var loose []string
+	for _, e := range entries {
+		switch {
+		case strings.HasPrefix(e.Name(), "."):
+		case e.IsDir():
+			classes = append(classes, e.Name())
+		default:
+			loose = append(loose, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(classes) == 0 {
+		if len(loose) == 0 {
+			return nil, nil, nil, fmt.Errorf("data: folder %s holds no images", dir)
+		}
+		return loose, make([]uint8, len(loose)), []string{filepath.Base(filepath.Clean(dir))}, nil
+	}
+	if len(loose) > 0 {
+		return nil, nil, nil, fmt.Errorf("data: folder %s: %s is beside the class folders %q; move it into one of them or away", dir, loose[0], classes)
+	}
+	if len(classes) > 256 {
+		return nil, nil, nil, fmt.Errorf("data: folder %s has %d class folders, at most 256 are supported", dir, len(classes))
+	}
+	for label, class := range classes {
+		root := filepath.Join(dir, class)
+		count := 0
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != root {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+				labels = append(labels, uint8(label))
+				count++
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("data: folder: %w", err)
+		}
+		if count == 0 {
+			return nil, nil, nil, fmt.Errorf("data: folder %s: class folder %s holds no images", dir, root)
+		}
+	}
+	return files, labels, classes, nil
+}
+
+// decodeFitted decodes the image file at path, fits it to size×size into
+// dst as planes of red, green and blue bytes, and reports whether it is
+// grey.
+func decodeFitted(path string, size int, dst []uint8) (grey bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	cfg, format, err := image.DecodeConfig(r)
+	if err != nil {
+		return false, fmt.Errorf("data: %s is not a PNG or JPEG image: %v", path, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxFolderPixels {
+		return false, fmt.Errorf("data: %s: a %s image of %d×%d pixels, want at least 1×1 and at most %d pixels", path, format, cfg.Width, cfg.Height, maxFolderPixels)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return false, fmt.Errorf("data: %w", err)
+	}
+	r.Reset(f)
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return false, fmt.Errorf("data: %s: decoding the %s image: %v", path, format, err)
+	}
+	fitSquare(img, size, dst)
+	switch img.ColorModel() {
+	case color.GrayModel, color.Gray16Model:
+		grey = true
+	}
+	return grey, nil
+}
+
+// fitSquare resizes the centre square of src (the side of its shorter
+// side) to size×size with bilinear filtering, antialiased when shrinking,
+// and writes it to dst as planes of red, green and blue bytes, composed
+// over black.
+func fitSquare(src image.Image, size int, dst []uint8) {
+	b := src.Bounds()
+	side := min(b.Dx(), b.Dy())
+	x0, y0 := b.Min.X+(b.Dx()-side)/2, b.Min.Y+(b.Dy()-side)/2
+	out := image.NewRGBA(image.Rect(0, 0, size, size))
+	draw.BiLinear.Scale(out, out.Bounds(), src, image.Rect(x0, y0, x0+side, y0+side), draw.Over, nil)
+	plane := size * size
+	for p := range plane {
+		for c := range 3 {
+			dst[c*plane+p] = out.Pix[4*p+c]
+		}
+	}
+}
+
+// Resize returns a copy of the dataset with every image's centre square
+// resized to size×size (bilinear, antialiased when shrinking), labels and
+// class names shared.
+func (d *Dataset) Resize(size int) *Dataset {
+	out := *d
+	out.H, out.W = size, size
+	out.Pixels = make([]uint8, d.N*d.C*size*size)
+	plane := size * size
+	rgb := make([]uint8, 3*plane)
+	for i := range d.N {
+		img := d.channelImage(i)
+		fitSquare(img, size, rgb)
+		for c := range d.C {
+			copy(out.Pixels[(i*d.C+c)*plane:], rgb[c*plane:(c+1)*plane])
+		}
+	}
+	return &out
+}
+
+// channelImage returns image i as an image.Image: grey for one channel,
+// RGB for three.
+func (d *Dataset) channelImage(i int) image.Image {
+	px := d.Image(i)
+	r := image.Rect(0, 0, d.W, d.H)
+	if d.C == 1 {
+		return &image.Gray{Pix: px, Stride: d.W, Rect: r}
+	}
+	img := image.NewRGBA(r)
+	plane := d.H * d.W
+	for p := range plane {
+		img.Pix[4*p], img.Pix[4*p+1], img.Pix[4*p+2], img.Pix[4*p+3] = px[p], px[plane+p], px[2*plane+p], 255
+	}
+	return img
+}

@@ -1,0 +1,95 @@
+package gan
+
+import (
+	"fmt"
+
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// Conditional is a network that takes a class label with each input: a
+// conditional generator (noise and class to sample) or a conditional
+// discriminator (sample and class to score). Its Forward, without labels,
+// is not used by the GAN.
+type Conditional interface {
+	nn.Module
+	// ForwardClasses computes the output for inputs x [N, …] of the classes
+	// y [N], which holds integers in [0, Classes()) as float32 values and is
+	// not differentiated.
+	ForwardClasses(tp *autograd.Tape, x, y *autograd.Var) *autograd.Var
+	// Classes returns the number of classes.
+	Classes() int
+}
+
+// labelled is a conditional discriminator with its labels bound, so that
+// the objectives and penalties, which see D as a function of its input
+// alone, apply to conditional GANs unchanged.
+type labelled struct {
+	d Conditional
+	y *autograd.Var
+}
+
+func (l *labelled) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
+	return l.d.ForwardClasses(tp, x, l.y)
+}
+
+func (l *labelled) Parameters() []nn.Parameter { return l.d.Parameters() }
+
+// generate runs G on noise z, for the classes y when the GAN is conditional.
+func (g *GAN) generate(tp *autograd.Tape, z *autograd.Var, y *tensor.Tensor) *autograd.Var {
+	return generateWith(g.G, tp, z, y)
+}
+
+// generateWith runs generator m on z, conditioned on y unless y is nil.
+func generateWith(m nn.Module, tp *autograd.Tape, z *autograd.Var, y *tensor.Tensor) *autograd.Var {
+	if y == nil {
+		return m.Forward(tp, z)
+	}
+	return m.(Conditional).ForwardClasses(tp, z, tp.Const(y))
+}
+
+// sampleLabels fills y with classes drawn uniformly from rng.
+func (g *GAN) sampleLabels(y *tensor.Tensor, rng *tensor.RNG) {
+	d := y.Data()
+	for i := range d {
+		d[i] = float32(rng.IntN(g.Classes))
+	}
+}
+
+// Labels returns n classes drawn uniformly from rng, as float32 values in
+// [0, Classes): the labels StepClasses generates its fakes for.
+func (g *GAN) Labels(n int, rng *tensor.RNG) *tensor.Tensor {
+	y := tensor.New(n)
+	g.sampleLabels(y, rng)
+	return y
+}
+
+// CycleLabels returns [n] labels 0, 1, …, classes−1, 0, 1, …: label i is
+// i mod classes.
+func CycleLabels(n, classes int) *tensor.Tensor {
+	y := tensor.New(n)
+	for i := range y.Data() {
+		y.Data()[i] = float32(i % classes)
+	}
+	return y
+}
+
+// ClassLabels returns [n] labels all equal to class.
+func ClassLabels(n, class int) *tensor.Tensor {
+	y := tensor.New(n)
+	y.Fill(float32(class))
+	return y
+}
+
+// checkLabels panics unless y holds n integers in [0, classes).
+func checkLabels(y *tensor.Tensor, n, classes int) {
+	if y.Len() != n {
+		panic(fmt.Sprintf("gan: %d labels for %d samples", y.Len(), n))
+	}
+	for i, v := range y.Data() {
+		if v != float32(int(v)) || v < 0 || int(v) >= classes {
+			panic(fmt.Sprintf("gan: label %d is %g, not a class in [0, %d)", i, v, classes))
+		}
+	}
+}
