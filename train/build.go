@@ -46,11 +46,7 @@ func BuildConditional(cfg Config, sample Shape, classes int) (*gan.GAN, error) {
 	if cfg.SpectralNorm {
 		spectralNorm(d, tensor.NewRNG(cfg.Seed, "spectral"))
 	}
-	lrD := cfg.LR
-	if cfg.LRD > 0 {
-		lrD = cfg.LRD
-	}
-	out := gan.New(g, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, lrD), loss, cfg.ZDim)
+	out := gan.New(g, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, cfg.lrD()), loss, cfg.ZDim)
 	out.Options = gan.Options{
 		NCritic:        cfg.NCritic,
 		Clip:           float32(cfg.Clip),

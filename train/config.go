@@ -54,6 +54,9 @@ type Config struct {
 	// discriminator's own (the two time-scale update rule, TTUR).
 	LR  float64 `yaml:"lr"`
 	LRD float64 `yaml:"lr_d"`
+	// LRDecay is the fraction of the run, at its end, over which both
+	// learning rates fall linearly to 0; 0 keeps them constant.
+	LRDecay float64 `yaml:"lr_decay"`
 	// Beta1 and Beta2 are Adam's moment decays.
 	Beta1 float64 `yaml:"beta1"`
 	Beta2 float64 `yaml:"beta2"`
@@ -202,6 +205,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.LR > 0) {
 		bad("lr", "must be positive, got %g", c.LR)
+	}
+	if !(c.LRDecay >= 0 && c.LRDecay <= 1) {
+		bad("lr_decay", "is the fraction of the run over which the learning rates fall to 0: must be in [0, 1], got %g", c.LRDecay)
 	}
 	for _, b := range []struct {
 		key string

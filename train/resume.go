@@ -23,7 +23,8 @@ import (
 
 // resumable lists the settings a resumed run may change: they decide how
 // long it runs, how often it logs and saves and how many cores it uses, never what
-// any step computes.
+// any step computes (a run whose learning rates decay to its end keeps its
+// length: MergeResume refuses to change it).
 var resumable = []string{"epochs", "steps", "threads", "log_every", "sample_every"}
 
 // configHash identifies the settings that determine a run's arithmetic:
@@ -58,6 +59,10 @@ func MergeResume(stored, requested Config, changed []string) (Config, error) {
 			continue
 		}
 		if slices.Contains(resumable, key) {
+			if stored.LRDecay > 0 && (key == "epochs" || key == "steps") && !sv.Field(i).Equal(rv.Field(i)) {
+				return Config{}, fmt.Errorf("%s: the learning rates fall to 0 over the last %g of the run's length (lr_decay), so a resumed run cannot change it from %v to %v",
+					key, stored.LRDecay, sv.Field(i).Interface(), rv.Field(i).Interface())
+			}
 			ov.Field(i).Set(rv.Field(i))
 			continue
 		}

@@ -157,6 +157,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		}
 		b := s.src.next(batch, s.labels)
 		real := s.realBatch(batch, b.N)
+		s.schedule(total)
 		st := s.stepGAN(real)
 		if !st.Finite() {
 			bar.Clear()

@@ -30,6 +30,7 @@ var configUsage = map[string]string{
 	"optimizer":       "optimizer of both networks: adam, rmsprop or sgd (wgan: rmsprop)",
 	"lr":              "learning rate of both networks (wgan: 5e-5, wgan-gp: 1e-4)",
 	"lr_d":            "discriminator's own learning rate, for TTUR (0: --lr)",
+	"lr_decay":        "fraction of the run, at its end, over which both learning rates fall linearly to 0 (0: constant)",
 	"beta1":           "Adam β₁ (wgan-gp: 0)",
 	"beta2":           "Adam β₂ (wgan-gp: 0.9)",
 	"loss":            "objective: minimax, ns (non-saturating), ls, wgan, wgan-gp or hinge",
