@@ -22,6 +22,8 @@ var convCases = []struct {
 	{[]int{3, 1, 4, 4}, SquareConv(1, 1, 0)},
 	{[]int{2, 2, 3, 3}, SquareConv(5, 1, 2)},
 	{[]int{1, 3, 8, 8}, SquareConv(4, 3, 2)},
+	// A stride wider than the image.
+	{[]int{2, 2, 3, 1}, ConvGeom{KH: 2, KW: 3, SH: 1, SW: 3, PH: 0, PW: 1}},
 	// Large enough to be split among goroutines.
 	{[]int{4, 8, 16, 16}, SquareConv(3, 1, 1)},
 }
