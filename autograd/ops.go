@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/nash-gan/nash/tensor"
-	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // The primitive operations. Each computes its value with the tensor package
@@ -239,7 +238,7 @@ func softplusBackward(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
 // LeakyReLU returns x where x > 0 and slope·x elsewhere.
 func (tp *Tape) LeakyReLU(x *Var, slope float32) *Var {
 	out := tp.newTensor(x.Shape()...)
-	kernels.LeakyReLU(out.Data(), x.Value.Data(), slope)
+	tensor.LeakyReLU(out, x.Value, slope)
 	v, n := tp.record("LeakyReLU", out, leakyReLUBackward, x)
 	if n != nil {
 		n.param = slope
@@ -256,7 +255,7 @@ func leakyReLUBackward(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
 // own backward is itself with the same x; no gradient flows to x.
 func (tp *Tape) leakyReLUGrad(x, g *Var, slope float32) *Var {
 	out := tp.newTensor(g.Shape()...)
-	kernels.LeakyReLUGrad(out.Data(), x.Value.Data(), g.Value.Data(), slope)
+	tensor.LeakyReLUGrad(out, x.Value, g.Value, slope)
 	v, n := tp.record("LeakyReLUGrad", out, leakyReLUGradBackward, x, g)
 	if n != nil {
 		n.param = slope

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // ConvGeom is the sliding window of a 2-D convolution over images stored
@@ -191,6 +193,34 @@ func channelOp(kind convKind, op string, dst, x, v *Tensor) {
 	j.run(n*c, len(x.data))
 }
 
+// LeakyReLU sets dst to x where x > 0 and to slope·x elsewhere, as
+// kernels.LeakyReLU but shared among goroutines for large tensors. dst has
+// x's shape and may be x.
+func LeakyReLU(dst, x *Tensor, slope float32) {
+	if !EqualShapes(dst.shape, x.shape) {
+		panic(fmt.Sprintf("tensor: LeakyReLU of %v into %v", x.shape, dst.shape))
+	}
+	j := newConvJob(kindLeakyReLU, dst.data, x.data, nil)
+	j.param = slope
+	j.run((len(x.data)+elementChunk-1)/elementChunk, len(x.data))
+}
+
+// LeakyReLUGrad sets dst to g where x > 0 and to slope·g elsewhere, the
+// backward of LeakyReLU, as kernels.LeakyReLUGrad but shared among
+// goroutines for large tensors. All three have the same shape.
+func LeakyReLUGrad(dst, x, g *Tensor, slope float32) {
+	if !EqualShapes(dst.shape, x.shape) || !EqualShapes(g.shape, x.shape) {
+		panic(fmt.Sprintf("tensor: LeakyReLUGrad of %v and %v into %v", x.shape, g.shape, dst.shape))
+	}
+	j := newConvJob(kindLeakyReLUGrad, dst.data, x.data, g.data)
+	j.param = slope
+	j.run((len(x.data)+elementChunk-1)/elementChunk, len(x.data))
+}
+
+// elementChunk is the number of elements in one unit of an element-wise
+// job.
+const elementChunk = 1 << 14
+
 // tapPair links an output position of one kernel tap to the input position
 // it reads, as offsets within one image plane.
 type tapPair struct{ out, in int32 }
@@ -207,6 +237,8 @@ const (
 	kindAddChannels
 	kindMulChannels
 	kindFillChannels
+	kindLeakyReLU
+	kindLeakyReLUGrad
 )
 
 // convJob is one call of the functions above, possibly shared among
@@ -214,10 +246,12 @@ const (
 // the destination in a fixed order, so that the result does not depend on
 // how the units are dealt out: for Im2Col and Col2Im a channel of two
 // images, for the layout and per-channel operations a channel of one
-// sample, for SumChannels a channel.
+// sample, for SumChannels a channel, for the activations a run of
+// elementChunk elements.
 type convJob struct {
 	kind    convKind
 	d, s, v []float32 // destination, source, per-channel vector (nil if none)
+	param   float32   // LeakyReLU's slope
 	g       ConvGeom
 	n, c    int
 	h, w    int // image height and width (Im2Col, Col2Im)
@@ -316,6 +350,12 @@ func (j *convJob) do(part int) {
 		j.col2im(lo, hi)
 	case kindSumChannels:
 		j.sumChannels(lo, hi)
+	case kindLeakyReLU:
+		e0, e1 := lo*elementChunk, min(hi*elementChunk, len(j.s))
+		kernels.LeakyReLU(j.d[e0:e1], j.s[e0:e1], j.param)
+	case kindLeakyReLUGrad:
+		e0, e1 := lo*elementChunk, min(hi*elementChunk, len(j.s))
+		kernels.LeakyReLUGrad(j.d[e0:e1], j.s[e0:e1], j.v[e0:e1], j.param)
 	default:
 		j.planes(lo, hi)
 	}

@@ -487,3 +487,36 @@ func BenchmarkIm2Col(b *testing.B) {
 		})
 	}
 }
+
+// LeakyReLU and LeakyReLUGrad, shared among goroutines for large tensors,
+// agree with the definition at any number of them, in place too.
+func TestLeakyReLUShared(t *testing.T) {
+	rng := NewRNG(1, "leaky")
+	for _, n := range []int{5, elementChunk + 3, 1 << 20} {
+		x, g := randTensor(rng, n), randTensor(rng, n)
+		for _, threads := range []int{1, 2, 3} {
+			prev := runtime.GOMAXPROCS(threads)
+			y, dy, inPlace := New(n), New(n), x.Clone()
+			LeakyReLU(y, x, 0.2)
+			LeakyReLUGrad(dy, x, g, 0.2)
+			LeakyReLU(inPlace, inPlace, 0.2)
+			runtime.GOMAXPROCS(prev)
+			for i, v := range x.data {
+				want, wantGrad := v, g.data[i]
+				if v <= 0 {
+					want, wantGrad = 0.2*v, 0.2*g.data[i]
+				}
+				if y.data[i] != want || inPlace.data[i] != want || dy.data[i] != wantGrad {
+					t.Fatalf("size %d, %d goroutines, element %d: LeakyReLU %v (in place %v), grad %v; want %v, %v",
+						n, threads, i, y.data[i], inPlace.data[i], dy.data[i], want, wantGrad)
+				}
+			}
+		}
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "LeakyReLUGrad of [3] and [4] into [3]") {
+			t.Fatalf("panic %v", r)
+		}
+	}()
+	LeakyReLUGrad(New(3), New(3), New(4), 0.2)
+}
