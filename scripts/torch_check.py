@@ -8,7 +8,9 @@ Run by hand with Debian's PyTorch, not by CI:
     /usr/bin/python3 scripts/torch_check.py write checkpoint/testdata/torch.safetensors
 
 check FILE   reads FILE, lists its tensors, builds the nn.Sequential given by
-             --model, loads the tensors named --prefix* into it with
+             --model (with --classes K, nash's conditional generator over it;
+             with --classes K --head H, the projection discriminator of body
+             --model and head H, both taking FILE's int64 "labels"), loads the tensors named --prefix* into it with
              load_state_dict(strict=True) and, when FILE holds "input" and
              "output", runs the model in eval mode on input and compares the
              result with output. It then re-encodes the tensors with nash's
@@ -148,6 +150,49 @@ def build(spec):
     return nn.Sequential(*eval("[" + spec + "]", {"__builtins__": {}}, layers))
 
 
+class ConditionalGenerator(nn.Module):
+    """nash's models.ConditionalGenerator: net(cat(z, embed(y)))."""
+
+    def __init__(self, classes, dim, net):
+        super().__init__()
+        self.embed = nn.Embedding(classes, dim)
+        self.net = net
+
+    def forward(self, z, y):
+        return self.net(torch.cat([z, self.embed(y)], 1))
+
+
+class ProjectionDiscriminator(nn.Module):
+    """nash's models.ProjectionDiscriminator (Miyato and Koyama 2018):
+    head(h) + <embed(y), h> with h = body(x)."""
+
+    def __init__(self, classes, features, body, head):
+        super().__init__()
+        self.body, self.head = body, head
+        self.embed = nn.Embedding(classes, features)
+
+    def forward(self, x, y):
+        h = self.body(x)
+        return self.head(h) + (self.embed(y) * h.flatten(1)).sum(1, keepdim=True)
+
+
+def build_model(args, tensors):
+    """The nn.Sequential of --model, or with --classes the conditional
+    generator over it, or with --classes and --head the projection
+    discriminator whose body it is."""
+    net = build(args.model)
+    if not args.classes:
+        return net
+    if args.head:
+        head = build(args.head)
+        if len(head) == 1:
+            head = head[0]
+        features = tensors[args.prefix + "embed.weight"].shape[1]
+        return ProjectionDiscriminator(args.classes, features, net, head)
+    dim = tensors[args.prefix + "embed.weight"].shape[1]
+    return ConditionalGenerator(args.classes, dim, net)
+
+
 def check(args):
     tensors, metadata, how = read(args.file, args.io)
     print(f"read {args.file} with {how}: {len(tensors)} tensors, metadata {metadata}")
@@ -156,7 +201,7 @@ def check(args):
         flat = t.reshape(-1)
         head = ", ".join(f"{v:.6g}" for v in flat[:3].tolist())
         print(f"  {name:40s} {NAMES[t.dtype]:4s} {str(list(t.shape)):12s} [{head}{', ...' if flat.numel() > 3 else ''}]")
-    model = build(args.model)
+    model = build_model(args, tensors)
     sd = {k[len(args.prefix) :]: v for k, v in tensors.items() if k.startswith(args.prefix)}
     model.load_state_dict(sd, strict=True)
     print(f"load_state_dict(strict=True) into {model!r}".replace("\n", " ").replace("  ", ""))
@@ -167,7 +212,10 @@ def check(args):
     if "input" in tensors and "output" in tensors:
         model.eval()
         with torch.no_grad():
-            y = model(tensors["input"])
+            if args.classes:
+                y = model(tensors["input"], tensors["labels"])
+            else:
+                y = model(tensors["input"])
         diff = (y - tensors["output"]).abs().max().item()
         print(f"  eval forward on input {list(tensors['input'].shape)}: max |torch - file output| = {diff:.3g}")
         if not diff <= args.tol:
@@ -208,6 +256,10 @@ def main():
     w = sub.add_parser("write", help="write a PyTorch model's state_dict")
     w.add_argument("file")
     w.add_argument("--seed", type=int, default=0)
+    c.add_argument("--classes", type=int, default=0,
+                   help="a conditional network of this many classes: the generator over --model, "
+                   "or with --head the projection discriminator whose body is --model; FILE holds int64 labels")
+    c.add_argument("--head", default="", help="the projection discriminator's head layers, e.g. 'Linear(6272,1)'")
     for s in (c, w):
         s.add_argument("--model", default=DEFAULT_MODEL, help="nn.Sequential layers, e.g. %(default)r")
         s.add_argument("--prefix", default="generator.", help="name prefix of the model's tensors")

@@ -9,6 +9,11 @@
 //	    --model "Linear(100,256), LeakyReLU(0.2), Linear(256,512), LeakyReLU(0.2), Linear(512,784), Tanh()"
 //	/usr/bin/python3 scripts/torch_check.py check /tmp/check/discriminator.safetensors --prefix discriminator. \
 //	    --model "Linear(784,512), LeakyReLU(0.2), Linear(512,256), LeakyReLU(0.2), Linear(256,1)"
+//
+// For a conditional run the files also hold the int64 "labels" of the
+// batch (sample i of class i mod K), which torch_check.py passes to the
+// conditional generator (--classes K) or the projection discriminator
+// (--classes K --head …); see torch_check.py.
 package main
 
 import (
@@ -19,6 +24,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/train"
@@ -44,10 +50,20 @@ func export(run, out string, n int) error {
 		return err
 	}
 	z := t.GAN.Noise(n, tensor.NewRNG(1, "torchio"))
-	fake := t.GAN.Sample(z)
 	tp := autograd.NewTape()
 	tp.SetGrad(false)
-	logits := t.GAN.D.Forward(tp, autograd.Const(fake)).Value
+	// Evaluation mode, as torch_check.py runs the networks: BatchNorm uses
+	// its running statistics.
+	nn.SetTraining(t.GAN.D, false)
+	var fake, logits, labels *tensor.Tensor
+	if t.GAN.Classes > 0 {
+		labels = gan.CycleLabels(n, t.GAN.Classes)
+		fake = t.GAN.SampleClasses(z, labels)
+		logits = t.GAN.D.(gan.Conditional).ForwardClasses(tp, autograd.Const(fake), autograd.Const(labels)).Value
+	} else {
+		fake = t.GAN.Sample(z)
+		logits = t.GAN.D.Forward(tp, autograd.Const(fake)).Value
+	}
 	for _, net := range []struct {
 		name          string
 		m             nn.Module
@@ -57,6 +73,13 @@ func export(run, out string, n int) error {
 		f.SetStateDict(net.name+".", nn.StateDict(net.m))
 		f.Set("input", net.input)
 		f.Set("output", net.output)
+		if labels != nil {
+			y := make([]int64, n)
+			for i, v := range labels.Data() {
+				y[i] = int64(v)
+			}
+			f.SetInt64("labels", y, n)
+		}
 		path := filepath.Join(out, net.name+".safetensors")
 		if err := checkpoint.Save(path, &f); err != nil {
 			return err
