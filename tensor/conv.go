@@ -259,15 +259,18 @@ type convJob struct {
 	area    int // elements of one channel of one sample (layout operations)
 	// pairs lists, for each kernel tap t = i·KW + j in turn, the output
 	// positions whose input lies inside the image; tap t's pairs are
-	// pairs[start[t]:start[t+1]]. Looping over these lists instead of over
-	// rows of a few elements keeps the inner loops long and predictable.
+	// pairs[start[t]:start[t+1]]. The lists below are built from them.
 	pairs []tapPair
 	start []int
-	// zeros lists, for each tap in turn, the output positions whose input
-	// lies in the padding, zeros[zstart[t]:zstart[t+1]] for tap t: Im2Col
-	// writes zeros there rather than clearing whole rows first.
-	zeros  []int32
-	zstart []int
+	// For input position p of an image plane, links[first[p]:first[p+1]]
+	// are the offsets t·cols + o, in tap order, of the column entries
+	// Im2Col copies p to, relative to the image's block of the channel's
+	// rows (cols = N·OH·OW, o the output position). Col2Im sums them back
+	// in the same order: one store per image element and no clearing.
+	first, links []int
+	// zeros lists, relative to the same block, the column entries whose
+	// input lies in the padding, which Im2Col sets to 0.
+	zeros []int
 	// items is the number of units of work; parts the number of ranges
 	// they are dealt into.
 	items, parts int
@@ -293,28 +296,49 @@ func (j *convJob) window(g ConvGeom, n, c, h, w int) {
 // Col2Im job.
 func (j *convJob) units() int { return j.c * ((j.n + 1) / 2) }
 
-// plan fills j.pairs and j.start for j's geometry.
+// plan fills the pair, link and zero lists for j's geometry.
 func (j *convJob) plan() {
 	g := j.g
+	cols := j.n * j.area
 	j.pairs, j.start = j.pairs[:0], append(j.start[:0], 0)
-	j.zeros, j.zstart = j.zeros[:0], append(j.zstart[:0], 0)
+	j.zeros = j.zeros[:0]
 	for i := 0; i < g.KH; i++ {
 		ylo, yhi := validRange(j.oh, j.h, g.SH, g.PH, i)
 		for k := 0; k < g.KW; k++ {
 			xlo, xhi := validRange(j.ow, j.w, g.SW, g.PW, k)
+			t := len(j.start) - 1
 			for y := 0; y < j.oh; y++ {
 				for x := 0; x < j.ow; x++ {
 					if y < ylo || y >= yhi || x < xlo || x >= xhi {
-						j.zeros = append(j.zeros, int32(y*j.ow+x))
+						j.zeros = append(j.zeros, t*cols+y*j.ow+x)
 						continue
 					}
 					j.pairs = append(j.pairs, tapPair{int32(y*j.ow + x), int32((y*g.SH-g.PH+i)*j.w + x*g.SW - g.PW + k)})
 				}
 			}
 			j.start = append(j.start, len(j.pairs))
-			j.zstart = append(j.zstart, len(j.zeros))
 		}
 	}
+	// Count the links of each input position, then place them in tap
+	// order.
+	plane := j.h * j.w
+	j.first = append(j.first[:0], make([]int, plane+1)...)
+	for _, p := range j.pairs {
+		j.first[p.in+1]++
+	}
+	for i := 1; i <= plane; i++ {
+		j.first[i] += j.first[i-1]
+	}
+	j.links = append(j.links[:0], make([]int, len(j.pairs))...)
+	for t := 0; t+1 < len(j.start); t++ {
+		for _, p := range j.pairs[j.start[t]:j.start[t+1]] {
+			j.links[j.first[p.in]] = t*cols + int(p.out)
+			j.first[p.in]++
+		}
+	}
+	// Placing advanced each first[p] to first[p+1]; shift them back.
+	copy(j.first[1:], j.first[:plane])
+	j.first[0] = 0
 }
 
 // minParallelCopy is the number of elements a job touches below which it
@@ -368,78 +392,73 @@ func (j *convJob) image(x []float32, b, ch int) []float32 {
 }
 
 // im2col fills, for the units [u0, u1), the columns of one channel of two
-// images (or of the last image), so that each pair of offsets loaded serves
-// two copies.
+// images (or of the last image): each image element is loaded once and
+// stored at its links, and the entries in the padding are set to 0.
 func (j *convJob) im2col(u0, u1 int) {
 	taps, pairsOf := j.g.KH*j.g.KW, (j.n+1)/2
 	cols := j.n * j.area
 	for u := u0; u < u1; u++ {
 		ch, b := u/pairsOf, 2*(u%pairsOf)
-		img0 := j.image(j.s, b, ch)
-		for t := 0; t < taps; t++ {
-			pairs := j.pairs[j.start[t]:j.start[t+1]]
-			zeros := j.zeros[j.zstart[t]:j.zstart[t+1]]
-			row := j.d[(ch*taps+t)*cols : (ch*taps+t+1)*cols]
-			if b+1 == j.n {
-				out := row[b*j.area : (b+1)*j.area]
-				for _, z := range zeros {
-					out[z] = 0
-				}
-				for _, p := range pairs {
-					out[p.out] = img0[p.in]
-				}
-				continue
-			}
-			img1 := j.image(j.s, b+1, ch)
-			out0, out1 := row[b*j.area:(b+1)*j.area], row[(b+1)*j.area:(b+2)*j.area]
-			for _, z := range zeros {
+		block := j.d[ch*taps*cols : (ch+1)*taps*cols]
+		img0, out0 := j.image(j.s, b, ch), block[b*j.area:]
+		if b+1 == j.n {
+			for _, z := range j.zeros {
 				out0[z] = 0
-				out1[z] = 0
 			}
-			for _, p := range pairs {
-				out0[p.out] = img0[p.in]
-				out1[p.out] = img1[p.in]
+			for p, v := range img0 {
+				for _, o := range j.links[j.first[p]:j.first[p+1]] {
+					out0[o] = v
+				}
+			}
+			continue
+		}
+		img1, out1 := j.image(j.s, b+1, ch), block[(b+1)*j.area:]
+		for _, z := range j.zeros {
+			out0[z] = 0
+			out1[z] = 0
+		}
+		for p, v0 := range img0 {
+			v1 := img1[p]
+			for _, o := range j.links[j.first[p]:j.first[p+1]] {
+				out0[o] = v0
+				out1[o] = v1
 			}
 		}
 	}
 }
 
 // col2im computes, for the units [u0, u1), one channel of two images (or
-// of the last image). Each image element starts from the bias, or 0, and
-// accumulates its terms in the order of the column rows.
+// of the last image). Each image element is the bias, or 0, plus the
+// column entries at its links, added in the order of the column rows.
 func (j *convJob) col2im(u0, u1 int) {
 	taps, pairsOf := j.g.KH*j.g.KW, (j.n+1)/2
 	cols := j.n * j.area
 	for u := u0; u < u1; u++ {
 		ch, b := u/pairsOf, 2*(u%pairsOf)
-		img0 := j.image(j.d, b, ch)
-		two := b+1 < j.n
-		var img1 []float32
-		if two {
-			img1 = j.image(j.d, b+1, ch)
+		var bias float32
+		if j.v != nil {
+			bias = j.v[ch]
 		}
-		if j.v == nil {
-			clear(img0)
-			clear(img1)
-		} else {
-			fill(img0, j.v[ch])
-			fill(img1, j.v[ch])
-		}
-		for t := 0; t < taps; t++ {
-			pairs := j.pairs[j.start[t]:j.start[t+1]]
-			row := j.s[(ch*taps+t)*cols : (ch*taps+t+1)*cols]
-			in0 := row[b*j.area : (b+1)*j.area]
-			if !two {
-				for _, p := range pairs {
-					img0[p.in] += in0[p.out]
+		block := j.s[ch*taps*cols : (ch+1)*taps*cols]
+		img0, in0 := j.image(j.d, b, ch), block[b*j.area:]
+		if b+1 == j.n {
+			for p := range img0 {
+				s := bias
+				for _, o := range j.links[j.first[p]:j.first[p+1]] {
+					s += in0[o]
 				}
-				continue
+				img0[p] = s
 			}
-			in1 := row[(b+1)*j.area : (b+2)*j.area]
-			for _, p := range pairs {
-				img0[p.in] += in0[p.out]
-				img1[p.in] += in1[p.out]
+			continue
+		}
+		img1, in1 := j.image(j.d, b+1, ch), block[(b+1)*j.area:]
+		for p := range img0 {
+			s0, s1 := bias, bias
+			for _, o := range j.links[j.first[p]:j.first[p+1]] {
+				s0 += in0[o]
+				s1 += in1[o]
 			}
+			img0[p], img1[p] = s0, s1
 		}
 	}
 }
