@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -115,6 +116,35 @@ func TestAdam(t *testing.T) {
 				}
 				if math.Abs(float64(p[i])-p64[i]) > 1e-6*(math.Abs(p64[i])+float64(lr)) {
 					t.Fatalf("n=%d step %d, element %d: p = %g, float64 rule gives %g", n, step, i, p[i], p64[i])
+				}
+			}
+		}
+	}
+}
+
+// TestAdamGoroutines checks that Adam gives bit-identical results however
+// many goroutines share the slices, at lengths that split unevenly.
+func TestAdamGoroutines(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, n := range []int{minParallelElements - 1, 2*minParallelElements + 5, 3*minParallelElements + 17} {
+		p0, m0, v0, g := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		var first []float32
+		for _, procs := range []int{1, 2, 3, 4} {
+			runtime.GOMAXPROCS(procs)
+			p, m, v := slices.Clone(p0), slices.Clone(m0), slices.Clone(v0)
+			Adam(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002)
+			got := slices.Concat(p, m, v)
+			if procs == 1 {
+				first = got
+				continue
+			}
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+					t.Fatalf("n=%d: value %d is %g with GOMAXPROCS=%d, %g with 1", n, i, got[i], procs, first[i])
 				}
 			}
 		}

@@ -4,14 +4,15 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // minParallelWork is the number of multiply-adds (m·n·k) below which a
-// product runs on the calling goroutine. Waking a pool goroutine costs about
-// 5 µs, so sharing pays once each half takes longer than that: about 12 µs
-// of work on one core with the AVX2 kernel. A 64³ product (6 µs) measured
-// slower on two goroutines than on one.
-const minParallelWork = 1 << 19
+// product runs on the calling goroutine. Handing a part to a spinning pool
+// goroutine costs well under a microsecond, but every part packs its own
+// panels of A and B, so a product is only split once each part has about
+// 10 µs of work with the AVX-512 kernel.
+const minParallelWork = 1 << 20
 
 // run computes p with kernel ker on up to runtime.GOMAXPROCS(0) goroutines.
 // It splits C along one dimension into parts aligned to ker's micro-tiles;
@@ -28,13 +29,7 @@ func (p *gemmProblem) run(ker *microKernel) {
 	j := jobs.Get().(*gemmJob)
 	j.p, j.ker = *p, ker
 	j.split(workers)
-	startWorkers(j.parts - 1)
-	j.wg.Add(j.parts - 1)
-	for part := 1; part < j.parts; part++ {
-		tasks <- gemmTask{job: j, part: part}
-	}
-	j.do(0)
-	j.wg.Wait()
+	parallel(j, j.parts)
 	*j = gemmJob{}
 	jobs.Put(j)
 }
@@ -48,7 +43,6 @@ type gemmJob struct {
 	// number of ranges they are dealt into.
 	byCols       bool
 	tiles, parts int
-	wg           sync.WaitGroup
 }
 
 // split chooses the dimension to cut and the number of parts for up to
@@ -80,40 +74,130 @@ func (j *gemmJob) do(part int) {
 	workspaces.Put(ws)
 }
 
-// gemmTask asks a pool goroutine to compute one part of a job.
-type gemmTask struct {
-	job  *gemmJob
-	part int
-}
-
 var (
 	jobs       = sync.Pool{New: func() any { return new(gemmJob) }}
 	workspaces = sync.Pool{New: func() any { return new(workspace) }}
-
-	// tasks feeds the pool of goroutines started by startWorkers. They live
-	// for the life of the process, blocked on tasks when idle.
-	tasks        = make(chan gemmTask, 64)
-	workersMu    sync.Mutex
-	workersAlive atomic.Int64
 )
 
-// startWorkers makes sure at least n pool goroutines are running.
-func startWorkers(n int) {
-	if int(workersAlive.Load()) >= n {
+// task is work split into independent parts that may run on any goroutine
+// in any order.
+type task interface {
+	do(part int)
+}
+
+// The pool runs one task at a time on long-lived goroutines. Between tasks
+// they spin for spinFor, watching the task generation, so that the many
+// short products of a training step start in well under a microsecond;
+// after that they park until the next task wakes them.
+//
+// The state word holds the generation of the current task in its high 32
+// bits and the next unclaimed part in its low 32 bits; a goroutine claims a
+// part with a compare-and-swap that also checks the generation, so one
+// still holding an old task can never take a part of a new one.
+var pool struct {
+	mu     sync.Mutex // held by the goroutine whose task the pool runs
+	state  atomic.Uint64
+	parts  atomic.Int64
+	done   atomic.Int64
+	t      task // written under mu before the generation is published, read after claiming a part
+	alive  atomic.Int64
+	parked atomic.Int64
+	wake   chan struct{}
+}
+
+// spinFor is how long an idle pool goroutine watches for the next task
+// before parking: longer than the element-wise work between the products
+// of a training step.
+const spinFor = 200 * time.Microsecond
+
+func init() { pool.wake = make(chan struct{}, 256) }
+
+// parallel runs t's parts 0 … parts-1 on the calling goroutine and up to
+// parts-1 pool goroutines and returns when all are done. If another
+// goroutine's task holds the pool, the caller runs every part itself. A
+// part that no pool goroutine has claimed yet (one the operating system has
+// not scheduled, on a busy machine) is run by the caller.
+func parallel(t task, parts int) {
+	if parts <= 1 || !pool.mu.TryLock() {
+		for part := range parts {
+			t.do(part)
+		}
 		return
 	}
-	workersMu.Lock()
-	defer workersMu.Unlock()
-	for int(workersAlive.Load()) < n {
-		go work()
-		workersAlive.Add(1)
+	defer pool.mu.Unlock()
+	startWorkers(parts - 1)
+	pool.t = t
+	pool.parts.Store(int64(parts))
+	pool.done.Store(0)
+	gen := pool.state.Load()>>32 + 1
+	pool.state.Store(gen << 32)
+	for range pool.parked.Swap(0) {
+		select {
+		case pool.wake <- struct{}{}:
+		default:
+		}
+	}
+	claimParts(gen)
+	for pool.done.Load() < int64(parts) {
+	}
+	pool.t = nil
+}
+
+// claimParts runs parts of task generation gen until none is left. The
+// task is read only after a part is claimed: until that part is done, the
+// generation's caller waits and leaves pool.t alone.
+func claimParts(gen uint64) {
+	for {
+		s := pool.state.Load()
+		if s>>32 != gen || s&(1<<32-1) >= uint64(pool.parts.Load()) {
+			return
+		}
+		if !pool.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		pool.t.do(int(s & (1<<32 - 1)))
+		pool.done.Add(1)
 	}
 }
 
-// work is the body of a pool goroutine.
-func work() {
-	for t := range tasks {
-		t.job.do(t.part)
-		t.job.wg.Done()
+// startWorkers makes sure at least n pool goroutines are running.
+func startWorkers(n int) {
+	for {
+		alive := pool.alive.Load()
+		if alive >= int64(n) {
+			return
+		}
+		if pool.alive.CompareAndSwap(alive, alive+1) {
+			go work(pool.state.Load() >> 32)
+		}
+	}
+}
+
+// work is the body of a pool goroutine; seen is the last task generation
+// it has taken part in.
+func work(seen uint64) {
+	for {
+		seen = waitTask(seen)
+		claimParts(seen)
+	}
+}
+
+// waitTask returns the generation of a task newer than seen, spinning for
+// spinFor and then parking until parallel wakes the pool.
+func waitTask(seen uint64) uint64 {
+	start := time.Now()
+	for spins := 0; ; spins++ {
+		if gen := pool.state.Load() >> 32; gen != seen {
+			return gen
+		}
+		if spins%64 != 63 || time.Since(start) < spinFor {
+			continue
+		}
+		pool.parked.Add(1)
+		if gen := pool.state.Load() >> 32; gen != seen {
+			return gen
+		}
+		<-pool.wake
+		start = time.Now()
 	}
 }
