@@ -116,6 +116,9 @@ type Trained struct {
 	// ClassNames names a conditional GAN's classes by label; nil for an
 	// unconditional one.
 	ClassNames []string
+	// WalkClass is the class of a conditional GAN's latent walks
+	// (Interpolate), 0 unless set.
+	WalkClass int
 }
 
 // LoadRun rebuilds the GAN of the run in dir from its last checkpoint: the

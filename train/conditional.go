@@ -113,3 +113,16 @@ func (t *Trained) Samples(n int, seed uint64, class int) (*tensor.Tensor, error)
 	}
 	return x.Reshape(n, t.Shape.C, t.Shape.H, t.Shape.W), nil
 }
+
+// SetWalkClass sets the class of a conditional run's latent walks,
+// refusing a class for an unconditional run and one out of range.
+func (t *Trained) SetWalkClass(class int) error {
+	switch k := t.GAN.Classes; {
+	case k == 0:
+		return fmt.Errorf("class %d: the run is not conditional (it was trained without --conditional), so it takes no class", class)
+	case class < 0 || class >= k:
+		return fmt.Errorf("class %d: the run's classes are 0 to %d (%q)", class, k-1, t.ClassNames)
+	}
+	t.WalkClass = class
+	return nil
+}

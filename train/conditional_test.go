@@ -66,6 +66,25 @@ func TestConditionalRun(t *testing.T) {
 	if _, err := tr.Samples(5, 1, 10); err == nil || !strings.Contains(err.Error(), "0 to 9") {
 		t.Errorf("class 10: error %v, want one naming the classes 0 to 9", err)
 	}
+	// A latent walk keeps to one class: its ends are that class's samples
+	// of the ends' latents.
+	if err := tr.SetWalkClass(10); err == nil {
+		t.Error("SetWalkClass(10) accepted a class out of range")
+	}
+	if err := tr.SetWalkClass(3); err != nil {
+		t.Fatal(err)
+	}
+	walk, err := tr.Interpolate(1, 2, 3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := tr.Samples(1, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(walk.Data()[:end.Len()], end.Data()) {
+		t.Error("the walk's first image is not the class-3 sample of its latent")
+	}
 
 	stopped := filepath.Join(dir, "stopped")
 	short := cfg
@@ -114,6 +133,9 @@ func TestClassesRefused(t *testing.T) {
 	}
 	if _, err := tr.ClassGrid(1); err == nil || !strings.Contains(err.Error(), "not conditional") {
 		t.Errorf("class grid of an unconditional run: error %v", err)
+	}
+	if err := tr.SetWalkClass(0); err == nil || !strings.Contains(err.Error(), "not conditional") {
+		t.Errorf("walk class of an unconditional run: error %v", err)
 	}
 	for _, c := range []struct {
 		name string

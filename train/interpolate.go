@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/tensor"
@@ -23,7 +24,8 @@ func (t *Trained) Latent(seed uint64) []float32 {
 // Interpolate returns steps samples along the path from the latent of seed
 // from to the latent of seed to: a straight line, or with slerp a great
 // circle (spherical interpolation, which keeps the norm a Gaussian latent
-// typically has). The result is [steps, C, H, W].
+// typically has). The result is [steps, C, H, W]; a conditional run's walk
+// keeps to the class t.WalkClass.
 func (t *Trained) Interpolate(from, to uint64, steps int, slerp bool) (*tensor.Tensor, error) {
 	if steps < 2 {
 		return nil, fmt.Errorf("interpolation needs at least 2 steps, got %d", steps)
@@ -33,7 +35,11 @@ func (t *Trained) Interpolate(from, to uint64, steps int, slerp bool) (*tensor.T
 	for i := 0; i < steps; i++ {
 		mix(z.Data()[i*len(a):(i+1)*len(a)], a, b, float64(i)/float64(steps-1), slerp)
 	}
-	return t.GAN.Sample(z).Reshape(steps, t.Shape.C, t.Shape.H, t.Shape.W), nil
+	x := t.GAN.Sample(z)
+	if t.GAN.Classes > 0 {
+		x = t.GAN.SampleClasses(z, gan.ClassLabels(steps, t.WalkClass))
+	}
+	return x.Reshape(steps, t.Shape.C, t.Shape.H, t.Shape.W), nil
 }
 
 // mix sets dst to the point at fraction f of the way from a to b.

@@ -138,7 +138,7 @@ func newBench() *cobra.Command {
 func newInterpolate() *cobra.Command {
 	var run, out string
 	var from, to uint64
-	var steps, scale int
+	var steps, scale, class int
 	var slerp, asGIF bool
 	cmd := &cobra.Command{
 		Use:   "interpolate --run DIR --from S1 --to S2",
@@ -148,6 +148,11 @@ func newInterpolate() *cobra.Command {
 			t, err := train.LoadRun(run)
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("class") {
+				if err := t.SetWalkClass(class); err != nil {
+					return fmt.Errorf("--class: %s: %w", run, err)
+				}
 			}
 			if asGIF {
 				err = t.WriteInterpolationGIF(out, from, to, steps, slerp, scale)
@@ -171,6 +176,7 @@ func newInterpolate() *cobra.Command {
 	cmd.Flags().BoolVar(&slerp, "slerp", false, "spherical instead of linear interpolation")
 	cmd.Flags().BoolVar(&asGIF, "gif", false, "write an animated GIF (forth and back) instead of a PNG strip")
 	cmd.Flags().IntVar(&scale, "scale", 4, "GIF pixel scale")
+	cmd.Flags().IntVar(&class, "class", 0, "the class of every image of the walk (conditional runs only)")
 	cmd.Flags().StringVar(&out, "out", "interpolation.png", "file to write")
 	cmd.MarkFlagRequired("run")
 	return cmd

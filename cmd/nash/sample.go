@@ -32,6 +32,9 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			if classGrid && cmd.Flags().Changed("class") {
 				return fmt.Errorf("--class and --class-grid cannot be used together")
 			}
+			if classGrid && cmd.Flags().Changed("n") {
+				return fmt.Errorf("--n cannot be used with --class-grid, which draws 8 samples of each class")
+			}
 			if !classGrid {
 				k := -1
 				if cmd.Flags().Changed("class") {
