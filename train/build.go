@@ -37,7 +37,7 @@ func BuildConditional(cfg Config, sample Shape, classes int) (*gan.GAN, error) {
 	if !cfg.Conditional {
 		classes = 0
 	} else if classes < 2 {
-		return nil, fmt.Errorf("conditional: the dataset has %d classes, a conditional GAN needs at least 2", classes)
+		return nil, fmt.Errorf("conditional: a conditional GAN needs at least 2 classes, the dataset has %d", classes)
 	}
 	g, d, err := networks(cfg, sample, classes, tensor.NewRNG(cfg.Seed, "init"))
 	if err != nil {
