@@ -377,7 +377,9 @@ const (
 
 // Unary computes dst = f(src) element-wise. param is the slope for
 // OpLeakyReLU, the value for x ≤ 0 for OpStep, the factor for OpScale and
-// the addend for OpAddScalar; other functions ignore it.
+// the addend for OpAddScalar; other functions ignore it. OpTanh is
+// kernels.Tanh, a vectorised rational approximation within 6 units in the
+// last place.
 func Unary(op UnaryOp, dst, src *Tensor, param float32) {
 	if len(dst.data) != len(src.data) {
 		panic(fmt.Sprintf("tensor: unary op %v -> %v", src.shape, dst.shape))
@@ -401,9 +403,7 @@ func Unary(op UnaryOp, dst, src *Tensor, param float32) {
 			d[i] = float32(math.Sqrt(float64(v)))
 		}
 	case OpTanh:
-		for i, v := range x {
-			d[i] = float32(math.Tanh(float64(v)))
-		}
+		kernels.Tanh(d, x)
 	case OpSigmoid:
 		for i, v := range x {
 			d[i] = sigmoid(v)

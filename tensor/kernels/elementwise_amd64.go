@@ -46,3 +46,12 @@ func adamBlocks(p, g, m, v []float32, c *adamConsts) int {
 	adamAVX2(p[:n], g[:n], m[:n], v[:n], c.b1, c.c1, c.b2, c.c2, c.step, c.sbc2, c.eps)
 	return n
 }
+
+func tanhBlocks(dst, x []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	tanhAVX2(dst[:n], x[:n])
+	return n
+}

@@ -58,3 +58,9 @@ func BenchmarkAdam(b *testing.B) {
 		func(x [4][]float32) { Adam(x[0], x[1], x[2], x[3], 2e-4, 0.5, 0.999, 1e-8, 1, 1) },
 		func(x [4][]float32) { adamScalar(x[0], x[1], x[2], x[3], &c) })
 }
+
+func BenchmarkTanh(b *testing.B) {
+	benchElementwise(b,
+		func(x [4][]float32) { Tanh(x[1], x[0]) },
+		func(x [4][]float32) { tanhScalar(x[1], x[0]) })
+}

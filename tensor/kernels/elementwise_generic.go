@@ -9,3 +9,4 @@ func axpyBlocks(alpha float32, x, y []float32) int               { return 0 }
 func leakyReLUBlocks(dst, x []float32, slope float32) int        { return 0 }
 func leakyReLUGradBlocks(dst, x, g []float32, slope float32) int { return 0 }
 func adamBlocks(p, g, m, v []float32, c *adamConsts) int         { return 0 }
+func tanhBlocks(dst, x []float32) int                            { return 0 }

@@ -122,6 +122,52 @@ func TestAdam(t *testing.T) {
 	}
 }
 
+// ulps returns the distance between a and b in units in the last place.
+func ulps(a, b float32) int64 {
+	key := func(x float32) int64 {
+		i := int64(math.Float32bits(x) &^ (1 << 31))
+		if math.Signbit(float64(x)) {
+			return -i
+		}
+		return i
+	}
+	d := key(a) - key(b)
+	return max(d, -d)
+}
+
+// TestTanh checks Tanh against the scalar loop bit for bit and against
+// math.Tanh to within its documented error, on special values and a sweep
+// of every magnitude.
+func TestTanh(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-40, 3e-4, 5e-4, 0.5, -1, 3.857, 7.9, 8, -9, 20,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	x := slices.Clone(special)
+	for bits := uint32(0); bits < 0x7f800000; bits += 0x1001 {
+		v := math.Float32frombits(bits)
+		x = append(x, v, -v)
+	}
+	for _, n := range append(lengths, len(x)) {
+		got, want := make([]float32, n), make([]float32, n)
+		Tanh(got, x[:n])
+		tanhScalar(want, x[:n])
+		for i, v := range x[:n] {
+			exact := float32(math.Tanh(float64(v)))
+			if math.IsNaN(float64(v)) {
+				if !math.IsNaN(float64(got[i])) {
+					t.Fatalf("tanh(NaN) = %g", got[i])
+				}
+				continue
+			}
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: tanh(%g) = %g, scalar loop gives %g", n, v, got[i], want[i])
+			}
+			if u := ulps(got[i], exact); u > 6 {
+				t.Fatalf("tanh(%g) = %g, want %g (%d ulps off)", v, got[i], exact, u)
+			}
+		}
+	}
+}
+
 // TestAdamGoroutines checks that Adam gives bit-identical results however
 // many goroutines share the slices, at lengths that split unevenly.
 func TestAdamGoroutines(t *testing.T) {
@@ -156,6 +202,7 @@ func TestElementwisePanics(t *testing.T) {
 	for name, f := range map[string]func(){
 		"Axpy":          func() { Axpy(1, a, b) },
 		"LeakyReLU":     func() { LeakyReLU(a, b, 0.2) },
+		"Tanh":          func() { Tanh(a, b) },
 		"LeakyReLUGrad": func() { LeakyReLUGrad(a, a, b, 0.2) },
 		"Adam":          func() { Adam(a, a, a, b, 1, 0.9, 0.999, 1e-8, 1, 1) },
 	} {

@@ -14662,3 +14662,238 @@ adamAVX2_single:
 adamAVX2_done:
 	VZEROUPPER
 	RET
+
+DATA tanhTable<>+0(SB)/4, $(7.905311)
+DATA tanhTable<>+4(SB)/4, $(7.905311)
+DATA tanhTable<>+8(SB)/4, $(7.905311)
+DATA tanhTable<>+12(SB)/4, $(7.905311)
+DATA tanhTable<>+16(SB)/4, $(7.905311)
+DATA tanhTable<>+20(SB)/4, $(7.905311)
+DATA tanhTable<>+24(SB)/4, $(7.905311)
+DATA tanhTable<>+28(SB)/4, $(7.905311)
+DATA tanhTable<>+32(SB)/4, $(-7.905311)
+DATA tanhTable<>+36(SB)/4, $(-7.905311)
+DATA tanhTable<>+40(SB)/4, $(-7.905311)
+DATA tanhTable<>+44(SB)/4, $(-7.905311)
+DATA tanhTable<>+48(SB)/4, $(-7.905311)
+DATA tanhTable<>+52(SB)/4, $(-7.905311)
+DATA tanhTable<>+56(SB)/4, $(-7.905311)
+DATA tanhTable<>+60(SB)/4, $(-7.905311)
+DATA tanhTable<>+64(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+68(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+72(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+76(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+80(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+84(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+88(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+92(SB)/4, $(-2.7607684e-16)
+DATA tanhTable<>+96(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+100(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+104(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+108(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+112(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+116(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+120(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+124(SB)/4, $(2.000188e-13)
+DATA tanhTable<>+128(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+132(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+136(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+140(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+144(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+148(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+152(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+156(SB)/4, $(-8.604672e-11)
+DATA tanhTable<>+160(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+164(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+168(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+172(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+176(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+180(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+184(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+188(SB)/4, $(5.1222973e-08)
+DATA tanhTable<>+192(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+196(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+200(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+204(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+208(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+212(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+216(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+220(SB)/4, $(1.48572235e-05)
+DATA tanhTable<>+224(SB)/4, $(0.00063726195)
+DATA tanhTable<>+228(SB)/4, $(0.00063726195)
+DATA tanhTable<>+232(SB)/4, $(0.00063726195)
+DATA tanhTable<>+236(SB)/4, $(0.00063726195)
+DATA tanhTable<>+240(SB)/4, $(0.00063726195)
+DATA tanhTable<>+244(SB)/4, $(0.00063726195)
+DATA tanhTable<>+248(SB)/4, $(0.00063726195)
+DATA tanhTable<>+252(SB)/4, $(0.00063726195)
+DATA tanhTable<>+256(SB)/4, $(0.0048935246)
+DATA tanhTable<>+260(SB)/4, $(0.0048935246)
+DATA tanhTable<>+264(SB)/4, $(0.0048935246)
+DATA tanhTable<>+268(SB)/4, $(0.0048935246)
+DATA tanhTable<>+272(SB)/4, $(0.0048935246)
+DATA tanhTable<>+276(SB)/4, $(0.0048935246)
+DATA tanhTable<>+280(SB)/4, $(0.0048935246)
+DATA tanhTable<>+284(SB)/4, $(0.0048935246)
+DATA tanhTable<>+288(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+292(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+296(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+300(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+304(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+308(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+312(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+316(SB)/4, $(1.1982584e-06)
+DATA tanhTable<>+320(SB)/4, $(0.00011853471)
+DATA tanhTable<>+324(SB)/4, $(0.00011853471)
+DATA tanhTable<>+328(SB)/4, $(0.00011853471)
+DATA tanhTable<>+332(SB)/4, $(0.00011853471)
+DATA tanhTable<>+336(SB)/4, $(0.00011853471)
+DATA tanhTable<>+340(SB)/4, $(0.00011853471)
+DATA tanhTable<>+344(SB)/4, $(0.00011853471)
+DATA tanhTable<>+348(SB)/4, $(0.00011853471)
+DATA tanhTable<>+352(SB)/4, $(0.0022684347)
+DATA tanhTable<>+356(SB)/4, $(0.0022684347)
+DATA tanhTable<>+360(SB)/4, $(0.0022684347)
+DATA tanhTable<>+364(SB)/4, $(0.0022684347)
+DATA tanhTable<>+368(SB)/4, $(0.0022684347)
+DATA tanhTable<>+372(SB)/4, $(0.0022684347)
+DATA tanhTable<>+376(SB)/4, $(0.0022684347)
+DATA tanhTable<>+380(SB)/4, $(0.0022684347)
+DATA tanhTable<>+384(SB)/4, $(0.004893525)
+DATA tanhTable<>+388(SB)/4, $(0.004893525)
+DATA tanhTable<>+392(SB)/4, $(0.004893525)
+DATA tanhTable<>+396(SB)/4, $(0.004893525)
+DATA tanhTable<>+400(SB)/4, $(0.004893525)
+DATA tanhTable<>+404(SB)/4, $(0.004893525)
+DATA tanhTable<>+408(SB)/4, $(0.004893525)
+DATA tanhTable<>+412(SB)/4, $(0.004893525)
+DATA tanhTable<>+416(SB)/4, $(0.0004)
+DATA tanhTable<>+420(SB)/4, $(0.0004)
+DATA tanhTable<>+424(SB)/4, $(0.0004)
+DATA tanhTable<>+428(SB)/4, $(0.0004)
+DATA tanhTable<>+432(SB)/4, $(0.0004)
+DATA tanhTable<>+436(SB)/4, $(0.0004)
+DATA tanhTable<>+440(SB)/4, $(0.0004)
+DATA tanhTable<>+444(SB)/4, $(0.0004)
+DATA tanhTable<>+448(SB)/4, $0x7fffffff
+DATA tanhTable<>+452(SB)/4, $0x7fffffff
+DATA tanhTable<>+456(SB)/4, $0x7fffffff
+DATA tanhTable<>+460(SB)/4, $0x7fffffff
+DATA tanhTable<>+464(SB)/4, $0x7fffffff
+DATA tanhTable<>+468(SB)/4, $0x7fffffff
+DATA tanhTable<>+472(SB)/4, $0x7fffffff
+DATA tanhTable<>+476(SB)/4, $0x7fffffff
+GLOBL tanhTable<>(SB), RODATA|NOPTR, $480
+
+// func tanhAVX2(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    dst_len+8(FP), DX
+	VMOVUPS tanhTable<>+0(SB), Y0
+	VMOVUPS tanhTable<>+32(SB), Y1
+
+tanhAVX2_unrolled:
+	CMPQ      DX, $0x10
+	JL        tanhAVX2_single
+	VMOVUPS   (CX), Y2
+	VMINPS    Y2, Y0, Y3
+	VMAXPS    Y3, Y1, Y3
+	VMULPS    Y3, Y3, Y4
+	VMULPS    tanhTable<>+64(SB), Y4, Y5
+	VADDPS    tanhTable<>+96(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+128(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+160(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+192(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+224(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+256(SB), Y5, Y5
+	VMULPS    tanhTable<>+288(SB), Y4, Y6
+	VADDPS    tanhTable<>+320(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    tanhTable<>+352(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    tanhTable<>+384(SB), Y6, Y6
+	VMULPS    Y3, Y5, Y5
+	VDIVPS    Y6, Y5, Y5
+	VANDPS    tanhTable<>+448(SB), Y2, Y3
+	VCMPPS    $0x11, tanhTable<>+416(SB), Y3, Y3
+	VBLENDVPS Y3, Y2, Y5, Y5
+	VMOVUPS   Y5, (AX)
+	VMOVUPS   32(CX), Y2
+	VMINPS    Y2, Y0, Y3
+	VMAXPS    Y3, Y1, Y3
+	VMULPS    Y3, Y3, Y4
+	VMULPS    tanhTable<>+64(SB), Y4, Y5
+	VADDPS    tanhTable<>+96(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+128(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+160(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+192(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+224(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+256(SB), Y5, Y5
+	VMULPS    tanhTable<>+288(SB), Y4, Y6
+	VADDPS    tanhTable<>+320(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    tanhTable<>+352(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    tanhTable<>+384(SB), Y6, Y6
+	VMULPS    Y3, Y5, Y5
+	VDIVPS    Y6, Y5, Y5
+	VANDPS    tanhTable<>+448(SB), Y2, Y3
+	VCMPPS    $0x11, tanhTable<>+416(SB), Y3, Y3
+	VBLENDVPS Y3, Y2, Y5, Y5
+	VMOVUPS   Y5, 32(AX)
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, CX
+	SUBQ      $0x10, DX
+	JMP       tanhAVX2_unrolled
+
+tanhAVX2_single:
+	TESTQ     DX, DX
+	JE        tanhAVX2_done
+	VMOVUPS   (CX), Y2
+	VMINPS    Y2, Y0, Y3
+	VMAXPS    Y3, Y1, Y3
+	VMULPS    Y3, Y3, Y4
+	VMULPS    tanhTable<>+64(SB), Y4, Y5
+	VADDPS    tanhTable<>+96(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+128(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+160(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+192(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+224(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    tanhTable<>+256(SB), Y5, Y5
+	VMULPS    tanhTable<>+288(SB), Y4, Y6
+	VADDPS    tanhTable<>+320(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    tanhTable<>+352(SB), Y6, Y6
+	VMULPS    Y4, Y6, Y6
+	VADDPS    tanhTable<>+384(SB), Y6, Y6
+	VMULPS    Y3, Y5, Y5
+	VDIVPS    Y6, Y5, Y5
+	VANDPS    tanhTable<>+448(SB), Y2, Y3
+	VCMPPS    $0x11, tanhTable<>+416(SB), Y3, Y3
+	VBLENDVPS Y3, Y2, Y5, Y5
+	VMOVUPS   Y5, (AX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	SUBQ      $0x08, DX
+	JMP       tanhAVX2_single
+
+tanhAVX2_done:
+	VZEROUPPER
+	RET

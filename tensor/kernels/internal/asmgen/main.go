@@ -38,6 +38,7 @@ func main() {
 	leakyReLU()
 	leakyReLUGrad()
 	adam()
+	tanh()
 	Generate()
 }
 
