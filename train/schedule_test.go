@@ -139,3 +139,19 @@ func TestResumeMidDecay(t *testing.T) {
 		t.Fatal("lr_decay 0.5 trained the same weights as a constant learning rate")
 	}
 }
+
+// The recommended 2-D configuration is valid on both mixtures and anneals
+// its learning rates.
+func TestRecommendedToyDecays(t *testing.T) {
+	for _, ds := range []string{"ring8", "grid25"} {
+		cfg := DefaultConfig()
+		cfg.Dataset, cfg.Steps, cfg.Batch = ds, 30000, 256
+		RecommendedToy.Apply(&cfg)
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", ds, err)
+		}
+		if cfg.LRDecay <= 0 || cfg.R1 <= 0 || cfg.EMAKimg <= 0 {
+			t.Errorf("%s: recommended configuration lr_decay %g, r1 %g, ema_kimg %g", ds, cfg.LRDecay, cfg.R1, cfg.EMAKimg)
+		}
+	}
+}
