@@ -55,8 +55,9 @@ type Config struct {
 	LR  float64 `yaml:"lr"`
 	LRD float64 `yaml:"lr_d"`
 	// LRDecay is the fraction of the run, at its end, over which both
-	// learning rates fall linearly to 0; 0 keeps them constant.
-	LRDecay float64 `yaml:"lr_decay"`
+	// learning rates fall linearly to 0; 0 keeps them constant (and is not
+	// written, so runs made before the setting existed keep their hash).
+	LRDecay float64 `yaml:"lr_decay,omitempty"`
 	// Beta1 and Beta2 are Adam's moment decays.
 	Beta1 float64 `yaml:"beta1"`
 	Beta2 float64 `yaml:"beta2"`
