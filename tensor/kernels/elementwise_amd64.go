@@ -4,8 +4,12 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 reports whether the element-wise kernels may use AVX2.
-var hasAVX2 = cpu.X86.HasAVX2
+// hasAVX2 and hasAVX512 report whether the element-wise kernels may use
+// AVX2 and AVX-512 (x/sys/cpu checks that the OS saves the ZMM registers).
+var (
+	hasAVX2   = cpu.X86.HasAVX2
+	hasAVX512 = cpu.X86.HasAVX512F
+)
 
 // The *Blocks functions run the AVX2 loop over the longest prefix that is
 // a whole number of 8-element blocks and return its length, or return 0
@@ -38,12 +42,21 @@ func leakyReLUGradBlocks(dst, x, g []float32, slope float32) int {
 	return n
 }
 
+// adamBlocks runs the AVX-512 loop over whole 16-element blocks where the
+// CPU has it, the AVX2 loop over what is left in 8-element blocks.
 func adamBlocks(p, g, m, v []float32, c *adamConsts) int {
-	n := len(p) &^ 7
-	if !hasAVX2 || n == 0 {
-		return 0
+	n16 := 0
+	if hasAVX512 {
+		n16 = len(p) &^ 15
+		if n16 > 0 {
+			adamAVX512(p[:n16], g[:n16], m[:n16], v[:n16], c.b1, c.c1, c.b2, c.c2, c.step, c.sbc2, c.eps)
+		}
 	}
-	adamAVX2(p[:n], g[:n], m[:n], v[:n], c.b1, c.c1, c.b2, c.c2, c.step, c.sbc2, c.eps)
+	n := len(p) &^ 7
+	if !hasAVX2 || n == n16 {
+		return n16
+	}
+	adamAVX2(p[n16:n], g[n16:n], m[n16:n], v[n16:n], c.b1, c.c1, c.b2, c.c2, c.step, c.sbc2, c.eps)
 	return n
 }
 

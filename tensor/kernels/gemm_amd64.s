@@ -14484,8 +14484,8 @@ axpyAVX2_unrolled:
 	VMULPS  96(AX), Y0, Y1
 	VADDPS  96(CX), Y1, Y1
 	VMOVUPS Y1, 96(CX)
-	ADDQ    $0x80, AX
-	ADDQ    $0x80, CX
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
 	SUBQ    $0x20, DX
 	JMP     axpyAVX2_unrolled
 
@@ -14536,8 +14536,8 @@ leakyReLUAVX2_unrolled:
 	VCMPPS    $0x1e, Y1, Y2, Y4
 	VBLENDVPS Y4, Y2, Y3, Y3
 	VMOVUPS   Y3, 96(AX)
-	ADDQ      $0x80, AX
-	ADDQ      $0x80, CX
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
 	SUBQ      $0x20, DX
 	JMP       leakyReLUAVX2_unrolled
 
@@ -14591,9 +14591,9 @@ leakyReLUGradAVX2_unrolled:
 	VCMPPS    $0x11, 96(CX), Y1, Y4
 	VBLENDVPS Y4, Y2, Y3, Y3
 	VMOVUPS   Y3, 96(AX)
-	ADDQ      $0x80, AX
-	ADDQ      $0x80, CX
-	ADDQ      $0x80, DX
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
 	SUBQ      $0x20, BX
 	JMP       leakyReLUGradAVX2_unrolled
 
@@ -14660,6 +14660,54 @@ adamAVX2_single:
 	JMP     adamAVX2_single
 
 adamAVX2_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, sbc2 float32, eps float32)
+// Requires: AVX, AVX512F
+TEXT ·adamAVX512(SB), NOSPLIT, $0-124
+	VBROADCASTSS b1+96(FP), Z0
+	VBROADCASTSS c1+100(FP), Z1
+	VBROADCASTSS b2+104(FP), Z2
+	VBROADCASTSS c2+108(FP), Z3
+	VBROADCASTSS step+112(FP), Z4
+	VBROADCASTSS sbc2+116(FP), Z5
+	VBROADCASTSS eps+120(FP), Z6
+	MOVQ         p_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         m_base+48(FP), DX
+	MOVQ         v_base+72(FP), BX
+	MOVQ         p_len+8(FP), SI
+
+adamAVX512_single:
+	TESTQ   SI, SI
+	JE      adamAVX512_done
+	VMOVUPS (CX), Z7
+	VMULPS  (DX), Z0, Z8
+	VMULPS  Z7, Z1, Z9
+	VADDPS  Z9, Z8, Z8
+	VMOVUPS Z8, (DX)
+	VMULPS  Z7, Z3, Z9
+	VMULPS  Z7, Z9, Z9
+	VMULPS  (BX), Z2, Z7
+	VADDPS  Z9, Z7, Z7
+	VMOVUPS Z7, (BX)
+	VSQRTPS Z7, Z7
+	VDIVPS  Z5, Z7, Z7
+	VADDPS  Z6, Z7, Z7
+	VMULPS  Z8, Z4, Z8
+	VDIVPS  Z7, Z8, Z8
+	VMOVUPS (AX), Z7
+	VSUBPS  Z8, Z7, Z7
+	VMOVUPS Z7, (AX)
+	ADDQ    $0x40, AX
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    $0x40, BX
+	SUBQ    $0x10, SI
+	JMP     adamAVX512_single
+
+adamAVX512_done:
 	VZEROUPPER
 	RET
 
@@ -14853,8 +14901,8 @@ tanhAVX2_unrolled:
 	VCMPPS    $0x11, tanhTable<>+416(SB), Y3, Y3
 	VBLENDVPS Y3, Y2, Y5, Y5
 	VMOVUPS   Y5, 32(AX)
-	ADDQ      $0x40, AX
-	ADDQ      $0x40, CX
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
 	SUBQ      $0x10, DX
 	JMP       tanhAVX2_unrolled
 

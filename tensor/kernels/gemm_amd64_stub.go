@@ -601,6 +601,16 @@ func leakyReLUGradAVX2(dst []float32, x []float32, g []float32, slope float32)
 //go:noescape
 func adamAVX2(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, sbc2 float32, eps float32)
 
+// adamAVX512 applies, for i < len(p), a multiple of 16 (g, m and v are at
+// least as long):
+//
+//	m[i] = b1·m[i] + c1·g[i]
+//	v[i] = b2·v[i] + c2·g[i]·g[i]
+//	p[i] -= step·m[i] / (√v[i]/sbc2 + eps)
+//
+//go:noescape
+func adamAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, step float32, sbc2 float32, eps float32)
+
 // tanhAVX2 sets dst[i] = tanh x[i] for i < len(dst), a multiple of 8, as
 // tanhScalar does; len(x) ≥ len(dst).
 //

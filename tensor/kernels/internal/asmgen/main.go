@@ -37,7 +37,8 @@ func main() {
 	axpy()
 	leakyReLU()
 	leakyReLUGrad()
-	adam()
+	adam("adamAVX2", 8, YMM)
+	adam("adamAVX512", 16, ZMM)
 	tanh()
 	Generate()
 }
@@ -363,21 +364,29 @@ func packATrans6() {
 }
 
 // elementwise emits the loop of an element-wise kernel over n elements, a
-// multiple of 8: body(off) processes the 8 elements at byte offset off from
-// each of bases, and the loop runs it unroll times per iteration while at
-// least 8·unroll elements remain, then once per 8.
+// multiple of 8, with 8-lane (YMM) vectors; see elementwiseLanes.
 func elementwise(name string, n Register, bases []Register, unroll int, body func(off int)) {
+	elementwiseLanes(name, n, bases, 8, unroll, body)
+}
+
+// elementwiseLanes emits the loop of an element-wise kernel over n
+// elements, a multiple of lanes: body(off) processes the lanes elements at
+// byte offset off from each of bases, and the loop runs it unroll times per
+// iteration while at least lanes·unroll elements remain, then once per
+// lanes.
+func elementwiseLanes(name string, n Register, bases []Register, lanes, unroll int, body func(off int)) {
+	width := 4 * lanes
 	if unroll > 1 {
 		Label(name + "_unrolled")
-		CMPQ(n, U8(8*unroll))
+		CMPQ(n, U8(lanes*unroll))
 		JL(LabelRef(name + "_single"))
 		for u := 0; u < unroll; u++ {
-			body(32 * u)
+			body(width * u)
 		}
 		for _, b := range bases {
-			ADDQ(U8(32*unroll), b)
+			ADDQ(U32(width*unroll), b)
 		}
-		SUBQ(U8(8*unroll), n)
+		SUBQ(U8(lanes*unroll), n)
 		JMP(LabelRef(name + "_unrolled"))
 	}
 
@@ -386,9 +395,9 @@ func elementwise(name string, n Register, bases []Register, unroll int, body fun
 	JE(LabelRef(name + "_done"))
 	body(0)
 	for _, b := range bases {
-		ADDQ(U8(32), b)
+		ADDQ(U8(width), b)
 	}
-	SUBQ(U8(8), n)
+	SUBQ(U8(lanes), n)
 	JMP(LabelRef(name + "_single"))
 
 	Label(name + "_done")
@@ -470,10 +479,11 @@ const (
 )
 
 // adam emits PyTorch's Adam update with the scalar loop's operation order
-// and no fused multiply-adds.
-func adam() {
-	TEXT("adamAVX2", NOSPLIT, "func(p, g, m, v []float32, b1, c1, b2, c2, step, sbc2, eps float32)")
-	Doc("adamAVX2 applies, for i < len(p), a multiple of 8 (g, m and v are at",
+// and no fused multiply-adds, on vectors of lanes (8 or 16) elements made
+// by vec.
+func adam(name string, lanes int, vec func() VecVirtual) {
+	TEXT(name, NOSPLIT, "func(p, g, m, v []float32, b1, c1, b2, c2, step, sbc2, eps float32)")
+	Doc(fmt.Sprintf("%s applies, for i < len(p), a multiple of %d (g, m and v are at", name, lanes),
 		"least as long):",
 		"",
 		"\tm[i] = b1·m[i] + c1·g[i]",
@@ -482,7 +492,7 @@ func adam() {
 	Pragma("noescape")
 	consts := map[string]VecVirtual{}
 	for _, name := range []string{"b1", "c1", "b2", "c2", "step", "sbc2", "eps"} {
-		consts[name] = YMM()
+		consts[name] = vec()
 		VBROADCASTSS(addr(Param(name)), consts[name])
 	}
 	p := Load(Param("p").Base(), GP64())
@@ -490,8 +500,8 @@ func adam() {
 	m := Load(Param("m").Base(), GP64())
 	v := Load(Param("v").Base(), GP64())
 	n := Load(Param("p").Len(), GP64())
-	elementwise("adamAVX2", n, []Register{p, g, m, v}, 1, func(off int) {
-		gv, mv, vv, t := YMM(), YMM(), YMM(), YMM()
+	elementwiseLanes(name, n, []Register{p, g, m, v}, lanes, 1, func(off int) {
+		gv, mv, vv, t := vec(), vec(), vec(), vec()
 		VMOVUPS(Mem{Base: g, Disp: off}, gv)
 		VMULPS(Mem{Base: m, Disp: off}, consts["b1"], mv)
 		VMULPS(gv, consts["c1"], t)
@@ -507,9 +517,10 @@ func adam() {
 		VADDPS(consts["eps"], vv, vv)
 		VMULPS(mv, consts["step"], mv)
 		VDIVPS(vv, mv, mv)
-		pv := YMM()
+		pv := vec()
 		VMOVUPS(Mem{Base: p, Disp: off}, pv)
 		VSUBPS(mv, pv, pv)
 		VMOVUPS(pv, Mem{Base: p, Disp: off})
 	})
 }
+
