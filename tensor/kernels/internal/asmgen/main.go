@@ -523,4 +523,3 @@ func adam(name string, lanes int, vec func() VecVirtual) {
 		VMOVUPS(pv, Mem{Base: p, Disp: off})
 	})
 }
-
