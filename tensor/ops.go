@@ -181,21 +181,13 @@ func binarySlices(op BinaryOp, d, x, y []float32) {
 	x = x[:len(d)]
 	switch op {
 	case OpAdd:
-		for i := range d {
-			d[i] = x[i] + y[i]
-		}
+		kernels.Add(d, x, y)
 	case OpSub:
-		for i := range d {
-			d[i] = x[i] - y[i]
-		}
+		kernels.Sub(d, x, y)
 	case OpMul:
-		for i := range d {
-			d[i] = x[i] * y[i]
-		}
+		kernels.Mul(d, x, y)
 	case OpDiv:
-		for i := range d {
-			d[i] = x[i] / y[i]
-		}
+		kernels.Div(d, x, y)
 	}
 }
 
@@ -345,9 +337,7 @@ func sumColumns(dst, src []float32) {
 		a := acc[:w]
 		clear(a)
 		for i := j0; i < len(src); i += d {
-			for j, v := range src[i : i+w] {
-				a[j] += float64(v)
-			}
+			kernels.AccumulateFloat64(a, src[i:i+w])
 		}
 		for j, v := range a {
 			dst[j0+j] = float32(v)

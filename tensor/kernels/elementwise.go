@@ -31,6 +31,74 @@ func axpyScalar(alpha float32, x, y []float32) {
 	}
 }
 
+// Add sets dst[i] = x[i] + y[i]. It panics if the slices differ in length.
+func Add(dst, x, y []float32) { binary(opAdd, dst, x, y) }
+
+// Sub sets dst[i] = x[i] − y[i]. It panics if the slices differ in length.
+func Sub(dst, x, y []float32) { binary(opSub, dst, x, y) }
+
+// Mul sets dst[i] = x[i]·y[i]. It panics if the slices differ in length.
+func Mul(dst, x, y []float32) { binary(opMul, dst, x, y) }
+
+// Div sets dst[i] = x[i] / y[i]. It panics if the slices differ in length.
+func Div(dst, x, y []float32) { binary(opDiv, dst, x, y) }
+
+// binaryOp names the arithmetic operation of Add, Sub, Mul and Div.
+type binaryOp int
+
+const (
+	opAdd binaryOp = iota
+	opSub
+	opMul
+	opDiv
+)
+
+var binaryNames = [...]string{opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div"}
+
+func binary(op binaryOp, dst, x, y []float32) {
+	checkLen(binaryNames[op], "x", len(dst), len(x))
+	checkLen(binaryNames[op], "y", len(dst), len(y))
+	n := binaryBlocks(op, dst, x, y)
+	binaryScalar(op, dst[n:], x[n:], y[n:])
+}
+
+func binaryScalar(op binaryOp, dst, x, y []float32) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	switch op {
+	case opAdd:
+		for i := range dst {
+			dst[i] = x[i] + y[i]
+		}
+	case opSub:
+		for i := range dst {
+			dst[i] = x[i] - y[i]
+		}
+	case opMul:
+		for i := range dst {
+			dst[i] = x[i] * y[i]
+		}
+	case opDiv:
+		for i := range dst {
+			dst[i] = x[i] / y[i]
+		}
+	}
+}
+
+// AccumulateFloat64 sets acc[j] += float64(x[j]): one row of a column sum
+// kept in float64. It panics if acc and x differ in length.
+func AccumulateFloat64(acc []float64, x []float32) {
+	checkLen("AccumulateFloat64", "x", len(acc), len(x))
+	n := accumulate64Blocks(acc, x)
+	accumulate64Scalar(acc[n:], x[n:])
+}
+
+func accumulate64Scalar(acc []float64, x []float32) {
+	acc = acc[:len(x)]
+	for j, v := range x {
+		acc[j] += float64(v)
+	}
+}
+
 // LeakyReLU sets dst[i] = x[i] where x[i] > 0 and slope·x[i] elsewhere
 // (including NaN, which stays NaN). It panics if dst and x differ in
 // length.

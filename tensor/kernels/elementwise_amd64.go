@@ -68,3 +68,31 @@ func tanhBlocks(dst, x []float32) int {
 	tanhAVX2(dst[:n], x[:n])
 	return n
 }
+
+func binaryBlocks(op binaryOp, dst, x, y []float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	dst, x, y = dst[:n], x[:n], y[:n]
+	switch op {
+	case opAdd:
+		addAVX2(dst, x, y)
+	case opSub:
+		subAVX2(dst, x, y)
+	case opMul:
+		mulAVX2(dst, x, y)
+	case opDiv:
+		divAVX2(dst, x, y)
+	}
+	return n
+}
+
+func accumulate64Blocks(acc []float64, x []float32) int {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	accumulate64AVX2(acc[:n], x[:n])
+	return n
+}

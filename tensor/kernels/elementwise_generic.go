@@ -10,3 +10,5 @@ func leakyReLUBlocks(dst, x []float32, slope float32) int        { return 0 }
 func leakyReLUGradBlocks(dst, x, g []float32, slope float32) int { return 0 }
 func adamBlocks(p, g, m, v []float32, c *adamConsts) int         { return 0 }
 func tanhBlocks(dst, x []float32) int                            { return 0 }
+func binaryBlocks(op binaryOp, dst, x, y []float32) int          { return 0 }
+func accumulate64Blocks(acc []float64, x []float32) int          { return 0 }

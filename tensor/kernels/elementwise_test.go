@@ -122,6 +122,54 @@ func TestAdam(t *testing.T) {
 	}
 }
 
+// TestBinary checks Add, Sub, Mul and Div bit for bit against Go's
+// arithmetic, special values included, at every length.
+func TestBinary(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-40, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 3, -7}
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range lengths {
+		x, y := randSlice(rng, n), randSlice(rng, n)
+		copy(x, special)
+		copy(y[min(n, 2):], special)
+		for _, tc := range []struct {
+			name string
+			f    func(dst, x, y []float32)
+			op   func(x, y float32) float32
+		}{
+			{"Add", Add, func(x, y float32) float32 { return x + y }},
+			{"Sub", Sub, func(x, y float32) float32 { return x - y }},
+			{"Mul", Mul, func(x, y float32) float32 { return x * y }},
+			{"Div", Div, func(x, y float32) float32 { return x / y }},
+		} {
+			got := make([]float32, n)
+			tc.f(got, x, y)
+			for i := range got {
+				want := tc.op(x[i], y[i])
+				if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+					t.Fatalf("%s n=%d: %g, %g gives %g, want %g", tc.name, n, x[i], y[i], got[i], want)
+				}
+			}
+		}
+	}
+}
+
+func TestAccumulateFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, n := range lengths {
+		acc, x := make([]float64, n), randSlice(rng, n)
+		for i := range acc {
+			acc[i] = rng.NormFloat64()
+		}
+		want := slices.Clone(acc)
+		AccumulateFloat64(acc, x)
+		for i := range want {
+			if want[i] += float64(x[i]); acc[i] != want[i] {
+				t.Fatalf("n=%d: acc[%d] = %g, want %g", n, i, acc[i], want[i])
+			}
+		}
+	}
+}
+
 // ulps returns the distance between a and b in units in the last place.
 func ulps(a, b float32) int64 {
 	key := func(x float32) int64 {
@@ -203,6 +251,9 @@ func TestElementwisePanics(t *testing.T) {
 		"Axpy":          func() { Axpy(1, a, b) },
 		"LeakyReLU":     func() { LeakyReLU(a, b, 0.2) },
 		"Tanh":          func() { Tanh(a, b) },
+		"Add":           func() { Add(a, a, b) },
+		"Div":           func() { Div(a, b, a) },
+		"Accumulate":    func() { AccumulateFloat64(make([]float64, 4), b) },
 		"LeakyReLUGrad": func() { LeakyReLUGrad(a, a, b, 0.2) },
 		"Adam":          func() { Adam(a, a, a, b, 1, 0.9, 0.999, 1e-8, 1, 1) },
 	} {

@@ -616,3 +616,33 @@ func adamAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, 
 //
 //go:noescape
 func tanhAVX2(dst []float32, x []float32)
+
+// addAVX2 sets dst[i] = x[i] + y[i] for i < len(dst), a multiple of 8;
+// x and y are at least as long.
+//
+//go:noescape
+func addAVX2(dst []float32, x []float32, y []float32)
+
+// subAVX2 sets dst[i] = x[i] − y[i] for i < len(dst), a multiple of 8;
+// x and y are at least as long.
+//
+//go:noescape
+func subAVX2(dst []float32, x []float32, y []float32)
+
+// mulAVX2 sets dst[i] = x[i] · y[i] for i < len(dst), a multiple of 8;
+// x and y are at least as long.
+//
+//go:noescape
+func mulAVX2(dst []float32, x []float32, y []float32)
+
+// divAVX2 sets dst[i] = x[i] / y[i] for i < len(dst), a multiple of 8;
+// x and y are at least as long.
+//
+//go:noescape
+func divAVX2(dst []float32, x []float32, y []float32)
+
+// accumulate64AVX2 sets acc[j] += float64(x[j]) for j < len(x), a multiple
+// of 8; len(acc) ≥ len(x).
+//
+//go:noescape
+func accumulate64AVX2(acc []float64, x []float32)

@@ -40,6 +40,8 @@ func main() {
 	adam("adamAVX2", 8, YMM)
 	adam("adamAVX512", 16, ZMM)
 	tanh()
+	binaries()
+	accumulate64()
 	Generate()
 }
 
