@@ -3,7 +3,7 @@
 
 For each thread count and each model, it runs `nash bench --json` and bench/torch_gan_step.py --json in turn,
 several rounds, and prints the median ms/step of each and the ratio (PyTorch time / nash time: above 1 means
-nash is faster). Needs Debian's python3-torch (`apt-get install python3-torch`) and a nash binary:
+nash is faster), then each engine at its better thread count. Needs Debian's python3-torch (`apt-get install python3-torch`) and a nash binary:
 
     go build -o /tmp/nash ./cmd/nash
     /usr/bin/python3 bench/compare.py --nash /tmp/nash --threads 1 2 --models mlp gp-mlp --rounds 3
@@ -47,11 +47,24 @@ for model in a.models:
                                  "--threads", str(t), "--json"])["ms_per_step_median"])
         rows.append((model, t, statistics.median(nash_ms), statistics.median(torch_ms)))
 
+# Each engine at its better thread count, per model: the comparison.
+best = []
+for model in a.models:
+    mine = [r for r in rows if r[0] == model]
+    n = min(mine, key=lambda r: r[2])
+    q = min(mine, key=lambda r: r[3])
+    best.append((model, n[1], n[2], q[1], q[3]))
+
 if a.markdown:
     print("| model | threads | nash ms/step | PyTorch ms/step | PyTorch / nash |")
     print("|---|---|---|---|---|")
     for m, t, n, q in rows:
         print(f"| {m} | {t} | {n:.2f} | {q:.2f} | {q / n:.2f}× |")
+    for m, nt, n, qt, q in best:
+        print(f"| {m}, each at its better thread count | {nt} / {qt} | {n:.2f} | {q:.2f} | {q / n:.2f}× |")
 else:
     for m, t, n, q in rows:
         print(f"{m:8s} threads={t}  nash {n:7.2f} ms/step  torch {q:7.2f} ms/step  torch/nash {q / n:5.2f}x")
+    for m, nt, n, qt, q in best:
+        print(f"{m:8s} best      nash {n:7.2f} ms/step (threads={nt})  torch {q:7.2f} ms/step (threads={qt})"
+              f"  torch/nash {q / n:5.2f}x")
