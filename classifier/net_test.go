@@ -158,3 +158,48 @@ func TestSoftmax(t *testing.T) {
 		}
 	}
 }
+
+func TestAugmentBatch(t *testing.T) {
+	src := tensor.New(3, 1, Side, Side)
+	for i := range src.Data() {
+		src.Data()[i] = float32(i%(Side*Side)) / 1000
+	}
+	dst := tensor.New(3, 1, Side, Side)
+	// No shift, no flip: a copy of the first n images.
+	augmentBatch(dst, src, 2, 0, false, tensor.NewRNG(1, "a"))
+	for i := range 2 * Side * Side {
+		if dst.Data()[i] != src.Data()[i] {
+			t.Fatalf("identity augmentation changed pixel %d", i)
+		}
+	}
+	if dst.Data()[2*Side*Side+5] != 0 {
+		t.Fatal("augmentation wrote beyond n images")
+	}
+	// Shifts stay within ±shift: every output pixel is background or a
+	// source pixel at most shift away; flips mirror columns.
+	for _, flip := range []bool{false, true} {
+		augmentBatch(dst, src, 3, 2, flip, tensor.NewRNG(2, "a"))
+		for k := range 3 {
+			for i := range Side {
+				for j := range Side {
+					v := dst.Data()[k*Side*Side+i*Side+j]
+					if v == -1 {
+						continue
+					}
+					p := int(math.Round(float64(v) * 1000))
+					si, sj := p/Side, p%Side
+					if flip {
+						dj := min(abs(sj-j), abs(Side-1-sj-j))
+						if abs(si-i) > 2 || dj > 2 {
+							t.Fatalf("flip: pixel (%d,%d) came from (%d,%d)", i, j, si, sj)
+						}
+					} else if abs(si-i) > 2 || abs(sj-j) > 2 {
+						t.Fatalf("pixel (%d,%d) came from (%d,%d)", i, j, si, sj)
+					}
+				}
+			}
+		}
+	}
+}
+
+func abs(x int) int { return max(x, -x) }

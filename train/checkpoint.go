@@ -90,6 +90,13 @@ func (s *session) saveCheckpoint(path string) error {
 		}
 		f.Metadata[metaClasses] = string(names)
 	}
+	ev, err := s.evalMetadata()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if ev != "" {
+		f.Metadata[metaEval] = ev
+	}
 	return checkpoint.Save(path, &f)
 }
 

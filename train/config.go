@@ -85,6 +85,10 @@ type Config struct {
 	// SampleEvery is the step interval of sample grids and checkpoints;
 	// 0 means once per epoch.
 	SampleEvery int `yaml:"sample_every"`
+	// EvalEvery is the step interval of the evaluation during training of
+	// MNIST and Fashion-MNIST runs (FID of 2,000 samples, class histogram,
+	// feature diversity, best checkpoint); 0 means once per epoch, −1 off.
+	EvalEvery int `yaml:"eval_every"`
 	// LogEvery is the step interval of metrics.jsonl records.
 	LogEvery int `yaml:"log_every"`
 	// Threads bounds the goroutines doing arithmetic; 0 uses every core.
@@ -191,6 +195,9 @@ func (c Config) Validate() error {
 		if p.v <= 0 {
 			bad(p.key, "must be positive, got %d", p.v)
 		}
+	}
+	if c.EvalEvery < -1 {
+		bad("eval_every", "must be −1 (off), 0 (once per epoch) or a step interval, got %d", c.EvalEvery)
 	}
 	nonNegative := []struct {
 		key string

@@ -25,7 +25,7 @@ import (
 // long it runs, how often it logs and saves and how many cores it uses, never what
 // any step computes (a run whose learning rates decay to its end keeps its
 // length: MergeResume refuses to change it).
-var resumable = []string{"epochs", "steps", "threads", "log_every", "sample_every"}
+var resumable = []string{"epochs", "steps", "threads", "log_every", "sample_every", "eval_every"}
 
 // configHash identifies the settings that determine a run's arithmetic:
 // every setting but the resumable ones.
@@ -174,6 +174,9 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaProgress, err)
 	}
 	s.gan.SetProgress(progress)
+	if err := s.restoreEval(f.Metadata, path); err != nil {
+		return err
+	}
 	if err := s.src.setState([]byte(meta(metaLoader))); err != nil {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaLoader, err)
 	}

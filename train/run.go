@@ -53,6 +53,8 @@ type session struct {
 	modes int
 	// The classes of a conditional run (conditional.go).
 	classes
+	// eval is the evaluation during training of image runs (evaluate.go).
+	eval imageEval
 }
 
 // Run trains the GAN cfg describes and writes the run directory out (refused
@@ -184,6 +186,9 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 				bar.Clear()
 				fmt.Fprintln(log, warn)
 			}
+		}
+		if extra, err = s.evaluateImages(extra, log, bar); err != nil {
+			return err
 		}
 		if s.step%s.cfg.LogEvery == 0 || s.step == total || extra != nil {
 			rec := runs.Metrics{Step: s.step, Epoch: b.Epoch, Time: time.Now(),

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -11,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nash-gan/nash/classifier"
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/train"
 )
@@ -85,7 +90,7 @@ func TestEvalRejects(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join("..", "..", "metrics", "testdata", "real.npy")
 	probs := filepath.Join("..", "..", "metrics", "testdata", "probs.npy")
-	notNPY := filepath.Join(dir, "features.csv")
+	notNPY := filepath.Join(dir, "features.npy")
 	if err := os.WriteFile(notNPY, []byte("1,2,3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +102,32 @@ func TestEvalRejects(t *testing.T) {
 	if err := metrics.WriteNPY(few, f); err != nil {
 		t.Fatal(err)
 	}
+	sized, sizedOK, broken := filepath.Join(dir, "sized"), filepath.Join(dir, "ok"), filepath.Join(dir, "broken")
+	for _, d := range []string{sized, sizedOK, broken} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeGrey(t, filepath.Join(sized, "a.png"), 28)
+	writeGrey(t, filepath.Join(sized, "b.png"), 32)
+	writeGrey(t, filepath.Join(sizedOK, "a.png"), 28)
+	writeGrey(t, filepath.Join(sizedOK, "b.png"), 28)
+	if err := os.WriteFile(filepath.Join(broken, "x.png"), []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"no fake", []string{"--real", real}, "--real and --fake are required"},
-		{"unknown metric", []string{"--real", real, "--fake", real, "--metrics", "fid,is"}, `unknown metric "is"`},
+		{"unknown metric", []string{"--real", real, "--fake", real, "--metrics", "fid,fd"}, `unknown metric "fd"`},
+		{"is of features", []string{"--real", real, "--fake", real, "--metrics", "fid,is"}, "is needs images"},
+		{"memorisation without a run", []string{"--real", real, "--fake", real, "--metrics", "memorisation"}, "memorisation needs a run's training set"},
+		{"features and images", []string{"--real", real, "--fake", dir}, "not one of each"},
+		{"differently sized images", []string{"--real", sized, "--fake", sized}, "--real: classifier: " + filepath.Join(sized, "b.png") + " is 32×32, want 28×28"},
+		{"unreadable image", []string{"--real", sizedOK, "--fake", broken}, "--fake: classifier: " + filepath.Join(broken, "x.png") + ": cannot decode the image"},
+		{"too few images for fid", []string{"--real", sizedOK, "--fake", sizedOK, "--metrics", "fid"}, "metrics: FID: covariance of " + sizedOK + ": 2 samples of dimension 128; need at least 129"},
 		{"k", []string{"--real", real, "--fake", real, "--k", "0"}, "--k: must be positive"},
 		{"missing file", []string{"--real", real, "--fake", filepath.Join(dir, "none.npy")}, "none.npy"},
 		{"not npy", []string{"--real", notNPY, "--fake", real}, "--real: metrics: " + notNPY + ": not a .npy file"},
@@ -149,5 +173,142 @@ func TestEvalRunModes(t *testing.T) {
 	cmd.SetArgs([]string{"--run", dir, "--metrics", "fid"})
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--metrics") {
 		t.Fatalf("--run with --metrics fid: error %v", err)
+	}
+}
+
+// writeGrey writes a side×side grey PNG with a gradient.
+func writeGrey(t *testing.T, path string, side int) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	writePNGFile(t, path, img)
+}
+
+func writePNGFile(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeDigits writes n images of the embedded MNIST split as PNG files
+// into a new folder dir.
+func writeDigits(t *testing.T, dir, split string, n int) {
+	t.Helper()
+	ds, err := data.Load("mnist", "", split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		img := image.NewGray(image.Rect(0, 0, ds.W, ds.H))
+		copy(img.Pix, ds.Image(i))
+		writePNGFile(t, filepath.Join(dir, fmt.Sprintf("%05d.png", i)), img)
+	}
+}
+
+// TestEvalImageFolders compares two folders of real digits: the feature
+// network scores them, the report names it, and two samples of real
+// digits are close.
+func TestEvalImageFolders(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "test"), filepath.Join(dir, "train")
+	writeDigits(t, a, "test", 300)
+	writeDigits(t, b, "train", 300)
+	out, err := runEval(t, "--real", a, "--fake", b, "--json", "--permutations", "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		evalReport
+		FeatureNetwork featureNetwork `json:"feature_network"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	m, err := classifier.Embedded("mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FeatureNetwork.SHA256 != m.SHA256 || rep.NReal != 300 || rep.NFake != 300 || rep.Dim != classifier.FeatureDim {
+		t.Fatalf("report %s", out)
+	}
+	if rep.FID == nil || rep.IS == nil || rep.Modes == nil || rep.PRDC == nil || rep.KID == nil {
+		t.Fatalf("missing metrics in %s", out)
+	}
+	// Real digits: most classes present, a confident classifier, and two
+	// samples of the same distribution cannot be told apart reliably.
+	if rep.Modes.Covered != 10 || rep.IS.Mean < 5 || rep.PRDC.Precision < 0.5 || rep.C2ST.Accuracy > 0.75 {
+		t.Errorf("real against real: %s", out)
+	}
+	// The same folder against itself: FID 0.
+	self, err := runEval(t, "--real", a, "--fake", a, "--metrics", "fid", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var selfRep evalReport
+	if err := json.Unmarshal([]byte(self), &selfRep); err != nil {
+		t.Fatal(err)
+	}
+	if selfRep.FID == nil || math.Abs(*selfRep.FID) > 1e-9 {
+		t.Errorf("FID of a folder against itself: %s", self)
+	}
+}
+
+// TestEvalRunImages evaluates a short MNIST run: eval.json in the run, the
+// generated images against the test set and the real-data floor.
+func TestEvalRunImages(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "digits")
+	cfg := train.DefaultConfig()
+	cfg.Steps, cfg.Batch, cfg.EvalEvery = 3, 16, -1
+	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep runReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, evalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(b)) != strings.TrimSpace(out) {
+		t.Error("eval.json differs from the printed report")
+	}
+	g, f := rep.Generated, rep.Floor
+	if rep.Step != 3 || rep.N != 200 || rep.Split != "test" || g.NFake != 200 || g.NReal != 200 || f.NFake != 200 || rep.FeatureNetwork == nil {
+		t.Fatalf("report %s", out)
+	}
+	if g.FID == nil || f.FID == nil || g.IS == nil || f.IS == nil || g.Modes == nil || g.C2ST == nil {
+		t.Fatalf("missing metrics: %s", out)
+	}
+	// Three steps of training make noise: far from the real digits, which
+	// the floor (training digits against test digits) is close to.
+	if !(*g.FID > 10**f.FID) || !(g.C2ST.Accuracy > 0.9) || !(f.IS.Mean > g.IS.Mean) {
+		t.Errorf("generated FID %g, floor %g; C2ST %g; IS %g, floor %g", *g.FID, *f.FID, g.C2ST.Accuracy, g.IS.Mean, f.IS.Mean)
+	}
+	text, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "fid,modes", "--seed", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"real floor", "fid", "classes covered", "sha256:" + rep.FeatureNetwork.SHA256} {
+		if !strings.Contains(text, want) {
+			t.Errorf("table lacks %q:\n%s", want, text)
+		}
+	}
+	if _, err := runEval(t, "--run", dir, "--split", "validation"); err == nil || !strings.Contains(err.Error(), "--split") {
+		t.Errorf("--split validation: error %v", err)
 	}
 }

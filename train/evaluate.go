@@ -1,0 +1,244 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/nash-gan/nash/classifier"
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// evalSamples is the number of generated images the evaluation during
+// training scores, against the Gaussian of the features of the first
+// evalRealImages test images (all 10,000 of MNIST's and Fashion-MNIST's).
+// Tests make both smaller.
+var (
+	evalSamples    = 2000
+	evalRealImages = 10000
+)
+
+// diversityDrop is the factor by which the feature diversity must fall
+// between two evaluations for a collapse warning.
+const diversityDrop = 0.75
+
+// metaEval is the checkpoint metadata holding the evaluation's state.
+const metaEval = "eval"
+
+// sampleBatch bounds the images generated at once for evaluation.
+const sampleBatch = 500
+
+// evalState is what the evaluation during training remembers between
+// evaluations, saved in checkpoints so that a resumed run keeps its best
+// checkpoint and its warnings.
+type evalState struct {
+	// BestFID is the lowest FID seen, at step BestStep (0: none yet).
+	BestFID  float64 `json:"best_fid"`
+	BestStep int     `json:"best_step"`
+	// Classes and Diversity are the last evaluation's classes covered and
+	// diversity ratio.
+	Classes   int     `json:"classes"`
+	Diversity float64 `json:"diversity"`
+}
+
+// imageEval is the cheap evaluation of a 28×28 grey MNIST or Fashion-MNIST
+// run: every eval_every steps, evalSamples images from fixed noise are
+// passed through the embedded feature network of the dataset to give the
+// FID against the test set's features, the class histogram and the
+// diversity of the features relative to real images'.
+type imageEval struct {
+	state evalState
+	// model, z, real and realDiversity are set at the first evaluation.
+	model         *classifier.Model
+	z             *tensor.Tensor
+	real          *metrics.Gaussian
+	realDiversity float64
+	// off is set when the run's data cannot be evaluated.
+	off bool
+}
+
+// EvalSupported reports whether nash's feature networks can score the
+// images of a run on dataset with images of shape: 28×28 grey MNIST or
+// Fashion-MNIST.
+func EvalSupported(dataset string, shape Shape) bool {
+	_, err := classifier.Embedded(dataset)
+	return err == nil && shape == Shape{C: 1, H: classifier.Side, W: classifier.Side}
+}
+
+// evalEvery returns the step interval of the evaluation, 0 when the run is
+// not evaluated.
+func (s *session) evalEvery() int {
+	if s.eval.off || s.cfg.EvalEvery < 0 || !EvalSupported(s.cfg.Dataset, s.shape) {
+		return 0
+	}
+	if s.cfg.EvalEvery == 0 {
+		return s.src.stepsPerEpoch()
+	}
+	return s.cfg.EvalEvery
+}
+
+// evaluateImages runs the evaluation when the step is due: it adds the
+// eval_* keys to extra, warns on log when the generator collapses and
+// writes checkpoints/best.safetensors when the FID is the lowest yet.
+func (s *session) evaluateImages(extra runs.Record, log io.Writer, bar *progressbar.ProgressBar) (runs.Record, error) {
+	every := s.evalEvery()
+	if every == 0 || s.step%every != 0 {
+		return extra, nil
+	}
+	if s.eval.model == nil {
+		if err := s.eval.init(s.cfg, s.gan); err != nil {
+			s.eval.off = true
+			bar.Clear()
+			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
+			return extra, nil
+		}
+	}
+	r, err := s.eval.score(s.gan)
+	if err != nil {
+		return extra, fmt.Errorf("step %d: evaluation: %w", s.step, err)
+	}
+	prev := s.eval.state
+	if prev.BestStep > 0 && (r.classes < prev.Classes || r.diversity < diversityDrop*prev.Diversity) {
+		bar.Clear()
+		fmt.Fprintf(log, "nash: warning: step %d: %d classes covered (was %d), feature diversity %.3f of real (was %.3f): the generator is collapsing\n",
+			s.step, r.classes, prev.Classes, r.diversity, prev.Diversity)
+	}
+	s.eval.state.Classes, s.eval.state.Diversity = r.classes, r.diversity
+	if prev.BestStep == 0 || r.fid < prev.BestFID {
+		s.eval.state.BestFID, s.eval.state.BestStep = r.fid, s.step
+		if err := s.saveCheckpoint(s.run.CheckpointPath("best")); err != nil {
+			return extra, err
+		}
+	}
+	if extra == nil {
+		extra = runs.Record{}
+	}
+	extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.fid, float64(r.classes), r.classKL, r.diversity
+	extra["eval_best_fid"] = s.eval.state.BestFID
+	return extra, nil
+}
+
+// init loads the feature network, fits the Gaussian of the test set's
+// features and draws the fixed noise of the evaluation (the seed's "eval"
+// stream, so that evaluations compare over time and across resumes).
+func (e *imageEval) init(cfg Config, g *gan.GAN) error {
+	m, err := classifier.Embedded(cfg.Dataset)
+	if err != nil {
+		return err
+	}
+	test, err := data.Load(cfg.Dataset, cfg.Data, "test")
+	if err != nil {
+		return fmt.Errorf("evaluation needs the test set: %w", err)
+	}
+	x := classifier.Images(test)
+	n := min(evalRealImages, test.N)
+	out, err := classifier.Extract(m.Net, tensor.FromSlice(x.Data()[:n*classifier.Side*classifier.Side], n, 1, classifier.Side, classifier.Side))
+	if err != nil {
+		return err
+	}
+	feats, err := out.FeatureSet(cfg.Dataset + " test features")
+	if err != nil {
+		return err
+	}
+	real, err := metrics.FitGaussian(feats)
+	if err != nil {
+		return err
+	}
+	if e.realDiversity, err = metrics.Diversity(metrics.Head(feats, evalSamples)); err != nil {
+		return err
+	}
+	e.model, e.real = m, &real
+	e.z = g.Noise(evalSamples, tensor.NewRNG(cfg.Seed, "eval"))
+	return nil
+}
+
+// evalResult is one evaluation.
+type evalResult struct {
+	fid, classKL, diversity float64
+	classes                 int
+}
+
+// score evaluates the generator's images of the fixed noise.
+func (e *imageEval) score(g *gan.GAN) (evalResult, error) {
+	out, err := classifier.Extract(e.model.Net, generate(g, e.z))
+	if err != nil {
+		return evalResult{}, err
+	}
+	feats, err := out.FeatureSet("generated features")
+	if err != nil {
+		return evalResult{}, err
+	}
+	gen, err := metrics.FitGaussian(feats)
+	if err != nil {
+		return evalResult{}, err
+	}
+	fid, err := metrics.FrechetDistance(*e.real, gen)
+	if err != nil {
+		return evalResult{}, err
+	}
+	h, err := metrics.ClassHistogram(out.Predictions(), classifier.Classes)
+	if err != nil {
+		return evalResult{}, err
+	}
+	div, err := metrics.Diversity(feats)
+	if err != nil {
+		return evalResult{}, err
+	}
+	return evalResult{fid: fid, classKL: h.KL, diversity: div / e.realDiversity, classes: h.Covered}, nil
+}
+
+// generate returns the generator's images for the noise z (its moving
+// average when it keeps one), sampleBatch rows at a time.
+func generate(g *gan.GAN, z *tensor.Tensor) *tensor.Tensor {
+	n, d := z.Dim(0), z.Len()/z.Dim(0)
+	var out *tensor.Tensor
+	for lo := 0; lo < n; lo += sampleBatch {
+		hi := min(n, lo+sampleBatch)
+		x := g.Sample(tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d))
+		if out == nil {
+			out = tensor.New(n, x.Len()/(hi-lo))
+		}
+		copy(out.Data()[lo*out.Dim(1):], x.Data())
+	}
+	return out
+}
+
+// Generate returns n images of the run's generator (its moving average
+// when it keeps one) from the noise of seed's "eval" stream, shaped
+// [n, C, H, W] and in [−1, 1].
+func (t *Trained) Generate(n int, seed uint64) *tensor.Tensor {
+	x := generate(t.GAN, t.GAN.Noise(n, tensor.NewRNG(seed, "eval")))
+	return x.Reshape(n, t.Shape.C, t.Shape.H, t.Shape.W)
+}
+
+// evalMetadata returns the evaluation's state for a checkpoint's metadata,
+// "" before the first evaluation.
+func (s *session) evalMetadata() (string, error) {
+	if s.eval.state.BestStep == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(s.eval.state)
+	return string(b), err
+}
+
+// restoreEval restores the evaluation's state from a checkpoint's
+// metadata, read from path.
+func (s *session) restoreEval(meta map[string]string, path string) error {
+	v, ok := meta[metaEval]
+	if !ok {
+		return nil
+	}
+	var st evalState
+	if err := json.Unmarshal([]byte(v), &st); err != nil || st.BestStep < 1 || math.IsNaN(st.BestFID) {
+		return fmt.Errorf("%s: metadata %s is %q, want the evaluation's state", path, metaEval, v)
+	}
+	s.eval.state = st
+	return nil
+}

@@ -1,0 +1,149 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/runs"
+)
+
+// smallEvaluation makes the evaluation during training cheap for a test.
+func smallEvaluation(t *testing.T) {
+	samples, real := evalSamples, evalRealImages
+	evalSamples, evalRealImages = 200, 1000
+	t.Cleanup(func() { evalSamples, evalRealImages = samples, real })
+}
+
+func evalConfig() Config {
+	cfg := quickConfig()
+	cfg.Steps, cfg.SampleEvery, cfg.EvalEvery, cfg.LogEvery = 6, 2, 2, 10
+	return cfg
+}
+
+// readEval returns the evaluation state and the step stored in a
+// checkpoint.
+func readEval(t *testing.T, path string) (evalState, int, *checkpoint.File) {
+	t.Helper()
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st evalState
+	if err := json.Unmarshal([]byte(f.Metadata[metaEval]), &st); err != nil {
+		t.Fatalf("%s: metadata %s: %v", path, metaEval, err)
+	}
+	step, err := strconv.Atoi(f.Metadata[metaStep])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, step, f
+}
+
+func TestEvaluationDuringTraining(t *testing.T) {
+	smallEvaluation(t)
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), evalConfig(), out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := runs.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []float64
+	best, bestStep := math.Inf(1), 0.0
+	for _, r := range recs {
+		fid, ok := r["eval_fid"]
+		if !ok {
+			continue
+		}
+		steps = append(steps, r["step"])
+		if fid < best {
+			best, bestStep = fid, r["step"]
+		}
+		if !(fid > 0) || r["eval_classes"] < 1 || r["eval_classes"] > 10 || !(r["eval_diversity"] > 0) || r["eval_best_fid"] != best {
+			t.Errorf("record %v", r)
+		}
+	}
+	if !slices.Equal(steps, []float64{2, 4, 6}) {
+		t.Fatalf("evaluations at steps %v, want 2, 4, 6", steps)
+	}
+	st, _, _ := readEval(t, filepath.Join(out, "checkpoints", "last.safetensors"))
+	if st.BestFID != best || float64(st.BestStep) != bestStep {
+		t.Errorf("last checkpoint's evaluation state %+v, metrics say best %g at step %g", st, best, bestStep)
+	}
+	_, step, _ := readEval(t, filepath.Join(out, "checkpoints", "best.safetensors"))
+	if float64(step) != bestStep {
+		t.Errorf("best.safetensors is of step %d, the best FID of step %g", step, bestStep)
+	}
+
+	off := evalConfig()
+	off.EvalEvery = -1
+	dir := filepath.Join(t.TempDir(), "off")
+	if err := Run(context.Background(), off, dir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "best.safetensors")); !os.IsNotExist(err) {
+		t.Errorf("eval_every -1 wrote best.safetensors (%v)", err)
+	}
+}
+
+// TestResumeKeepsTheBestCheckpoint stops a run after 4 of 6 steps and
+// resumes it: the last checkpoint is byte for byte the uninterrupted run's,
+// evaluation state included, and best.safetensors holds the same step and
+// weights.
+func TestResumeKeepsTheBestCheckpoint(t *testing.T) {
+	smallEvaluation(t)
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	if err := Run(context.Background(), evalConfig(), ref, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	stopped := filepath.Join(dir, "stopped")
+	short := evalConfig()
+	short.Steps = 4
+	if err := Run(context.Background(), short, stopped, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err := Resume(context.Background(), stopped, func(stored Config) (Config, error) {
+		req := stored
+		req.Steps = 6
+		return MergeResume(stored, req, []string{"steps"})
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(ref, "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(stopped, "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatal("resumed run's last checkpoint differs from the uninterrupted run's")
+	}
+	_, wantStep, wantF := readEval(t, filepath.Join(ref, "checkpoints", "best.safetensors"))
+	_, gotStep, gotF := readEval(t, filepath.Join(stopped, "checkpoints", "best.safetensors"))
+	if gotStep != wantStep {
+		t.Fatalf("best checkpoint of step %d, uninterrupted %d", gotStep, wantStep)
+	}
+	for _, name := range wantF.Names() {
+		w, err := wantF.Tensor(name)
+		if err != nil {
+			continue
+		}
+		g, err := gotF.Tensor(name)
+		if err != nil || !slices.Equal(g.Data(), w.Data()) {
+			t.Fatalf("best checkpoint: tensor %s differs (%v)", name, err)
+		}
+	}
+}
