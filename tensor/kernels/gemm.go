@@ -30,7 +30,24 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
 	}
+	if n == 1 && ldc == 1 {
+		p = p.transposed()
+	}
 	p.run(activeKernel)
+}
+
+// transposed returns the problem Cᵀ = op(B)ᵀ·op(A)ᵀ, which computes the
+// same C when C is a contiguous column (n == 1, ldc == 1): its transpose is
+// then one contiguous row, along which the micro-kernel's vectors run, and
+// no panel of B is padded from one column to a whole tile. Every element is
+// the same chain of multiply-adds over k, so the result does not change.
+func (p *gemmProblem) transposed() gemmProblem {
+	return gemmProblem{
+		transA: !p.transB, transB: !p.transA,
+		m: p.n, n: p.m, k: p.k,
+		alpha: p.alpha, beta: p.beta,
+		a: p.b, lda: p.ldb, b: p.a, ldb: p.lda, c: p.c, ldc: p.m,
+	}
 }
 
 // checkSgemm panics with a message naming the offending argument when

@@ -209,6 +209,38 @@ func TestSgemmTiles(t *testing.T) {
 	}
 }
 
+// TestSgemmColumn checks that a product into a contiguous column, which
+// Sgemm computes as its transpose, is bit-identical to the same product
+// into a strided column, which it computes directly.
+func TestSgemmColumn(t *testing.T) {
+	for _, ker := range testKernels() {
+		withKernel(t, ker, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(25, 26))
+			for _, s := range [][2]int{{64, 256}, {7, 17}, {130, 700}, {1, 5}} {
+				for flags := 0; flags < 4; flags++ {
+					for _, ab := range scalars {
+						tc := gemmCase{transA: flags&1 != 0, transB: flags&2 != 0, m: s[0], n: 1, k: s[1], alpha: ab[0], beta: ab[1], padA: 1, padB: 2}
+						a, b, c := tc.operands(rng)
+						strided := matrix{rows: c.rows, cols: 1, ld: 2, data: make([]float32, 2*c.rows)}
+						for i := range c.rows {
+							strided.data[2*i], strided.data[2*i+1] = c.data[i], sentinel
+						}
+						c0 := matrix{rows: c.rows, cols: 1, ld: 1, data: slices.Clone(c.data)}
+						tc.sgemm(a, b, c)
+						tc.check(t, a, b, c0, c)
+						tc.sgemm(a, b, strided)
+						for i := range c.rows {
+							if got, want := math.Float32bits(c.data[i]), math.Float32bits(strided.data[2*i]); got != want {
+								t.Fatalf("%v: C[%d] is %g contiguous, %g strided", tc, i, c.data[i], strided.data[2*i])
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestSgemmEmpty(t *testing.T) {
 	for _, ker := range testKernels() {
 		withKernel(t, ker, func(t *testing.T) {
