@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // BenchResult is the timing of one training step of a configuration.
@@ -24,6 +25,8 @@ type BenchResult struct {
 	PeakGFLOPsPerS float64 `json:"peak_gflop_per_s"`
 	// PctPeak is GFLOPsPerS as a percentage of PeakGFLOPsPerS.
 	PctPeak float64 `json:"pct_of_peak"`
+	// Kernel is the GEMM micro-kernel in use (kernels.KernelName).
+	Kernel string `json:"gemm_kernel"`
 }
 
 // gemmPeak returns the best rate, in GFLOP/s, of three 1024³ products.
@@ -82,7 +85,7 @@ func Bench(cfg Config, warmup, repeats, steps int) (BenchResult, error) {
 	peak := gemmPeak()
 	rate := flops / (med / 1000)
 	return BenchResult{
-		Model: cfg.Model, Loss: cfg.Loss, Threads: runtime.GOMAXPROCS(0), Batch: cfg.Batch,
+		Model: cfg.Model, Loss: cfg.Loss, Threads: runtime.GOMAXPROCS(0), Kernel: kernels.KernelName(), Batch: cfg.Batch,
 		MsMedian: med, MsMin: per[0], MsMax: per[len(per)-1],
 		GFLOPs: flops, GFLOPsPerS: rate, PeakGFLOPsPerS: peak, PctPeak: 100 * rate / peak,
 	}, nil

@@ -128,8 +128,8 @@ func newBench() *cobra.Command {
 		if asJSON {
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "nash model=%s loss=%s threads=%d batch=%d ms/step median=%.2f min=%.2f max=%.2f  %.3f GFLOP/step  %.1f GFLOP/s (%.0f%% of a 1024³ product's %.1f)\n",
-			r.Model, r.Loss, r.Threads, r.Batch, r.MsMedian, r.MsMin, r.MsMax, r.GFLOPs, r.GFLOPsPerS, r.PctPeak, r.PeakGFLOPsPerS)
+		fmt.Fprintf(cmd.OutOrStdout(), "nash model=%s loss=%s threads=%d kernel=%s batch=%d ms/step median=%.2f min=%.2f max=%.2f  %.3f GFLOP/step  %.1f GFLOP/s (%.0f%% of a 1024³ product's %.1f)\n",
+			r.Model, r.Loss, r.Threads, r.Kernel, r.Batch, r.MsMedian, r.MsMin, r.MsMax, r.GFLOPs, r.GFLOPsPerS, r.PctPeak, r.PeakGFLOPsPerS)
 		return nil
 	}
 	return cmd

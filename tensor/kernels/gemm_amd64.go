@@ -12,8 +12,8 @@ import "golang.org/x/sys/cpu"
 // (188 KiB) stays in L2; depth 400 lets every GAN layer (k ≤ 784) finish
 // in two passes over C. It reads a non-transposed A in place.
 var avx2Kernel = microKernel{
-	name: "avx2x6x16",
-	mr:   6, nr: 16,
+	name: "avx2x6x16", short: "avx2",
+	mr: 6, nr: 16,
 	mc: 120, kc: 400, nc: 1024,
 	run:       kernel16,
 	runDirect: kernel16Direct,
@@ -28,8 +28,8 @@ var avx2Kernel = microKernel{
 // block of B (640 KiB) in L2; depth 320 cuts every GAN layer (k ≤ 784) into
 // at most three passes over C. It reads a non-transposed A in place.
 var avx512Kernel = microKernel{
-	name: "avx512x14x32",
-	mr:   14, nr: 32,
+	name: "avx512x14x32", short: "avx512",
+	mr: 14, nr: 32,
 	mc: 196, kc: 320, nc: 512,
 	edges:     true,
 	run:       kernel32,
@@ -38,18 +38,25 @@ var avx512Kernel = microKernel{
 	packB:     packB32,
 }
 
-// bestKernel returns the AVX-512 kernel when the CPU and the operating
-// system support AVX-512 (x/sys/cpu checks that the OS saves the ZMM and
-// mask registers), the AVX2 kernel when the CPU has AVX2 and FMA, and the
-// portable one otherwise.
-func bestKernel() *microKernel {
-	switch {
-	case cpu.X86.HasAVX512F:
-		return &avx512Kernel
-	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
-		return &avx2Kernel
+// availableKernels returns the kernels this machine can run, slowest
+// first: the portable one, the AVX2 one when the CPU has AVX2 and FMA, and
+// the AVX-512 one when the CPU and the operating system support AVX-512
+// (x/sys/cpu checks that the OS saves the ZMM and mask registers).
+func availableKernels() []*microKernel {
+	kernels := []*microKernel{&goKernel}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		kernels = append(kernels, &avx2Kernel)
 	}
-	return &goKernel
+	if cpu.X86.HasAVX512F {
+		kernels = append(kernels, &avx512Kernel)
+	}
+	return kernels
+}
+
+// bestKernel returns the fastest kernel this machine can run.
+func bestKernel() *microKernel {
+	kernels := availableKernels()
+	return kernels[len(kernels)-1]
 }
 
 type asmKernel func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)

@@ -1,5 +1,11 @@
 package kernels
 
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
 // kernelFunc computes C = alpha·A·B + beta·C for the first rows rows and
 // cols columns of a micro-tile: A is rows×kc, B a packed kc×nr panel
 // (b[p·nr+j], zero beyond cols) and C has leading dimension ldc and is not
@@ -12,7 +18,8 @@ type kernelFunc func(rows, cols, kc int, a []float32, lda int, b, c []float32, l
 // microKernel describes a register-blocked micro-kernel and the cache
 // blocking that feeds it.
 type microKernel struct {
-	name string
+	// name describes the kernel; short is what NASH_GEMM_KERNEL calls it.
+	name, short string
 	// mr×nr is the tile of C that one call computes.
 	mr, nr int
 	// mc, kc and nc bound the rows of op(A), the depth and the columns of
@@ -39,8 +46,8 @@ type microKernel struct {
 // keeps its six accumulators, two values of A and the products in the
 // sixteen floating-point registers of amd64.
 var goKernel = microKernel{
-	name: "go2x3",
-	mr:   2, nr: 3,
+	name: "go2x3", short: "go",
+	mr: 2, nr: 3,
 	mc: 128, kc: 256, nc: 1020,
 	edges: true,
 	run:   kernel2x3,
@@ -49,8 +56,38 @@ var goKernel = microKernel{
 }
 
 // activeKernel is the micro-kernel Sgemm uses: the fastest one the CPU
-// supports.
-var activeKernel = bestKernel()
+// supports, unless the environment variable NASH_GEMM_KERNEL names another
+// one it supports (see chooseKernel).
+var activeKernel = chooseKernel(os.Getenv("NASH_GEMM_KERNEL"))
+
+// chooseKernel returns the supported kernel named name ("go", "avx2" or
+// "avx512"), or the best one when name is empty. It panics on a name it does
+// not know or a kernel this CPU or build cannot run, so that a test or
+// benchmark run on a chosen kernel never silently runs on another.
+func chooseKernel(name string) *microKernel {
+	if name == "" {
+		return bestKernel()
+	}
+	for _, k := range availableKernels() {
+		if k.short == name {
+			return k
+		}
+	}
+	panic(fmt.Sprintf("kernels: NASH_GEMM_KERNEL=%q: this build and CPU run %s", name, kernelNames()))
+}
+
+// kernelNames lists the short names of the available kernels.
+func kernelNames() string {
+	var names []string
+	for _, k := range availableKernels() {
+		names = append(names, k.short)
+	}
+	return strings.Join(names, ", ")
+}
+
+// KernelName returns the name of the GEMM micro-kernel in use, such as
+// "avx512x14x32".
+func KernelName() string { return activeKernel.name }
 
 // packA2 packs op(A) for goKernel.
 func packA2(dst, a []float32, lda int, transA bool, i0, p0, mc, kc int) {

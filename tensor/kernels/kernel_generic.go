@@ -2,5 +2,8 @@
 
 package kernels
 
-// bestKernel returns the portable kernel: this build has no assembly.
+// availableKernels returns the portable kernel: this build has no assembly.
+func availableKernels() []*microKernel { return []*microKernel{&goKernel} }
+
+// bestKernel returns the portable kernel.
 func bestKernel() *microKernel { return &goKernel }
