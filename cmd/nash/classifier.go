@@ -61,11 +61,15 @@ with its defaults; nash eval --classifier FILE uses others.`,
 			if threads > 0 {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 			}
-			t, err := classifier.Train(d, cmd.ErrOrStderr())
+			var t *classifier.Trained
+			err := untilCancelled(cmd.Context(), func() error {
+				var err error
+				if t, err = classifier.Train(d, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+				return classifier.Save(out, t)
+			})
 			if err != nil {
-				return err
-			}
-			if err := classifier.Save(out, t); err != nil {
 				return err
 			}
 			m, err := classifier.Load(out)
@@ -94,15 +98,13 @@ with its defaults; nash eval --classifier FILE uses others.`,
 }
 
 func newClassifierInfo() *cobra.Command {
-	var weights string
 	return &cobra.Command{
 		Use:   "info [FILE]",
 		Short: "Describe the embedded feature networks, or a weights file",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				weights = args[0]
-				m, err := classifier.Load(weights)
+				m, err := classifier.Load(args[0])
 				if err != nil {
 					return err
 				}

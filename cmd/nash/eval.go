@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -115,42 +116,44 @@ numbers from its own stream of --seed, so the results are reproducible and do no
 other metrics are asked for. Timings go to standard error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			if runDir != "" {
-				if realPath != "" || fakePath != "" {
-					return fmt.Errorf("--run cannot be combined with --real and --fake")
+			return untilCancelled(cmd.Context(), func() error {
+				if err := o.validate(); err != nil {
+					return err
 				}
-				return evalRun(cmd, runDir, runOptions{evalOptions: o, n: n, memN: memN, split: split, classifier: net,
-					metricsChanged: cmd.Flags().Changed("metrics"), asJSON: asJSON})
-			}
-			if realPath == "" || fakePath == "" {
-				return fmt.Errorf("--real and --fake are required")
-			}
-			if !cmd.Flags().Changed("metrics") {
-				o.metrics = featureMetrics
-				if !strings.HasSuffix(realPath, ".npy") {
-					o.metrics = slices.Concat(featureMetrics, []string{"is", "modes"})
+				if runDir != "" {
+					if realPath != "" || fakePath != "" {
+						return fmt.Errorf("--run cannot be combined with --real and --fake")
+					}
+					return evalRun(cmd, runDir, runOptions{evalOptions: o, n: n, memN: memN, split: split, classifier: net,
+						metricsChanged: cmd.Flags().Changed("metrics"), asJSON: asJSON})
 				}
-			}
-			if slices.Contains(o.metrics, "memorisation") {
-				return fmt.Errorf("--metrics: memorisation needs a run's training set: use --run DIR")
-			}
-			rep, desc, err := evalPaths(realPath, fakePath, net, o, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(struct {
-					evalReport
-					FeatureNetwork *featureNetwork `json:"feature_network,omitempty"`
-				}{rep, desc})
-			}
-			if desc != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "features: %s\n", desc.Description)
-			}
-			return rep.print(cmd.OutOrStdout(), o)
+				if realPath == "" || fakePath == "" {
+					return fmt.Errorf("--real and --fake are required")
+				}
+				if !cmd.Flags().Changed("metrics") {
+					o.metrics = featureMetrics
+					if !strings.HasSuffix(realPath, ".npy") {
+						o.metrics = slices.Concat(featureMetrics, []string{"is", "modes"})
+					}
+				}
+				if slices.Contains(o.metrics, "memorisation") {
+					return fmt.Errorf("--metrics: memorisation needs a run's training set: use --run DIR")
+				}
+				rep, desc, err := evalPaths(realPath, fakePath, net, o, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return json.NewEncoder(cmd.OutOrStdout()).Encode(struct {
+						evalReport
+						FeatureNetwork *featureNetwork `json:"feature_network,omitempty"`
+					}{rep, desc})
+				}
+				if desc != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "features: %s\n", desc.Description)
+				}
+				return rep.print(cmd.OutOrStdout(), o)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -171,6 +174,21 @@ other metrics are asked for. Timings go to standard error.`,
 	f.IntVar(&memN, "memorisation-n", 2000, "--run: generated and test images searched for their nearest training image")
 	f.StringVar(&net, "classifier", "", "feature network: mnist, fashion-mnist (embedded) or a weights file of nash classifier train (default: the run's dataset; mnist for --real/--fake images)")
 	return cmd
+}
+
+// untilCancelled runs f and returns its error, or ctx's as soon as ctx is
+// cancelled (Ctrl-C): nash eval and nash classifier train have nothing to
+// save on the way out, and every file they write is renamed into place
+// whole, so stopping mid-way leaves nothing half-written.
+func untilCancelled(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
 }
 
 // validate checks the options before any file is read.
