@@ -110,6 +110,13 @@ var pool struct {
 // of a training step.
 const spinFor = 200 * time.Microsecond
 
+// yieldAfter is how long a goroutine spins, for a task or for the last part
+// of its own, before it lets other goroutines run between checks: the Go
+// scheduler may have preempted the pool goroutine holding that part, or
+// other goroutines (convolution workers, say) may be waiting for the
+// processor.
+const yieldAfter = 20 * time.Microsecond
+
 func init() { pool.wake = make(chan struct{}, 256) }
 
 // parallel runs t's parts 0 … parts-1 on the calling goroutine and up to
@@ -138,7 +145,11 @@ func parallel(t task, parts int) {
 		}
 	}
 	claimParts(gen)
-	for pool.done.Load() < int64(parts) {
+	waitStart := time.Now()
+	for spins := 0; pool.done.Load() < int64(parts); spins++ {
+		if spins%64 == 63 && time.Since(waitStart) > yieldAfter {
+			runtime.Gosched()
+		}
 	}
 	pool.t = nil
 }
@@ -190,7 +201,13 @@ func waitTask(seen uint64) uint64 {
 		if gen := pool.state.Load() >> 32; gen != seen {
 			return gen
 		}
-		if spins%64 != 63 || time.Since(start) < spinFor {
+		if spins%64 != 63 {
+			continue
+		}
+		if idle := time.Since(start); idle < spinFor {
+			if idle > yieldAfter {
+				runtime.Gosched()
+			}
 			continue
 		}
 		pool.parked.Add(1)
