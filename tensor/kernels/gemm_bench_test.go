@@ -55,7 +55,8 @@ func shapeName(tc gemmCase) string {
 }
 
 // BenchmarkSgemm measures the active kernel on the GAN shapes and on a
-// 1024³ product. Select the pure-Go kernel with -tags purego.
+// 1024³ product. Choose the kernel with NASH_GEMM_KERNEL (go, avx2, avx512)
+// or build the pure-Go one alone with -tags purego.
 func BenchmarkSgemm(b *testing.B) {
 	for _, tc := range ganShapes() {
 		benchShape(b, shapeName(tc), tc)
