@@ -91,13 +91,13 @@ type task interface {
 // after that they park until the next task wakes them.
 //
 // The state word holds the generation of the current task in its high 32
-// bits and the next unclaimed part in its low 32 bits; a goroutine claims a
-// part with a compare-and-swap that also checks the generation, so one
-// still holding an old task can never take a part of a new one.
+// bits, its number of parts in the next 16 and the next unclaimed part in
+// the low 16; a goroutine claims a part with a compare-and-swap of the whole
+// word, so one still holding an old task can never take a part of a new
+// one.
 var pool struct {
 	mu     sync.Mutex // held by the goroutine whose task the pool runs
 	state  atomic.Uint64
-	parts  atomic.Int64
 	done   atomic.Int64
 	t      task // written under mu before the generation is published, read after claiming a part
 	alive  atomic.Int64
@@ -125,7 +125,7 @@ func init() { pool.wake = make(chan struct{}, 256) }
 // part that no pool goroutine has claimed yet (one the operating system has
 // not scheduled, on a busy machine) is run by the caller.
 func parallel(t task, parts int) {
-	if parts <= 1 || !pool.mu.TryLock() {
+	if parts <= 1 || parts > maxParts || !pool.mu.TryLock() {
 		for part := range parts {
 			t.do(part)
 		}
@@ -134,10 +134,9 @@ func parallel(t task, parts int) {
 	defer pool.mu.Unlock()
 	startWorkers(parts - 1)
 	pool.t = t
-	pool.parts.Store(int64(parts))
 	pool.done.Store(0)
 	gen := pool.state.Load()>>32 + 1
-	pool.state.Store(gen << 32)
+	pool.state.Store(gen<<32 | uint64(parts)<<16)
 	for range pool.parked.Swap(0) {
 		select {
 		case pool.wake <- struct{}{}:
@@ -160,16 +159,21 @@ func parallel(t task, parts int) {
 func claimParts(gen uint64) {
 	for {
 		s := pool.state.Load()
-		if s>>32 != gen || s&(1<<32-1) >= uint64(pool.parts.Load()) {
+		next, parts := s&maxParts, s>>16&maxParts
+		if s>>32 != gen || next >= parts {
 			return
 		}
 		if !pool.state.CompareAndSwap(s, s+1) {
 			continue
 		}
-		pool.t.do(int(s & (1<<32 - 1)))
+		pool.t.do(int(next))
 		pool.done.Add(1)
 	}
 }
+
+// maxParts is the most parts a task may have: the state word gives the
+// count and the next part 16 bits each.
+const maxParts = 1<<16 - 1
 
 // startWorkers makes sure at least n pool goroutines are running.
 func startWorkers(n int) {
