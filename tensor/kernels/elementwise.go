@@ -8,7 +8,8 @@ import (
 )
 
 // The element-wise kernels below run AVX2 loops over blocks of 8 elements
-// where the CPU has them and finish with the scalar loop, which is also the
+// (Adam AVX-512 loops over blocks of 16 first) where the CPU has them and
+// finish with the scalar loop, which is also the
 // whole computation elsewhere. The vector code does the scalar loop's
 // operations in the same order, without fusing multiplies and adds, so on
 // amd64 the results are bit-identical to the scalar form compiled for the
