@@ -330,7 +330,7 @@ func (r *runReport) print(w io.Writer, o evalOptions) error {
 	fmt.Fprintf(&b, "run       %s (%s, step %d, %s), %d generated images, seed %d\n", r.Run, r.Dataset, r.Step, r.Generator, r.N, r.Seed)
 	fmt.Fprintf(&b, "features  %s\n", r.FeatureNetwork.Description)
 	fmt.Fprintf(&b, "real      %s; floor: %s against them\n\n", r.Generated.Real, r.Floor.Fake)
-	row := func(name, gen, floor string) { fmt.Fprintf(&b, "%-26s %-24s %s\n", name, gen, floor) }
+	row := func(name, gen, floor string) { fmt.Fprintf(&b, "%-28s %-24s %s\n", name, gen, floor) }
 	row("metric", "generated", "real floor")
 	g, f := r.Generated, r.Floor
 	if g.FID != nil {
@@ -361,7 +361,7 @@ func (r *runReport) print(w io.Writer, o evalOptions) error {
 		row("classes covered", fmt.Sprintf("%d of %d", g.Modes.Covered, len(g.Modes.Counts)), fmt.Sprintf("%d of %d", f.Modes.Covered, len(f.Modes.Counts)))
 		row("class KL to uniform", fmt.Sprintf("%.4f", g.Modes.KL), fmt.Sprintf("%.4f", f.Modes.KL))
 		row("feature diversity", fmt.Sprintf("%.4f (real %.4f)", g.Modes.Diversity, g.Modes.RealDiversity), fmt.Sprintf("%.4f", f.Modes.Diversity))
-		fmt.Fprintf(&b, "class counts               %v\n", g.Modes.Counts)
+		fmt.Fprintf(&b, "class counts                 %v\n", g.Modes.Counts)
 	}
 	if m := r.Memorisation; m != nil {
 		fmt.Fprintf(&b, "\nmemorisation: %d generated and %d test images against %d training images, C_T over %d k-means cells\n",
