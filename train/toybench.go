@@ -168,9 +168,9 @@ func ToyVariants() []ToyVariant {
 // linearly to 0 over the second half of the run, and sampling from a moving
 // average of the generator (half-life 30k images). The high rate moves the
 // generator's mass off the bridges between modes within a few thousand
-// steps, R1 keeps the discriminator stable at that rate, and the decay (with
-// the average) then freezes both networks at the equilibrium instead of
-// leaving the generator to jitter around modes as narrow as the 3σ test.
+// steps, and the decay (with the average) then freezes both networks at the
+// equilibrium instead of leaving the generator to jitter around modes as
+// narrow as the 3σ test.
 var RecommendedToy = ToyVariant{Name: "ns+r1+ema+decay", Apply: func(c *Config) {
 	c.Loss, c.EMAKimg = "ns", 30
 	*c = c.Resolve(func(string) bool { return false })
