@@ -99,6 +99,8 @@ func (s *session) evaluateImages(extra runs.Record, log io.Writer, bar *progress
 			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
 			return extra, nil
 		}
+		bar.Clear()
+		fmt.Fprintf(log, "nash: evaluating every %d steps with %s\n", every, s.eval.model.Describe())
 	}
 	r, err := s.eval.score(s.gan)
 	if err != nil {
