@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
@@ -243,4 +244,20 @@ func (s *session) restoreEval(meta map[string]string, path string) error {
 	}
 	s.eval.state = st
 	return nil
+}
+
+// LoadRunCheckpoint is LoadRun for the checkpoint checkpoints/<name>.safetensors
+// of the run in dir: "last", or "best", the lowest FID of the evaluation
+// during training.
+func LoadRunCheckpoint(dir, name string) (*Trained, error) {
+	run, err := runs.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	path := run.CheckpointPath(name)
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return restoreTrained(f, path)
 }

@@ -288,7 +288,7 @@ func TestEvalRunImages(t *testing.T) {
 		t.Error("eval.json differs from the printed report")
 	}
 	g, f := rep.Generated, rep.Floor
-	if rep.Step != 3 || rep.N != 200 || rep.Split != "test" || g.NFake != 200 || g.NReal != 200 || f.NFake != 200 || rep.FeatureNetwork == nil {
+	if rep.Checkpoint != "last" || rep.Step != 3 || rep.N != 200 || rep.Split != "test" || g.NFake != 200 || g.NReal != 200 || f.NFake != 200 || rep.FeatureNetwork == nil {
 		t.Fatalf("report %s", out)
 	}
 	if g.FID == nil || f.FID == nil || g.IS == nil || f.IS == nil || g.Modes == nil || g.C2ST == nil {
@@ -310,5 +310,13 @@ func TestEvalRunImages(t *testing.T) {
 	}
 	if _, err := runEval(t, "--run", dir, "--split", "validation"); err == nil || !strings.Contains(err.Error(), "--split") {
 		t.Errorf("--split validation: error %v", err)
+	}
+	// The run was not evaluated during training, so it has no best checkpoint.
+	best := filepath.Join(dir, "checkpoints", "best.safetensors")
+	if _, err := runEval(t, "--run", dir, "--checkpoint", "best"); err == nil || !strings.Contains(err.Error(), best) {
+		t.Errorf("--checkpoint best without best.safetensors: error %v, want one naming %s", err, best)
+	}
+	if _, err := runEval(t, "--run", dir, "--checkpoint", "first"); err == nil || !strings.Contains(err.Error(), "--checkpoint") {
+		t.Errorf("--checkpoint first: error %v", err)
 	}
 }

@@ -40,6 +40,7 @@ type runOptions struct {
 	evalOptions
 	n, memN           int
 	split, classifier string
+	checkpoint        string
 	metricsChanged    bool
 	asJSON            bool
 }
@@ -50,6 +51,7 @@ type runOptions struct {
 type runReport struct {
 	Run            string              `json:"run"`
 	Dataset        string              `json:"dataset"`
+	Checkpoint     string              `json:"checkpoint"`
 	Step           int                 `json:"step"`
 	Generator      string              `json:"generator"`
 	N              int                 `json:"n"`
@@ -98,7 +100,10 @@ type memorisationSpace struct {
 
 // evalRun evaluates the generator of the run in dir.
 func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
-	t, err := train.LoadRun(dir)
+	if o.checkpoint != "last" && o.checkpoint != "best" {
+		return fmt.Errorf("--checkpoint: %q, want last or best", o.checkpoint)
+	}
+	t, err := train.LoadRunCheckpoint(dir, o.checkpoint)
 	if err != nil {
 		return err
 	}
@@ -156,7 +161,7 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 // measureRun samples the generator and computes the metrics of o.
 func measureRun(dir string, t *train.Trained, model *classifier.Model, o runOptions, timings io.Writer) (*runReport, error) {
 	cfg := t.Config
-	rep := &runReport{Run: dir, Dataset: cfg.Dataset, Step: t.Step, Generator: "G", N: o.n, Split: o.split, Seed: o.seed,
+	rep := &runReport{Run: dir, Dataset: cfg.Dataset, Checkpoint: o.checkpoint, Step: t.Step, Generator: "G", N: o.n, Split: o.split, Seed: o.seed,
 		Time: time.Now().UTC(), FeatureNetwork: describe(model)}
 	if t.GAN.GEMA != nil {
 		rep.Generator = "EMA of G"
@@ -327,7 +332,7 @@ func median(v []float64) float64 {
 // beside the real-data floor.
 func (r *runReport) print(w io.Writer, o evalOptions) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "run       %s (%s, step %d, %s), %d generated images, seed %d\n", r.Run, r.Dataset, r.Step, r.Generator, r.N, r.Seed)
+	fmt.Fprintf(&b, "run       %s (%s, %s checkpoint, step %d, %s), %d generated images, seed %d\n", r.Run, r.Dataset, r.Checkpoint, r.Step, r.Generator, r.N, r.Seed)
 	fmt.Fprintf(&b, "features  %s\n", r.FeatureNetwork.Description)
 	fmt.Fprintf(&b, "real      %s; floor: %s against them\n\n", r.Generated.Real, r.Floor.Fake)
 	row := func(name, gen, floor string) { fmt.Fprintf(&b, "%-28s %-24s %s\n", name, gen, floor) }
