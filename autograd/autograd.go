@@ -14,6 +14,7 @@ package autograd
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/tensor/kernels"
@@ -129,7 +130,6 @@ func (s *slab[T]) reset() {
 type Tape struct {
 	nodes  []*node
 	noGrad bool
-	pass   uint64
 	arena  tensor.Arena
 	vars   slab[Var]
 	nodeS  slab[node]
@@ -286,6 +286,11 @@ func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*V
 	return res
 }
 
+// passes numbers the differentiation passes of every tape: leaves such as
+// parameters are shared among tapes, so a leaf's scratch marks must never
+// look current to another tape's pass.
+var passes atomic.Uint64
+
 // differentiate propagates gradients from outputs back through the tape and
 // calls deliver for every target with parts of its gradient that sum to the
 // total: once for a variable produced by an operation, once per use for a
@@ -294,8 +299,7 @@ func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*V
 // When sink is not nil, backward functions may add a leaf target's gradient
 // to the tensor sink returns for it instead of delivering it (see Tape.sink).
 func (tp *Tape) differentiate(outputs, seeds, wrt []*Var, createGraph bool, sink func(leaf *Var) *tensor.Tensor, deliver func(v, g *Var)) {
-	tp.pass++
-	pass := tp.pass
+	pass := passes.Add(1)
 	all := wrt == nil
 	reaches := func(v *Var) bool { return v.pass == pass && v.reaches }
 	set := func(v *Var, reaches, target bool) {

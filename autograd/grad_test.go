@@ -300,3 +300,19 @@ func TestGradOfIntermediateAndUnrelated(t *testing.T) {
 		}
 	}
 }
+
+// A parameter shared by two tapes carries one tape's pass marks into the
+// other's differentiation: the marks must never look current to another tape.
+func TestTapesSharingAParameter(t *testing.T) {
+	w := NewVar(tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3), true)
+	x := NewVar(tensor.FromSlice([]float32{1, -1}, 1, 2), true)
+
+	first := NewTape()
+	first.Backward(first.Sum(first.MatMul(x, w, false, false)))
+
+	second := NewTape()
+	g := second.Grad([]*Var{second.Sum(second.MatMul(x, w, false, false))}, nil, []*Var{x}, false)
+	if got, want := fmt.Sprint(g[0].Value.Data()), fmt.Sprint([]float32{6, 15}); got != want {
+		t.Fatalf("∂/∂x on the second tape = %v, want %v", got, want)
+	}
+}
