@@ -70,14 +70,6 @@ type nearest struct {
 	k    int
 }
 
-func newNearest(k int) *nearest {
-	return &nearest{dist: make([]float64, 0, k), idx: make([]int, 0, k), k: k}
-}
-
-func (s *nearest) reset() {
-	s.dist, s.idx = s.dist[:0], s.idx[:0]
-}
-
 // offer considers distance d of index j.
 func (s *nearest) offer(d float64, j int) {
 	n := len(s.dist)
@@ -96,27 +88,13 @@ func (s *nearest) offer(d float64, j int) {
 	s.dist[n], s.idx[n] = d, j
 }
 
-// offerRow offers every distance in dist except the one at index skip.
-func (s *nearest) offerRow(dist []float64, skip int) {
-	s.reset()
-	for j, d := range dist {
-		if j != skip {
-			s.offer(d, j)
-		}
-	}
-}
-
-// kthRadii returns, for every row of f, the squared distance to its k-th
-// nearest other row.
+// kthRadii returns, for every row of f, the squared distance (sqDist) to
+// its k-th nearest other row.
 func kthRadii(f *Features, k int) []float64 {
+	dist, _ := kNearest(f, f, k, true)
 	radii := make([]float64, f.n)
-	sel := make([]*nearest, workers())
-	for w := range sel {
-		sel[w] = newNearest(k)
+	for i := range radii {
+		radii[i] = dist[i*k+k-1]
 	}
-	pairwise(f, f, func(w, i int, dist []float64) {
-		sel[w].offerRow(dist, i)
-		radii[i] = sel[w].dist[k-1]
-	})
 	return radii
 }

@@ -132,19 +132,15 @@ func (m *Memorisation) Closest(n int) []Pair {
 }
 
 // nearestDistances stores in nearestIdx[i] the row of b nearest to row i of
-// a and returns the Euclidean distances.
+// a (the lowest index of equally near ones) and returns the Euclidean
+// distances.
 func nearestDistances(a, b *Features, nearestIdx []int) []float64 {
-	dists := make([]float64, a.n)
-	pairwise(a, b, func(_, i int, dist []float64) {
-		best := 0
-		for j, d := range dist {
-			if d < dist[best] {
-				best = j
-			}
-		}
-		nearestIdx[i], dists[i] = best, math.Sqrt(dist[best])
-	})
-	return dists
+	dist, idx := kNearest(a, b, 1, false)
+	copy(nearestIdx, idx)
+	for i, d := range dist {
+		dist[i] = math.Sqrt(d)
+	}
+	return dist
 }
 
 // mannWhitneyZ returns the Z-score of the Mann-Whitney U statistic of x

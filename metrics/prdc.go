@@ -32,7 +32,9 @@ type PRDCScores struct {
 // centred on it with radius the distance to its k-th nearest other sample
 // of its own set; a point is inside when its distance is ≤ the radius, as
 // Kynkäänniemi et al. define it (the prdc package of Naeem et al. uses <,
-// which differs only on ties). Distances are exact Euclidean distances.
+// which differs only on ties). Every comparison is that of the float64
+// distances computed term by term; the engine's float32 GEMM only screens
+// out the pairs whose rounding-error interval lies clear of the radii.
 func PRDC(real, fake *Features, k int) (PRDCScores, error) {
 	if err := sameDim("PRDC", real, fake); err != nil {
 		return PRDCScores{}, err
@@ -54,14 +56,25 @@ func PRDC(real, fake *Features, k int) (PRDCScores, error) {
 		inBalls[w] = make([]int, fake.n)
 	}
 	recalled, covered := make([]bool, real.n), make([]bool, real.n)
-	pairwise(real, fake, func(w, i int, dist []float64) {
+	s := newScreen(real, fake)
+	s.sweep(func(w, i, j0 int, lo, hi []float64) {
 		r, counts := realRadii[i], inBalls[w]
-		for j, d := range dist {
+		for t, l := range lo {
+			j := j0 + t
+			rf := fakeRadii[j]
+			if l > max(r, rf) {
+				continue
+			}
+			d := hi[t]
+			if d > min(r, rf) {
+				// The interval straddles a radius: decide on sqDist.
+				d = s.exactDist(i, j)
+			}
 			if d <= r {
 				counts[j]++
 				covered[i] = true
 			}
-			if d <= fakeRadii[j] {
+			if d <= rf {
 				recalled[i] = true
 			}
 		}

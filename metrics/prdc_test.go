@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"flag"
 	"math"
 	"runtime"
 	"slices"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/nash-gan/nash/tensor"
 )
-
-var full = flag.Bool("metrics.full", false, "run the full-size PRDC check of Naeem et al. (10,000 × 1000, minutes on 2 cores)")
 
 // prdcBrute computes PRDC from distances taken one pair at a time.
 func prdcBrute(real, fake *Features, k int) PRDCScores {
@@ -160,14 +157,15 @@ func TestPRDCRejects(t *testing.T) {
 // TestPRDCPublished is the check of Naeem et al. (2020): two independent
 // N(0, I) sets of 10,000 points in d = 1000 with k = 5 give precision
 // 0.477, recall 0.471, density 1.056, coverage 0.974. Those are one draw:
-// their formulas in numpy on draws of numpy's default_rng seeds 1, 2 and 3
-// gave precision 0.465–0.497, recall 0.474–0.480, density 0.963–1.070 and
-// coverage 0.962–0.974, so the tolerances are about that spread. (The
-// expected density of two samples of one distribution is 1.) It takes
-// minutes and needs -metrics.full.
+// their compute_prdc, reimplemented with numpy (scripts/metrics_reference.py
+// --spread 10), on numpy's default_rng seeds 1 … 10 gave precision
+// 0.479 ± 0.010, recall 0.477 ± 0.010, density 1.006 ± 0.049 and coverage
+// 0.968 ± 0.005 (mean ± standard deviation), so the tolerances are three
+// standard deviations. (The expected density of two samples of one
+// distribution is 1.) It takes seconds; -short skips it.
 func TestPRDCPublished(t *testing.T) {
-	if !*full {
-		t.Skip("the full-size check needs -metrics.full")
+	if testing.Short() {
+		t.Skip("10,000 × 1000 points: skipped with -short")
 	}
 	real := normal("real", 10000, 1000, 0, 1, tensor.NewRNG(7, "real"))
 	fake := normal("fake", 10000, 1000, 0, 1, tensor.NewRNG(7, "fake"))
@@ -177,8 +175,8 @@ func TestPRDCPublished(t *testing.T) {
 	}
 	t.Logf("precision %.4f recall %.4f density %.4f coverage %.4f", got.Precision, got.Recall, got.Density, got.Coverage)
 	want := PRDCScores{Precision: 0.477, Recall: 0.471, Density: 1.056, Coverage: 0.974}
-	if math.Abs(got.Precision-want.Precision) > 0.03 || math.Abs(got.Recall-want.Recall) > 0.015 ||
-		math.Abs(got.Density-want.Density) > 0.1 || math.Abs(got.Coverage-want.Coverage) > 0.015 {
+	if math.Abs(got.Precision-want.Precision) > 0.03 || math.Abs(got.Recall-want.Recall) > 0.03 ||
+		math.Abs(got.Density-want.Density) > 0.15 || math.Abs(got.Coverage-want.Coverage) > 0.015 {
 		t.Errorf("got %+v, published %+v", got, want)
 	}
 }

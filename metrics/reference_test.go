@@ -145,3 +145,52 @@ func TestFrechetFactors(t *testing.T) {
 		}
 	}
 }
+
+// TestNaeemReference reproduces compute_prdc of Naeem et al.'s prdc
+// package, reimplemented with numpy by scripts/metrics_reference.py, on the
+// same arrays: two N(0, I) sets of 500 points in d = 64, where "<" and "≤"
+// agree, and two integer grids with ties, against "≤".
+func TestNaeemReference(t *testing.T) {
+	load := func(name string) *Features {
+		f, err := ReadNPY(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "naeem.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref map[string]PRDCScores
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	real, fake := load("naeem_real.npy"), load("naeem_fake.npy")
+	gridReal, gridFake := load("naeem_grid_real.npy"), load("naeem_grid_fake.npy")
+	tests := []struct {
+		key        string
+		real, fake *Features
+		k          int
+	}{
+		{"k3", real, fake, 3},
+		{"k5", real, fake, 5},
+		{"grid_k3_le", gridReal, gridFake, 3},
+		{"grid_k5_le", gridReal, gridFake, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			want, ok := ref[tt.key]
+			if !ok {
+				t.Fatalf("naeem.json has no %q", tt.key)
+			}
+			got, err := PRDC(tt.real, tt.fake, tt.k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !prdcClose(got, want, 1e-12) {
+				t.Errorf("PRDC = %+v, numpy %+v", got, want)
+			}
+		})
+	}
+}

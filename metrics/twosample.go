@@ -185,22 +185,17 @@ func C2ST(x, y *Features, k int, rng *tensor.RNG) (C2STResult, error) {
 		trainFromX[i] = p < m
 	}
 	right := make([]bool, m)
-	sel := make([]*nearest, workers())
-	for w := range sel {
-		sel[w] = newNearest(k)
-	}
-	pairwise(test, train, func(w, i int, dist []float64) {
-		s := sel[w]
-		s.offerRow(dist, -1)
+	_, idx := kNearest(test, train, k, false)
+	for i := range m {
 		votes := 0
-		for _, j := range s.idx {
+		for _, j := range idx[i*k : (i+1)*k] {
 			if trainFromX[j] {
 				votes++
 			}
 		}
-		predictX := 2*votes > k || (2*votes == k && trainFromX[s.idx[0]])
+		predictX := 2*votes > k || (2*votes == k && trainFromX[idx[i*k]])
 		right[i] = predictX == (perm[m+i] < m)
-	})
+	}
 	correct := 0
 	for _, ok := range right {
 		if ok {
