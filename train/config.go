@@ -88,7 +88,7 @@ type Config struct {
 	// EvalEvery is the step interval of the evaluation during training of
 	// MNIST and Fashion-MNIST runs (FID of 2,000 samples, class histogram,
 	// feature diversity, best checkpoint); 0 means once per epoch, −1 off.
-	EvalEvery int `yaml:"eval_every"`
+	EvalEvery int `yaml:"eval_every,omitempty"`
 	// LogEvery is the step interval of metrics.jsonl records.
 	LogEvery int `yaml:"log_every"`
 	// Threads bounds the goroutines doing arithmetic; 0 uses every core.

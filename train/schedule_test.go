@@ -155,16 +155,3 @@ func TestRecommendedToyDecays(t *testing.T) {
 		}
 	}
 }
-
-// A run without a decay writes no lr_decay key, so the configuration hash
-// of runs made before the setting existed is unchanged.
-func TestLRDecayOmittedWhenOff(t *testing.T) {
-	cfg := DefaultConfig()
-	if y := string(cfg.YAML()); strings.Contains(y, "lr_decay") {
-		t.Fatalf("config without a decay writes lr_decay:\n%s", y)
-	}
-	cfg.LRDecay = 0.5
-	if y := string(cfg.YAML()); !strings.Contains(y, "lr_decay: 0.5\n") {
-		t.Fatalf("config with a decay lacks lr_decay: 0.5:\n%s", y)
-	}
-}

@@ -321,3 +321,27 @@ func TestResumeKeepsTheCriticSchedule(t *testing.T) {
 		t.Fatal("resumed run's checkpoint differs from the uninterrupted run's")
 	}
 }
+
+// Settings added after the first runs are written only when set, so the
+// configuration hash of runs made before them is unchanged and they resume.
+func TestLaterKeysOmittedAtTheirDefaults(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		set  func(*Config)
+		want string
+	}{
+		{"lr_decay", func(c *Config) { c.LRDecay = 0.5 }, "lr_decay: 0.5\n"},
+		{"eval_every", func(c *Config) { c.EvalEvery = -1 }, "eval_every: -1\n"},
+		{"image_size", func(c *Config) { c.ImageSize = 32 }, "image_size: 32\n"},
+		{"conditional", func(c *Config) { c.Conditional = true }, "conditional: true\n"},
+	} {
+		cfg := DefaultConfig()
+		if y := string(cfg.YAML()); strings.Contains(y, c.key) {
+			t.Errorf("the default configuration writes %s:\n%s", c.key, y)
+		}
+		c.set(&cfg)
+		if y := string(cfg.YAML()); !strings.Contains(y, c.want) {
+			t.Errorf("a configuration with %s set lacks %q:\n%s", c.key, c.want, y)
+		}
+	}
+}
