@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"fmt"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate go run -C internal/asmgen . -out ../../gemm_amd64.s -stubs ../../gemm_amd64_stub.go -pkg kernels
 
@@ -144,40 +148,33 @@ func checkTile32(rows, cols, kc int, b, c []float32, ldc int) (vecs int, mask ui
 // packA6 packs op(A) for avx2Kernel, which reads a non-transposed A in
 // place: full panels of a transposed A are copied six values at a time.
 func packA6(dst, a []float32, lda int, transA bool, i0, p0, mc, kc int) {
-	full := mc / 6 * 6
-	if !transA || full == 0 {
-		packA(dst, 6, a, lda, transA, i0, p0, mc, kc)
-		return
-	}
-	for ir := 0; ir < full; ir += 6 {
-		src := a[p0*lda+i0+ir:]
-		if len(src) < (kc-1)*lda+6 || len(dst) < ir*kc+6*kc {
-			panic("kernels: packATrans6: A out of range")
-		}
-		packATrans6(kc, src, lda, dst[ir*kc:])
-	}
-	if full < mc {
-		packA(dst[full*kc:], 6, a, lda, transA, i0+full, p0, mc-full, kc)
-	}
+	packATransPanels(dst, a, lda, transA, i0, p0, mc, kc, 6, packATrans6)
 }
 
 // packA14 packs op(A) for avx512Kernel, which reads a non-transposed A in
 // place: full panels of a transposed A are copied 14 values at a time.
 func packA14(dst, a []float32, lda int, transA bool, i0, p0, mc, kc int) {
-	full := mc / 14 * 14
+	packATransPanels(dst, a, lda, transA, i0, p0, mc, kc, 14, packATrans14)
+}
+
+// packATransPanels packs op(A) in panels of mr rows: a transposed A's full
+// panels with the assembly routine panel, everything else with packA.
+func packATransPanels(dst, a []float32, lda int, transA bool, i0, p0, mc, kc, mr int,
+	panel func(kc int, a []float32, lda int, dst []float32)) {
+	full := mc / mr * mr
 	if !transA || full == 0 {
-		packA(dst, 14, a, lda, transA, i0, p0, mc, kc)
+		packA(dst, mr, a, lda, transA, i0, p0, mc, kc)
 		return
 	}
-	for ir := 0; ir < full; ir += 14 {
+	for ir := 0; ir < full; ir += mr {
 		src := a[p0*lda+i0+ir:]
-		if len(src) < (kc-1)*lda+14 || len(dst) < ir*kc+14*kc {
-			panic("kernels: packATrans14: A out of range")
+		if len(src) < (kc-1)*lda+mr || len(dst) < ir*kc+mr*kc {
+			panic(fmt.Sprintf("kernels: packing a transposed %d-row panel: A out of range", mr))
 		}
-		packATrans14(kc, src, lda, dst[ir*kc:])
+		panel(kc, src, lda, dst[ir*kc:])
 	}
 	if full < mc {
-		packA(dst[full*kc:], 14, a, lda, transA, i0+full, p0, mc-full, kc)
+		packA(dst[full*kc:], mr, a, lda, transA, i0+full, p0, mc-full, kc)
 	}
 }
 
