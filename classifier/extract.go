@@ -3,15 +3,10 @@ package classifier
 import (
 	"fmt"
 
-	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
-
-// extractBatch is the number of images Extract passes through the network
-// at once.
-const extractBatch = 500
 
 // Output is what the network computes for a set of images.
 type Output struct {
@@ -22,8 +17,12 @@ type Output struct {
 	Features, Logits []float32
 }
 
-// Extract runs net in evaluation mode on the images x [N, 1, 28, 28] (or
-// [N, 784]) scaled to [−1, 1], in batches of 500. It returns an error for
+// Extract runs net in evaluation mode (BatchNorm's running statistics, no
+// dropout) on the images x [N, 1, 28, 28] (or [N, 784]) scaled to [−1, 1].
+// It records no tape and computes a few images at a time on all threads;
+// the results equal Net.Forward's in evaluation mode within float
+// rounding, and do not depend on the number of threads or on the other
+// images. It leaves net in evaluation mode, and returns an error for
 // images of another size or with non-finite values.
 func Extract(net *Net, x *tensor.Tensor) (*Output, error) {
 	if x.Dims() < 2 || x.Dim(0) < 1 || x.Len() != x.Dim(0)*Side*Side {
@@ -32,19 +31,14 @@ func Extract(net *Net, x *tensor.Tensor) (*Output, error) {
 	if !x.AllFinite() {
 		return nil, fmt.Errorf("classifier: images hold NaN or infinite values")
 	}
-	n := x.Dim(0)
-	nn.SetTraining(net.Seq, false)
-	out := &Output{N: n, Features: make([]float32, 0, n*FeatureDim), Logits: make([]float32, 0, n*Classes)}
-	tp := autograd.NewTape()
-	tp.SetGrad(false)
-	for lo := 0; lo < n; lo += extractBatch {
-		hi := min(n, lo+extractBatch)
-		batch := tensor.FromSlice(x.Data()[lo*Side*Side:hi*Side*Side], hi-lo, 1, Side, Side)
-		f, l := net.Forward(tp, tp.Const(batch))
-		out.Features = append(out.Features, f.Value.Data()...)
-		out.Logits = append(out.Logits, l.Value.Data()...)
-		tp.Reset()
+	in, err := newInference(net)
+	if err != nil {
+		return nil, err
 	}
+	nn.SetTraining(net.Seq, false)
+	n := x.Dim(0)
+	out := &Output{N: n, Features: make([]float32, n*FeatureDim), Logits: make([]float32, n*Classes)}
+	in.run(x.Data(), out)
 	return out, nil
 }
 

@@ -110,20 +110,20 @@ func TestParseRejects(t *testing.T) {
 // an image falls in) and the rejection of bad input.
 func TestExtract(t *testing.T) {
 	net := New(tensor.NewRNG(5, "init"), tensor.NewRNG(5, "dropout"))
-	x := randomImages(extractBatch+3, 2)
+	x := randomImages(linearChunk+3, 2)
 	out, err := Extract(net, x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.N != extractBatch+3 || len(out.Features) != out.N*FeatureDim || len(out.Logits) != out.N*Classes {
+	if out.N != linearChunk+3 || len(out.Features) != out.N*FeatureDim || len(out.Logits) != out.N*Classes {
 		t.Fatalf("output of %d images: %d features, %d logits", out.N, len(out.Features), len(out.Logits))
 	}
-	last := tensor.FromSlice(x.Data()[(extractBatch+2)*Side*Side:], 1, 1, Side, Side)
+	last := tensor.FromSlice(x.Data()[(linearChunk+2)*Side*Side:], 1, 1, Side, Side)
 	one, err := Extract(net, last)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(one.Features, out.Features[(extractBatch+2)*FeatureDim:]) {
+	if !slices.Equal(one.Features, out.Features[(linearChunk+2)*FeatureDim:]) {
 		t.Error("an image's features depend on its batch")
 	}
 	p, err := out.Probabilities("p")
