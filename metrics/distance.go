@@ -90,9 +90,9 @@ func (s *nearest) offer(d float64, j int) {
 
 // kthRadii returns, for every row of f, the squared distance (sqDist) to
 // its k-th nearest other row.
-func kthRadii(f *Features, k int) []float64 {
+func kthRadii(f *side, k int) []float64 {
 	dist, _ := kNearest(f, f, k, true)
-	radii := make([]float64, f.n)
+	radii := make([]float64, f.f.n)
 	for i := range radii {
 		radii[i] = dist[i*k+k-1]
 	}

@@ -68,12 +68,13 @@ func MemorisationTest(train, test, gen *Features, cells int, rng *tensor.RNG) (*
 			test.n, test.name, gen.n, gen.name, minCellGenerated)
 	}
 	m := &Memorisation{GenNearest: make([]int, gen.n)}
-	m.GenDistance = nearestDistances(gen, train, m.GenNearest)
-	m.TestDistance = nearestDistances(test, train, make([]int, test.n))
-	centroids := kmeans(train, cells, rng)
+	trainSide, genSide, testSide := prepare(train), prepare(gen), prepare(test)
+	m.GenDistance = nearestDistances(genSide, trainSide, m.GenNearest)
+	m.TestDistance = nearestDistances(testSide, trainSide, make([]int, test.n))
+	centroids := prepare(kmeans(trainSide, cells, rng))
 	genCell, testCell := make([]int, gen.n), make([]int, test.n)
-	nearestDistances(gen, centroids, genCell)
-	nearestDistances(test, centroids, testCell)
+	nearestDistances(genSide, centroids, genCell)
+	nearestDistances(testSide, centroids, testCell)
 	var sum, weight float64
 	for c := range cells {
 		var g, t []float64
@@ -134,7 +135,7 @@ func (m *Memorisation) Closest(n int) []Pair {
 // nearestDistances stores in nearestIdx[i] the row of b nearest to row i of
 // a (the lowest index of equally near ones) and returns the Euclidean
 // distances.
-func nearestDistances(a, b *Features, nearestIdx []int) []float64 {
+func nearestDistances(a, b *side, nearestIdx []int) []float64 {
 	dist, idx := kNearest(a, b, 1, false)
 	copy(nearestIdx, idx)
 	for i, d := range dist {
@@ -182,7 +183,8 @@ func mannWhitneyZ(x, y []float64) float64 {
 // from a k-means++ start drawn by rng, stopping when no row changes cell or
 // after maxLloyd iterations. A cell that loses all its rows keeps its
 // centroid.
-func kmeans(f *Features, k int, rng *tensor.RNG) *Features {
+func kmeans(fs *side, k int, rng *tensor.RNG) *Features {
+	f := fs.f
 	c := &Features{name: f.name + " centroids", n: k, d: f.d, data: make([]float64, k*f.d)}
 	copy(c.Row(0), f.Row(rng.IntN(f.n)))
 	closest := make([]float64, f.n)
@@ -208,7 +210,7 @@ func kmeans(f *Features, k int, rng *tensor.RNG) *Features {
 	cell, prev := make([]int, f.n), make([]int, f.n)
 	counts := make([]int, k)
 	for it := range maxLloyd {
-		nearestDistances(f, c, cell)
+		nearestDistances(fs, prepare(c), cell)
 		if it > 0 && slices.Equal(cell, prev) {
 			break
 		}

@@ -89,7 +89,7 @@ func neighbourCases() []struct {
 func TestScreenBracketsDistances(t *testing.T) {
 	for _, tt := range neighbourCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newScreen(tt.a, tt.b)
+			s := newScreen(prepare(tt.a), prepare(tt.b))
 			bad := make([]int, workers())
 			s.sweep(func(w, i, j0 int, lo, hi []float64) {
 				for k := range lo {
@@ -115,7 +115,7 @@ func TestKNearestMatchesLoop(t *testing.T) {
 			self bool
 		}{{tt.b, 1, false}, {tt.b, 5, false}, {tt.a, 1, true}, {tt.a, 4, true}} {
 			t.Run(fmt.Sprintf("%s/k=%d/self=%v", tt.name, c.k, c.self), func(t *testing.T) {
-				gotD, gotI := kNearest(tt.a, c.b, c.k, c.self)
+				gotD, gotI := kNearest(prepare(tt.a), prepare(c.b), c.k, c.self)
 				wantD, wantI := kNearestLoop(tt.a, c.b, c.k, c.self)
 				if !slices.Equal(gotD, wantD) || !slices.Equal(gotI, wantI) {
 					t.Errorf("k = %d, self %v: the k nearest differ from the loop over every pair", c.k, c.self)
@@ -132,7 +132,7 @@ func TestKNearestIndependentOfGoroutines(t *testing.T) {
 	var idxs [][]int
 	for _, procs := range []int{1, 2, 3} {
 		prev := runtime.GOMAXPROCS(procs)
-		d, i := kNearest(a, b, 3, false)
+		d, i := kNearest(prepare(a), prepare(b), 3, false)
 		runtime.GOMAXPROCS(prev)
 		dists, idxs = append(dists, d), append(idxs, i)
 	}
@@ -147,7 +147,7 @@ func TestNearestDistancesMatchesLoop(t *testing.T) {
 	for _, tt := range neighbourCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			idx := make([]int, tt.a.n)
-			got := nearestDistances(tt.a, tt.b, idx)
+			got := nearestDistances(prepare(tt.a), prepare(tt.b), idx)
 			wantD, wantI := kNearestLoop(tt.a, tt.b, 1, false)
 			for i := range got {
 				if idx[i] != wantI[i] || got[i] != math.Sqrt(wantD[i]) {

@@ -47,7 +47,8 @@ func PRDC(real, fake *Features, k int) (PRDCScores, error) {
 			return PRDCScores{}, fmt.Errorf("metrics: PRDC: %s has %d samples; k = %d needs at least %d", f.name, f.n, k, k+1)
 		}
 	}
-	realRadii, fakeRadii := kthRadii(real, k), kthRadii(fake, k)
+	realSide, fakeSide := prepare(real), prepare(fake)
+	realRadii, fakeRadii := kthRadii(realSide, k), kthRadii(fakeSide, k)
 	nw := workers()
 	// inBalls[w][j] counts the real balls holding fake sample j, as seen
 	// by goroutine w.
@@ -56,7 +57,7 @@ func PRDC(real, fake *Features, k int) (PRDCScores, error) {
 		inBalls[w] = make([]int, fake.n)
 	}
 	recalled, covered := make([]bool, real.n), make([]bool, real.n)
-	s := newScreen(real, fake)
+	s := newScreen(realSide, fakeSide)
 	s.sweep(func(w, i, j0 int, lo, hi []float64) {
 		r, counts := realRadii[i], inBalls[w]
 		for t, l := range lo {

@@ -185,7 +185,7 @@ func C2ST(x, y *Features, k int, rng *tensor.RNG) (C2STResult, error) {
 		trainFromX[i] = p < m
 	}
 	right := make([]bool, m)
-	_, idx := kNearest(test, train, k, false)
+	_, idx := kNearest(prepare(test), prepare(train), k, false)
 	for i := range m {
 		votes := 0
 		for _, j := range idx[i*k : (i+1)*k] {
