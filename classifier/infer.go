@@ -266,28 +266,16 @@ func (in *inference) pool1Image(k int) {
 // product per output instead of four, with the same result.
 func poolRows(dst, r0, r1, scale, shift []float32) {
 	c := len(scale)
-	var m [Side * c1]float32
-	pair := m[:len(r0)]
-	r1 = r1[:len(r0)]
-	for j, v := range r0 {
-		if w := r1[j]; w > v {
-			v = w
-		}
-		pair[j] = v
-	}
+	shift = shift[:c]
 	for x := 0; x < len(dst)/c; x++ {
-		a, b, o := pair[2*x*c:(2*x+1)*c], pair[(2*x+1)*c:(2*x+2)*c], dst[x*c:(x+1)*c]
-		shift = shift[:len(scale)]
+		a, b := r0[2*x*c:(2*x+1)*c], r0[(2*x+1)*c:(2*x+2)*c]
+		d, e := r1[2*x*c:(2*x+1)*c], r1[(2*x+1)*c:(2*x+2)*c]
+		o := dst[x*c : (x+1)*c]
 		for ch, s := range scale {
-			v := a[ch]
-			if w := b[ch]; w > v {
-				v = w
-			}
-			v = float32(v*s) + shift[ch]
-			if !(v > 0) {
-				v = 0
-			}
-			o[ch] = v
+			// Branch-free maxima: the comparisons of fresh data are
+			// unpredictable.
+			v := max(a[ch], b[ch], d[ch], e[ch])
+			o[ch] = max(float32(v*s)+shift[ch], 0)
 		}
 	}
 }
