@@ -80,6 +80,8 @@ func neighbourCases() []struct {
 		// distances are computed exactly.
 		{"offset", scaled(g, 0.01, 100), scaled(normal("b", 200, 16, 0, 1, rng), 0.01, 100)},
 		{"tiny values", scaled(g, 1e-30, 0), scaled(normal("b", 200, 16, 0, 1, rng), 1e-30, 0)},
+		// Each set has its own scale.
+		{"different scales", scaled(g, 1e-3, 0), scaled(normal("b", 200, 16, 0, 1, rng), 1e5, 0)},
 		// Too large to scale into float32: every distance is exact.
 		{"huge values", scaled(g, 1e130, 0), scaled(normal("b", 200, 16, 0, 1, rng), 1e130, 0)},
 		{"zeros", scaled(g, 0, 0), scaled(normal("b", 100, 16, 0, 1, rng), 0, 0)},
