@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // The evaluation-mode pass of Extract. It computes what Net.Forward
@@ -211,19 +211,10 @@ func addRows(m, b []float32) {
 }
 
 // parallel runs f over parts of the images [0, n) on up to in.workers
-// goroutines, the caller's among them.
+// goroutines, the GEMM's pool goroutines and the caller's.
 func (in *inference) parallel(n int, f func(lo, hi int)) {
 	parts := min(in.workers, n)
-	if parts <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 1; p < parts; p++ {
-		wg.Go(func() { f(p*n/parts, (p+1)*n/parts) })
-	}
-	f(0, n/parts)
-	wg.Wait()
+	kernels.Parallel(parts, func(p int) { f(p*n/parts, (p+1)*n/parts) })
 }
 
 // patches1 writes image k of the chunk, img, zero-padded into pad1 and its

@@ -153,6 +153,21 @@ func parallel(t task, parts int) {
 	pool.t = nil
 }
 
+// Parallel runs do(0) … do(parts−1) on the calling goroutine and the
+// pool goroutines that share the products, and returns when all are done.
+// The parts must be independent of each other and of the order they run
+// in. Work between products (a network's element-wise passes, say) runs
+// here on goroutines that are already spinning, rather than on new ones
+// that a spinning pool goroutine keeps off the other processors. A part
+// must not itself call Parallel or Sgemm expecting them to share out work:
+// they run on its goroutine.
+func Parallel(parts int, do func(part int)) { parallel(funcTask(do), parts) }
+
+// funcTask is a function as a task.
+type funcTask func(part int)
+
+func (f funcTask) do(part int) { f(part) }
+
 // claimParts runs parts of task generation gen until none is left. The
 // task is read only after a part is claimed: until that part is done, the
 // generation's caller waits and leaves pool.t alone.

@@ -43,3 +43,18 @@ func TestParallelRunsEachPartOnce(t *testing.T) {
 		t.Errorf("%d parts did not run exactly once", n)
 	}
 }
+
+// TestParallelFunc checks that Parallel runs every part of a function
+// exactly once, for part counts below, at and above the thread count.
+func TestParallelFunc(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, parts := range []int{0, 1, 2, 3, 17} {
+		runs := make([]atomic.Int32, parts)
+		Parallel(parts, func(part int) { runs[part].Add(1) })
+		for p := range runs {
+			if n := runs[p].Load(); n != 1 {
+				t.Errorf("%d parts: part %d ran %d times", parts, p, n)
+			}
+		}
+	}
+}
