@@ -179,6 +179,16 @@ func (tp *Tape) newVar(t *tensor.Tensor) *Var {
 // package's Const, but owned by the tape: it is valid until the next Reset.
 func (tp *Tape) Const(t *tensor.Tensor) *Var { return tp.newVar(t) }
 
+// Input returns a leaf of the given shape that requires a gradient, owned by
+// the tape: its value, with unspecified contents until the caller fills it,
+// and the variable are valid until the next Reset. It is the x of a
+// gradient with respect to the data, such as a gradient penalty's.
+func (tp *Tape) Input(shape ...int) *Var {
+	v := tp.newVar(tp.newTensor(shape...))
+	v.requiresGrad = true
+	return v
+}
+
 // Len returns the number of recorded operations.
 func (tp *Tape) Len() int { return len(tp.nodes) }
 
@@ -267,16 +277,15 @@ func gradOf(leaf *Var) *tensor.Tensor {
 // An input that the outputs do not depend on gets a zero gradient.
 func (tp *Tape) Grad(outputs, gradOutputs, inputs []*Var, createGraph bool) []*Var {
 	res := make([]*Var, len(inputs))
-	index := make(map[*Var]int, len(inputs))
-	for i, in := range inputs {
-		index[in] = i
-	}
 	if inputs == nil {
 		inputs = []*Var{}
 	}
 	tp.differentiate(outputs, gradOutputs, inputs, createGraph, nil, func(v, g *Var) {
-		i := index[v]
-		res[i] = accumulate(tp, res[i], g)
+		for i, in := range inputs {
+			if in == v {
+				res[i] = accumulate(tp, res[i], g)
+			}
+		}
 	})
 	for i, r := range res {
 		if r == nil {

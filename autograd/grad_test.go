@@ -316,3 +316,16 @@ func TestTapesSharingAParameter(t *testing.T) {
 		t.Fatalf("∂/∂x on the second tape = %v, want %v", got, want)
 	}
 }
+
+// An input named twice gets its whole gradient at both places, as
+// torch.autograd.grad gives it.
+func TestGradOfARepeatedInput(t *testing.T) {
+	x := NewVar(tensor.FromSlice([]float32{0.5, -1}, 2), true)
+	tp := NewTape()
+	g := tp.Grad([]*Var{tp.Sum(tp.Square(x))}, nil, []*Var{x, x}, false)
+	for i := range g {
+		if got, want := fmt.Sprint(g[i].Value.Data()), fmt.Sprint([]float32{1, -2}); got != want {
+			t.Errorf("gradient %d = %v, want %v", i, got, want)
+		}
+	}
+}

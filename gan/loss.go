@@ -99,15 +99,15 @@ func inputGradSquares(tp *autograd.Tape, d nn.Module, x *autograd.Var) (sq, out 
 func GradientPenalty(tp *autograd.Tape, d nn.Module, real, fake *tensor.Tensor, lambda float32, rng *tensor.RNG) *autograd.Var {
 	n := real.Dim(0)
 	per := real.Len() / n
-	xhat := tensor.New(real.Shape()...)
-	r, f, x := real.Data(), fake.Data(), xhat.Data()
+	xhat := tp.Input(real.Shape()...)
+	r, f, x := real.Data(), fake.Data(), xhat.Value.Data()
 	for i := 0; i < n; i++ {
 		a := rng.Float32()
 		for j := i * per; j < (i+1)*per; j++ {
 			x[j] = a*r[j] + (1-a)*f[j]
 		}
 	}
-	sq, _ := inputGradSquares(tp, d, autograd.NewVar(xhat, true))
+	sq, _ := inputGradSquares(tp, d, xhat)
 	// The tiny offset keeps the norm's derivative finite where ∇D = 0.
 	norms := tp.Sqrt(tp.AddScalar(sq, 1e-12))
 	return tp.Scale(tp.Mean(tp.Square(tp.AddScalar(norms, -1))), lambda)
@@ -116,6 +116,8 @@ func GradientPenalty(tp *autograd.Tape, d nn.Module, real, fake *tensor.Tensor, 
 // R1Penalty returns (γ/2)E[‖∇ₓD(x)‖²] on the real batch and D's output on
 // it, so that the same forward pass serves the discriminator's loss.
 func R1Penalty(tp *autograd.Tape, d nn.Module, real *tensor.Tensor, gamma float32) (penalty, out *autograd.Var) {
-	sq, out := inputGradSquares(tp, d, autograd.NewVar(real, true))
+	x := tp.Input(real.Shape()...)
+	x.Value.CopyFrom(real)
+	sq, out := inputGradSquares(tp, d, x)
 	return tp.Scale(tp.Mean(sq), gamma/2), out
 }
