@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"image"
 	"image/color"
@@ -87,32 +86,8 @@ func TestConditionalRun(t *testing.T) {
 	}
 
 	stopped := filepath.Join(dir, "stopped")
-	short := cfg
-	short.Steps = 3
-	if err := Run(context.Background(), short, stopped, false, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	err = Resume(context.Background(), stopped, func(stored Config) (Config, error) {
-		req := stored
-		req.Steps = 6
-		return MergeResume(stored, req, []string{"steps"})
-	}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"checkpoints/last.safetensors", "samples/classes-0000006.png"} {
-		want, err := os.ReadFile(filepath.Join(ref, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(filepath.Join(stopped, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("resumed run's %s differs from the uninterrupted run's", f)
-		}
-	}
+	runStoppedAndResumed(t, cfg, stopped, 3)
+	sameFiles(t, ref, stopped, "checkpoints/last.safetensors", "samples/classes-0000006.png")
 }
 
 // An unconditional run refuses a class, and a conditional configuration

@@ -107,30 +107,8 @@ func TestResumeKeepsTheBestCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := filepath.Join(dir, "stopped")
-	short := evalConfig()
-	short.Steps = 4
-	if err := Run(context.Background(), short, stopped, false, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	err := Resume(context.Background(), stopped, func(stored Config) (Config, error) {
-		req := stored
-		req.Steps = 6
-		return MergeResume(stored, req, []string{"steps"})
-	}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(filepath.Join(ref, "checkpoints", "last.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(stopped, "checkpoints", "last.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Fatal("resumed run's last checkpoint differs from the uninterrupted run's")
-	}
+	runStoppedAndResumed(t, evalConfig(), stopped, 4)
+	sameFiles(t, ref, stopped, "checkpoints/last.safetensors")
 	_, wantStep, wantF := readEval(t, filepath.Join(ref, "checkpoints", "best.safetensors"))
 	_, gotStep, gotF := readEval(t, filepath.Join(stopped, "checkpoints", "best.safetensors"))
 	if gotStep != wantStep {

@@ -296,29 +296,45 @@ func TestResumeKeepsTheCriticSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := filepath.Join(dir, "stopped")
+	runStoppedAndResumed(t, cfg, stopped, 4)
+	sameFiles(t, ref, stopped, "checkpoints/last.safetensors")
+}
+
+// runStoppedAndResumed trains cfg into dir for its first stopAt steps, then
+// resumes the run there up to cfg.Steps.
+func runStoppedAndResumed(t *testing.T, cfg Config, dir string, stopAt int) {
+	t.Helper()
 	short := cfg
-	short.Steps = 4
-	if err := Run(context.Background(), short, stopped, false, io.Discard); err != nil {
+	short.Steps = stopAt
+	if err := Run(context.Background(), short, dir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	err := Resume(context.Background(), stopped, func(stored Config) (Config, error) {
+	err := Resume(context.Background(), dir, func(stored Config) (Config, error) {
 		req := stored
-		req.Steps = 11
+		req.Steps = cfg.Steps
 		return MergeResume(stored, req, []string{"steps"})
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile(filepath.Join(ref, "checkpoints", "last.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(stopped, "checkpoints", "last.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("resumed run's checkpoint differs from the uninterrupted run's")
+}
+
+// sameFiles fails t unless every one of files is byte for byte the same in
+// the run directories a and b.
+func sameFiles(t *testing.T, a, b string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		want, err := os.ReadFile(filepath.Join(a, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(b, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("resumed run's %s differs from the uninterrupted run's", f)
+		}
 	}
 }
 
