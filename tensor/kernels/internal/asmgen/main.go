@@ -8,6 +8,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/mmcloughlin/avo/gotypes"
 
@@ -23,7 +24,7 @@ func main() {
 		gemmKernel(rows, true)
 	}
 	packBTrans("packBTrans16", 16)
-	packBRows16()
+	packBRows(16, YMM)
 	packATrans6()
 	for rows := 1; rows <= rows512; rows++ {
 		for vecs := 1; vecs <= 2; vecs++ {
@@ -32,7 +33,7 @@ func main() {
 		}
 	}
 	packBTrans("packBTrans16x32", cols512)
-	packBRows32()
+	packBRows(cols512, ZMM)
 	packATrans14()
 	axpy()
 	leakyReLU()
@@ -56,7 +57,6 @@ func main() {
 // Every element of C is one FMA chain over p in order followed by the same
 // scaling, so kernels with different rows give bit-identical results.
 func gemmKernel(rows int, strided bool) {
-	const unroll = 4
 	name := fmt.Sprintf("gemm%dx16i", rows)
 	layout := "a[p·lda+r]"
 	if strided {
@@ -68,10 +68,7 @@ func gemmKernel(rows int, strided bool) {
 		fmt.Sprintf("(c[i·ldc+j]) at depth kc, with A(r, p) = %s and B(p, j) = b[p·ldb+j].", layout),
 		"C is not read when beta == 0. The caller checks the bounds.")
 	Pragma("noescape")
-	k := Load(Param("kc"), GP64())
-	a := Load(Param("a").Base(), GP64())
-	la := Load(Param("lda"), GP64())
-	SHLQ(U8(2), la)
+	k, a, la := loadA()
 	la3 := GP64()
 	LEAQ(Mem{Base: la, Index: la, Scale: 2}, la3)
 	b := Load(Param("b").Base(), GP64())
@@ -85,65 +82,91 @@ func gemmKernel(rows int, strided bool) {
 		LEAQ(Mem{Base: a, Index: la, Scale: 4}, a4)
 	}
 
-	// stepAddr returns the address of step u (0 ≤ u < 4) of a row of
-	// stride s bytes starting at base+disp, with s3 = 3·s.
-	stepAddr := func(base, s, s3 Register, u, disp int) Mem {
-		switch u {
-		case 1:
-			return Mem{Base: base, Index: s, Scale: 1, Disp: disp}
-		case 2:
-			return Mem{Base: base, Index: s, Scale: 2, Disp: disp}
-		case 3:
-			return Mem{Base: base, Index: s3, Scale: 1, Disp: disp}
-		}
-		return Mem{Base: base, Disp: disp}
-	}
 	// aAddr returns the address of A(r, u) relative to the current step.
 	aAddr := func(r, u int) Mem {
 		if !strided {
-			return stepAddr(a, la, la3, u, 4*r)
+			return strideAddr(a, la, la3, u, 4*r)
 		}
 		switch r {
-		case 0:
-			return Mem{Base: a, Disp: 4 * u}
-		case 3:
-			return Mem{Base: a, Index: la3, Scale: 1, Disp: 4 * u}
 		case 4:
 			return Mem{Base: a, Index: la, Scale: 4, Disp: 4 * u}
 		case 5:
 			return Mem{Base: a4, Index: la, Scale: 1, Disp: 4 * u}
 		}
-		return Mem{Base: a, Index: la, Scale: uint8(r), Disp: 4 * u}
+		return strideAddr(a, la, la3, r, 4*u)
 	}
-
-	acc := make([][2]VecVirtual, rows)
-	for r := range acc {
-		for h := range acc[r] {
-			acc[r][h] = YMM()
-			VXORPS(acc[r][h], acc[r][h], acc[r][h])
-		}
-	}
-	b0, b1, av := YMM(), YMM(), YMM()
-	step := func(u int) {
-		VMOVUPS(stepAddr(b, lb, lb3, u, 0), b0)
-		VMOVUPS(stepAddr(b, lb, lb3, u, 32), b1)
-		for r := 0; r < rows; r++ {
-			VBROADCASTSS(aAddr(r, u), av)
-			VFMADD231PS(b0, av, acc[r][0])
-			VFMADD231PS(b1, av, acc[r][1])
-		}
+	// bAddr returns the address of vector v of B's row at step u.
+	bAddr := func(u, v int) Mem {
+		return strideAddr(b, lb, lb3, u, 32*v)
 	}
 	// advance moves A and B on by n steps.
 	advance := func(n int) {
-		if strided {
-			ADDQ(U8(4*n), a)
-			if a4 != nil {
-				ADDQ(U8(4*n), a4)
-			}
-		} else {
-			LEAQ(Mem{Base: a, Index: la, Scale: uint8(n)}, a)
-		}
+		advanceA(strided, a, a4, la, n)
 		LEAQ(Mem{Base: b, Index: lb, Scale: uint8(n)}, b)
+	}
+	acc := gemmLoop(name, k, rows, 2, YMM, aAddr, bAddr, advance)
+	gemmStore(name, acc, YMM, false)
+}
+
+// strideAddr returns the address base+disp+i·s for i < 4, with s3 = 3·s.
+func strideAddr(base, s, s3 Register, i, disp int) Mem {
+	m := Mem{Base: base, Disp: disp}
+	switch i {
+	case 1:
+		m.Index, m.Scale = s, 1
+	case 2:
+		m.Index, m.Scale = s, 2
+	case 3:
+		m.Index, m.Scale = s3, 1
+	}
+	return m
+}
+
+// advanceA moves a GEMM micro-kernel's A on by n steps of the depth loop:
+// n values along each row of a strided A, its base a and the second row
+// pointer high if not nil, or else n rows of byte stride la.
+func advanceA(strided bool, a, high, la Register, n int) {
+	if !strided {
+		LEAQ(Mem{Base: a, Index: la, Scale: uint8(n)}, a)
+		return
+	}
+	ADDQ(U8(4*n), a)
+	if high != nil {
+		ADDQ(U8(4*n), high)
+	}
+}
+
+// gemmLoop emits the depth loop of a GEMM micro-kernel over k steps for a
+// tile of rows rows of vecs vectors made by vec, and returns the
+// accumulators. Each step loads the vecs vectors of B at bAddr(u, v),
+// broadcasts A(r, u) from aAddr(r, u) and issues rows·vecs FMAs; the loop
+// is unrolled four times, advance(n) moves A and B on by n steps, and a
+// tail loop runs the remaining steps one at a time.
+func gemmLoop(name string, k Register, rows, vecs int, vec func() VecVirtual, aAddr func(r, u int) Mem, bAddr func(u, v int) Mem, advance func(n int)) [][]VecVirtual {
+	const unroll = 4
+	acc := make([][]VecVirtual, rows)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, vecs)
+		for v := range acc[r] {
+			acc[r][v] = vec()
+			VXORPS(acc[r][v], acc[r][v], acc[r][v])
+		}
+	}
+	bv := make([]VecVirtual, vecs)
+	for v := range bv {
+		bv[v] = vec()
+	}
+	av := vec()
+	step := func(u int) {
+		for v := range bv {
+			VMOVUPS(bAddr(u, v), bv[v])
+		}
+		for r := 0; r < rows; r++ {
+			VBROADCASTSS(aAddr(r, u), av)
+			for v := range bv {
+				VFMADD231PS(bv[v], av, acc[r][v])
+			}
+		}
 	}
 
 	Comment("Depth loop, unrolled.")
@@ -164,17 +187,31 @@ func gemmKernel(rows int, strided bool) {
 	advance(1)
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
+	return acc
+}
 
+// gemmStore emits the end of a GEMM micro-kernel: it scales the
+// accumulators acc (vectors made by vec) by alpha and stores them to C,
+// adding beta·C first unless beta == 0. When masked, the last vector of
+// each row is read and written under the mask argument.
+func gemmStore(name string, acc [][]VecVirtual, vec func() VecVirtual, masked bool) {
 	Comment("Scale by alpha, then add beta·C unless beta == 0.")
 	Label(name + "_store")
 	c := Load(Param("c").Base(), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
-	alpha := YMM()
+	var mask Op
+	if masked {
+		k := K()
+		maskBits := Load(Param("mask"), GP32())
+		KMOVW(maskBits, k)
+		mask = k
+	}
+	alpha := vec()
 	VBROADCASTSS(addr(Param("alpha")), alpha)
 	for r := range acc {
-		for h := range acc[r] {
-			VMULPS(alpha, acc[r][h], acc[r][h])
+		for _, v := range acc[r] {
+			VMULPS(alpha, v, v)
 		}
 	}
 	beta, zero := XMM(), XMM()
@@ -183,16 +220,26 @@ func gemmKernel(rows int, strided bool) {
 	VUCOMISS(zero, beta)
 	JNE(LabelRef(name + "_accumulate"))
 	JP(LabelRef(name + "_accumulate"))
-	storeRows(acc, c, ldc, nil)
+	storeRows(acc, c, ldc, mask, nil)
 	VZEROUPPER()
 	RET()
 
 	Label(name + "_accumulate")
-	betas := YMM()
+	betas := vec()
 	VBROADCASTSS(beta, betas)
-	storeRows(acc, c, ldc, betas)
+	storeRows(acc, c, ldc, mask, betas)
 	VZEROUPPER()
 	RET()
+}
+
+// loadA loads the depth kc, the base of A and A's byte stride lda, the
+// arguments with which every kernel that reads A begins.
+func loadA() (k, a, la Register) {
+	k = Load(Param("kc"), GP64())
+	a = Load(Param("a").Base(), GP64())
+	la = Load(Param("lda"), GP64())
+	SHLQ(U8(2), la)
+	return k, a, la
 }
 
 // addr returns the stack address of a scalar argument, for instructions
@@ -206,18 +253,27 @@ func addr(c gotypes.Component) Mem {
 }
 
 // storeRows stores the accumulator rows acc to C at c with byte stride ldc,
-// first adding beta·C when beta is not nil. It advances c.
-func storeRows(acc [][2]VecVirtual, c, ldc Register, beta VecVirtual) {
+// the last vector of each row under mask unless mask is nil, first adding
+// beta·C when beta is not nil. It advances c.
+func storeRows(acc [][]VecVirtual, c, ldc Register, mask Op, beta VecVirtual) {
 	for r, row := range acc {
 		if r > 0 {
 			ADDQ(ldc, c)
 		}
-		for h, v := range row {
-			m := Mem{Base: c, Disp: 32 * h}
-			if beta != nil {
-				VFMADD231PS(m, beta, v)
+		for v, x := range row {
+			m := Mem{Base: c, Disp: int(x.Size()) * v}
+			masked := mask != nil && v == len(row)-1
+			switch {
+			case beta != nil && masked:
+				VFMADD231PS(m, beta, mask, x)
+			case beta != nil:
+				VFMADD231PS(m, beta, x)
 			}
-			VMOVUPS(v, m)
+			if masked {
+				VMOVUPS(x, mask, m)
+			} else {
+				VMOVUPS(x, m)
+			}
 		}
 	}
 }
@@ -245,16 +301,7 @@ func packBTrans(name string, width int) {
 	}
 	dst := Load(Param("dst").Base(), GP64())
 	rowAddr := func(j int) Mem {
-		m := Mem{Base: base[j/4]}
-		switch j % 4 {
-		case 1:
-			m.Index, m.Scale = lb, 1
-		case 2:
-			m.Index, m.Scale = lb, 2
-		case 3:
-			m.Index, m.Scale = lb3, 1
-		}
-		return m
+		return strideAddr(base[j/4], lb, lb3, j%4, 0)
 	}
 
 	Label(name + "_loop")
@@ -300,11 +347,13 @@ func packBTrans(name string, width int) {
 	RET()
 }
 
-// packBRows16 emits the packing of panels of 16 columns of a row-major B,
-// reading B row by row so that the hardware prefetcher streams it.
-func packBRows16() {
-	TEXT("packBRows16", NOSPLIT, "func(kc int, b []float32, ldb int, panels int, dst []float32)")
-	Doc("packBRows16 sets dst[q·16·kc+p·16+j] = b[p·ldb+q·16+j] for j < 16, p < kc",
+// packBRows emits the packing of panels of width columns (16 or 32, two
+// vectors made by vec) of a row-major B, reading B row by row so that the
+// hardware prefetcher streams it.
+func packBRows(width int, vec func() VecVirtual) {
+	name := fmt.Sprintf("packBRows%d", width)
+	TEXT(name, NOSPLIT, "func(kc int, b []float32, ldb int, panels int, dst []float32)")
+	Doc(fmt.Sprintf("%s sets dst[q·%d·kc+p·%d+j] = b[p·ldb+q·%d+j] for j < %d, p < kc", name, width, width, width, width),
 		"and q < panels. The caller checks the bounds.")
 	Pragma("noescape")
 	k := Load(Param("kc"), GP64())
@@ -315,27 +364,37 @@ func packBRows16() {
 	dst := Load(Param("dst").Base(), GP64())
 	stride := GP64()
 	MOVQ(k, stride)
-	SHLQ(U8(6), stride)
-	x0, x1 := YMM(), YMM()
+	SHLQ(U8(bits.TrailingZeros(uint(4*width))), stride)
+	x0, x1 := vec(), vec()
 	src, out, q := GP64(), GP64(), GP64()
+	size := int(x0.Size())
+	// next adds a row of width values to r; 128 does not fit a signed
+	// byte, but subtracting -128 does.
+	next := func(r Register) {
+		if 2*size < 128 {
+			ADDQ(U8(2*size), r)
+		} else {
+			SUBQ(I8(-2*size), r)
+		}
+	}
 
-	Label("packBRows16_row")
+	Label(name + "_row")
 	MOVQ(b, src)
 	MOVQ(dst, out)
 	MOVQ(panels, q)
-	Label("packBRows16_panel")
+	Label(name + "_panel")
 	VMOVUPS(Mem{Base: src}, x0)
-	VMOVUPS(Mem{Base: src, Disp: 32}, x1)
+	VMOVUPS(Mem{Base: src, Disp: size}, x1)
 	VMOVUPS(x0, Mem{Base: out})
-	VMOVUPS(x1, Mem{Base: out, Disp: 32})
-	ADDQ(U8(64), src)
+	VMOVUPS(x1, Mem{Base: out, Disp: size})
+	next(src)
 	ADDQ(stride, out)
 	DECQ(q)
-	JNE(LabelRef("packBRows16_panel"))
+	JNE(LabelRef(name + "_panel"))
 	ADDQ(lb, b)
-	ADDQ(U8(64), dst)
+	next(dst)
 	DECQ(k)
-	JNE(LabelRef("packBRows16_row"))
+	JNE(LabelRef(name + "_row"))
 	VZEROUPPER()
 	RET()
 }
@@ -347,10 +406,7 @@ func packATrans6() {
 	Doc("packATrans6 sets dst[p·6+r] = a[p·lda+r] for r < 6 and p < kc. The",
 		"caller checks the bounds.")
 	Pragma("noescape")
-	k := Load(Param("kc"), GP64())
-	a := Load(Param("a").Base(), GP64())
-	la := Load(Param("lda"), GP64())
-	SHLQ(U8(2), la)
+	k, a, la := loadA()
 	dst := Load(Param("dst").Base(), GP64())
 	lo, hi := XMM(), XMM()
 	Label("packATrans6_loop")
