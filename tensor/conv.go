@@ -274,7 +274,9 @@ type convJob struct {
 	// items is the number of units of work; parts the number of ranges
 	// they are dealt into.
 	items, parts int
-	wg           sync.WaitGroup
+	// doPart is do as a function value, made once per pooled job so that
+	// handing it to kernels.Parallel allocates nothing.
+	doPart func(part int)
 }
 
 // newConvJob returns a job from the pool.
@@ -346,20 +348,13 @@ func (j *convJob) plan() {
 const minParallelCopy = 1 << 16
 
 // run computes the job's items units on up to runtime.GOMAXPROCS(0)
-// goroutines, the calling one included, where size is the number of
-// elements the job touches, and returns the job to the pool.
+// goroutines, the caller and the GEMM's pool goroutines (kernels.Parallel),
+// where size is the number of elements the job touches, and returns the job
+// to the pool.
 func (j *convJob) run(items, size int) {
 	j.items = items
 	j.parts = max(1, min(runtime.GOMAXPROCS(0), items, size/minParallelCopy))
-	if j.parts > 1 {
-		startConvWorkers(j.parts - 1)
-		j.wg.Add(j.parts - 1)
-		for part := 1; part < j.parts; part++ {
-			convTasks <- convTask{job: j, part: part}
-		}
-	}
-	j.do(0)
-	j.wg.Wait()
+	kernels.Parallel(j.parts, j.doPart)
 	j.d, j.s, j.v = nil, nil, nil
 	convJobs.Put(j)
 }
@@ -530,36 +525,13 @@ func (j *convJob) sumChannels(c0, c1 int) {
 	}
 }
 
-// convTask asks a pool goroutine to compute one part of a job.
-type convTask struct {
-	job  *convJob
-	part int
-}
-
-var (
-	// convJobs recycles jobs with their pair lists, so that calls do not
-	// allocate once warm.
-	convJobs = sync.Pool{New: func() any { return new(convJob) }}
-	// convTasks feeds the pool goroutines started by startConvWorkers, which
-	// live for the life of the process, blocked on it when idle.
-	convTasks        = make(chan convTask, 16)
-	convWorkersMu    sync.Mutex
-	convWorkersAlive int
-)
-
-// startConvWorkers makes sure at least n pool goroutines are running.
-func startConvWorkers(n int) {
-	convWorkersMu.Lock()
-	defer convWorkersMu.Unlock()
-	for ; convWorkersAlive < n; convWorkersAlive++ {
-		go func() {
-			for t := range convTasks {
-				t.job.do(t.part)
-				t.job.wg.Done()
-			}
-		}()
-	}
-}
+// convJobs recycles jobs with their pair lists, so that calls do not
+// allocate once warm.
+var convJobs = sync.Pool{New: func() any {
+	j := new(convJob)
+	j.doPart = j.do
+	return j
+}}
 
 // maxDims is the largest number of dimensions Permute handles.
 const maxDims = 8
