@@ -6,6 +6,8 @@
 //	DIR/samples/step-NNNNNNN.png     a sample grid from one fixed z
 //	DIR/samples/classes-NNNNNNN.png  a conditional run's grid, one row per class
 //	DIR/checkpoints/NAME.safetensors checkpoints, last.safetensors the latest
+//	DIR/eval.json                    nash eval --run's report
+//	DIR/eval-memorisation.png        its picture of the closest training images
 //
 // Create refuses a directory that is not empty unless told to replace a
 // previous run, and then removes only the files above, never anything else.
@@ -33,6 +35,10 @@ const (
 	StatusFile     = "status.json"
 	SamplesDir     = "samples"
 	CheckpointsDir = "checkpoints"
+	// EvalFile and MemorisationFile are written by nash eval --run, not by
+	// training; replacing the run removes them with the run they describe.
+	EvalFile         = "eval.json"
+	MemorisationFile = "eval-memorisation.png"
 )
 
 // checkpointExt ends the name of every checkpoint file.
@@ -46,8 +52,10 @@ type Run struct {
 // Create makes dir, with its samples and checkpoints folders, for a new run.
 // If dir exists and is not empty, Create fails with an error that names it
 // and says to pass --force, unless force is true: then it removes the files
-// of a previous run (config.yaml, metrics.jsonl, samples/step-<digits>.png,
-// samples/classes-<digits>.png and checkpoints/*.safetensors) and leaves every other file in place.
+// of a previous run (config.yaml, metrics.jsonl, status.json, eval.json,
+// eval-memorisation.png, samples/step-<digits>.png,
+// samples/classes-<digits>.png and checkpoints/*.safetensors) and leaves
+// every other file in place.
 func Create(dir string, force bool) (*Run, error) {
 	if dir == "" {
 		return nil, errors.New("runs: the run directory's name is empty")
@@ -66,8 +74,8 @@ func Create(dir string, force bool) (*Run, error) {
 		}
 		if len(entries) > 0 && !force {
 			return nil, fmt.Errorf("runs: %s is not empty; pass --force to replace the run in it "+
-				"(this removes %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
-				dir, ConfigFile, MetricsFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
+				"(this removes %s, %s, %s, %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
+				dir, ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
 		if err := removeRunFiles(dir); err != nil {
 			return nil, err
@@ -84,7 +92,7 @@ func Create(dir string, force bool) (*Run, error) {
 
 // removeRunFiles removes the contract's files from dir.
 func removeRunFiles(dir string) error {
-	for _, name := range []string{ConfigFile, MetricsFile, StatusFile} {
+	for _, name := range []string{ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile} {
 		if err := removeFile(filepath.Join(dir, name), true); err != nil {
 			return err
 		}

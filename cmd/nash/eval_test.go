@@ -17,6 +17,7 @@ import (
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/runs"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -280,7 +281,7 @@ func TestEvalRunImages(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v in %s", err, out)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, evalFile))
+	b, err := os.ReadFile(filepath.Join(dir, runs.EvalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
