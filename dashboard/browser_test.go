@@ -38,7 +38,7 @@ func chromium() string {
 
 // TestBrowser loads the dashboard in headless Chromium and checks what it
 // draws: the charts hold the run's records, the sample slider switches
-// the grid shown, lines appended to metrics.jsonl reach the charts through
+// the grid shown (and a conditional run's class grid of the same step), lines appended to metrics.jsonl reach the charts through
 // the event stream, the interpolation panel shows the injected
 // interpolator's picture, and comparing runs overlays them.
 func TestBrowser(t *testing.T) {
@@ -49,6 +49,7 @@ func TestBrowser(t *testing.T) {
 	dir := t.TempDir()
 	a := writeRun(t, dir, "a", 60, 20, 40, 60)
 	writeRun(t, dir, "b", 45, 45)
+	writeClassGrid(t, a, 60)
 	if err := atomicfile.WriteFile(a.CheckpointPath("last"), []byte("weights"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +163,18 @@ func TestBrowser(t *testing.T) {
 	if got := eval(src); got != "/runs/a/samples/step-0000060.png" {
 		t.Errorf("sample shown first: %s, want step 60's", got)
 	}
+	// With it, the class grid of the same step (run a is conditional at step 60 only).
+	classes := `document.querySelector('.tl-classes').getAttribute('src')`
+	wait("the class grid to load", `document.querySelector('.tl-classes').complete && document.querySelector('.tl-classes').naturalHeight === 30`)
+	if got := eval(classes); got != "/runs/a/samples/classes-0000060.png" {
+		t.Errorf("class grid shown first: %q, want step 60's", got)
+	}
 	eval(`(() => { const s = document.querySelector('.tl-slider'); s.value = 0; s.dispatchEvent(new Event('input')); return ""; })()`)
 	if got := eval(src); got != "/runs/a/samples/step-0000020.png" {
 		t.Errorf("sample shown at the slider's start: %s, want step 20's", got)
+	}
+	if got := eval(classes + ` + " " + getComputedStyle(document.querySelector('.tl-classes')).display`); got != " none" {
+		t.Errorf("class grid at step 20, which has none: src and display %q, want an empty, hidden image", got)
 	}
 	wait("the grid to load", `document.querySelector('.tl-img').complete && document.querySelector('.tl-img').naturalWidth === 62`)
 

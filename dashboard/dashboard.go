@@ -15,9 +15,9 @@
 //	GET /api/runs                       the runs, newest first, with their latest metrics
 //	GET /api/runs/{name}                one run: its configuration and metric keys
 //	GET /api/runs/{name}/metrics        columns of metrics; ?keys=a,b&max_points=N
-//	GET /api/runs/{name}/samples        the sample grids, by step
+//	GET /api/runs/{name}/samples        the sample grids, by step, with each step's class grid
 //	GET /api/runs/{name}/interpolate    a PNG; ?from=SEED&to=SEED&steps=N&slerp=true
-//	GET /runs/{name}/samples/{file}     a sample grid, step-NNNNNNN.png
+//	GET /runs/{name}/samples/{file}     a sample grid, step-NNNNNNN.png, or class grid, classes-NNNNNNN.png
 //	GET /api/events?run=NAME&gen=G&rows=N…   server-sent events following runs
 package dashboard
 
@@ -304,15 +304,16 @@ func (s *Server) runSamples(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, list)
 }
 
-// sampleFile serves a sample grid. Only names of the form step-<digits>.png
-// are served, only as regular files inside the runs folder.
+// sampleFile serves a sample grid or a class grid. Only names of the form
+// step-<digits>.png and classes-<digits>.png are served, only as regular files inside the runs folder.
 func (s *Server) sampleFile(w http.ResponseWriter, r *http.Request) {
 	name := s.run(w, r)
 	if name == "" {
 		return
 	}
 	file := r.PathValue("file")
-	if _, ok := sampleStep(file); !ok {
+	_, isSample := runs.SampleStep(file)
+	if _, isClasses := runs.ClassGridStep(file); !isSample && !isClasses {
 		httpError(w, http.StatusNotFound, fmt.Errorf("%q is not a sample grid's name", file))
 		return
 	}

@@ -96,9 +96,22 @@ func appendText(tb testing.TB, path, s string) {
 // on the step, and returns its bytes.
 func writeSample(tb testing.TB, r *runs.Run, step int) []byte {
 	tb.Helper()
-	img := image.NewGray(image.Rect(0, 0, 62, 62))
-	for y := range 62 {
-		for x := range 62 {
+	return writeGrey(tb, r.SamplePath(step), 62, 62, step)
+}
+
+// writeClassGrid writes a conditional run's class grid for step, 62 pixels
+// wide and 30 high, and returns its bytes.
+func writeClassGrid(tb testing.TB, r *runs.Run, step int) []byte {
+	tb.Helper()
+	return writeGrey(tb, r.ClassGridPath(step), 62, 30, step)
+}
+
+// writeGrey writes a grey PNG of w × h pixels that depend on step to path.
+func writeGrey(tb testing.TB, path string, w, h, step int) []byte {
+	tb.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
 			img.SetGray(x, y, color.Gray{Y: uint8((x*y + 37*step) % 256)})
 		}
 	}
@@ -106,7 +119,7 @@ func writeSample(tb testing.TB, r *runs.Run, step int) []byte {
 	if err := png.Encode(&buf, img); err != nil {
 		tb.Fatal(err)
 	}
-	if err := atomicfile.WriteFile(r.SamplePath(step), buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()

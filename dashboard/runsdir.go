@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,10 +64,12 @@ type runInfo struct {
 	Problem string `json:"problem,omitempty"`
 }
 
-// sample is one sample grid of a run.
+// sample is one sample grid of a run and, for a conditional run, the
+// class grid (one labelled row per class) of the same step.
 type sample struct {
-	Step int    `json:"step"`
-	URL  string `json:"url"`
+	Step    int    `json:"step"`
+	URL     string `json:"url"`
+	Classes string `json:"classes,omitempty"`
 }
 
 // runs returns every run in the runs folder, most recently updated first.
@@ -299,28 +300,21 @@ func (s *Server) samples(name string) ([]sample, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	list := []sample{}
+	classes := map[int]string{}
 	prefix := "/runs/" + url.PathEscape(name) + "/" + runs.SamplesDir + "/"
 	for _, e := range entries {
-		step, ok := sampleStep(e.Name())
-		if ok && e.Type().IsRegular() {
-			list = append(list, sample{Step: step, URL: prefix + e.Name()})
+		if !e.Type().IsRegular() {
+			continue
 		}
+		if step, ok := runs.SampleStep(e.Name()); ok {
+			list = append(list, sample{Step: step, URL: prefix + e.Name()})
+		} else if step, ok := runs.ClassGridStep(e.Name()); ok {
+			classes[step] = prefix + e.Name()
+		}
+	}
+	for i := range list {
+		list[i].Classes = classes[list[i].Step]
 	}
 	slices.SortFunc(list, func(a, b sample) int { return cmp.Compare(a.Step, b.Step) })
 	return list, nil
-}
-
-// sampleStep returns the step of a sample grid's file name,
-// step-<digits>.png, and whether name is one.
-func sampleStep(name string) (int, bool) {
-	digits, ok := strings.CutPrefix(name, "step-")
-	if !ok {
-		return 0, false
-	}
-	digits, ok = strings.CutSuffix(digits, ".png")
-	if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return 0, false
-	}
-	step, err := strconv.Atoi(digits)
-	return step, err == nil
 }

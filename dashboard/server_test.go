@@ -270,13 +270,20 @@ func TestSamples(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "a", runs.SamplesDir, "step-0000009.png"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A conditional run's class grids go with the sample grid of their
+	// step; one without a sample grid is not listed.
+	classGrid := writeClassGrid(t, r, 30)
+	writeClassGrid(t, r, 31)
+	if err := os.Mkdir(r.ClassGridPath(5), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := newTestServer(t, dir)
 	var list []sample
 	getJSON(t, s, "/api/runs/a/samples", &list)
 	want := []sample{
-		{5, "/runs/a/samples/step-0000005.png"},
-		{30, "/runs/a/samples/step-0000030.png"},
-		{200, "/runs/a/samples/step-0000200.png"},
+		{5, "/runs/a/samples/step-0000005.png", ""},
+		{30, "/runs/a/samples/step-0000030.png", "/runs/a/samples/classes-0000030.png"},
+		{200, "/runs/a/samples/step-0000200.png", ""},
 	}
 	if !slices.Equal(list, want) {
 		t.Fatalf("samples %v, want %v", list, want)
@@ -288,7 +295,11 @@ func TestSamples(t *testing.T) {
 			t.Errorf("GET %s: status %d, %s, %d bytes; want the PNG of step %d", u, req.Code, req.Header().Get("Content-Type"), req.Body.Len(), step)
 		}
 	}
-	for _, u := range []string{"/runs/a/samples/grid.png", "/runs/a/samples/step-0000009.png", "/runs/a/samples/step-0000006.png"} {
+	if req := httpGet(s, want[1].Classes); req.Code != http.StatusOK || !bytes.Equal(req.Body.Bytes(), classGrid) {
+		t.Errorf("GET %s: status %d, %d bytes; want the class grid", want[1].Classes, req.Code, req.Body.Len())
+	}
+	for _, u := range []string{"/runs/a/samples/grid.png", "/runs/a/samples/step-0000009.png", "/runs/a/samples/step-0000006.png",
+		"/runs/a/samples/classes-0000005.png", "/runs/a/samples/classes-final.png"} {
 		if code, _ := get(s, u); code != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", u, code)
 		}

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -155,27 +156,32 @@ func removeFile(path string, required bool) error {
 }
 
 // isSampleName reports whether name is step-<digits>.png.
-func isSampleName(name string) bool { return isNumbered(name, "step-") }
+func isSampleName(name string) bool { _, ok := SampleStep(name); return ok }
 
 // isClassGridName reports whether name is classes-<digits>.png.
-func isClassGridName(name string) bool { return isNumbered(name, "classes-") }
+func isClassGridName(name string) bool { _, ok := ClassGridStep(name); return ok }
 
-// isNumbered reports whether name is prefix<digits>.png.
-func isNumbered(name, prefix string) bool {
+// SampleStep returns the step of a sample grid's file name,
+// step-<digits>.png (SamplePath's), and whether name is one.
+func SampleStep(name string) (int, bool) { return numberedStep(name, "step-") }
+
+// ClassGridStep returns the step of a class grid's file name,
+// classes-<digits>.png (ClassGridPath's), and whether name is one.
+func ClassGridStep(name string) (int, bool) { return numberedStep(name, "classes-") }
+
+// numberedStep returns the number of a file name prefix<digits>.png and
+// whether name is one whose number fits an int.
+func numberedStep(name, prefix string) (int, bool) {
 	digits, ok := strings.CutPrefix(name, prefix)
 	if !ok {
-		return false
+		return 0, false
 	}
 	digits, ok = strings.CutSuffix(digits, ".png")
-	if !ok || digits == "" {
-		return false
+	if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, false
 	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	step, err := strconv.Atoi(digits)
+	return step, err == nil
 }
 
 // Open returns the existing run in dir. It fails, naming what is missing,

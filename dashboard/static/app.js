@@ -225,8 +225,10 @@ function timeline(run, container) {
   const label = el("span", { class: "muted" });
   const slider = el("input", { type: "range", min: 0, max: 0, value: 0, class: "tl-slider", "data-run": run.name });
   const img = el("img", { class: "tl-img", alt: "sample grid", src: "" });
+  // A conditional run's class grid of the same step: one labelled row per class.
+  const classes = el("img", { class: "tl-classes", alt: "one row per class", src: "" });
   const empty = el("p", { class: "muted" }, "No sample grids yet.");
-  const box = el("div", { class: "timeline" }, el("div", {}, el("b", {}, run.name), " ", label), slider, img, empty);
+  const box = el("div", { class: "timeline" }, el("div", {}, el("b", {}, run.name), " ", label), slider, img, classes, empty);
   container.append(box);
   function show() {
     const s = run.samples[Number(slider.value)];
@@ -235,6 +237,8 @@ function timeline(run, container) {
     if (!s) return;
     label.textContent = "step " + s.step + " (" + (Number(slider.value) + 1) + " of " + run.samples.length + ")";
     if (img.getAttribute("src") !== s.url) img.src = s.url;
+    const c = s.classes ?? "";
+    if (classes.getAttribute("src") !== c) classes.setAttribute("src", c);
   }
   slider.addEventListener("input", show);
   const t = {
