@@ -265,7 +265,8 @@ func TestEvalImageFolders(t *testing.T) {
 }
 
 // TestEvalRunImages evaluates a short MNIST run: eval.json in the run, the
-// generated images against the test set and the real-data floor.
+// generated images against the test set and the real-data floor, and
+// memorisation against the whole training set.
 func TestEvalRunImages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "digits")
 	cfg := train.DefaultConfig()
@@ -299,6 +300,37 @@ func TestEvalRunImages(t *testing.T) {
 	// the floor (training digits against test digits) is close to.
 	if !(*g.FID > 10**f.FID) || !(g.C2ST.Accuracy > 0.9) || !(f.IS.Mean > g.IS.Mean) {
 		t.Errorf("generated FID %g, floor %g; C2ST %g; IS %g, floor %g", *g.FID, *f.FID, g.C2ST.Accuracy, g.IS.Mean, f.IS.Mean)
+	}
+	// Memorisation: 200 generated and 200 test images against all 60,000
+	// training digits. Three steps of training make noise, which lies
+	// farther from the training digits than the test digits do: no copies,
+	// and C_T above the one-sided 2.5% level of 1.96.
+	out, err = runEval(t, "--run", dir, "--n", "200", "--metrics", "memorisation", "--memorisation-n", "200", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var memRep runReport
+	if err := json.Unmarshal([]byte(out), &memRep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	mem := memRep.Memorisation
+	if mem == nil || mem.Generated != 200 || mem.Test != 200 || mem.Train != 60000 || len(mem.Closest) != closestPairs {
+		t.Fatalf("memorisation report %s", out)
+	}
+	for name, sp := range map[string]memorisationSpace{"feature": mem.Feature, "pixel": mem.Pixel} {
+		if !(sp.CT > 1.96) || sp.CopyRate != 0 || !(sp.MedianGenerated > sp.MedianTest) {
+			t.Errorf("%s space: C_T %g, copy rate %g, median distances %g (generated) and %g (test); want noise far from the training set",
+				name, sp.CT, sp.CopyRate, sp.MedianGenerated, sp.MedianTest)
+		}
+	}
+	picFile, err := os.Open(mem.Picture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := png.DecodeConfig(picFile)
+	picFile.Close()
+	if err != nil || mem.Picture != filepath.Join(dir, runs.MemorisationFile) || pic.Width != 8*28+9*2 || pic.Height != 2*28+3*2 {
+		t.Errorf("memorisation picture %s: %v, %d×%d; want two rows of eight digits", mem.Picture, err, pic.Width, pic.Height)
 	}
 	text, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "fid,modes", "--seed", "3")
 	if err != nil {
