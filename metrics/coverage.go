@@ -58,6 +58,23 @@ func ClassHistogram(labels []int, classes int) (Histogram, error) {
 	return newHistogram(counts), nil
 }
 
+// ClassAccuracy returns the fraction of predictions equal to their labels:
+// for a conditional generator, how often a classifier sees in a generated
+// image the class it was asked for. The slices must be of one length, at
+// least 1.
+func ClassAccuracy(predictions, labels []int) (float64, error) {
+	if len(predictions) != len(labels) || len(labels) == 0 {
+		return 0, fmt.Errorf("metrics: class accuracy: %d predictions for %d labels, want as many and at least 1", len(predictions), len(labels))
+	}
+	right := 0
+	for i, p := range predictions {
+		if p == labels[i] {
+			right++
+		}
+	}
+	return float64(right) / float64(len(labels)), nil
+}
+
 // Modes is the mode coverage of samples of a Gaussian mixture.
 type Modes struct {
 	// Histogram counts the high-quality samples of each mode; Covered is

@@ -136,3 +136,24 @@ func TestClassHistogram(t *testing.T) {
 		t.Errorf("label out of range: error %v", err)
 	}
 }
+
+func TestClassAccuracy(t *testing.T) {
+	tests := []struct {
+		pred, labels []int
+		want         float64
+	}{
+		{[]int{0, 1, 2, 3}, []int{0, 1, 2, 3}, 1},
+		{[]int{0, 1, 2, 3}, []int{1, 2, 3, 0}, 0},
+		{[]int{0, 0, 0, 1}, []int{0, 1, 0, 1}, 0.75},
+	}
+	for _, tt := range tests {
+		if got, err := ClassAccuracy(tt.pred, tt.labels); err != nil || got != tt.want {
+			t.Errorf("ClassAccuracy(%v, %v) = %g, %v; want %g", tt.pred, tt.labels, got, err, tt.want)
+		}
+	}
+	for _, bad := range [][2][]int{{{0, 1}, {0}}, {{}, {}}} {
+		if _, err := ClassAccuracy(bad[0], bad[1]); err == nil || !strings.Contains(err.Error(), "predictions for") {
+			t.Errorf("ClassAccuracy(%v, %v): error %v", bad[0], bad[1], err)
+		}
+	}
+}

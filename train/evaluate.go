@@ -198,13 +198,22 @@ func (e *imageEval) score(g *gan.GAN) (evalResult, error) {
 }
 
 // generate returns the generator's images for the noise z (its moving
-// average when it keeps one), sampleBatch rows at a time.
+// average when it keeps one), sampleBatch rows at a time; a conditional
+// GAN's row i is of class i mod Classes (GenerateLabels).
 func generate(g *gan.GAN, z *tensor.Tensor) *tensor.Tensor {
 	n, d := z.Dim(0), z.Len()/z.Dim(0)
+	var labels *tensor.Tensor
+	if g.Classes > 0 {
+		labels = gan.CycleLabels(n, g.Classes)
+	}
 	var out *tensor.Tensor
 	for lo := 0; lo < n; lo += sampleBatch {
 		hi := min(n, lo+sampleBatch)
-		x := g.Sample(tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d))
+		var y *tensor.Tensor
+		if labels != nil {
+			y = tensor.FromSlice(labels.Data()[lo:hi], hi-lo)
+		}
+		x := g.SampleClasses(tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d), y)
 		if out == nil {
 			out = tensor.New(n, x.Len()/(hi-lo))
 		}
@@ -215,10 +224,25 @@ func generate(g *gan.GAN, z *tensor.Tensor) *tensor.Tensor {
 
 // Generate returns n images of the run's generator (its moving average
 // when it keeps one) from the noise of seed's "eval" stream, shaped
-// [n, C, H, W] and in [−1, 1].
+// [n, C, H, W] and in [−1, 1]; a conditional run's image i is of the class
+// GenerateLabels gives it.
 func (t *Trained) Generate(n int, seed uint64) *tensor.Tensor {
 	x := generate(t.GAN, t.GAN.Noise(n, tensor.NewRNG(seed, "eval")))
 	return x.Reshape(n, t.Shape.C, t.Shape.H, t.Shape.W)
+}
+
+// GenerateLabels returns the classes of Generate's n images for a
+// conditional run, image i of class i mod the number of classes, and nil
+// for an unconditional run.
+func (t *Trained) GenerateLabels(n int) []int {
+	if t.GAN.Classes == 0 {
+		return nil
+	}
+	labels := make([]int, n)
+	for i := range labels {
+		labels[i] = i % t.GAN.Classes
+	}
+	return labels
 }
 
 // evalMetadata returns the evaluation's state for a checkpoint's metadata,

@@ -63,17 +63,25 @@ type evalReport struct {
 // class histogram of the set and the diversity of its features.
 type classModes struct {
 	metrics.Histogram
+	// ClassAccuracy is, for a conditional run on the feature network's own
+	// dataset, the fraction of generated images that the network classifies
+	// as the class they were generated for (for the real-data floor: as
+	// their label).
+	ClassAccuracy *float64 `json:"class_accuracy,omitempty"`
 	// Diversity is the mean feature distance between two samples of the
 	// set, RealDiversity the same for the reference set.
 	Diversity     float64 `json:"diversity"`
 	RealDiversity float64 `json:"real_diversity"`
 }
 
-// scored is a set of images passed through the feature network.
+// scored is a set of images passed through the feature network. labels,
+// when set, are the classes the images should show: a conditional run's
+// requested classes, or real images' own labels.
 type scored struct {
 	name     string
 	features *metrics.Features
 	out      *classifier.Output
+	labels   []int
 }
 
 func newEval() *cobra.Command {
@@ -93,7 +101,8 @@ func newEval() *cobra.Command {
   c2st          classifier two-sample test (k-NN, --k neighbours) with a binomial p-value
   is            Inception-style score of the feature network's class probabilities (--splits)
   modes         class histogram of the generated images (classes covered, KL to uniform) and the
-                mean feature distance between two images, beside the real images'
+                mean feature distance between two images, beside the real images'; for a
+                conditional run, how often the feature network sees the class asked for
   memorisation  (--run) nearest training image of --memorisation-n generated images in feature
                 and pixel space against held-out test images': C_T of Meehan et al. and the copy
                 rate, and a picture of the closest pairs (eval-memorisation.png)
@@ -331,6 +340,13 @@ func evaluateImages(real, fake *scored, o evalOptions, timings io.Writer) (evalR
 			return rep, err
 		}
 		rep.Modes = &classModes{Histogram: h, Diversity: div, RealDiversity: realDiv}
+		if fake.labels != nil {
+			acc, err := metrics.ClassAccuracy(fake.out.Predictions(), fake.labels)
+			if err != nil {
+				return rep, err
+			}
+			rep.Modes.ClassAccuracy = &acc
+		}
 		fmt.Fprintf(timings, "modes: %.1f s\n", time.Since(start).Seconds())
 	}
 	return rep, nil

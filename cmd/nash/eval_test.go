@@ -296,6 +296,9 @@ func TestEvalRunImages(t *testing.T) {
 	if g.FID == nil || f.FID == nil || g.IS == nil || f.IS == nil || g.Modes == nil || g.C2ST == nil {
 		t.Fatalf("missing metrics: %s", out)
 	}
+	if g.Modes.ClassAccuracy != nil || f.Modes.ClassAccuracy != nil {
+		t.Errorf("class accuracy for an unconditional run: %s", out)
+	}
 	// Three steps of training make noise: far from the real digits, which
 	// the floor (training digits against test digits) is close to.
 	if !(*g.FID > 10**f.FID) || !(g.C2ST.Accuracy > 0.9) || !(f.IS.Mean > g.IS.Mean) {
@@ -351,5 +354,37 @@ func TestEvalRunImages(t *testing.T) {
 	}
 	if _, err := runEval(t, "--run", dir, "--checkpoint", "first"); err == nil || !strings.Contains(err.Error(), "--checkpoint") {
 		t.Errorf("--checkpoint first: error %v", err)
+	}
+}
+
+// TestEvalRunConditional checks the class accuracy of a conditional run:
+// two steps of training cannot draw the classes asked for, while the
+// feature network sees the labelled training digits of the floor as their
+// labels almost always.
+func TestEvalRunConditional(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cond")
+	cfg := train.DefaultConfig()
+	cfg.Steps, cfg.Batch, cfg.EvalEvery, cfg.Conditional = 2, 8, -1, true
+	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "modes", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep runReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	g, f := rep.Generated.Modes, rep.Floor.Modes
+	if g == nil || f == nil || g.ClassAccuracy == nil || f.ClassAccuracy == nil {
+		t.Fatalf("no class accuracy in %s", out)
+	}
+	if !(*g.ClassAccuracy < 0.5) || !(*f.ClassAccuracy > 0.97) {
+		t.Errorf("class accuracy %g (generated), %g (floor); want below 0.5 and above 0.97", *g.ClassAccuracy, *f.ClassAccuracy)
+	}
+	text, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "modes")
+	if err != nil || !strings.Contains(text, "class asked for, seen") {
+		t.Errorf("table lacks the class accuracy (%v):\n%s", err, text)
 	}
 }

@@ -167,6 +167,12 @@ func measureRun(dir string, t *train.Trained, model *classifier.Model, o runOpti
 	if err != nil {
 		return nil, fmt.Errorf("--run %s: generated images: %w", dir, err)
 	}
+	// The requested classes are the feature network's only when it was
+	// trained on the run's dataset.
+	classAccuracy := t.GAN.Classes > 0 && model.Dataset == cfg.Dataset
+	if classAccuracy {
+		gen.labels = t.GenerateLabels(o.n)
+	}
 	splits := map[string]*data.Dataset{}
 	for _, s := range []string{"train", "test"} {
 		if splits[s], err = data.Load(cfg.Dataset, cfg.Data, s); err != nil {
@@ -178,9 +184,15 @@ func measureRun(dir string, t *train.Trained, model *classifier.Model, o runOpti
 	if err != nil {
 		return nil, err
 	}
-	floor, _, err := scoreSubset(model, splits[other], o.n, tensor.NewRNG(o.seed, "eval/floor"))
+	floor, floorIdx, err := scoreSubset(model, splits[other], o.n, tensor.NewRNG(o.seed, "eval/floor"))
 	if err != nil {
 		return nil, err
+	}
+	if classAccuracy {
+		floor.labels = make([]int, len(floorIdx))
+		for k, i := range floorIdx {
+			floor.labels[k] = int(splits[other].Labels[i])
+		}
 	}
 	fmt.Fprintf(timings, "sampling and features: %.1f s\n", time.Since(start).Seconds())
 	if rep.Generated, err = evaluateImages(real, gen, o.evalOptions, timings); err != nil {
@@ -360,6 +372,9 @@ func (r *runReport) print(w io.Writer, o evalOptions) error {
 	if g.Modes != nil {
 		row("classes covered", fmt.Sprintf("%d of %d", g.Modes.Covered, len(g.Modes.Counts)), fmt.Sprintf("%d of %d", f.Modes.Covered, len(f.Modes.Counts)))
 		row("class KL to uniform", fmt.Sprintf("%.4f", g.Modes.KL), fmt.Sprintf("%.4f", f.Modes.KL))
+		if g.Modes.ClassAccuracy != nil {
+			row("class asked for, seen", fmt.Sprintf("%.4f", *g.Modes.ClassAccuracy), fmt.Sprintf("%.4f", *f.Modes.ClassAccuracy))
+		}
 		row("feature diversity", fmt.Sprintf("%.4f (real %.4f)", g.Modes.Diversity, g.Modes.RealDiversity), fmt.Sprintf("%.4f", f.Modes.Diversity))
 		fmt.Fprintf(&b, "class counts                 %v\n", g.Modes.Counts)
 	}
