@@ -125,6 +125,9 @@ func (s *session) evaluateImages(extra runs.Record, log io.Writer, bar *progress
 	}
 	extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.fid, float64(r.classes), r.classKL, r.diversity
 	extra["eval_best_fid"] = s.eval.state.BestFID
+	if r.classAccuracy != nil {
+		extra["eval_class_accuracy"] = *r.classAccuracy
+	}
 	return extra, nil
 }
 
@@ -162,10 +165,12 @@ func (e *imageEval) init(cfg Config, g *gan.GAN) error {
 	return nil
 }
 
-// evalResult is one evaluation.
+// evalResult is one evaluation. classAccuracy, for a conditional GAN, is
+// the fraction of images classified as the class they were generated for.
 type evalResult struct {
 	fid, classKL, diversity float64
 	classes                 int
+	classAccuracy           *float64
 }
 
 // score evaluates the generator's images of the fixed noise.
@@ -186,7 +191,8 @@ func (e *imageEval) score(g *gan.GAN) (evalResult, error) {
 	if err != nil {
 		return evalResult{}, err
 	}
-	h, err := metrics.ClassHistogram(out.Predictions(), classifier.Classes)
+	pred := out.Predictions()
+	h, err := metrics.ClassHistogram(pred, classifier.Classes)
 	if err != nil {
 		return evalResult{}, err
 	}
@@ -194,7 +200,15 @@ func (e *imageEval) score(g *gan.GAN) (evalResult, error) {
 	if err != nil {
 		return evalResult{}, err
 	}
-	return evalResult{fid: fid, classKL: h.KL, diversity: div / e.realDiversity, classes: h.Covered}, nil
+	r := evalResult{fid: fid, classKL: h.KL, diversity: div / e.realDiversity, classes: h.Covered}
+	if g.Classes > 0 {
+		acc, err := metrics.ClassAccuracy(pred, cycleClasses(len(pred), g.Classes))
+		if err != nil {
+			return evalResult{}, err
+		}
+		r.classAccuracy = &acc
+	}
+	return r, nil
 }
 
 // generate returns the generator's images for the noise z (its moving
@@ -238,9 +252,15 @@ func (t *Trained) GenerateLabels(n int) []int {
 	if t.GAN.Classes == 0 {
 		return nil
 	}
+	return cycleClasses(n, t.GAN.Classes)
+}
+
+// cycleClasses returns the n labels 0, 1, …, classes−1, 0, 1, … of
+// gan.CycleLabels as integers.
+func cycleClasses(n, classes int) []int {
 	labels := make([]int, n)
 	for i := range labels {
-		labels[i] = i % t.GAN.Classes
+		labels[i] = i % classes
 	}
 	return labels
 }

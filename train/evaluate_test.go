@@ -70,7 +70,7 @@ func TestEvaluationDuringTraining(t *testing.T) {
 		if fid < best {
 			best, bestStep = fid, r["step"]
 		}
-		if !(fid > 0) || r["eval_classes"] < 1 || r["eval_classes"] > 10 || !(r["eval_diversity"] > 0) || r["eval_best_fid"] != best {
+		if _, ok := r["eval_class_accuracy"]; !(fid > 0) || r["eval_classes"] < 1 || r["eval_classes"] > 10 || !(r["eval_diversity"] > 0) || r["eval_best_fid"] != best || ok {
 			t.Errorf("record %v", r)
 		}
 	}
@@ -84,6 +84,31 @@ func TestEvaluationDuringTraining(t *testing.T) {
 	_, step, _ := readEval(t, filepath.Join(out, "checkpoints", "best.safetensors"))
 	if float64(step) != bestStep {
 		t.Errorf("best.safetensors is of step %d, the best FID of step %g", step, bestStep)
+	}
+
+	// A conditional run also logs how often the class asked for is seen.
+	cond := evalConfig()
+	cond.Conditional = true
+	condDir := filepath.Join(t.TempDir(), "cond")
+	if err := Run(context.Background(), cond, condDir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err = runs.ReadMetrics(filepath.Join(condDir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluated := 0
+	for _, r := range recs {
+		if _, ok := r["eval_fid"]; !ok {
+			continue
+		}
+		evaluated++
+		if acc, ok := r["eval_class_accuracy"]; !ok || acc < 0 || acc > 1 {
+			t.Errorf("conditional record %v: want eval_class_accuracy in [0, 1]", r)
+		}
+	}
+	if evaluated != 3 {
+		t.Errorf("%d evaluations of the conditional run, want 3", evaluated)
 	}
 
 	off := evalConfig()
