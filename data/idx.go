@@ -2,7 +2,8 @@
 //
 // It reads IDX files (the format of MNIST and Fashion-MNIST) with strict
 // validation, embeds the MNIST files so that the binary trains without
-// downloads, loads MNIST, Fashion-MNIST and any IDX image/label pair into a
+// downloads, downloads other releases (Fashion-MNIST) with their checksums,
+// loads MNIST, Fashion-MNIST and any IDX image/label pair into a
 // Dataset, and serves a Dataset in shuffled batches scaled to [-1, 1] through a
 // Loader whose position can be saved and restored exactly.
 package data

@@ -45,7 +45,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier())
+	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload())
 	return root
 }
 
