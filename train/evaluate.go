@@ -255,12 +255,12 @@ func (t *Trained) GenerateLabels(n int) []int {
 	return cycleClasses(n, t.GAN.Classes)
 }
 
-// cycleClasses returns the n labels 0, 1, …, classes−1, 0, 1, … of
-// gan.CycleLabels as integers.
+// cycleClasses returns the labels of gan.CycleLabels (0, 1, …, classes−1,
+// 0, 1, …) as integers.
 func cycleClasses(n, classes int) []int {
 	labels := make([]int, n)
-	for i := range labels {
-		labels[i] = i % classes
+	for i, y := range gan.CycleLabels(n, classes).Data() {
+		labels[i] = int(y)
 	}
 	return labels
 }

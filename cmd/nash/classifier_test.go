@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,15 +9,7 @@ import (
 	"github.com/nash-gan/nash/classifier"
 )
 
-func runClassifier(args ...string) (string, error) {
-	cmd := newClassifier()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
+func runClassifier(args ...string) (string, error) { return execute(newClassifier(), args...) }
 
 func TestClassifierTrainRejects(t *testing.T) {
 	existing := filepath.Join(t.TempDir(), "w.safetensors")

@@ -326,7 +326,8 @@ func evaluateImages(real, fake *scored, o evalOptions, timings io.Writer) (evalR
 	}
 	if slices.Contains(o.metrics, "modes") {
 		start := time.Now()
-		h, err := metrics.ClassHistogram(fake.out.Predictions(), classifier.Classes)
+		pred := fake.out.Predictions()
+		h, err := metrics.ClassHistogram(pred, classifier.Classes)
 		if err != nil {
 			return rep, err
 		}
@@ -341,7 +342,7 @@ func evaluateImages(real, fake *scored, o evalOptions, timings io.Writer) (evalR
 		}
 		rep.Modes = &classModes{Histogram: h, Diversity: div, RealDiversity: realDiv}
 		if fake.labels != nil {
-			acc, err := metrics.ClassAccuracy(fake.out.Predictions(), fake.labels)
+			acc, err := metrics.ClassAccuracy(pred, fake.labels)
 			if err != nil {
 				return rep, err
 			}

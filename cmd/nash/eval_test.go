@@ -24,13 +24,22 @@ import (
 // runEval runs nash eval with args and returns its standard output.
 func runEval(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newEval()
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	return execute(newEval(), args...)
+}
+
+// evalJSON runs nash eval with args, which ask for --json, and returns the
+// report decoded into a T and as printed; it stops the test on an error.
+func evalJSON[T any](t *testing.T, args ...string) (T, string) {
+	t.Helper()
+	var rep T
+	out, err := runEval(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	return rep, out
 }
 
 func TestEvalJSON(t *testing.T) {
@@ -49,14 +58,7 @@ func TestEvalJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runEval(t, "--real", real, "--fake", fake, "--k", "3", "--permutations", "100", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep evalReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
+	rep, out := evalJSON[evalReport](t, "--real", real, "--fake", fake, "--k", "3", "--permutations", "100", "--json")
 	if rep.FID == nil || rep.KID == nil || rep.PRDC == nil || rep.MMD == nil || rep.C2ST == nil {
 		t.Fatalf("missing metrics in %s", out)
 	}
@@ -67,14 +69,7 @@ func TestEvalJSON(t *testing.T) {
 		t.Errorf("report %s", out)
 	}
 	// The same seed gives the same numbers; fewer metrics do not change them.
-	again, err := runEval(t, "--real", real, "--fake", fake, "--metrics", "kid", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kidOnly evalReport
-	if err := json.Unmarshal([]byte(again), &kidOnly); err != nil {
-		t.Fatal(err)
-	}
+	kidOnly, again := evalJSON[evalReport](t, "--real", real, "--fake", fake, "--metrics", "kid", "--json")
 	if kidOnly.FID != nil || kidOnly.KID == nil || *kidOnly.KID != *rep.KID {
 		t.Errorf("--metrics kid: %s, after all metrics: %s", again, out)
 	}
@@ -251,14 +246,7 @@ func TestEvalImageFolders(t *testing.T) {
 		t.Errorf("real against real: %s", out)
 	}
 	// The same folder against itself: FID 0.
-	self, err := runEval(t, "--real", a, "--fake", a, "--metrics", "fid", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var selfRep evalReport
-	if err := json.Unmarshal([]byte(self), &selfRep); err != nil {
-		t.Fatal(err)
-	}
+	selfRep, self := evalJSON[evalReport](t, "--real", a, "--fake", a, "--metrics", "fid", "--json")
 	if selfRep.FID == nil || math.Abs(*selfRep.FID) > 1e-9 {
 		t.Errorf("FID of a folder against itself: %s", self)
 	}
@@ -274,14 +262,7 @@ func TestEvalRunImages(t *testing.T) {
 	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep runReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
+	rep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
 	b, err := os.ReadFile(filepath.Join(dir, runs.EvalFile))
 	if err != nil {
 		t.Fatal(err)
@@ -308,14 +289,7 @@ func TestEvalRunImages(t *testing.T) {
 	// training digits. Three steps of training make noise, which lies
 	// farther from the training digits than the test digits do: no copies,
 	// and C_T above the one-sided 2.5% level of 1.96.
-	out, err = runEval(t, "--run", dir, "--n", "200", "--metrics", "memorisation", "--memorisation-n", "200", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var memRep runReport
-	if err := json.Unmarshal([]byte(out), &memRep); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
+	memRep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "memorisation", "--memorisation-n", "200", "--json")
 	mem := memRep.Memorisation
 	if mem == nil || mem.Generated != 200 || mem.Test != 200 || mem.Train != 60000 || len(mem.Closest) != closestPairs {
 		t.Fatalf("memorisation report %s", out)
@@ -368,14 +342,7 @@ func TestEvalRunConditional(t *testing.T) {
 	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "modes", "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep runReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("%v in %s", err, out)
-	}
+	rep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "modes", "--json")
 	g, f := rep.Generated.Modes, rep.Floor.Modes
 	if g == nil || f == nil || g.ClassAccuracy == nil || f.ClassAccuracy == nil {
 		t.Fatalf("no class accuracy in %s", out)

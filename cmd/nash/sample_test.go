@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,11 +8,8 @@ import (
 
 // runNash runs the command line in-process and returns its error.
 func runNash(args ...string) error {
-	root := newRoot()
-	root.SetArgs(args)
-	root.SetOut(&bytes.Buffer{})
-	root.SetErr(&bytes.Buffer{})
-	return root.Execute()
+	_, err := execute(newRoot(), args...)
+	return err
 }
 
 // nash sample draws a class of a conditional run and its class grid, and
