@@ -258,11 +258,7 @@ func pixels(name string, x *tensor.Tensor, n int) (*metrics.Features, error) {
 // and draws the closest generated/training pairs into the run.
 func memorisation(dir string, model *classifier.Model, trainSet, testSet *data.Dataset, genImages *tensor.Tensor, gen *scored, o runOptions) (*memorisationReport, error) {
 	nGen := min(o.memN, gen.features.Len())
-	all := make([]int, trainSet.N)
-	for i := range all {
-		all[i] = i
-	}
-	trainImages := pick(trainSet, all)
+	trainImages := classifier.Images(trainSet)
 	trainScored, err := score(model, fmt.Sprintf("%d %s training images", trainSet.N, trainSet.Name), trainImages)
 	if err != nil {
 		return nil, err
