@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // Sizes of the first-paint benchmark: runs, and records per run.
@@ -29,9 +29,9 @@ func writeBenchRuns(b *testing.B, dir string) []string {
 			b.Fatal(err)
 		}
 		for step := 1; step <= benchRecords; step++ {
-			var extra runs.Record
+			var extra rundir.Record
 			if step%1000 == 0 {
-				extra = runs.Record{"fid": 100 / float64(step)}
+				extra = rundir.Record{"fid": 100 / float64(step)}
 			}
 			if err := w.Append(metricsAt(step, extra)); err != nil {
 				b.Fatal(err)
@@ -120,7 +120,7 @@ func BenchmarkParse(b *testing.B) {
 	dir := b.TempDir()
 	writeRun(b, dir, "a", 10_000)
 	s := newTestServer(b, dir)
-	data, err := s.root.ReadFile(filepath.Join("a", runs.MetricsFile))
+	data, err := s.root.ReadFile(filepath.Join("a", rundir.MetricsFile))
 	if err != nil {
 		b.Fatal(err)
 	}

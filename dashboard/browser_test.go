@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/nash-gan/nash/internal/atomicfile"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 var screenshot = flag.String("screenshot", "", "where TestBrowser saves its screenshot of a run's page (default: a temporary folder)")
@@ -183,7 +183,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Append(metricsAt(61, runs.Record{"fid": 33.5})); err != nil {
+	if err := w.Append(metricsAt(61, rundir.Record{"fid": 33.5})); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()

@@ -40,7 +40,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // Interpolator renders a walk through a run's latent space as one picture:
@@ -190,7 +190,7 @@ func (s *Server) checkRun(name string) error {
 	if err != nil || !fi.IsDir() {
 		return errNoRun
 	}
-	for _, f := range []string{runs.ConfigFile, runs.MetricsFile} {
+	for _, f := range []string{rundir.ConfigFile, rundir.MetricsFile} {
 		if fi, err := s.root.Stat(path.Join(name, f)); err == nil && fi.Mode().IsRegular() {
 			return nil
 		}
@@ -312,12 +312,12 @@ func (s *Server) sampleFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	file := r.PathValue("file")
-	_, isSample := runs.SampleStep(file)
-	if _, isClasses := runs.ClassGridStep(file); !isSample && !isClasses {
+	_, isSample := rundir.SampleStep(file)
+	if _, isClasses := rundir.ClassGridStep(file); !isSample && !isClasses {
 		httpError(w, http.StatusNotFound, fmt.Errorf("%q is not a sample grid's name", file))
 		return
 	}
-	f, err := s.root.Open(path.Join(name, runs.SamplesDir, file))
+	f, err := s.root.Open(path.Join(name, rundir.SamplesDir, file))
 	if err != nil {
 		httpError(w, http.StatusNotFound, fmt.Errorf("run %q: sample %q: %w", name, file, fs.ErrNotExist))
 		return
@@ -356,7 +356,7 @@ func (s *Server) interpolate(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Errorf("steps: want 2 to %d, got %d", maxInterpSteps, steps))
 		return
 	}
-	ckpt := path.Join(name, runs.CheckpointsDir, "last.safetensors")
+	ckpt := path.Join(name, rundir.CheckpointsDir, "last.safetensors")
 	if fi, err := s.root.Stat(ckpt); err != nil || !fi.Mode().IsRegular() {
 		httpError(w, http.StatusNotFound, fmt.Errorf("run %q has no checkpoint %s yet", name, ckpt))
 		return

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // event is one server-sent event.
@@ -109,7 +109,7 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := metricsAt(31, runs.Record{"fid": 42.5})
+	rec := metricsAt(31, rundir.Record{"fid": 42.5})
 	if err := w.Append(rec); err != nil {
 		t.Fatal(err)
 	}

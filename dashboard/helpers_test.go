@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/nash-gan/nash/internal/atomicfile"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // testStart is the wall-clock time of the generated runs' first step.
@@ -25,9 +25,9 @@ var testStart = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 // metricsAt returns the record training would log at step: smooth,
 // distinct curves, so that a test can tell the keys and steps apart, of
 // float32 values as training computes them.
-func metricsAt(step int, extra runs.Record) runs.Metrics {
+func metricsAt(step int, extra rundir.Record) rundir.Metrics {
 	x := float64(step)
-	return runs.Metrics{
+	return rundir.Metrics{
 		Step:  step,
 		Epoch: step / 100,
 		Time:  testStart.Add(time.Duration(step) * 10 * time.Millisecond),
@@ -45,9 +45,9 @@ var testConfig = map[string]any{"dataset": "mnist", "model": "mlp", "loss": "ns"
 // writeRun creates the run called name in dir with records for steps
 // 1 … n through the writer training uses, and sample grids for the steps
 // in samples.
-func writeRun(tb testing.TB, dir, name string, n int, samples ...int) *runs.Run {
+func writeRun(tb testing.TB, dir, name string, n int, samples ...int) *rundir.Run {
 	tb.Helper()
-	r, err := runs.Create(filepath.Join(dir, name), false)
+	r, err := rundir.Create(filepath.Join(dir, name), false)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func writeRun(tb testing.TB, dir, name string, n int, samples ...int) *runs.Run 
 
 // appendRecords appends the records of steps from … to to the run's
 // metrics.jsonl.
-func appendRecords(tb testing.TB, r *runs.Run, from, to int) {
+func appendRecords(tb testing.TB, r *rundir.Run, from, to int) {
 	tb.Helper()
 	w, err := r.OpenMetrics()
 	if err != nil {
@@ -94,14 +94,14 @@ func appendText(tb testing.TB, path, s string) {
 
 // writeSample writes a small grey sample grid for step whose pixels depend
 // on the step, and returns its bytes.
-func writeSample(tb testing.TB, r *runs.Run, step int) []byte {
+func writeSample(tb testing.TB, r *rundir.Run, step int) []byte {
 	tb.Helper()
 	return writeGrey(tb, r.SamplePath(step), 62, 62, step)
 }
 
 // writeClassGrid writes a conditional run's class grid for step, 62 pixels
 // wide and 30 high, and returns its bytes.
-func writeClassGrid(tb testing.TB, r *runs.Run, step int) []byte {
+func writeClassGrid(tb testing.TB, r *rundir.Run, step int) []byte {
 	tb.Helper()
 	return writeGrey(tb, r.ClassGridPath(step), 62, 30, step)
 }

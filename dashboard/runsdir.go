@@ -17,10 +17,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/nash-gan/nash/gan"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
-// The states of a run. Training keeps status.json (runs.Status): a run is
+// The states of a run. Training keeps status.json (rundir.Status): a run is
 // running while it says so and metrics.jsonl keeps changing (a process
 // killed outright leaves "running" behind), finished or failed as it says,
 // and stopped otherwise (interrupted, or quiet for longer than liveWindow).
@@ -154,15 +154,15 @@ func (s *Server) info(name string) (runInfo, map[string]any) {
 // none) whose metrics.jsonl was last changed at updated (zero if never) and
 // holds step as its last step, steps being the configured number of steps
 // (0 if training is bounded by epochs).
-func status(st *runs.Status, updated time.Time, step float64, steps int, now time.Time) string {
+func status(st *rundir.Status, updated time.Time, step float64, steps int, now time.Time) string {
 	live := !updated.IsZero() && now.Sub(updated) < liveWindow
 	if st != nil {
 		switch {
-		case st.State == runs.StateFinished:
+		case st.State == rundir.StateFinished:
 			return statusFinished
-		case st.State == runs.StateFailed:
+		case st.State == rundir.StateFailed:
 			return statusFailed
-		case st.State == runs.StateRunning && (live || now.Sub(st.Time) < liveWindow):
+		case st.State == rundir.StateRunning && (live || now.Sub(st.Time) < liveWindow):
 			return statusRunning
 		}
 		return statusStopped
@@ -192,7 +192,7 @@ func probabilistic(loss string) bool {
 
 // config reads the run's config.yaml as a map, nil if it does not exist.
 func (s *Server) config(name string) (map[string]any, error) {
-	file := path.Join(name, runs.ConfigFile)
+	file := path.Join(name, rundir.ConfigFile)
 	data, err := s.root.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -208,8 +208,8 @@ func (s *Server) config(name string) (map[string]any, error) {
 }
 
 // status reads the run's status.json, nil if it has none.
-func (s *Server) status(name string) (*runs.Status, error) {
-	file := path.Join(name, runs.StatusFile)
+func (s *Server) status(name string) (*rundir.Status, error) {
+	file := path.Join(name, rundir.StatusFile)
 	data, err := s.root.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -217,7 +217,7 @@ func (s *Server) status(name string) (*runs.Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	var st runs.Status
+	var st rundir.Status
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -243,7 +243,7 @@ func configInt(cfg map[string]any, key string) int {
 // modification time, reading only the end of the file. A run without
 // metrics has no record and a zero time.
 func (s *Server) latest(name string) (map[string]float64, time.Time, error) {
-	file := path.Join(name, runs.MetricsFile)
+	file := path.Join(name, rundir.MetricsFile)
 	f, err := s.root.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, time.Time{}, nil
@@ -291,7 +291,7 @@ func (s *Server) latest(name string) (map[string]float64, time.Time, error) {
 
 // samples lists the run's sample grids in step order.
 func (s *Server) samples(name string) ([]sample, error) {
-	dir := path.Join(name, runs.SamplesDir)
+	dir := path.Join(name, rundir.SamplesDir)
 	entries, err := fs.ReadDir(s.root.FS(), dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return []sample{}, nil
@@ -301,14 +301,14 @@ func (s *Server) samples(name string) ([]sample, error) {
 	}
 	list := []sample{}
 	classes := map[int]string{}
-	prefix := "/runs/" + url.PathEscape(name) + "/" + runs.SamplesDir + "/"
+	prefix := "/runs/" + url.PathEscape(name) + "/" + rundir.SamplesDir + "/"
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		if step, ok := runs.SampleStep(e.Name()); ok {
+		if step, ok := rundir.SampleStep(e.Name()); ok {
 			list = append(list, sample{Step: step, URL: prefix + e.Name()})
-		} else if step, ok := runs.ClassGridStep(e.Name()); ok {
+		} else if step, ok := rundir.ClassGridStep(e.Name()); ok {
 			classes[step] = prefix + e.Name()
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // readChunk is how much of metrics.jsonl is read at a time.
@@ -79,7 +79,7 @@ func (s *Server) metrics(name string) (snapshot, error) {
 	ser := s.series(name)
 	ser.mu.Lock()
 	defer ser.mu.Unlock()
-	if err := ser.refresh(s.root, path.Join(name, runs.MetricsFile)); err != nil {
+	if err := ser.refresh(s.root, path.Join(name, rundir.MetricsFile)); err != nil {
 		return snapshot{}, err
 	}
 	snap := snapshot{gen: ser.gen, rows: ser.t.rows, skipped: ser.skipped, keys: ser.t.keys[:len(ser.t.keys):len(ser.t.keys)]}

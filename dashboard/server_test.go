@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/nash-gan/nash/internal/atomicfile"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 func TestRunsList(t *testing.T) {
@@ -26,7 +26,7 @@ func TestRunsList(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(filepath.Join(dir, "a", runs.MetricsFile), old, old); err != nil {
+	if err := os.Chtimes(filepath.Join(dir, "a", rundir.MetricsFile), old, old); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"empty", ".hidden", "notes"} {
@@ -34,7 +34,7 @@ func TestRunsList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, ".hidden", runs.ConfigFile), []byte("model: mlp\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ".hidden", rundir.ConfigFile), []byte("model: mlp\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "README"), []byte("not a run\n"), 0o644); err != nil {
@@ -86,12 +86,12 @@ func TestRunsList(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	marker := func(state string, written time.Time) *runs.Status {
-		return &runs.Status{State: state, Time: written}
+	marker := func(state string, written time.Time) *rundir.Status {
+		return &rundir.Status{State: state, Time: written}
 	}
 	tests := []struct {
 		name    string
-		st      *runs.Status
+		st      *rundir.Status
 		updated time.Time
 		step    float64
 		steps   int
@@ -103,12 +103,12 @@ func TestStatus(t *testing.T) {
 		{"configured steps reached long ago", nil, now.Add(-time.Hour), 500, 500, statusFinished},
 		{"short of the configured steps", nil, now.Add(-time.Hour), 499, 500, statusStopped},
 		{"no metrics yet", nil, time.Time{}, 0, 0, statusStopped},
-		{"marker: finished by epochs", marker(runs.StateFinished, now.Add(-time.Hour)), now.Add(-time.Hour), 46900, 0, statusFinished},
-		{"marker: failed", marker(runs.StateFailed, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusFailed},
-		{"marker: interrupted", marker(runs.StateInterrupted, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
-		{"marker: running, metrics changing", marker(runs.StateRunning, now.Add(-time.Hour)), now.Add(-time.Second), 10, 0, statusRunning},
-		{"marker: running, just started", marker(runs.StateRunning, now.Add(-time.Second)), time.Time{}, 0, 0, statusRunning},
-		{"marker: running, but killed long ago", marker(runs.StateRunning, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
+		{"marker: finished by epochs", marker(rundir.StateFinished, now.Add(-time.Hour)), now.Add(-time.Hour), 46900, 0, statusFinished},
+		{"marker: failed", marker(rundir.StateFailed, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusFailed},
+		{"marker: interrupted", marker(rundir.StateInterrupted, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
+		{"marker: running, metrics changing", marker(rundir.StateRunning, now.Add(-time.Hour)), now.Add(-time.Second), 10, 0, statusRunning},
+		{"marker: running, just started", marker(rundir.StateRunning, now.Add(-time.Second)), time.Time{}, 0, 0, statusRunning},
+		{"marker: running, but killed long ago", marker(rundir.StateRunning, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
 	}
 	for _, tt := range tests {
 		if got := status(tt.st, tt.updated, tt.step, tt.steps, now); got != tt.want {
@@ -150,7 +150,7 @@ func TestMetricsAPI(t *testing.T) {
 		t.Fatalf("rows %d, %d steps, %d columns; want 5000, 5000, 7", all.Rows, len(all.Columns["step"]), len(all.Columns))
 	}
 	// Values written in float32's shortest form read back as that float32.
-	for _, want := range []runs.Metrics{metricsAt(1, nil), metricsAt(2345, nil)} {
+	for _, want := range []rundir.Metrics{metricsAt(1, nil), metricsAt(2345, nil)} {
 		if got := *all.Columns["loss_g"][want.Step-1]; float32(got) != float32(want.LossG) {
 			t.Errorf("step %d: loss_g %v, want %v", want.Step, got, want.LossG)
 		}
@@ -263,11 +263,11 @@ func TestSamples(t *testing.T) {
 		pngs = append(pngs, writeSample(t, r, step))
 	}
 	for _, name := range []string{"grid.png", "step-final.png", "step-0000007.png.bak", ".step-0000040.png.tmp-1"} {
-		if err := os.WriteFile(filepath.Join(dir, "a", runs.SamplesDir, name), []byte("x"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "a", rundir.SamplesDir, name), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Mkdir(filepath.Join(dir, "a", runs.SamplesDir, "step-0000009.png"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "a", rundir.SamplesDir, "step-0000009.png"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// A conditional run's class grids go with the sample grid of their
@@ -324,8 +324,8 @@ func TestPathEscapes(t *testing.T) {
 		filepath.Join(dir, "evil"):                                   filepath.Join("..", "outside", "secret"),
 		filepath.Join(dir, "abs"):                                    filepath.Join(outside, "secret"),
 		filepath.Join(dir, "alias"):                                  "a",
-		filepath.Join(dir, "a", runs.SamplesDir, "step-0000099.png"): filepath.Join("..", "..", "..", "outside", "secret", runs.SamplesDir, "step-0000001.png"),
-		filepath.Join(dir, "a", runs.MetricsFile+".link"):            filepath.Join("..", "..", "outside", "passwd"),
+		filepath.Join(dir, "a", rundir.SamplesDir, "step-0000099.png"): filepath.Join("..", "..", "..", "outside", "secret", rundir.SamplesDir, "step-0000001.png"),
+		filepath.Join(dir, "a", rundir.MetricsFile+".link"):            filepath.Join("..", "..", "outside", "passwd"),
 	}
 	for link, target := range links {
 		if err := os.Symlink(target, link); err != nil {

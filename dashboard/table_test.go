@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // rowsOf returns the table's rows as maps of their non-NaN values.
@@ -26,7 +26,7 @@ func rowsOf(t *table) []map[string]float64 {
 }
 
 // withoutNaN returns runs' records as maps of their non-NaN values.
-func withoutNaN(recs []runs.Record) []map[string]float64 {
+func withoutNaN(recs []rundir.Record) []map[string]float64 {
 	rows := make([]map[string]float64, len(recs))
 	for i, r := range recs {
 		rows[i] = map[string]float64{}
@@ -197,21 +197,21 @@ func TestParseInPieces(t *testing.T) {
 	}
 }
 
-// checkAgrees fails unless the table reads data as runs.ParseMetrics does.
+// checkAgrees fails unless the table reads data as rundir.ParseMetrics does.
 func checkAgrees(t *testing.T, data []byte) {
-	recs, wantN, wantSkipped := runs.ParseMetrics(data)
+	recs, wantN, wantSkipped := rundir.ParseMetrics(data)
 	tab := newTable()
 	n, skipped := tab.parse(data)
 	if n != wantN || skipped != wantSkipped {
-		t.Fatalf("parse = %d bytes, %d skipped; runs.ParseMetrics: %d, %d", n, skipped, wantN, wantSkipped)
+		t.Fatalf("parse = %d bytes, %d skipped; rundir.ParseMetrics: %d, %d", n, skipped, wantN, wantSkipped)
 	}
 	got, want := rowsOf(tab), withoutNaN(recs)
 	if len(got) != len(want) {
-		t.Fatalf("%d rows, runs.ParseMetrics %d", len(got), len(want))
+		t.Fatalf("%d rows, rundir.ParseMetrics %d", len(got), len(want))
 	}
 	for i := range got {
 		if !maps.EqualFunc(got[i], want[i], func(a, b float64) bool { return a == b }) {
-			t.Fatalf("row %d = %v, runs.ParseMetrics %v", i, got[i], want[i])
+			t.Fatalf("row %d = %v, rundir.ParseMetrics %v", i, got[i], want[i])
 		}
 	}
 }

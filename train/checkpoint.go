@@ -11,7 +11,7 @@ import (
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/nn"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // The checkpoint layout (docs/RUNDIR.md). Network tensors carry PyTorch
@@ -132,7 +132,7 @@ type Trained struct {
 // configuration stored in the checkpoint and the generator's and
 // discriminator's weights. Errors name the checkpoint file.
 func LoadRun(dir string) (*Trained, error) {
-	run, err := runs.Open(dir)
+	run, err := rundir.Open(dir)
 	if err != nil {
 		return nil, err
 	}

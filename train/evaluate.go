@@ -13,7 +13,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/metrics"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -88,7 +88,7 @@ func (s *session) evalEvery() int {
 // evaluateImages runs the evaluation when the step is due: it adds the
 // eval_* keys to extra, warns on log when the generator collapses and
 // writes checkpoints/best.safetensors when the FID is the lowest yet.
-func (s *session) evaluateImages(extra runs.Record, log io.Writer, bar *progressbar.ProgressBar) (runs.Record, error) {
+func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progressbar.ProgressBar) (rundir.Record, error) {
 	every := s.evalEvery()
 	if every == 0 || s.step%every != 0 {
 		return extra, nil
@@ -121,7 +121,7 @@ func (s *session) evaluateImages(extra runs.Record, log io.Writer, bar *progress
 		}
 	}
 	if extra == nil {
-		extra = runs.Record{}
+		extra = rundir.Record{}
 	}
 	extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.fid, float64(r.classes), r.classKL, r.diversity
 	extra["eval_best_fid"] = s.eval.state.BestFID
@@ -294,7 +294,7 @@ func (s *session) restoreEval(meta map[string]string, path string) error {
 // of the run in dir: "last", or "best", the lowest FID of the evaluation
 // during training.
 func LoadRunCheckpoint(dir, name string) (*Trained, error) {
-	run, err := runs.Open(dir)
+	run, err := rundir.Open(dir)
 	if err != nil {
 		return nil, err
 	}

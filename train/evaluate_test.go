@@ -13,7 +13,7 @@ import (
 
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/gan"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -55,7 +55,7 @@ func TestEvaluationDuringTraining(t *testing.T) {
 	if err := Run(context.Background(), evalConfig(), out, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	recs, _, err := runs.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	recs, _, err := rundir.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestEvaluationDuringTraining(t *testing.T) {
 	if err := Run(context.Background(), cond, condDir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	recs, _, err = runs.ReadMetrics(filepath.Join(condDir, "metrics.jsonl"))
+	recs, _, err = rundir.ReadMetrics(filepath.Join(condDir, "metrics.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

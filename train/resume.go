@@ -17,7 +17,7 @@ import (
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/optim"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -81,7 +81,7 @@ func MergeResume(stored, requested Config, changed []string) (Config, error) {
 // bit-identical to a run that was never interrupted; metrics logged after
 // the checkpoint's step are dropped and logged again.
 func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, error), log io.Writer) error {
-	run, err := runs.Open(dir)
+	run, err := rundir.Open(dir)
 	if err != nil {
 		return err
 	}

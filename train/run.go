@@ -16,7 +16,7 @@ import (
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/metrics"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -40,7 +40,7 @@ func fixedNoise(g *gan.GAN, cfg Config) *tensor.Tensor {
 // session is one training run in progress.
 type session struct {
 	cfg   Config
-	run   *runs.Run
+	run   *rundir.Run
 	gan   *gan.GAN
 	src   source
 	noise *tensor.RNG
@@ -76,7 +76,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if err != nil {
 		return err
 	}
-	run, err := runs.Create(out, force)
+	run, err := rundir.Create(out, force)
 	if err != nil {
 		return err
 	}
@@ -106,22 +106,22 @@ func (s *session) totalSteps() int {
 func (s *session) loop(ctx context.Context, log io.Writer) error {
 	total := s.totalSteps()
 	status := func(state string, err error) error {
-		st := runs.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
+		st := rundir.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
 		if err != nil {
 			st.Error = err.Error()
 		}
 		return s.run.WriteStatus(st)
 	}
-	if err := status(runs.StateRunning, nil); err != nil {
+	if err := status(rundir.StateRunning, nil); err != nil {
 		return err
 	}
 	err := s.train(ctx, log, total)
-	state := runs.StateFinished
+	state := rundir.StateFinished
 	switch {
 	case err != nil && ctx.Err() != nil:
-		state = runs.StateInterrupted
+		state = rundir.StateInterrupted
 	case err != nil:
-		state = runs.StateFailed
+		state = rundir.StateFailed
 	}
 	if serr := status(state, err); err == nil {
 		err = serr
@@ -176,7 +176,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		epochSteps++
 
 		var samples *tensor.Tensor
-		var extra runs.Record
+		var extra rundir.Record
 		if s.step%sampleEvery == 0 || s.step == total {
 			samples = s.gan.Sample(s.fixedZ)
 			if extra, err = s.evaluate(samples); err != nil {
@@ -191,7 +191,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 			return err
 		}
 		if s.step%s.cfg.LogEvery == 0 || s.step == total || extra != nil {
-			rec := runs.Metrics{Step: s.step, Epoch: b.Epoch, Time: time.Now(),
+			rec := rundir.Metrics{Step: s.step, Epoch: b.Epoch, Time: time.Now(),
 				LossD: st.LossD, LossG: st.LossG, DReal: st.DReal, DFake: st.DFake, Extra: extra}
 			if err := mw.Append(rec); err != nil {
 				return err
@@ -232,7 +232,7 @@ func (s *session) realBatch(batch *tensor.Tensor, n int) *tensor.Tensor {
 // evaluate returns the measurements logged with a sample picture: for the
 // 2-D mixtures, mode coverage of the 2,500 generated points (modes covered,
 // high-quality fraction, KL of the mode histogram to uniform).
-func (s *session) evaluate(samples *tensor.Tensor) (runs.Record, error) {
+func (s *session) evaluate(samples *tensor.Tensor) (rundir.Record, error) {
 	ms, ok := s.src.(*mixtureSource)
 	if !ok {
 		return nil, nil
@@ -241,12 +241,12 @@ func (s *session) evaluate(samples *tensor.Tensor) (runs.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("step %d: %w", s.step, err)
 	}
-	return runs.Record{"modes": float64(m.Covered), "hq": m.HighQuality, "mode_kl": m.KL}, nil
+	return rundir.Record{"modes": float64(m.Covered), "hq": m.HighQuality, "mode_kl": m.KL}, nil
 }
 
 // collapseWarning returns a warning when fewer modes are covered than at
 // the previous evaluation: the generator is dropping modes.
-func (s *session) collapseWarning(rec runs.Record) string {
+func (s *session) collapseWarning(rec rundir.Record) string {
 	modes, ok := rec["modes"]
 	if !ok {
 		return ""

@@ -16,7 +16,7 @@ import (
 
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/nn"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 func TestValidateNamesTheKey(t *testing.T) {
@@ -114,7 +114,7 @@ func TestRunWritesTheRunDirectory(t *testing.T) {
 			t.Errorf("missing %s: %v", f, err)
 		}
 	}
-	recs, skipped, err := runs.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	recs, skipped, err := rundir.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
 	if err != nil || skipped != 0 || len(recs) != 4 || recs[3]["step"] != 4 {
 		t.Fatalf("metrics: %d records, %d skipped, %v", len(recs), skipped, err)
 	}
@@ -123,7 +123,7 @@ func TestRunWritesTheRunDirectory(t *testing.T) {
 			t.Errorf("metrics record lacks %q", k)
 		}
 	}
-	if st, ok, err := runs.ReadStatus(out); err != nil || !ok || st.State != runs.StateFinished || st.Step != 4 || st.TotalSteps != 4 {
+	if st, ok, err := rundir.ReadStatus(out); err != nil || !ok || st.State != rundir.StateFinished || st.Step != 4 || st.TotalSteps != 4 {
 		t.Fatalf("status.json: %+v, %v, %v", st, ok, err)
 	}
 	tr, err := LoadRun(out)
@@ -149,7 +149,7 @@ func TestNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "non-finite loss") || !strings.Contains(err.Error(), "step ") {
 		t.Fatalf("error %v, want a non-finite loss naming the step", err)
 	}
-	if st, ok, _ := runs.ReadStatus(out); !ok || st.State != runs.StateFailed || !strings.Contains(st.Error, "non-finite") {
+	if st, ok, _ := rundir.ReadStatus(out); !ok || st.State != rundir.StateFailed || !strings.Contains(st.Error, "non-finite") {
 		t.Fatalf("status.json after the failure: %+v", st)
 	}
 	tr, lerr := LoadRun(out)

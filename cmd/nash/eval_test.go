@@ -17,7 +17,7 @@ import (
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/metrics"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -263,7 +263,7 @@ func TestEvalRunImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
-	b, err := os.ReadFile(filepath.Join(dir, runs.EvalFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.EvalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestEvalRunImages(t *testing.T) {
 	}
 	pic, err := png.DecodeConfig(picFile)
 	picFile.Close()
-	if err != nil || mem.Picture != filepath.Join(dir, runs.MemorisationFile) || pic.Width != 8*28+9*2 || pic.Height != 2*28+3*2 {
+	if err != nil || mem.Picture != filepath.Join(dir, rundir.MemorisationFile) || pic.Width != 8*28+9*2 || pic.Height != 2*28+3*2 {
 		t.Errorf("memorisation picture %s: %v, %d×%d; want two rows of eight digits", mem.Picture, err, pic.Width, pic.Height)
 	}
 	text, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "fid,modes", "--seed", "3")

@@ -16,7 +16,7 @@ import (
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/metrics"
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/train"
 )
@@ -141,9 +141,9 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
-		return fmt.Errorf("%s: %w", runs.EvalFile, err)
+		return fmt.Errorf("%s: %w", rundir.EvalFile, err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, runs.EvalFile), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, rundir.EvalFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	if o.asJSON {
@@ -313,7 +313,7 @@ func memorisation(dir string, model *classifier.Model, trainSet, testSet *data.D
 		copy(pairs.Data()[k*size:(k+1)*size], genImages.Data()[p.Gen*size:(p.Gen+1)*size])
 		copy(pairs.Data()[(len(closest)+k)*size:(len(closest)+k+1)*size], trainImages.Data()[p.Train*size:(p.Train+1)*size])
 	}
-	rep.Picture = filepath.Join(dir, runs.MemorisationFile)
+	rep.Picture = filepath.Join(dir, rundir.MemorisationFile)
 	if err := images.WritePNG(rep.Picture, images.Grid(pairs, len(closest), 2)); err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/nash-gan/nash/runs"
+	"github.com/nash-gan/nash/rundir"
 )
 
 func main() {
@@ -31,7 +31,7 @@ func main() {
 }
 
 func draw(run, out string, window int) error {
-	recs, _, err := runs.ReadMetrics(filepath.Join(run, runs.MetricsFile))
+	recs, _, err := rundir.ReadMetrics(filepath.Join(run, rundir.MetricsFile))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package runs
+package rundir
 
 import (
 	"bytes"
@@ -58,7 +58,7 @@ func (r *Run) OpenMetrics() (*MetricsWriter, error) {
 	path := r.MetricsPath()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("runs: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	}
 	fi, err := f.Stat()
 	if err == nil && fi.Size() > 0 {
@@ -69,7 +69,7 @@ func (r *Run) OpenMetrics() (*MetricsWriter, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("runs: %s: %w", path, err)
+		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	return &MetricsWriter{f: f}, nil
 }
@@ -77,17 +77,17 @@ func (r *Run) OpenMetrics() (*MetricsWriter, error) {
 // Append writes m as one line. A NaN or infinite value is written as null.
 func (w *MetricsWriter) Append(m Metrics) error {
 	if m.Time.IsZero() {
-		return fmt.Errorf("runs: %s: step %d: record has no time", w.f.Name(), m.Step)
+		return fmt.Errorf("rundir: %s: step %d: record has no time", w.f.Name(), m.Step)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.keys = w.keys[:0]
 	for k := range m.Extra {
 		if slices.Contains(standardKeys, k) {
-			return fmt.Errorf("runs: %s: step %d: extra key %q is a standard key", w.f.Name(), m.Step, k)
+			return fmt.Errorf("rundir: %s: step %d: extra key %q is a standard key", w.f.Name(), m.Step, k)
 		}
 		if !utf8.ValidString(k) {
-			return fmt.Errorf("runs: %s: step %d: extra key %q is not valid UTF-8", w.f.Name(), m.Step, k)
+			return fmt.Errorf("rundir: %s: step %d: extra key %q is not valid UTF-8", w.f.Name(), m.Step, k)
 		}
 		w.keys = append(w.keys, k)
 	}
@@ -103,7 +103,7 @@ func (w *MetricsWriter) Append(m Metrics) error {
 	b = append(b, '}', '\n')
 	w.line = b
 	if _, err := w.f.Write(b); err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ func (w *MetricsWriter) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.f.Close(); err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -204,7 +204,7 @@ func parseRecord(line []byte) (Record, bool) {
 func ReadMetrics(path string) (recs []Record, skipped int, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("runs: %w", err)
+		return nil, 0, fmt.Errorf("rundir: %w", err)
 	}
 	recs, n, skipped := ParseMetrics(data)
 	if len(bytes.TrimSpace(data[n:])) > 0 {
@@ -226,7 +226,7 @@ func (r *Run) TruncateMetrics(step int) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	var keep []byte
 	for line := range bytes.Lines(data) {
@@ -241,7 +241,7 @@ func (r *Run) TruncateMetrics(step int) error {
 		return nil
 	}
 	if err := atomicfile.WriteFile(path, keep, 0o644); err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }

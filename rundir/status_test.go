@@ -1,4 +1,4 @@
-package runs
+package rundir
 
 import (
 	"path/filepath"

@@ -1,4 +1,4 @@
-// Package runs lays out a training run's directory, the contract between
+// Package rundir lays out a training run's directory, the contract between
 // training, the dashboard and evaluation described in docs/RUNDIR.md:
 //
 //	DIR/config.yaml                  the fully resolved configuration
@@ -11,7 +11,7 @@
 //
 // Create refuses a directory that is not empty unless told to replace a
 // previous run, and then removes only the files above, never anything else.
-package runs
+package rundir
 
 import (
 	"bytes"
@@ -59,22 +59,22 @@ type Run struct {
 // every other file in place.
 func Create(dir string, force bool) (*Run, error) {
 	if dir == "" {
-		return nil, errors.New("runs: the run directory's name is empty")
+		return nil, errors.New("rundir: the run directory's name is empty")
 	}
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("runs: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	case !fi.IsDir():
-		return nil, fmt.Errorf("runs: %s exists and is not a directory", dir)
+		return nil, fmt.Errorf("rundir: %s exists and is not a directory", dir)
 	default:
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			return nil, fmt.Errorf("runs: %w", err)
+			return nil, fmt.Errorf("rundir: %w", err)
 		}
 		if len(entries) > 0 && !force {
-			return nil, fmt.Errorf("runs: %s is not empty; pass --force to replace the run in it "+
+			return nil, fmt.Errorf("rundir: %s is not empty; pass --force to replace the run in it "+
 				"(this removes %s, %s, %s, %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
 				dir, ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
@@ -85,7 +85,7 @@ func Create(dir string, force bool) (*Run, error) {
 	r := &Run{dir: dir}
 	for _, d := range []string{dir, r.path(SamplesDir), r.path(CheckpointsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("runs: %w", err)
+			return nil, fmt.Errorf("rundir: %w", err)
 		}
 	}
 	return r, nil
@@ -112,14 +112,14 @@ func removeRunFiles(dir string) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("runs: %w", err)
+			return fmt.Errorf("rundir: %w", err)
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("runs: %s is not a folder; remove it yourself", sub)
+			return fmt.Errorf("rundir: %s is not a folder; remove it yourself", sub)
 		}
 		entries, err := os.ReadDir(sub)
 		if err != nil {
-			return fmt.Errorf("runs: %w", err)
+			return fmt.Errorf("rundir: %w", err)
 		}
 		for _, e := range entries {
 			if folder.match(e.Name()) {
@@ -141,16 +141,16 @@ func removeFile(path string, required bool) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	if fi.IsDir() {
 		if required {
-			return fmt.Errorf("runs: %s is a directory, not a run's file; remove it yourself", path)
+			return fmt.Errorf("rundir: %s is a directory, not a run's file; remove it yourself", path)
 		}
 		return nil
 	}
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -189,10 +189,10 @@ func numberedStep(name, prefix string) (int, bool) {
 func Open(dir string) (*Run, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("runs: %w", err)
+		return nil, fmt.Errorf("rundir: %w", err)
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("runs: %s is not a directory", dir)
+		return nil, fmt.Errorf("rundir: %s is not a directory", dir)
 	}
 	r := &Run{dir: dir}
 	var problems []string
@@ -205,7 +205,7 @@ func Open(dir string) (*Run, error) {
 		case errors.Is(err, fs.ErrNotExist):
 			problems = append(problems, "missing "+want.name)
 		case err != nil:
-			return nil, fmt.Errorf("runs: %w", err)
+			return nil, fmt.Errorf("rundir: %w", err)
 		case want.dir && !fi.IsDir():
 			problems = append(problems, want.name+" is not a folder")
 		case !want.dir && !fi.Mode().IsRegular():
@@ -213,7 +213,7 @@ func Open(dir string) (*Run, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("runs: %s is not a run directory: %s", dir, strings.Join(problems, "; "))
+		return nil, fmt.Errorf("rundir: %s is not a run directory: %s", dir, strings.Join(problems, "; "))
 	}
 	return r, nil
 }
@@ -261,7 +261,7 @@ func (r *Run) WriteConfig(v any) error {
 		return enc.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -273,19 +273,19 @@ func (r *Run) ReadConfig(v any) error {
 	path := r.ConfigPath()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		if err == io.EOF {
-			return fmt.Errorf("runs: %s is empty", path)
+			return fmt.Errorf("rundir: %s is empty", path)
 		}
-		return fmt.Errorf("runs: %s: %w", path, err)
+		return fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); err != io.EOF {
-		return fmt.Errorf("runs: %s: more than one YAML document", path)
+		return fmt.Errorf("rundir: %s: more than one YAML document", path)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package runs
+package rundir
 
 import (
 	"encoding/json"
@@ -43,10 +43,10 @@ func (r *Run) StatusPath() string { return r.path(StatusFile) }
 func (r *Run) WriteStatus(st Status) error {
 	b, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	if err := atomicfile.WriteFile(r.StatusPath(), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("runs: %w", err)
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }
@@ -60,10 +60,10 @@ func ReadStatus(dir string) (st Status, ok bool, err error) {
 		return Status{}, false, nil
 	}
 	if err != nil {
-		return Status{}, false, fmt.Errorf("runs: %w", err)
+		return Status{}, false, fmt.Errorf("rundir: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return Status{}, false, fmt.Errorf("runs: %s: %w", path, err)
+		return Status{}, false, fmt.Errorf("rundir: %s: %w", path, err)
 	}
 	return st, true, nil
 }

@@ -1,4 +1,4 @@
-package runs
+package rundir
 
 import (
 	"io/fs"
@@ -76,7 +76,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 		touch(t, dir, files...)
 		before := tree(t, dir)
 		_, err := Create(dir, false)
-		want := "runs: " + dir + " is not empty; pass --force to replace the run in it " +
+		want := "rundir: " + dir + " is not empty; pass --force to replace the run in it " +
 			"(this removes config.yaml, metrics.jsonl, status.json, eval.json, eval-memorisation.png, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
 		if err == nil || err.Error() != want {
 			t.Errorf("Create over %q: %v\nwant %s", files, err, want)
@@ -138,12 +138,12 @@ func TestCreateFails(t *testing.T) {
 		force     bool
 		want      string
 	}{
-		{"empty name", "", false, "runs: the run directory's name is empty"},
-		{"a file", filepath.Join(dir, "file"), true, "runs: " + filepath.Join(dir, "file") + " exists and is not a directory"},
+		{"empty name", "", false, "rundir: the run directory's name is empty"},
+		{"a file", filepath.Join(dir, "file"), true, "rundir: " + filepath.Join(dir, "file") + " exists and is not a directory"},
 		{"config.yaml is a folder", filepath.Join(dir, "confdir"), true,
-			"runs: " + filepath.Join(dir, "confdir", "config.yaml") + " is a directory, not a run's file; remove it yourself"},
+			"rundir: " + filepath.Join(dir, "confdir", "config.yaml") + " is a directory, not a run's file; remove it yourself"},
 		{"samples is a file", filepath.Join(dir, "samplesfile"), true,
-			"runs: " + filepath.Join(dir, "samplesfile", "samples") + " is not a folder; remove it yourself"},
+			"rundir: " + filepath.Join(dir, "samplesfile", "samples") + " is not a folder; remove it yourself"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -171,11 +171,11 @@ func TestOpen(t *testing.T) {
 	cases := []struct {
 		name, dir, want string
 	}{
-		{"missing", filepath.Join(dir, "nope"), "runs: stat " + filepath.Join(dir, "nope") + ": no such file or directory"},
-		{"a file", filepath.Join(dir, "file"), "runs: " + filepath.Join(dir, "file") + " is not a directory"},
-		{"empty", filepath.Join(dir, "empty"), "runs: " + filepath.Join(dir, "empty") +
+		{"missing", filepath.Join(dir, "nope"), "rundir: stat " + filepath.Join(dir, "nope") + ": no such file or directory"},
+		{"a file", filepath.Join(dir, "file"), "rundir: " + filepath.Join(dir, "file") + " is not a directory"},
+		{"empty", filepath.Join(dir, "empty"), "rundir: " + filepath.Join(dir, "empty") +
 			" is not a run directory: missing config.yaml; missing samples; missing checkpoints"},
-		{"partial", filepath.Join(dir, "partial"), "runs: " + filepath.Join(dir, "partial") +
+		{"partial", filepath.Join(dir, "partial"), "rundir: " + filepath.Join(dir, "partial") +
 			" is not a run directory: samples is not a folder; missing checkpoints"},
 	}
 	for _, c := range cases {
@@ -260,9 +260,9 @@ func TestReadConfigRejects(t *testing.T) {
 			}
 			var cfg config
 			err = r.ReadConfig(&cfg)
-			want := "runs: " + r.ConfigPath() + ": " + c.want
+			want := "rundir: " + r.ConfigPath() + ": " + c.want
 			if c.want == "is empty" {
-				want = "runs: " + r.ConfigPath() + " is empty"
+				want = "rundir: " + r.ConfigPath() + " is empty"
 			}
 			if err == nil || err.Error() != want {
 				t.Errorf("ReadConfig: %v\nwant %s", err, want)

@@ -1,4 +1,4 @@
-package runs
+package rundir
 
 import (
 	"math"
@@ -113,7 +113,7 @@ func TestAppendRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := w.Append(c.m)
-		if want := "runs: " + r.MetricsPath() + ": " + c.want; err == nil || err.Error() != want {
+		if want := "rundir: " + r.MetricsPath() + ": " + c.want; err == nil || err.Error() != want {
 			t.Errorf("Append(%+v): %v, want %s", c.m, err, want)
 		}
 	}
