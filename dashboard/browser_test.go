@@ -144,7 +144,7 @@ func TestBrowser(t *testing.T) {
 	}
 	for i := range 60 {
 		m := metricsAt(i+1, nil)
-		want := []float64{float64(i + 1), m.LossD, m.LossG, m.DReal, m.DFake}
+		want := []float64{float64(i + 1), stat(m, "loss_d"), stat(m, "loss_g"), stat(m, "d_real"), stat(m, "d_fake")}
 		for c := range want {
 			if float32(data[c][i]) != float32(want[c]) {
 				t.Errorf("point %d of column %d: %v, want %v", i, c, data[c][i], want[c])

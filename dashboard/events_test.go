@@ -125,7 +125,7 @@ func TestEvents(t *testing.T) {
 		{"from", ev.data["from"], 30.0},
 		{"rows", ev.data["rows"], 31.0},
 		{"step", cols["step"], []any{31.0}},
-		{"loss_g", float32(cols["loss_g"].([]any)[0].(float64)), float32(rec.LossG)},
+		{"loss_g", float32(cols["loss_g"].([]any)[0].(float64)), float32(stat(rec, "loss_g"))},
 		{"fid", cols["fid"], []any{42.5}},
 	}
 	for _, c := range checks {

@@ -31,10 +31,12 @@ func metricsAt(step int, extra rundir.Record) rundir.Metrics {
 		Step:  step,
 		Epoch: step / 100,
 		Time:  testStart.Add(time.Duration(step) * 10 * time.Millisecond),
-		LossD: float64(float32(1.4 - 0.3*math.Sin(x/50))),
-		LossG: float64(float32(0.7 + 0.4*math.Cos(x/70))),
-		DReal: float64(float32(0.5 + 0.3*math.Exp(-x/500))),
-		DFake: float64(float32(0.5 - 0.3*math.Exp(-x/500))),
+		Stats: []rundir.Stat{
+			{Key: "loss_d", Value: float64(float32(1.4 - 0.3*math.Sin(x/50)))},
+			{Key: "loss_g", Value: float64(float32(0.7 + 0.4*math.Cos(x/70)))},
+			{Key: "d_real", Value: float64(float32(0.5 + 0.3*math.Exp(-x/500)))},
+			{Key: "d_fake", Value: float64(float32(0.5 - 0.3*math.Exp(-x/500)))},
+		},
 		Extra: extra,
 	}
 }
@@ -172,4 +174,14 @@ func httpGet(h http.Handler, target string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 	return rec
+}
+
+// stat returns the value of the statistic key in m, NaN when m has none.
+func stat(m rundir.Metrics, key string) float64 {
+	for _, s := range m.Stats {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return math.NaN()
 }

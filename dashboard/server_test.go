@@ -65,8 +65,8 @@ func TestRunsList(t *testing.T) {
 		{"a loss", a.Loss, "ns"},
 		{"a epochs", a.Epochs, 5},
 		{"a step", float64(a.Step), 50.0},
-		{"a loss_d", float32(*a.Latest["loss_d"]), float32(last.LossD)},
-		{"a d_fake", float32(*a.Latest["d_fake"]), float32(last.DFake)},
+		{"a loss_d", float32(*a.Latest["loss_d"]), float32(stat(last, "loss_d"))},
+		{"a d_fake", float32(*a.Latest["d_fake"]), float32(stat(last, "d_fake"))},
 		{"a samples", a.Samples, 2},
 		{"a latest sample", a.LatestSample, "/runs/a/samples/step-0000050.png"},
 		{"a probabilistic", a.Probabilistic, true},
@@ -151,8 +151,8 @@ func TestMetricsAPI(t *testing.T) {
 	}
 	// Values written in float32's shortest form read back as that float32.
 	for _, want := range []rundir.Metrics{metricsAt(1, nil), metricsAt(2345, nil)} {
-		if got := *all.Columns["loss_g"][want.Step-1]; float32(got) != float32(want.LossG) {
-			t.Errorf("step %d: loss_g %v, want %v", want.Step, got, want.LossG)
+		if got := *all.Columns["loss_g"][want.Step-1]; float32(got) != float32(stat(want, "loss_g")) {
+			t.Errorf("step %d: loss_g %v, want %v", want.Step, got, stat(want, "loss_g"))
 		}
 	}
 
@@ -505,7 +505,7 @@ func TestMetricsLargeFile(t *testing.T) {
 			t.Fatalf("row %d has step %v", i, *p)
 		}
 	}
-	if *loss[25_000] != 7 || float32(*loss[25_009]) != float32(metricsAt(25_010, nil).LossD) {
+	if *loss[25_000] != 7 || float32(*loss[25_009]) != float32(stat(metricsAt(25_010, nil), "loss_d")) {
 		t.Errorf("loss_d of steps 25001 and 25010: %v, %v", *loss[25_000], *loss[25_009])
 	}
 }
@@ -519,7 +519,7 @@ func TestLatestBehindBadLines(t *testing.T) {
 	s := newTestServer(t, dir)
 	var list []runInfo
 	getJSON(t, s, "/api/runs", &list)
-	if len(list) != 1 || list[0].Step != 100 || float32(list[0].Latest["loss_g"]) != float32(metricsAt(100, nil).LossG) {
+	if len(list) != 1 || list[0].Step != 100 || float32(list[0].Latest["loss_g"]) != float32(stat(metricsAt(100, nil), "loss_g")) {
 		t.Errorf("runs %+v, want run a at step 100", list)
 	}
 }

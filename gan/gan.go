@@ -52,24 +52,29 @@ type GAN struct {
 	// Classes is the number of classes of a conditional GAN, whose G and D
 	// are Conditional, and 0 for an unconditional one.
 	Classes int
+	// RNG is the noise stream of Step (Game's): the noise, the fake labels
+	// and the penalty's mixing weights are drawn from it.
+	RNG *tensor.RNG
 
 	gParams, dParams []*autograd.Var
 	dSteps           int
 	lastLossG        float64
 	tape             *autograd.Tape
 	z                *tensor.Tensor // Step's noise, reused while the batch size holds
-	fakeY            *tensor.Tensor // StepClasses' sampled fake labels, likewise
+	fakeY            *tensor.Tensor // Update's sampled fake labels, likewise
 	dReal, dFake     labelled       // D with the real and the fake labels bound
+	stats            []float64      // Step's statistics, reused
 }
 
 // New returns a GAN training g and d with the given optimisers, the
-// objective loss and default options (one D update per G update).
+// objective loss and default options (one D update per G update), drawing
+// its noise from rng.
 //
 // If g is Conditional, the GAN is conditional: d must be Conditional with
 // the same number of classes, and training takes the real batch's labels
-// (StepClasses). New panics if only one of them is Conditional.
-func New(g, d nn.Module, optG, optD optim.Optimizer, loss Loss, zDim int) *GAN {
-	out := &GAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, ZDim: zDim, Options: Options{NCritic: 1},
+// (Update). New panics if only one of them is Conditional.
+func New(g, d nn.Module, optG, optD optim.Optimizer, loss Loss, zDim int, rng *tensor.RNG) *GAN {
+	out := &GAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, ZDim: zDim, RNG: rng, Options: Options{NCritic: 1},
 		gParams: nn.Vars(g.Parameters()), dParams: nn.Vars(d.Parameters()), tape: autograd.NewTape()}
 	cg, gok := g.(Conditional)
 	cd, dok := d.(Conditional)
@@ -110,36 +115,29 @@ func (g *GAN) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 	return z
 }
 
-// Step performs one D update on the batch real [n, …] and, on every
+// Update performs one D update on the batch real [n, …] and, on every
 // NCritic-th call, one G update, drawing noise (and the penalty's mixing
-// weights) from rng. It panics for a conditional GAN, which trains with
-// StepClasses.
-func (g *GAN) Step(real *tensor.Tensor, rng *tensor.RNG) Stats {
-	if g.Classes > 0 {
-		panic("gan: Step of a conditional GAN: use StepClasses with the batch's labels")
-	}
-	return g.step(real, nil, rng)
-}
-
-// StepClasses is Step for a conditional GAN: labels [n] holds the classes
-// of the real batch (integers in [0, Classes) as float32). D sees each real
-// sample with its label; the generated batch is drawn for labels sampled
-// uniformly over the classes from rng (after the noise), and D sees each
-// fake with the label it was generated for, in both updates. Every
-// objective and penalty applies unchanged to D with the labels bound: R1
-// differentiates with respect to the images only, and WGAN-GP's
+// weights) from rng.
+//
+// A conditional GAN needs the classes of the real batch in labels [n]
+// (integers in [0, Classes) as float32); an unconditional one takes nil. D
+// sees each real sample with its label; the generated batch is drawn for
+// labels sampled uniformly over the classes from rng (after the noise), and
+// D sees each fake with the label it was generated for, in both updates.
+// Every objective and penalty applies unchanged to D with the labels bound:
+// R1 differentiates with respect to the images only, and WGAN-GP's
 // interpolates x̂ = αx + (1 − α)G(z, y′) carry the real labels.
-func (g *GAN) StepClasses(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
-	if g.Classes == 0 {
-		panic("gan: StepClasses of an unconditional GAN")
-	}
-	if labels == nil || labels.Len() != real.Dim(0) {
-		panic(fmt.Sprintf("gan: StepClasses: %d real samples need as many labels", real.Dim(0)))
+func (g *GAN) Update(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
+	switch {
+	case g.Classes > 0 && (labels == nil || labels.Len() != real.Dim(0)):
+		panic(fmt.Sprintf("gan: Update of a conditional GAN: %d real samples need as many labels", real.Dim(0)))
+	case g.Classes == 0 && labels != nil:
+		panic("gan: Update of an unconditional GAN with labels")
 	}
 	return g.step(real, labels, rng)
 }
 
-// step is Step and StepClasses; labels is nil for an unconditional GAN.
+// step is Update; labels is nil for an unconditional GAN.
 func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 	tp := g.tape
 	defer tp.Reset()
@@ -292,10 +290,16 @@ func (g *GAN) SampleClasses(z, labels *tensor.Tensor) *tensor.Tensor {
 	if labels != nil {
 		checkLabels(labels, z.Dim(0), g.Classes)
 	}
-	m := g.Generator()
+	return Sample(g.Generator(), z, labels)
+}
+
+// Sample returns generator m's output for noise z, conditioned on the
+// classes labels unless labels is nil, in evaluation mode and without
+// recording anything. It does not change m, so many goroutines may sample
+// from one generator at once.
+func Sample(m nn.Module, z, labels *tensor.Tensor) *tensor.Tensor {
 	tp := autograd.NewTape()
 	tp.SetGrad(false)
-	nn.SetTraining(m, false)
-	defer nn.SetTraining(m, true)
+	tp.SetTraining(false)
 	return generateWith(m, tp, autograd.Const(z), labels).Value
 }

@@ -15,7 +15,7 @@ func toyGAN(loss Loss, lrG, lrD float32) *GAN {
 	g := nn.NewSequential(nn.NewLinear(4, 16, true, rng), nn.LeakyReLU{Slope: 0.2}, nn.NewLinear(16, 1, true, rng))
 	d := nn.NewSequential(nn.NewLinear(1, 16, true, rng), nn.LeakyReLU{Slope: 0.2}, nn.NewLinear(16, 1, true, rng))
 	return New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), lrG, 0.5, 0.999),
-		optim.NewAdam(nn.Vars(d.Parameters()), lrD, 0.5, 0.999), loss, 4)
+		optim.NewAdam(nn.Vars(d.Parameters()), lrD, 0.5, 0.999), loss, 4, tensor.NewRNG(1, "noise"))
 }
 
 func snapshot(m nn.Module) []float32 {
@@ -46,7 +46,7 @@ func TestStepUpdatesOnlyItsOwnNetwork(t *testing.T) {
 	}{{"D only", 0, 1e-2, false, true}, {"G only", 1e-2, 0, true, false}} {
 		g := toyGAN(NonSaturating, c.lrG, c.lrD)
 		g0, d0 := snapshot(g.G), snapshot(g.D)
-		g.Step(real, tensor.NewRNG(1, "noise"))
+		g.Update(real, nil, tensor.NewRNG(1, "noise"))
 		if moved := !equal(g0, snapshot(g.G)); moved != c.gMoves {
 			t.Errorf("%s: G moved = %v", c.name, moved)
 		}
@@ -77,7 +77,7 @@ func TestStepStatistics(t *testing.T) {
 		wantReal += pr / 8
 		wantFake += pf / 8
 	}
-	s := g.Step(real, tensor.NewRNG(1, "noise"))
+	s := g.Update(real, nil, tensor.NewRNG(1, "noise"))
 	for _, c := range []struct {
 		name      string
 		got, want float64
@@ -101,7 +101,7 @@ func TestLearnsOneDimensionalGaussian(t *testing.T) {
 		real := tensor.New(64, 1)
 		for step := 0; step < 1500; step++ {
 			data.Normal(real, 2, 0.25)
-			if s := g.Step(real, noise); !s.Finite() {
+			if s := g.Update(real, nil, noise); !s.Finite() {
 				t.Fatalf("%s: step %d: non-finite stats %+v", loss, step, s)
 			}
 		}
@@ -134,7 +134,7 @@ func TestNCriticClipAndEMA(t *testing.T) {
 	noise := tensor.NewRNG(1, "noise")
 	for call := 1; call <= 6; call++ {
 		g0 := snapshot(g.G)
-		s := g.Step(real, noise)
+		s := g.Update(real, nil, noise)
 		moved := !equal(g0, snapshot(g.G))
 		if want := call%3 == 0; moved != want || s.GUpdated != want {
 			t.Fatalf("call %d: G moved %v, GUpdated %v; want %v", call, moved, s.GUpdated, want)

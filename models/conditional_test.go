@@ -18,7 +18,7 @@ import (
 // conditionalGAN returns a conditional GAN of g and d with Adam.
 func conditionalGAN(g, d nn.Module, loss gan.Loss, zDim int, lr float32) *gan.GAN {
 	return gan.New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), lr, 0.5, 0.999),
-		optim.NewAdam(nn.Vars(d.Parameters()), lr, 0.5, 0.999), loss, zDim)
+		optim.NewAdam(nn.Vars(d.Parameters()), lr, 0.5, 0.999), loss, zDim, tensor.NewRNG(1, "noise"))
 }
 
 // TestConditionalStateDicts checks names and shapes against the PyTorch
@@ -215,7 +215,7 @@ func TestConditionalLearnsClassMeans(t *testing.T) {
 	x, y := tensor.New(64, 1), tensor.New(64)
 	for step := range 4000 {
 		toyConditionalBatch(x, y, data)
-		if s := r.StepClasses(x, y, noise); !s.Finite() {
+		if s := r.Update(x, y, noise); !s.Finite() {
 			t.Fatalf("step %d: %+v", step, s)
 		}
 	}
@@ -248,7 +248,7 @@ func TestConditionalEveryObjective(t *testing.T) {
 		x, y := tensor.New(16, 1), tensor.New(16)
 		for range 4 {
 			toyConditionalBatch(x, y, data)
-			if s := r.StepClasses(x, y, noise); !s.Finite() {
+			if s := r.Update(x, y, noise); !s.Finite() {
 				t.Fatalf("%s: %+v", c.loss, s)
 			}
 		}
@@ -283,8 +283,8 @@ func TestConditionalMisuse(t *testing.T) {
 	r := toyConditional(gan.NonSaturating, 1e-3)
 	rng := tensor.NewRNG(1, "init")
 	for name, f := range map[string]func(){
-		"Step":        func() { r.Step(tensor.New(4, 1), tensor.NewRNG(1, "n")) },
-		"label count": func() { r.StepClasses(tensor.New(4, 1), tensor.New(3), tensor.NewRNG(1, "n")) },
+		"Step":        func() { r.Update(tensor.New(4, 1), nil, tensor.NewRNG(1, "n")) },
+		"label count": func() { r.Update(tensor.New(4, 1), tensor.New(3), tensor.NewRNG(1, "n")) },
 		"label range": func() { r.SampleClasses(r.Noise(2, rng), tensor.FromSlice([]float32{0, 3}, 2)) },
 		"no labels":   func() { r.SampleClasses(r.Noise(2, rng), nil) },
 		"mixed networks": func() {
@@ -322,7 +322,7 @@ func TestConditionalDeterministicAcrossThreads(t *testing.T) {
 		y := tensor.FromSlice([]float32{0, 1, 2, 3, 4, 5, 6, 9}, 8)
 		noise := tensor.NewRNG(6, "noise")
 		for range 2 {
-			r.StepClasses(x, y, noise)
+			r.Update(x, y, noise)
 		}
 		runtime.GOMAXPROCS(prev)
 		w := snapshotModule(r.G)

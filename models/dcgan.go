@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 
+	"github.com/nash-gan/nash/data"
+
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -128,4 +130,52 @@ func RadfordDiscriminator(size, channels, width int, rng *tensor.RNG) *nn.Sequen
 	}
 	layers = append(layers, nn.NewConv2d(in, 1, 4, 1, 0, false, rng), nn.Flatten{})
 	return nn.NewSequential(layers...)
+}
+
+// radfordWidth is the feature-map width (ngf, ndf) of the 32×32 and 64×64
+// DCGANs, PyTorch's DCGAN example's 64.
+const radfordWidth = 64
+
+func init() {
+	Register(Family{
+		Name:  "dcgan",
+		Help:  "convolutional: 28×28 grey, 32×32 or 64×64 grey or RGB",
+		Data:  []data.Kind{data.Images},
+		Build: buildDCGAN,
+	})
+}
+
+// buildDCGAN builds the DCGAN for s's image size, with the paper's
+// initialisation: the small DCGAN for 28×28 grey images (BatchNorm in G
+// only, since a gradient penalty is per sample, which a batch-normalised D
+// would not be), Radford et al.'s for 32×32 and 64×64; their conditional
+// forms when s has classes.
+func buildDCGAN(s Spec, rng *tensor.RNG) (Networks, error) {
+	x := s.Sample
+	square := x.H == x.W && (x.C == 1 || x.C == 3)
+	switch {
+	case x == Shape{C: 1, H: 28, W: 28} && s.Classes > 0:
+		cg, cd := ConditionalDCGANGenerator(s.Classes, s.ZDim, rng), ProjectionDCGANDiscriminator(s.Classes, rng)
+		nn.InitDCGAN(cg.Net, rng)
+		nn.InitDCGAN(cd.Body, rng)
+		return Networks{"generator": cg, "discriminator": cd}, nil
+	case x == Shape{C: 1, H: 28, W: 28}:
+		g, d := DCGANGenerator(s.ZDim, true, rng), DCGANDiscriminator(false, rng)
+		nn.InitDCGAN(g, rng)
+		nn.InitDCGAN(d, rng)
+		return Networks{"generator": g, "discriminator": d}, nil
+	case square && (x.H == 32 || x.H == 64) && s.Classes > 0:
+		cg := ConditionalRadfordGenerator(s.Classes, x.H, s.ZDim, x.C, radfordWidth, rng)
+		cd := ProjectionRadfordDiscriminator(s.Classes, x.H, x.C, radfordWidth, rng)
+		nn.InitDCGAN(cg.Net, rng)
+		nn.InitDCGAN(cd.Body, rng)
+		nn.InitDCGAN(cd.Head, rng)
+		return Networks{"generator": cg, "discriminator": cd}, nil
+	case square && (x.H == 32 || x.H == 64):
+		g, d := RadfordGenerator(x.H, s.ZDim, x.C, radfordWidth, rng), RadfordDiscriminator(x.H, x.C, radfordWidth, rng)
+		nn.InitDCGAN(g, rng)
+		nn.InitDCGAN(d, rng)
+		return Networks{"generator": g, "discriminator": d}, nil
+	}
+	return nil, fmt.Errorf("built for 28×28 grey images and 32×32 or 64×64 grey or RGB images, not %d×%d with %d channels (choose --image-size 32 or 64)", x.H, x.W, x.C)
 }

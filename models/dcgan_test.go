@@ -18,7 +18,7 @@ func dcgan(seed uint64, batchNorm bool) *gan.GAN {
 	g := DCGANGenerator(100, batchNorm, rng)
 	d := DCGANDiscriminator(batchNorm, rng)
 	return gan.New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), 2e-4, 0.5, 0.999),
-		optim.NewAdam(nn.Vars(d.Parameters()), 2e-4, 0.5, 0.999), gan.NonSaturating, 100)
+		optim.NewAdam(nn.Vars(d.Parameters()), 2e-4, 0.5, 0.999), gan.NonSaturating, 100, tensor.NewRNG(1, "noise"))
 }
 
 // stateShapes lists a module's state dict as "name[shape]" in parameter
@@ -135,7 +135,7 @@ func TestDCGANTrainsWithBatchNorm(t *testing.T) {
 	noise := tensor.NewRNG(2, "noise")
 	const steps = 2
 	for range steps {
-		if s := r.Step(real, noise); !s.Finite() {
+		if s := r.Update(real, nil, noise); !s.Finite() {
 			t.Fatalf("step stats %+v", s)
 		}
 	}
@@ -181,9 +181,9 @@ func TestDCGANStepAllocatesNothing(t *testing.T) {
 			tensor.NewRNG(3, "data").Uniform(real, -1, 1)
 			noise := tensor.NewRNG(3, "noise")
 			for range 2 {
-				r.Step(real, noise)
+				r.Update(real, nil, noise)
 			}
-			if n := testing.AllocsPerRun(3, func() { r.Step(real, noise) }); n != 0 {
+			if n := testing.AllocsPerRun(3, func() { r.Update(real, nil, noise) }); n != 0 {
 				t.Errorf("a warm step allocates %v times, want 0", n)
 			}
 		})

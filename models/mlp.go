@@ -3,6 +3,9 @@
 package models
 
 import (
+	"fmt"
+
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -32,4 +35,37 @@ func mlp(in int, hidden []int, out int, rng *tensor.RNG, last nn.Module) *nn.Seq
 		layers = append(layers, last)
 	}
 	return nn.NewSequential(layers...)
+}
+
+// The recipe's hidden sizes, and those of both networks for 2-D points.
+var (
+	mlpGeneratorHidden     = []int{256, 512}
+	mlpDiscriminatorHidden = []int{512, 256}
+	toyHidden              = []int{128, 128, 128}
+)
+
+func init() {
+	Register(Family{
+		Name:  "mlp",
+		Help:  "the reference recipe's MLPs; a smaller ReLU MLP for 2-D points",
+		Data:  []data.Kind{data.Images, data.Points},
+		Flat:  true,
+		Build: buildMLP,
+	})
+}
+
+// buildMLP builds the recipe's generator and discriminator (their
+// conditional forms when s has classes), or the toy MLPs for 2-D points.
+func buildMLP(s Spec, rng *tensor.RNG) (Networks, error) {
+	switch {
+	case s.Data == data.Points && s.Classes > 0:
+		return nil, fmt.Errorf("2-D points have no classes to condition on")
+	case s.Data == data.Points:
+		return Networks{"generator": ToyGenerator(s.ZDim, toyHidden, rng), "discriminator": ToyDiscriminator(toyHidden, rng)}, nil
+	case s.Classes > 0:
+		g := ConditionalMLPGenerator(s.Classes, s.ZDim, mlpGeneratorHidden, s.Sample.Len(), rng)
+		return Networks{"generator": g, "discriminator": ProjectionMLPDiscriminator(s.Classes, s.Sample.Len(), mlpDiscriminatorHidden, rng)}, nil
+	}
+	g := MLPGenerator(s.ZDim, mlpGeneratorHidden, s.Sample.Len(), rng)
+	return Networks{"generator": g, "discriminator": MLPDiscriminator(s.Sample.Len(), mlpDiscriminatorHidden, rng)}, nil
 }

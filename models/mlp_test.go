@@ -18,7 +18,7 @@ func recipe(seed uint64) *gan.GAN {
 	g := MLPGenerator(100, []int{256, 512}, 784, rng)
 	d := MLPDiscriminator(784, []int{512, 256}, rng)
 	return gan.New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), 2e-4, 0.5, 0.999),
-		optim.NewAdam(nn.Vars(d.Parameters()), 2e-4, 0.5, 0.999), gan.NonSaturating, 100)
+		optim.NewAdam(nn.Vars(d.Parameters()), 2e-4, 0.5, 0.999), gan.NonSaturating, 100, tensor.NewRNG(1, "noise"))
 }
 
 func TestRecipeShapesAndNames(t *testing.T) {
@@ -52,13 +52,13 @@ func benchmarkStep(b *testing.B, r *gan.GAN, shape ...int) {
 	tensor.NewRNG(1, "data").Uniform(real, -1, 1)
 	noise := tensor.NewRNG(1, "noise")
 	for range 3 {
-		r.Step(real, noise)
+		r.Update(real, nil, noise)
 	}
 	f0 := tensor.MatMulFLOPs()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		r.Step(real, noise)
+		r.Update(real, nil, noise)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/step")
 	b.ReportMetric(float64(tensor.MatMulFLOPs()-f0)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -77,9 +77,9 @@ func TestRecipeStepAllocatesNothing(t *testing.T) {
 	tensor.NewRNG(3, "data").Uniform(real, -1, 1)
 	noise := tensor.NewRNG(3, "noise")
 	for range 2 {
-		r.Step(real, noise)
+		r.Update(real, nil, noise)
 	}
-	if n := testing.AllocsPerRun(5, func() { r.Step(real, noise) }); n != 0 {
+	if n := testing.AllocsPerRun(5, func() { r.Update(real, nil, noise) }); n != 0 {
 		t.Errorf("a warm step allocates %v times, want 0", n)
 	}
 }
@@ -111,7 +111,7 @@ func checkDeterministic(t *testing.T, build func() *gan.GAN, shape []int, steps 
 		tensor.NewRNG(5, "data").Uniform(real, -1, 1)
 		noise := tensor.NewRNG(5, "noise")
 		for range steps {
-			r.Step(real, noise)
+			r.Update(real, nil, noise)
 		}
 		runtime.GOMAXPROCS(prev)
 		var w []float32

@@ -23,13 +23,18 @@ type Metrics struct {
 	Step  int       // "step": training steps completed
 	Epoch int       // "epoch": the epoch of the step's batch, from 0
 	Time  time.Time // "time": written as Unix seconds with millisecond precision
-	LossD float64   // "loss_d": the discriminator's loss in the step
-	LossG float64   // "loss_g": the generator's loss in the step
-	DReal float64   // "d_real": D's mean probability on the real batch
-	DFake float64   // "d_fake": D's mean probability on the generated batch
-	// Extra holds further named values, written after the keys above in
-	// sorted order. Its keys must differ from those keys.
+	// Stats are the game's statistics of the step, written after time in
+	// their order: the classic game's loss_d, loss_g, d_real and d_fake.
+	Stats []Stat
+	// Extra holds further named values, written after the statistics in
+	// sorted order. No key may appear twice in a record.
 	Extra Record
+}
+
+// Stat is a named value of a step.
+type Stat struct {
+	Key   string
+	Value float64
 }
 
 // Record is one line of metrics.jsonl as read back: every key with a
@@ -37,7 +42,7 @@ type Metrics struct {
 type Record map[string]float64
 
 // standardKeys open every line, in this order.
-var standardKeys = []string{"step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake"}
+var standardKeys = []string{"step", "epoch", "time"}
 
 // MetricsWriter appends records to a metrics.jsonl file, one JSON object per
 // line. Each record reaches the file in a single write ending in a newline,
@@ -81,23 +86,27 @@ func (w *MetricsWriter) Append(m Metrics) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.keys = w.keys[:0]
-	for k := range m.Extra {
-		if slices.Contains(standardKeys, k) {
-			return fmt.Errorf("rundir: %s: step %d: extra key %q is a standard key", w.f.Name(), m.Step, k)
+	w.keys = append(w.keys[:0], standardKeys...)
+	for _, st := range m.Stats {
+		if err := w.addKey(m.Step, st.Key); err != nil {
+			return err
 		}
-		if !utf8.ValidString(k) {
-			return fmt.Errorf("rundir: %s: step %d: extra key %q is not valid UTF-8", w.f.Name(), m.Step, k)
-		}
-		w.keys = append(w.keys, k)
 	}
-	slices.Sort(w.keys)
+	extra := len(w.keys)
+	for k := range m.Extra {
+		if err := w.addKey(m.Step, k); err != nil {
+			return err
+		}
+	}
+	slices.Sort(w.keys[extra:])
 	b := append(w.line[:0], '{')
-	for i, v := range []float64{float64(m.Step), float64(m.Epoch), float64(m.Time.UnixMilli()) / 1000,
-		m.LossD, m.LossG, m.DReal, m.DFake} {
+	for i, v := range []float64{float64(m.Step), float64(m.Epoch), float64(m.Time.UnixMilli()) / 1000} {
 		b = appendPair(b, standardKeys[i], v)
 	}
-	for _, k := range w.keys {
+	for _, st := range m.Stats {
+		b = appendPair(b, st.Key, st.Value)
+	}
+	for _, k := range w.keys[extra:] {
 		b = appendPair(b, k, m.Extra[k])
 	}
 	b = append(b, '}', '\n')
@@ -105,6 +114,20 @@ func (w *MetricsWriter) Append(m Metrics) error {
 	if _, err := w.f.Write(b); err != nil {
 		return fmt.Errorf("rundir: %w", err)
 	}
+	return nil
+}
+
+// addKey adds key to the keys of the record being written, refusing a
+// key already there or one that is not valid UTF-8. The records are short:
+// a linear search is fastest.
+func (w *MetricsWriter) addKey(step int, key string) error {
+	if slices.Contains(w.keys, key) {
+		return fmt.Errorf("rundir: %s: step %d: key %q appears twice", w.f.Name(), step, key)
+	}
+	if !utf8.ValidString(key) {
+		return fmt.Errorf("rundir: %s: step %d: key %q is not valid UTF-8", w.f.Name(), step, key)
+	}
+	w.keys = append(w.keys, key)
 	return nil
 }
 

@@ -45,20 +45,23 @@ func TestAppendLines(t *testing.T) {
 		line string
 		back Record // what ReadMetrics returns
 	}{
-		{"standard keys", Metrics{Step: 10, Epoch: 1, Time: at, LossD: 1.25, LossG: 2, DReal: 0.75, DFake: 0.25},
+		{"standard keys", Metrics{Step: 10, Epoch: 1, Time: at, Stats: classic(1.25, 2, 0.75, 0.25)},
 			`{"step":10,"epoch":1,"time":1795307118.123,"loss_d":1.25,"loss_g":2,"d_real":0.75,"d_fake":0.25}`,
 			Record{"step": 10, "epoch": 1, "time": 1795307118.123, "loss_d": 1.25, "loss_g": 2, "d_real": 0.75, "d_fake": 0.25}},
-		{"float32 values", Metrics{Step: 1, Time: at, LossD: f32(0.6931472), LossG: f32(0.1), DReal: 0.1, DFake: 2e-4},
+		{"float32 values", Metrics{Step: 1, Time: at, Stats: classic(f32(0.6931472), f32(0.1), 0.1, 2e-4)},
 			`{"step":1,"epoch":0,"time":1795307118.123,"loss_d":0.6931472,"loss_g":0.1,"d_real":0.1,"d_fake":0.0002}`,
 			Record{"step": 1, "epoch": 0, "time": 1795307118.123, "loss_d": 0.6931472, "loss_g": 0.1, "d_real": 0.1, "d_fake": 2e-4}},
-		{"non-finite", Metrics{Step: 2, Time: at, LossD: math.NaN(), LossG: math.Inf(1), DReal: math.Inf(-1)},
+		{"non-finite", Metrics{Step: 2, Time: at, Stats: classic(math.NaN(), math.Inf(1), math.Inf(-1), 0)},
 			`{"step":2,"epoch":0,"time":1795307118.123,"loss_d":null,"loss_g":null,"d_real":null,"d_fake":0}`,
 			Record{"step": 2, "epoch": 0, "time": 1795307118.123, "loss_d": math.NaN(), "loss_g": math.NaN(), "d_real": math.NaN(), "d_fake": 0}},
-		{"extra keys sorted", Metrics{Step: 3, Time: at, Extra: Record{"lr": 2e-4, "gp": f32(1e-7), "a\"b": -3.5, "big": 1e21}},
+		{"extra keys sorted", Metrics{Step: 3, Time: at, Stats: classic(0, 0, 0, 0), Extra: Record{"lr": 2e-4, "gp": f32(1e-7), "a\"b": -3.5, "big": 1e21}},
 			`{"step":3,"epoch":0,"time":1795307118.123,"loss_d":0,"loss_g":0,"d_real":0,"d_fake":0,"a\"b":-3.5,"big":1e+21,"gp":1e-07,"lr":0.0002}`,
 			Record{"step": 3, "epoch": 0, "time": 1795307118.123, "loss_d": 0, "loss_g": 0, "d_real": 0, "d_fake": 0,
 				"a\"b": -3.5, "big": 1e21, "gp": 1e-7, "lr": 2e-4}},
-		{"integers stay exact", Metrics{Step: 16777217, Time: time.Unix(1732235136, 0), Extra: Record{"n": 3e20}},
+		{"a game's own statistics in its order", Metrics{Step: 4, Time: at, Stats: []Stat{{"loss_g_a", 1}, {"cycle", 0.5}}, Extra: Record{"b": 2}},
+			`{"step":4,"epoch":0,"time":1795307118.123,"loss_g_a":1,"cycle":0.5,"b":2}`,
+			Record{"step": 4, "epoch": 0, "time": 1795307118.123, "loss_g_a": 1, "cycle": 0.5, "b": 2}},
+		{"integers stay exact", Metrics{Step: 16777217, Time: time.Unix(1732235136, 0), Stats: classic(0, 0, 0, 0), Extra: Record{"n": 3e20}},
 			`{"step":16777217,"epoch":0,"time":1732235136,"loss_d":0,"loss_g":0,"d_real":0,"d_fake":0,"n":300000000000000000000}`,
 			Record{"step": 16777217, "epoch": 0, "time": 1732235136, "loss_d": 0, "loss_g": 0, "d_real": 0, "d_fake": 0, "n": 3e20}},
 	}
@@ -108,8 +111,10 @@ func TestAppendRejects(t *testing.T) {
 		want string
 	}{
 		{Metrics{Step: 4}, "step 4: record has no time"},
-		{Metrics{Step: 5, Time: now, Extra: Record{"loss_d": 1}}, `step 5: extra key "loss_d" is a standard key`},
-		{Metrics{Step: 6, Time: now, Extra: Record{"\xff": 1}}, `step 6: extra key "\xff" is not valid UTF-8`},
+		{Metrics{Step: 5, Time: now, Stats: classic(0, 0, 0, 0), Extra: Record{"loss_d": 1}}, `step 5: key "loss_d" appears twice`},
+		{Metrics{Step: 6, Time: now, Extra: Record{"\xff": 1}}, `step 6: key "\xff" is not valid UTF-8`},
+		{Metrics{Step: 7, Time: now, Stats: []Stat{{"step", 1}}}, `step 7: key "step" appears twice`},
+		{Metrics{Step: 8, Time: now, Stats: classic(1, 2, 3, 4), Extra: Record{"d_fake": 1}}, `step 8: key "d_fake" appears twice`},
 	}
 	for _, c := range cases {
 		err := w.Append(c.m)
@@ -145,7 +150,7 @@ func TestOpenMetricsAppendsAfterPartialLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Append(Metrics{Step: 3, Time: time.Unix(1, 0)}); err != nil {
+			if err := w.Append(Metrics{Step: 3, Time: time.Unix(1, 0), Stats: classic(0, 0, 0, 0)}); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.Close(); err != nil {
@@ -245,4 +250,9 @@ func TestTruncateMetrics(t *testing.T) {
 	if _, err := os.Stat(r.MetricsPath()); !os.IsNotExist(err) {
 		t.Errorf("TruncateMetrics created the missing file: %v", err)
 	}
+}
+
+// classic returns the classic game's statistics with the given values.
+func classic(lossD, lossG, dReal, dFake float64) []Stat {
+	return []Stat{{"loss_d", lossD}, {"loss_g", lossG}, {"d_real", dReal}, {"d_fake", dFake}}
 }

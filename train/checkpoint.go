@@ -10,79 +10,86 @@ import (
 
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/nn"
-	"github.com/nash-gan/nash/rundir"
 )
 
-// The checkpoint layout (docs/RUNDIR.md). Network tensors carry PyTorch
-// state-dict names under a prefix, so that stripping "generator." gives a
-// state dict that torch.nn.Sequential of the same layers loads strictly.
-const (
-	checkpointFormat = "nash-gan-checkpoint/1"
-	prefixG          = "generator."
-	prefixD          = "discriminator."
-	prefixGEMA       = "generator_ema."
-	prefixOptG       = "optim_g."
-	prefixOptD       = "optim_d."
-)
+// The checkpoint layout (docs/RUNDIR.md). Each of the game's networks is
+// stored under its name and a dot, with PyTorch state-dict names, so that
+// stripping "generator." gives a state dict that torch.nn.Sequential of the
+// same layers loads strictly; each optimiser likewise, with its step count
+// in the metadata "<name>.steps"; each random stream in "rng.<name>".
+const checkpointFormat = "nash-gan-checkpoint/1"
 
 // Metadata keys.
 const (
 	metaFormat     = "format"
 	metaConfig     = "config"
-	metaStep       = "step"
+	metaStep       = infer.MetaStep
 	metaEpoch      = "epoch"
-	metaOptGSteps  = "optim_g.steps"
-	metaOptDSteps  = "optim_d.steps"
-	metaNoiseRNG   = "rng.noise"
 	metaLoader     = "loader"
 	metaShape      = "sample_shape"
 	metaConfigHash = "config_hash"
-	metaProgress   = "gan.progress"
+	// metaGameState holds the game's own state (Game.State).
+	metaGameState = "gan.progress"
 	// metaClasses holds a conditional run's class names, by label, as a
 	// JSON array; unconditional runs do not write it.
-	metaClasses = "class_names"
+	metaClasses = infer.MetaClasses
 )
 
+// stepsKey is the metadata key of an optimiser's step count, and rngKey
+// that of a random stream's state.
+func stepsKey(optimizer string) string { return optimizer + ".steps" }
+func rngKey(stream string) string      { return "rng." + stream }
+
 // saveCheckpoint writes everything needed to continue the session: the
-// networks, the optimiser moments and step counts, the noise stream, the
-// data loader's position, the step and the configuration.
+// game's networks, optimiser state, random streams and own state, the data
+// loader's position, the step, the configuration, and what describes the
+// generator to inference (infer.MetaModel, infer.MetaGenerator).
 func (s *session) saveCheckpoint(path string) error {
 	var f checkpoint.File
-	setNetwork(&f, prefixG, s.gan.G)
-	setNetwork(&f, prefixD, s.gan.D)
-	if s.gan.GEMA != nil {
-		setNetwork(&f, prefixGEMA, s.gan.GEMA)
-	}
-	og, ogSteps := s.gan.OptG.State()
-	od, odSteps := s.gan.OptD.State()
-	f.SetStateDict(prefixOptG, og)
-	f.SetStateDict(prefixOptD, od)
-	noise, err := s.noise.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: noise RNG: %w", path, err)
-	}
-	progress, err := json.Marshal(s.gan.Progress())
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	loader, err := s.src.state()
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: data source: %w", path, err)
-	}
 	f.Metadata = map[string]string{
 		metaFormat:     checkpointFormat,
 		metaConfig:     string(s.cfg.YAML()),
 		metaConfigHash: configHash(s.cfg),
-		metaProgress:   string(progress),
 		metaStep:       strconv.Itoa(s.step),
 		metaEpoch:      strconv.Itoa(s.epoch),
-		metaOptGSteps:  strconv.Itoa(ogSteps),
-		metaOptDSteps:  strconv.Itoa(odSteps),
-		metaNoiseRNG:   base64.StdEncoding.EncodeToString(noise),
-		metaLoader:     string(loader),
-		metaShape:      fmt.Sprintf("[%d,%d,%d]", s.shape.C, s.shape.H, s.shape.W),
+		metaShape:      fmt.Sprintf("[%d,%d,%d]", s.spec.Sample.C, s.spec.Sample.H, s.spec.Sample.W),
 	}
+	for _, n := range s.game.Networks() {
+		setNetwork(&f, n.Name+".", n.Module)
+		if n.Module == s.game.Generator() {
+			f.Metadata[infer.MetaGenerator] = n.Name
+		}
+	}
+	for _, o := range s.game.Optimizers() {
+		st, steps := o.State()
+		f.SetStateDict(o.Name+".", st)
+		f.Metadata[stepsKey(o.Name)] = strconv.Itoa(steps)
+	}
+	for _, r := range s.game.Streams() {
+		b, err := r.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %s RNG: %w", path, r.Name, err)
+		}
+		f.Metadata[rngKey(r.Name)] = base64.StdEncoding.EncodeToString(b)
+	}
+	state, err := s.game.State()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	f.Metadata[metaGameState] = string(state)
+	model, err := json.Marshal(s.spec)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	f.Metadata[infer.MetaModel] = string(model)
+	loader, err := s.src.state()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: data source: %w", path, err)
+	}
+	f.Metadata[metaLoader] = string(loader)
 	if s.cfg.Conditional {
 		names, err := json.Marshal(s.classNames)
 		if err != nil {
@@ -112,87 +119,71 @@ func setNetwork(f *checkpoint.File, prefix string, m nn.Module) {
 	}
 }
 
-// Trained is a GAN restored from a run's checkpoint.
-type Trained struct {
-	GAN    *gan.GAN
-	Config Config
-	// Shape is the shape of one sample.
-	Shape Shape
-	// Step is the number of training steps behind the weights.
-	Step int
-	// ClassNames names a conditional GAN's classes by label; nil for an
-	// unconditional one.
-	ClassNames []string
-	// WalkClass is the class of a conditional GAN's latent walks
-	// (Interpolate), 0 unless set.
-	WalkClass int
+// readConfig returns the configuration saved in f, read from path.
+func readConfig(f *checkpoint.File, path string) (Config, error) {
+	if got := f.Metadata[metaFormat]; got != checkpointFormat {
+		return Config{}, fmt.Errorf("%s: metadata %q is %q, want %q", path, metaFormat, got, checkpointFormat)
+	}
+	cfg, _, err := ReadConfig(bytes.NewReader([]byte(f.Metadata[metaConfig])), path+": metadata "+metaConfig, DefaultConfig())
+	if err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: metadata %s: %w", path, metaConfig, err)
+	}
+	return cfg, nil
 }
 
-// LoadRun rebuilds the GAN of the run in dir from its last checkpoint: the
-// configuration stored in the checkpoint and the generator's and
-// discriminator's weights. Errors name the checkpoint file.
-func LoadRun(dir string) (*Trained, error) {
-	run, err := rundir.Open(dir)
+// Checkpoint is a run's whole game restored from a checkpoint: every
+// network with its weights, for tools that need more than the generator
+// (infer loads the generator alone).
+type Checkpoint struct {
+	Game   gan.Game
+	Config Config
+	Spec   models.Spec
+	Step   int
+}
+
+// LoadCheckpoint restores the game of the run in dir from its checkpoint
+// checkpoints/<name>.safetensors ("last" or "best"): the configuration
+// saved in it and every network's weights. The data is not loaded.
+func LoadCheckpoint(dir, name string) (*Checkpoint, error) {
+	path, err := infer.RunCheckpoint(dir, name)
 	if err != nil {
 		return nil, err
 	}
-	path := run.CheckpointPath("last")
 	f, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return restoreTrained(f, path)
-}
-
-// restoreTrained rebuilds the networks saved in f, read from path.
-func restoreTrained(f *checkpoint.File, path string) (*Trained, error) {
-	if got := f.Metadata[metaFormat]; got != checkpointFormat {
-		return nil, fmt.Errorf("%s: metadata %q is %q, want %q", path, metaFormat, got, checkpointFormat)
-	}
-	cfg, _, err := ReadConfig(bytes.NewReader([]byte(f.Metadata[metaConfig])), path+": metadata "+metaConfig, DefaultConfig())
+	g, err := infer.FromCheckpoint(f, path)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: metadata %s: %w", path, metaConfig, err)
+	cfg, err := readConfig(f, path)
+	if err != nil {
+		return nil, err
 	}
-	var chw [3]int
-	if err := json.Unmarshal([]byte(f.Metadata[metaShape]), &chw); err != nil || chw[0] <= 0 || chw[1] <= 0 || chw[2] <= 0 {
-		return nil, fmt.Errorf("%s: metadata %s is %q, want [C,H,W]", path, metaShape, f.Metadata[metaShape])
-	}
-	shape := Shape{C: chw[0], H: chw[1], W: chw[2]}
-	var classes []string
-	if cfg.Conditional {
-		if err := json.Unmarshal([]byte(f.Metadata[metaClasses]), &classes); err != nil || len(classes) < 2 {
-			return nil, fmt.Errorf("%s: metadata %s is %q, want a JSON array of at least 2 class names", path, metaClasses, f.Metadata[metaClasses])
-		}
-	}
-	g, err := BuildConditional(cfg, shape, len(classes))
+	game, err := Build(cfg, g.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	nets := []struct {
-		prefix string
-		m      nn.Module
-	}{{prefixG, g.G}, {prefixD, g.D}}
-	if g.GEMA != nil {
-		nets = append(nets, struct {
-			prefix string
-			m      nn.Module
-		}{prefixGEMA, g.GEMA})
+	if err := loadNetworks(game, f, path); err != nil {
+		return nil, err
 	}
-	for _, net := range nets {
-		sd, err := f.StateDict(net.prefix)
+	return &Checkpoint{Game: game, Config: cfg, Spec: g.Spec, Step: g.Step}, nil
+}
+
+// loadNetworks copies every network of the game from f, strictly.
+func loadNetworks(game gan.Game, f *checkpoint.File, path string) error {
+	for _, n := range game.Networks() {
+		sd, err := f.StateDict(n.Name + ".")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := nn.LoadStateDict(net.m, sd); err != nil {
-			return nil, fmt.Errorf("%s: %s*: %w", path, net.prefix, err)
+		if err := nn.LoadStateDict(n.Module, sd); err != nil {
+			return fmt.Errorf("%s: %s.*: %w", path, n.Name, err)
 		}
 	}
-	step, err := strconv.Atoi(f.Metadata[metaStep])
-	if err != nil {
-		return nil, fmt.Errorf("%s: metadata %s is %q, want a step count", path, metaStep, f.Metadata[metaStep])
-	}
-	return &Trained{GAN: g, Config: cfg, Shape: shape, Step: step, ClassNames: classes}, nil
+	return nil
 }

@@ -14,6 +14,9 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/models"
 )
 
 // A conditional run writes a class grid beside every sample grid, stores
@@ -51,12 +54,12 @@ func TestConditionalRun(t *testing.T) {
 			t.Errorf("checkpoint lacks %s", name)
 		}
 	}
-	tr, err := LoadRun(ref)
+	tr, err := infer.LoadRun(ref, "last")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.ClassNames) != 10 || tr.GAN.Classes != 10 {
-		t.Fatalf("loaded %d class names, GAN of %d classes", len(tr.ClassNames), tr.GAN.Classes)
+	if len(tr.ClassNames) != 10 || tr.Spec.Classes != 10 {
+		t.Fatalf("loaded %d class names, a generator of %d classes", len(tr.ClassNames), tr.Spec.Classes)
 	}
 	x, err := tr.Samples(5, 1, 7)
 	if err != nil || !reflect.DeepEqual(x.Shape(), []int{5, 1, 28, 28}) {
@@ -67,13 +70,10 @@ func TestConditionalRun(t *testing.T) {
 	}
 	// A latent walk keeps to one class: its ends are that class's samples
 	// of the ends' latents.
-	if err := tr.SetWalkClass(10); err == nil {
-		t.Error("SetWalkClass(10) accepted a class out of range")
+	if _, err := tr.Interpolate(infer.Walk{From: 1, To: 2, Steps: 3, Class: 10}); err == nil {
+		t.Error("a walk of class 10 was accepted, out of range")
 	}
-	if err := tr.SetWalkClass(3); err != nil {
-		t.Fatal(err)
-	}
-	walk, err := tr.Interpolate(1, 2, 3, false)
+	walk, err := tr.Interpolate(infer.Walk{From: 1, To: 2, Steps: 3, Class: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestClassesRefused(t *testing.T) {
 	if err := Run(context.Background(), cfg, out, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := LoadRun(out)
+	tr, err := infer.LoadRun(out, "last")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestClassesRefused(t *testing.T) {
 	if _, err := tr.ClassGrid(1); err == nil || !strings.Contains(err.Error(), "not conditional") {
 		t.Errorf("class grid of an unconditional run: error %v", err)
 	}
-	if err := tr.SetWalkClass(0); err == nil || !strings.Contains(err.Error(), "not conditional") {
+	if err := tr.CheckClass(0); err == nil || !strings.Contains(err.Error(), "not conditional") {
 		t.Errorf("walk class of an unconditional run: error %v", err)
 	}
 	for _, c := range []struct {
@@ -127,8 +127,8 @@ func TestClassesRefused(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
-	if _, err := Build(Config{Conditional: true}, Shape{C: 1, H: 28, W: 28}); err == nil {
-		t.Error("Build made a conditional GAN without classes")
+	if _, err := Spec(Config{Model: "mlp", Conditional: true}, data.Images, models.Shape{C: 1, H: 28, W: 28}, 0); err == nil {
+		t.Error("Spec described a conditional GAN without classes")
 	}
 }
 
@@ -157,12 +157,12 @@ func TestFolderConditionalDCGAN(t *testing.T) {
 	if err := Run(context.Background(), cfg, out, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := LoadRun(out)
+	tr, err := infer.LoadRun(out, "last")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Shape != (Shape{C: 3, H: 32, W: 32}) || !slices.Equal(tr.ClassNames, []string{"blue", "red"}) {
-		t.Fatalf("shape %+v, classes %q", tr.Shape, tr.ClassNames)
+	if tr.Spec.Sample != (models.Shape{C: 3, H: 32, W: 32}) || !slices.Equal(tr.ClassNames, []string{"blue", "red"}) {
+		t.Fatalf("shape %+v, classes %q", tr.Spec.Sample, tr.ClassNames)
 	}
 	if b := readPNG(t, filepath.Join(out, "samples", "classes-0000002.png")).Bounds(); b.Dy() != 2*34+2 {
 		t.Errorf("class grid %v, want two rows of 32-pixel images", b)

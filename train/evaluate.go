@@ -8,11 +8,11 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
-	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -32,9 +32,6 @@ const diversityDrop = 0.75
 
 // metaEval is the checkpoint metadata holding the evaluation's state.
 const metaEval = "eval"
-
-// sampleBatch bounds the images generated at once for evaluation.
-const sampleBatch = 500
 
 // evalState is what the evaluation during training remembers between
 // evaluations, saved in checkpoints so that a resumed run keeps its best
@@ -68,15 +65,15 @@ type imageEval struct {
 // EvalSupported reports whether nash's feature networks can score the
 // images of a run on dataset with images of shape: 28×28 grey MNIST or
 // Fashion-MNIST.
-func EvalSupported(dataset string, shape Shape) bool {
+func EvalSupported(dataset string, shape models.Shape) bool {
 	_, err := classifier.Embedded(dataset)
-	return err == nil && shape == Shape{C: 1, H: classifier.Side, W: classifier.Side}
+	return err == nil && shape == models.Shape{C: 1, H: classifier.Side, W: classifier.Side}
 }
 
 // evalEvery returns the step interval of the evaluation, 0 when the run is
 // not evaluated.
 func (s *session) evalEvery() int {
-	if s.eval.off || s.cfg.EvalEvery < 0 || !EvalSupported(s.cfg.Dataset, s.shape) {
+	if s.eval.off || s.cfg.EvalEvery < 0 || !EvalSupported(s.cfg.Dataset, s.spec.Sample) {
 		return 0
 	}
 	if s.cfg.EvalEvery == 0 {
@@ -94,7 +91,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		return extra, nil
 	}
 	if s.eval.model == nil {
-		if err := s.eval.init(s.cfg, s.gan); err != nil {
+		if err := s.eval.init(s.cfg, s.gen); err != nil {
 			s.eval.off = true
 			bar.Clear()
 			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
@@ -103,7 +100,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		bar.Clear()
 		fmt.Fprintf(log, "nash: evaluating every %d steps with %s\n", every, s.eval.model.Describe())
 	}
-	r, err := s.eval.score(s.gan)
+	r, err := s.eval.score(s.gen)
 	if err != nil {
 		return extra, fmt.Errorf("step %d: evaluation: %w", s.step, err)
 	}
@@ -134,7 +131,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 // init loads the feature network, fits the Gaussian of the test set's
 // features and draws the fixed noise of the evaluation (the seed's "eval"
 // stream, so that evaluations compare over time and across resumes).
-func (e *imageEval) init(cfg Config, g *gan.GAN) error {
+func (e *imageEval) init(cfg Config, g *infer.Generator) error {
 	m, err := classifier.Embedded(cfg.Dataset)
 	if err != nil {
 		return err
@@ -174,8 +171,8 @@ type evalResult struct {
 }
 
 // score evaluates the generator's images of the fixed noise.
-func (e *imageEval) score(g *gan.GAN) (evalResult, error) {
-	out, err := classifier.Extract(e.model.Net, generate(g, e.z))
+func (e *imageEval) score(g *infer.Generator) (evalResult, error) {
+	out, err := classifier.Extract(e.model.Net, g.Generate(e.z))
 	if err != nil {
 		return evalResult{}, err
 	}
@@ -201,68 +198,14 @@ func (e *imageEval) score(g *gan.GAN) (evalResult, error) {
 		return evalResult{}, err
 	}
 	r := evalResult{fid: fid, classKL: h.KL, diversity: div / e.realDiversity, classes: h.Covered}
-	if g.Classes > 0 {
-		acc, err := metrics.ClassAccuracy(pred, cycleClasses(len(pred), g.Classes))
+	if labels := g.GenerateLabels(len(pred)); labels != nil {
+		acc, err := metrics.ClassAccuracy(pred, labels)
 		if err != nil {
 			return evalResult{}, err
 		}
 		r.classAccuracy = &acc
 	}
 	return r, nil
-}
-
-// generate returns the generator's images for the noise z (its moving
-// average when it keeps one), sampleBatch rows at a time; a conditional
-// GAN's row i is of class i mod Classes (GenerateLabels).
-func generate(g *gan.GAN, z *tensor.Tensor) *tensor.Tensor {
-	n, d := z.Dim(0), z.Len()/z.Dim(0)
-	var labels *tensor.Tensor
-	if g.Classes > 0 {
-		labels = gan.CycleLabels(n, g.Classes)
-	}
-	var out *tensor.Tensor
-	for lo := 0; lo < n; lo += sampleBatch {
-		hi := min(n, lo+sampleBatch)
-		var y *tensor.Tensor
-		if labels != nil {
-			y = tensor.FromSlice(labels.Data()[lo:hi], hi-lo)
-		}
-		x := g.SampleClasses(tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d), y)
-		if out == nil {
-			out = tensor.New(n, x.Len()/(hi-lo))
-		}
-		copy(out.Data()[lo*out.Dim(1):], x.Data())
-	}
-	return out
-}
-
-// Generate returns n images of the run's generator (its moving average
-// when it keeps one) from the noise of seed's "eval" stream, shaped
-// [n, C, H, W] and in [−1, 1]; a conditional run's image i is of the class
-// GenerateLabels gives it.
-func (t *Trained) Generate(n int, seed uint64) *tensor.Tensor {
-	x := generate(t.GAN, t.GAN.Noise(n, tensor.NewRNG(seed, "eval")))
-	return x.Reshape(n, t.Shape.C, t.Shape.H, t.Shape.W)
-}
-
-// GenerateLabels returns the classes of Generate's n images for a
-// conditional run, image i of class i mod the number of classes, and nil
-// for an unconditional run.
-func (t *Trained) GenerateLabels(n int) []int {
-	if t.GAN.Classes == 0 {
-		return nil
-	}
-	return cycleClasses(n, t.GAN.Classes)
-}
-
-// cycleClasses returns the labels of gan.CycleLabels (0, 1, …, classes−1,
-// 0, 1, …) as integers.
-func cycleClasses(n, classes int) []int {
-	labels := make([]int, n)
-	for i, y := range gan.CycleLabels(n, classes).Data() {
-		labels[i] = int(y)
-	}
-	return labels
 }
 
 // evalMetadata returns the evaluation's state for a checkpoint's metadata,
@@ -288,20 +231,4 @@ func (s *session) restoreEval(meta map[string]string, path string) error {
 	}
 	s.eval.state = st
 	return nil
-}
-
-// LoadRunCheckpoint is LoadRun for the checkpoint checkpoints/<name>.safetensors
-// of the run in dir: "last", or "best", the lowest FID of the evaluation
-// during training.
-func LoadRunCheckpoint(dir, name string) (*Trained, error) {
-	run, err := rundir.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	path := run.CheckpointPath(name)
-	f, err := checkpoint.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return restoreTrained(f, path)
 }

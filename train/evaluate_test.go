@@ -12,9 +12,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/checkpoint"
-	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/rundir"
-	"github.com/nash-gan/nash/tensor"
 )
 
 // smallEvaluation makes the evaluation during training cheap for a test.
@@ -150,37 +148,5 @@ func TestResumeKeepsTheBestCheckpoint(t *testing.T) {
 		if err != nil || !slices.Equal(g.Data(), w.Data()) {
 			t.Fatalf("best checkpoint: tensor %s differs (%v)", name, err)
 		}
-	}
-}
-
-// The images evaluated for a conditional GAN are of the classes
-// GenerateLabels names, also past the first sampleBatch rows when the
-// number of classes does not divide it.
-func TestGenerateLabels(t *testing.T) {
-	cfg := quickConfig()
-	cfg.Conditional = true
-	g, err := BuildConditional(cfg, Shape{C: 1, H: 28, W: 28}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &Trained{GAN: g, Config: cfg, Shape: Shape{C: 1, H: 28, W: 28}}
-	n := sampleBatch + 7
-	x := tr.Generate(n, 5)
-	labels := tr.GenerateLabels(n)
-	z := g.Noise(n, tensor.NewRNG(5, "eval"))
-	for _, i := range []int{0, 1, sampleBatch - 1, sampleBatch, sampleBatch + 1, n - 1} {
-		if labels[i] != i%3 {
-			t.Fatalf("label of image %d: %d, want %d", i, labels[i], i%3)
-		}
-		one := g.SampleClasses(tensor.FromSlice(z.Data()[i*cfg.ZDim:(i+1)*cfg.ZDim], 1, cfg.ZDim), gan.ClassLabels(1, labels[i]))
-		row := x.Data()[i*784 : (i+1)*784]
-		for j, v := range one.Data() {
-			if math.Abs(float64(v-row[j])) > 1e-5 {
-				t.Fatalf("image %d differs from its class %d's at pixel %d: %g against %g", i, labels[i], j, row[j], v)
-			}
-		}
-	}
-	if tr.GAN.Classes = 0; tr.GenerateLabels(n) != nil {
-		t.Error("labels for an unconditional GAN")
 	}
 }

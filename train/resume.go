@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -15,10 +15,8 @@ import (
 	"strings"
 
 	"github.com/nash-gan/nash/checkpoint"
-	"github.com/nash-gan/nash/gan"
-	"github.com/nash-gan/nash/optim"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/rundir"
-	"github.com/nash-gan/nash/tensor"
 )
 
 // resumable lists the settings a resumed run may change: they decide how
@@ -76,21 +74,30 @@ func MergeResume(stored, requested Config, changed []string) (Config, error) {
 
 // Resume continues the run in dir from its last checkpoint. merge receives
 // the configuration stored in the checkpoint and returns the one to use
-// (MergeResume with the user's settings). The weights, optimiser moments,
+// (MergeResume with the user's settings). The weights, optimiser state,
 // random streams, data order and step are restored, so the result is
 // bit-identical to a run that was never interrupted; metrics logged after
-// the checkpoint's step are dropped and logged again.
+// the checkpoint's step are dropped and logged again. A run stopped before
+// its first checkpoint starts again from step 0 with its saved
+// configuration; a length below the run's step is refused, and a finished
+// run with nothing more to train is left as it is.
 func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, error), log io.Writer) error {
 	run, err := rundir.Open(dir)
 	if err != nil {
 		return err
 	}
-	path := run.CheckpointPath("last")
+	path, err := infer.RunCheckpoint(dir, "last")
+	if errors.Is(err, infer.ErrNoCheckpoint) {
+		return restart(ctx, run, merge, log)
+	}
+	if err != nil {
+		return err
+	}
 	f, err := checkpoint.Load(path)
 	if err != nil {
 		return err
 	}
-	t, err := restoreTrained(f, path)
+	stored, err := readConfig(f, path)
 	if err != nil {
 		return err
 	}
@@ -101,28 +108,43 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if configHash(onDisk) != f.Metadata[metaConfigHash] {
 		return fmt.Errorf("%s does not match the configuration saved in %s: the run was changed by hand", run.ConfigPath(), path)
 	}
-	cfg, err := merge(t.Config)
+	cfg, err := merge(stored)
 	if err != nil {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	src, _, err := openSource(cfg)
+	src, err := openSource(cfg)
 	if err != nil {
 		return err
 	}
-	s := &session{
-		cfg: cfg, run: run, gan: t.GAN, shape: t.Shape, step: t.Step, src: src,
-		noise:  tensor.NewRNG(cfg.Seed, "noise"),
-		fixedZ: fixedNoise(t.GAN, cfg),
+	s, err := newSession(cfg, run, src)
+	if err != nil {
+		return err
 	}
-	if cfg.Conditional && !slices.Equal(src.classNames(), t.ClassNames) {
-		return fmt.Errorf("%s: the run's classes are %q, the dataset's now %q", path, t.ClassNames, src.classNames())
+	saved, err := infer.FromCheckpoint(f, path)
+	if err != nil {
+		return err
 	}
-	s.initClasses(t.ClassNames)
+	if saved.Spec != s.spec {
+		return fmt.Errorf("%s: the run's networks are %+v, its configuration and data now give %+v", path, saved.Spec, s.spec)
+	}
+	if cfg.Conditional && !slices.Equal(src.classNames(), saved.ClassNames) {
+		return fmt.Errorf("%s: the run's classes are %q, the dataset's now %q", path, saved.ClassNames, src.classNames())
+	}
+	if err := loadNetworks(s.game, f, path); err != nil {
+		return err
+	}
 	if err := s.restore(f, path); err != nil {
 		return err
+	}
+	switch total := s.totalSteps(); {
+	case total < s.step:
+		return fmt.Errorf("resume %s: the run is at step %d, beyond the %d steps asked for: give --steps or --epochs beyond step %d to continue it", dir, s.step, total, s.step)
+	case total == s.step:
+		fmt.Fprintf(log, "nash: %s is finished at step %d of %d: nothing to train (give --steps or --epochs beyond it to continue)\n", dir, s.step, total)
+		return nil
 	}
 	if err := run.WriteConfig(cfg); err != nil {
 		return err
@@ -134,52 +156,91 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	return s.loop(ctx, log)
 }
 
-// restore sets the optimisers, random streams, loader and epoch from f.
+// restart trains again from step 0 a run stopped before its first
+// checkpoint, with the configuration it saved (merged with the user's
+// settings): nothing of it was kept but that and a few metrics, which are
+// dropped.
+func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Config, error), log io.Writer) error {
+	var stored Config
+	if err := run.ReadConfig(&stored); err != nil {
+		return err
+	}
+	cfg, err := merge(stored)
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", run.Dir(), err)
+	}
+	if cfg.Threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
+	}
+	src, err := openSource(cfg)
+	if err != nil {
+		return err
+	}
+	s, err := newSession(cfg, run, src)
+	if err != nil {
+		return err
+	}
+	if err := run.WriteConfig(cfg); err != nil {
+		return err
+	}
+	if err := run.TruncateMetrics(0); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "nash: %s stopped before its first checkpoint: training it from step 0 with its saved configuration\n", run.Dir())
+	return s.loop(ctx, log)
+}
+
+// restore sets the optimisers, random streams, game state, loader and
+// epoch from f, read from path.
 func (s *session) restore(f *checkpoint.File, path string) error {
 	meta := func(key string) string { return f.Metadata[key] }
-	for _, o := range []struct {
-		prefix, stepsKey string
-		opt              optim.Optimizer
-	}{{prefixOptG, metaOptGSteps, s.gan.OptG}, {prefixOptD, metaOptDSteps, s.gan.OptD}} {
-		saved, err := f.StateDict(o.prefix)
+	for _, o := range s.game.Optimizers() {
+		saved, err := f.StateDict(o.Name + ".")
 		if err != nil {
 			return err
 		}
-		own, _ := o.opt.State()
+		own, _ := o.State()
 		if len(saved) != len(own) {
-			return fmt.Errorf("%s: %s*: %d tensors, the optimiser has %d", path, o.prefix, len(saved), len(own))
+			return fmt.Errorf("%s: %s.*: %d tensors, the optimiser has %d", path, o.Name, len(saved), len(own))
 		}
 		for name, dst := range own {
 			src, ok := saved[name]
 			if !ok || !src.SameShape(dst) {
-				return fmt.Errorf("%s: tensor %q missing or of the wrong shape", path, o.prefix+name)
+				return fmt.Errorf("%s: tensor %q missing or of the wrong shape", path, o.Name+"."+name)
 			}
 			dst.CopyFrom(src)
 		}
-		steps, err := strconv.Atoi(meta(o.stepsKey))
-		if err != nil {
-			return fmt.Errorf("%s: metadata %s is %q, want a step count", path, o.stepsKey, meta(o.stepsKey))
+		key := stepsKey(o.Name)
+		steps, err := strconv.Atoi(meta(key))
+		if err != nil || steps < 0 {
+			return fmt.Errorf("%s: metadata %s is %q, want a step count", path, key, meta(key))
 		}
-		o.opt.SetSteps(steps)
+		o.SetSteps(steps)
 	}
-	noise, err := base64.StdEncoding.DecodeString(meta(metaNoiseRNG))
-	if err == nil {
-		err = s.noise.UnmarshalBinary(noise)
+	for _, r := range s.game.Streams() {
+		key := rngKey(r.Name)
+		b, err := base64.StdEncoding.DecodeString(meta(key))
+		if err == nil {
+			err = r.UnmarshalBinary(b)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: metadata %s: %w", path, key, err)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("%s: metadata %s: %w", path, metaNoiseRNG, err)
+	if err := s.game.SetState([]byte(meta(metaGameState))); err != nil {
+		return fmt.Errorf("%s: metadata %s: %w", path, metaGameState, err)
 	}
-	var progress gan.Progress
-	if err := json.Unmarshal([]byte(meta(metaProgress)), &progress); err != nil {
-		return fmt.Errorf("%s: metadata %s: %w", path, metaProgress, err)
-	}
-	s.gan.SetProgress(progress)
 	if err := s.restoreEval(f.Metadata, path); err != nil {
 		return err
 	}
 	if err := s.src.setState([]byte(meta(metaLoader))); err != nil {
 		return fmt.Errorf("%s: metadata %s: %w", path, metaLoader, err)
 	}
+	step, err := strconv.Atoi(meta(metaStep))
+	if err != nil || step < 0 {
+		return fmt.Errorf("%s: metadata %s is %q, want a step count", path, metaStep, meta(metaStep))
+	}
+	s.step = step
 	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil {
 		return fmt.Errorf("%s: metadata %s is %q, want an epoch", path, metaEpoch, meta(metaEpoch))
 	}

@@ -3,50 +3,40 @@ package train
 import (
 	"context"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
-	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
-// gridSize is the number of samples in a grid: 8 rows of 8.
-const gridSize = 64
-
-// toySamples is the number of generated points drawn in a 2-D scatter
-// picture and scored for mode coverage, as the papers' protocol has it.
-const toySamples = 2500
-
-// fixedNoise returns the noise of every sample picture of a run: the seed's
-// "grid" stream, so pictures compare over time and across resumes.
-func fixedNoise(g *gan.GAN, cfg Config) *tensor.Tensor {
-	n := gridSize
-	if isToy(cfg.Dataset) {
-		n = toySamples
-	}
-	return g.Noise(n, tensor.NewRNG(cfg.Seed, "grid"))
-}
-
 // session is one training run in progress.
 type session struct {
-	cfg   Config
-	run   *rundir.Run
-	gan   *gan.GAN
-	src   source
-	noise *tensor.RNG
-	// fixedZ is the noise of every sample grid, so grids compare over time.
+	cfg  Config
+	run  *rundir.Run
+	game gan.Game
+	// spec describes the game's networks; flat says they take samples as
+	// flat vectors (the family's Flat).
+	spec models.Spec
+	flat bool
+	src  source
+	// gen samples from the game's generator, for pictures and evaluation.
+	gen *infer.Generator
+	// baseLR are the optimisers' learning rates before any decay.
+	baseLR []float64
+	// fixedZ is the noise of every sample picture, so pictures compare
+	// over time and across resumes.
 	fixedZ *tensor.Tensor
-	shape  Shape
 	step   int
 	epoch  int
 	// modes is the number of mixture modes covered at the last evaluation.
@@ -55,6 +45,29 @@ type session struct {
 	classes
 	// eval is the evaluation during training of image runs (evaluate.go).
 	eval imageEval
+}
+
+// newSession prepares a session of cfg in run on the data of src, building
+// the game afresh (the weights of a resumed run are restored afterwards).
+func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
+	spec, err := Spec(cfg, src.kind(), src.shape(), len(src.classNames()))
+	if err != nil {
+		return nil, err
+	}
+	family, err := models.Lookup(spec.Family)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	game, err := Build(cfg, spec)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{cfg: cfg, run: run, game: game, spec: spec, flat: family.Flat, src: src, baseLR: baseLRs(game)}
+	s.gen = &infer.Generator{Net: game.Generator(), Spec: spec, EMA: cfg.EMAKimg > 0}
+	// The noise of every sample picture: the seed's "grid" stream.
+	s.fixedZ = s.gen.Noise(src.pictureSamples(), tensor.NewRNG(cfg.Seed, "grid"))
+	s.initClasses(src.classNames())
+	return s, nil
 }
 
 // Run trains the GAN cfg describes and writes the run directory out (refused
@@ -68,27 +81,22 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	src, shape, err := openSource(cfg)
+	src, err := openSource(cfg)
 	if err != nil {
 		return err
 	}
-	g, err := BuildConditional(cfg, shape, len(src.classNames()))
+	// Build before creating the run directory, so that a configuration
+	// that cannot be built leaves nothing behind.
+	s, err := newSession(cfg, nil, src)
 	if err != nil {
 		return err
 	}
-	run, err := rundir.Create(out, force)
-	if err != nil {
+	if s.run, err = rundir.Create(out, force); err != nil {
 		return err
 	}
-	if err := run.WriteConfig(cfg); err != nil {
+	if err := s.run.WriteConfig(cfg); err != nil {
 		return err
 	}
-	s := &session{
-		cfg: cfg, run: run, gan: g, shape: shape, src: src,
-		noise:  tensor.NewRNG(cfg.Seed, "noise"),
-		fixedZ: fixedNoise(g, cfg),
-	}
-	s.initClasses(src.classNames())
 	return s.loop(ctx, log)
 }
 
@@ -145,42 +153,48 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		s.cfg.Model, s.cfg.Dataset, total, perEpoch, s.run.Dir())
 
 	bar := newBar(log, total, s.step)
-	batch := tensor.New(s.cfg.Batch, s.shape.Len())
-	var epochSum gan.Stats
+	batch := tensor.New(s.cfg.Batch, s.spec.Sample.Len())
+	stats := s.game.Statistics()
+	epochSum := make([]float64, len(stats))
+	rec := rundir.Metrics{Stats: make([]rundir.Stat, len(stats))}
+	for i, st := range stats {
+		rec.Stats[i].Key = st.Key
+	}
 	epochSteps := 0
 	start := time.Now()
 	for s.step < total {
 		if err := ctx.Err(); err != nil {
 			bar.Clear()
-			if serr := s.save(s.gan.Sample(s.fixedZ)); serr != nil {
+			if serr := s.save(s.gen.Generate(s.fixedZ)); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
 		}
 		b := s.src.next(batch, s.labels)
-		real := s.realBatch(batch, b.N)
 		s.schedule(total)
-		st := s.stepGAN(real)
-		if !st.Finite() {
+		values := s.game.Step(s.batch(batch, b.N))
+		if !finite(values) {
 			bar.Clear()
 			kept := "no checkpoint was written before it"
 			if _, err := os.Stat(s.run.CheckpointPath("last")); err == nil {
 				kept = "the last good checkpoint is " + s.run.CheckpointPath("last")
 			}
-			return fmt.Errorf("step %d: non-finite loss (loss_d %g, loss_g %g): training stopped; %s",
-				s.step+1, st.LossD, st.LossG, kept)
+			return fmt.Errorf("step %d: non-finite loss (%s): training stopped; %s",
+				s.step+1, describeStats(stats, values, "%g", ", "), kept)
 		}
 		s.step++
 		s.epoch = b.Epoch
-		epochSum = addStats(epochSum, st)
+		for i, v := range values {
+			epochSum[i] += v
+		}
 		epochSteps++
 
 		var samples *tensor.Tensor
 		var extra rundir.Record
 		if s.step%sampleEvery == 0 || s.step == total {
-			samples = s.gan.Sample(s.fixedZ)
-			if extra, err = s.evaluate(samples); err != nil {
-				return err
+			samples = s.gen.Generate(s.fixedZ)
+			if extra, err = s.src.measure(samples); err != nil {
+				return fmt.Errorf("step %d: %w", s.step, err)
 			}
 			if warn := s.collapseWarning(extra); warn != "" {
 				bar.Clear()
@@ -191,8 +205,10 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 			return err
 		}
 		if s.step%s.cfg.LogEvery == 0 || s.step == total || extra != nil {
-			rec := rundir.Metrics{Step: s.step, Epoch: b.Epoch, Time: time.Now(),
-				LossD: st.LossD, LossG: st.LossG, DReal: st.DReal, DFake: st.DFake, Extra: extra}
+			rec.Step, rec.Epoch, rec.Time, rec.Extra = s.step, b.Epoch, time.Now(), extra
+			for i, v := range values {
+				rec.Stats[i].Value = v
+			}
 			if err := mw.Append(rec); err != nil {
 				return err
 			}
@@ -202,15 +218,17 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 				return err
 			}
 		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d  loss_d %.3f  loss_g %.3f  D(x) %.3f  D(G(z)) %.3f",
-			b.Epoch+1, max(s.cfg.Epochs, 1), st.LossD, st.LossG, st.DReal, st.DFake))
+		bar.Describe(fmt.Sprintf("epoch %d/%d  %s", b.Epoch+1, max(s.cfg.Epochs, 1), describeStats(stats, values, "%.3f", "  ")))
 		bar.Add(1)
 		if b.Index == perEpoch-1 || s.step == total {
-			m := scaleStats(epochSum, 1/float64(epochSteps))
+			for i := range epochSum {
+				epochSum[i] /= float64(epochSteps)
+			}
 			bar.Clear()
-			fmt.Fprintf(log, "epoch %3d  step %7d  loss_d %.4f  loss_g %.4f  D(x) %.4f  D(G(z)) %.4f  %.1fs\n",
-				b.Epoch+1, s.step, m.LossD, m.LossG, m.DReal, m.DFake, time.Since(start).Seconds())
-			epochSum, epochSteps, start = gan.Stats{}, 0, time.Now()
+			fmt.Fprintf(log, "epoch %3d  step %7d  %s  %.1fs\n",
+				b.Epoch+1, s.step, describeStats(stats, epochSum, "%.4f", "  "), time.Since(start).Seconds())
+			clear(epochSum)
+			epochSteps, start = 0, time.Now()
 		}
 	}
 	bar.Finish()
@@ -218,30 +236,40 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 	return nil
 }
 
-// realBatch returns the first n samples of batch shaped as the
-// discriminator takes them: flat vectors for MLPs, images [n, C, H, W] for
-// convolutional networks. It shares batch's storage.
-func (s *session) realBatch(batch *tensor.Tensor, n int) *tensor.Tensor {
-	data := batch.Data()[:n*s.shape.Len()]
-	if s.cfg.Model == "dcgan" {
-		return tensor.FromSlice(data, n, s.shape.C, s.shape.H, s.shape.W)
+// batch returns the game's batch of the first n samples of x (and their
+// labels in a conditional run), shaped as the networks take them: flat
+// vectors or [n, C, H, W]. It shares x's storage.
+func (s *session) batch(x *tensor.Tensor, n int) gan.Batch {
+	shape := s.spec.Sample
+	data := x.Data()[:n*shape.Len()]
+	b := gan.Batch{X: tensor.FromSlice(data, n, shape.C, shape.H, shape.W), Labels: s.labelTensor(n)}
+	if s.flat {
+		b.X = tensor.FromSlice(data, n, shape.Len())
 	}
-	return tensor.FromSlice(data, n, s.shape.Len())
+	return b
 }
 
-// evaluate returns the measurements logged with a sample picture: for the
-// 2-D mixtures, mode coverage of the 2,500 generated points (modes covered,
-// high-quality fraction, KL of the mode histogram to uniform).
-func (s *session) evaluate(samples *tensor.Tensor) (rundir.Record, error) {
-	ms, ok := s.src.(*mixtureSource)
-	if !ok {
-		return nil, nil
+// finite reports whether every value is a finite number.
+func finite(values []float64) bool {
+	for _, v := range values {
+		if v-v != 0 {
+			return false
+		}
 	}
-	m, err := modeCoverage(samples, ms.m)
-	if err != nil {
-		return nil, fmt.Errorf("step %d: %w", s.step, err)
+	return true
+}
+
+// describeStats formats the statistics as "label value" pairs, each value
+// with format, joined by sep.
+func describeStats(stats []gan.Statistic, values []float64, format, sep string) string {
+	var b strings.Builder
+	for i, st := range stats {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		fmt.Fprintf(&b, "%s "+format, st.Label, values[i])
 	}
-	return rundir.Record{"modes": float64(m.Covered), "hq": m.HighQuality, "mode_kl": m.KL}, nil
+	return b.String()
 }
 
 // collapseWarning returns a warning when fewer modes are covered than at
@@ -259,48 +287,15 @@ func (s *session) collapseWarning(rec rundir.Record) string {
 	return ""
 }
 
-// modeCoverage scores 2-D samples against a mixture's modes.
-func modeCoverage(samples *tensor.Tensor, m *data.Mixture) (metrics.Modes, error) {
-	x, err := metrics.FromTensor("generated points", samples)
-	if err != nil {
-		return metrics.Modes{}, err
-	}
-	means := make([]float64, 0, 2*len(m.Means))
-	for _, mu := range m.Means {
-		means = append(means, mu[0], mu[1])
-	}
-	mu, err := metrics.NewFeatures(m.Name+" means", means, len(m.Means), 2)
-	if err != nil {
-		return metrics.Modes{}, err
-	}
-	return metrics.ModeCoverage(x, mu, m.Sigma)
-}
-
 // save writes the sample picture x of the current step and the checkpoint.
 func (s *session) save(x *tensor.Tensor) error {
-	var img image.Image
-	if ms, ok := s.src.(*mixtureSource); ok {
-		sc := images.Scatter{Title: fmt.Sprintf("%s, step %d", s.cfg.Dataset, s.step), Means: ms.m.Means,
-			Radius: 3 * ms.m.Sigma, Extent: ms.m.Extent, Size: 480}
-		img = sc.Draw(x)
-	} else {
-		img = images.Grid(x.Reshape(x.Dim(0), s.shape.C, s.shape.H, s.shape.W), 8, 2)
-	}
-	if err := images.WritePNG(s.run.SamplePath(s.step), img); err != nil {
+	if err := images.WritePNG(s.run.SamplePath(s.step), s.src.picture(x, s.step)); err != nil {
 		return err
 	}
 	if err := s.saveClassGrid(); err != nil {
 		return err
 	}
 	return s.saveCheckpoint(s.run.CheckpointPath("last"))
-}
-
-func addStats(a, b gan.Stats) gan.Stats {
-	return gan.Stats{LossD: a.LossD + b.LossD, LossG: a.LossG + b.LossG, DReal: a.DReal + b.DReal, DFake: a.DFake + b.DFake}
-}
-
-func scaleStats(a gan.Stats, c float64) gan.Stats {
-	return gan.Stats{LossD: a.LossD * c, LossG: a.LossG * c, DReal: a.DReal * c, DFake: a.DFake * c}
 }
 
 // newBar returns a progress bar on log when log is a terminal, and an

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/optim"
 )
 
@@ -17,21 +18,30 @@ func lrFactor(decay float64, step, total int) float64 {
 	return min(1, float64(total-step)/span)
 }
 
-// setLR sets the learning rate of an optimiser.
-func setLR(o optim.Optimizer, lr float32) {
+// lr returns a pointer to the learning rate of an optimiser.
+func lr(o optim.Optimizer) *float32 {
 	switch o := o.(type) {
 	case *optim.Adam:
-		o.LR = lr
+		return &o.LR
 	case *optim.RMSprop:
-		o.LR = lr
+		return &o.LR
 	case *optim.SGD:
-		o.LR = lr
-	default:
-		panic(fmt.Sprintf("train: no learning rate to set on %T", o))
+		return &o.LR
 	}
+	panic(fmt.Sprintf("train: no learning rate on %T", o))
 }
 
-// schedule sets both optimisers' learning rates for the next step of a run
+// baseLRs returns the learning rates the game's optimisers were built with,
+// in Optimizers' order: the rates schedule scales.
+func baseLRs(g gan.Game) []float64 {
+	var out []float64
+	for _, o := range g.Optimizers() {
+		out = append(out, float64(*lr(o.Optimizer)))
+	}
+	return out
+}
+
+// schedule sets every optimiser's learning rate for the next step of a run
 // of total steps. It depends only on the step, so a resumed run follows the
 // same schedule.
 func (s *session) schedule(total int) {
@@ -39,8 +49,9 @@ func (s *session) schedule(total int) {
 		return
 	}
 	f := lrFactor(s.cfg.LRDecay, s.step, total)
-	setLR(s.gan.OptG, float32(s.cfg.LR*f))
-	setLR(s.gan.OptD, float32(s.cfg.lrD()*f))
+	for i, o := range s.game.Optimizers() {
+		*lr(o.Optimizer) = float32(s.baseLR[i] * f)
+	}
 }
 
 // lrD returns the discriminator's learning rate: lr_d when set, lr otherwise.

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/optim"
 )
 
@@ -72,11 +75,12 @@ func TestScheduleSetsBothLearningRates(t *testing.T) {
 	for _, c := range cases {
 		cfg := DefaultConfig()
 		cfg.Dataset, cfg.Optimizer, cfg.LR, cfg.LRD, cfg.LRDecay = "ring8", c.optimizer, 1e-3, 4e-3, 0.5
-		g, err := Build(cfg, Shape{C: 1, H: 1, W: 2})
+		game, err := Build(cfg, models.Spec{Family: "mlp", Data: data.Points, Sample: models.Shape{C: 1, H: 1, W: 2}, ZDim: cfg.ZDim})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &session{cfg: cfg, gan: g, step: 75}
+		g := game.(*gan.GAN)
+		s := &session{cfg: cfg, game: g, step: 75, baseLR: baseLRs(g)}
 		s.schedule(100)
 		if gl, dl := c.lr(g.OptG), c.lr(g.OptD); gl != float32(0.5e-3) || dl != float32(2e-3) {
 			t.Errorf("%s at step 75 of 100: lr %g and %g, want 0.0005 and 0.002", c.optimizer, gl, dl)
@@ -137,21 +141,5 @@ func TestResumeMidDecay(t *testing.T) {
 	}
 	if bytes.Equal(read(constant), want) {
 		t.Fatal("lr_decay 0.5 trained the same weights as a constant learning rate")
-	}
-}
-
-// The recommended 2-D configuration is valid on both mixtures and anneals
-// its learning rates.
-func TestRecommendedToyDecays(t *testing.T) {
-	for _, ds := range []string{"ring8", "grid25"} {
-		cfg := DefaultConfig()
-		cfg.Dataset, cfg.Steps, cfg.Batch = ds, 30000, 256
-		RecommendedToy.Apply(&cfg)
-		if err := cfg.Validate(); err != nil {
-			t.Fatalf("%s: %v", ds, err)
-		}
-		if cfg.LRDecay <= 0 || cfg.R1 <= 0 || cfg.EMAKimg <= 0 {
-			t.Errorf("%s: recommended configuration lr_decay %g, r1 %g, ema_kimg %g", ds, cfg.LRDecay, cfg.R1, cfg.EMAKimg)
-		}
 	}
 }

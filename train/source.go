@@ -3,13 +3,29 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"image"
 
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
-// source serves the real batches of a run and can save its position.
+// source serves the real batches of a run and can save its position. Its
+// kind of data says how samples are shown and measured.
 type source interface {
+	// kind is the kind of the samples, and shape the shape of one.
+	kind() data.Kind
+	shape() models.Shape
+	// pictureSamples is the number of samples of a sample picture.
+	pictureSamples() int
+	// picture shows samples x [n, …shape] of the given step.
+	picture(x *tensor.Tensor, step int) image.Image
+	// measure returns what is logged with a sample picture of x; nil when
+	// nothing is.
+	measure(x *tensor.Tensor) (rundir.Record, error)
 	// next fills the first rows of dst with the next batch and, unless
 	// labels is nil, the first elements of labels with its classes, and
 	// describes the batch.
@@ -28,31 +44,24 @@ type source interface {
 const toySteps = 1000
 
 // isToy reports whether the dataset is a 2-D mixture.
-func isToy(dataset string) bool {
-	for _, n := range data.ToyNames {
-		if n == dataset {
-			return true
-		}
-	}
-	return false
-}
+func isToy(dataset string) bool { return data.IsToy(dataset) }
 
-// openSource returns the source of cfg's dataset and the shape of one
-// sample. Randomness comes from the seed's "data" stream.
-func openSource(cfg Config) (source, Shape, error) {
+// openSource returns the source of cfg's dataset. Randomness comes from the
+// seed's "data" stream.
+func openSource(cfg Config) (source, error) {
 	rng := tensor.NewRNG(cfg.Seed, "data")
 	if isToy(cfg.Dataset) {
 		m, err := data.Toy(cfg.Dataset)
 		if err != nil {
-			return nil, Shape{}, err
+			return nil, err
 		}
-		return &mixtureSource{m: m, rng: rng}, Shape{C: 1, H: 1, W: 2}, nil
+		return &mixtureSource{m: m, rng: rng}, nil
 	}
 	ds, err := loadImages(cfg)
 	if err != nil {
-		return nil, Shape{}, err
+		return nil, err
 	}
-	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds.ClassNames}, Shape{C: ds.C, H: ds.H, W: ds.W}, nil
+	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds.ClassNames, models.Shape{C: ds.C, H: ds.H, W: ds.W}}, nil
 }
 
 // loadImages loads the training images of cfg's dataset at cfg's image
@@ -78,10 +87,23 @@ func loadImages(cfg Config) (*data.Dataset, error) {
 // image_size is 0: the 64×64 of the DCGAN paper and PyTorch's example.
 const defaultFolderSize = 64
 
-// loaderSource serves a finite dataset in shuffled epochs.
+// loaderSource serves a finite dataset of images in shuffled epochs.
 type loaderSource struct {
 	l       *data.Loader
 	classes []string
+	sample  models.Shape
+}
+
+// gridSize is the number of samples in an image grid: 8 rows of 8.
+const gridSize = 64
+
+func (s loaderSource) kind() data.Kind                               { return data.Images }
+func (s loaderSource) shape() models.Shape                           { return s.sample }
+func (s loaderSource) pictureSamples() int                           { return gridSize }
+func (s loaderSource) measure(*tensor.Tensor) (rundir.Record, error) { return nil, nil }
+
+func (s loaderSource) picture(x *tensor.Tensor, _ int) image.Image {
+	return images.Grid(x.Reshape(x.Dim(0), s.sample.C, s.sample.H, s.sample.W), 8, 2)
 }
 
 func (s loaderSource) next(dst *tensor.Tensor, labels []int) data.Batch { return s.l.Next(dst, labels) }
@@ -119,6 +141,31 @@ func (s *mixtureSource) next(dst *tensor.Tensor, _ []int) data.Batch {
 }
 
 func (s *mixtureSource) stepsPerEpoch() int { return toySteps }
+
+// toySamples is the number of generated points drawn in a 2-D scatter
+// picture and scored for mode coverage, as the papers' protocol has it.
+const toySamples = 2500
+
+func (s *mixtureSource) kind() data.Kind     { return data.Points }
+func (s *mixtureSource) shape() models.Shape { return models.Shape{C: 1, H: 1, W: 2} }
+func (s *mixtureSource) pictureSamples() int { return toySamples }
+
+// picture draws the points over the mixture's modes.
+func (s *mixtureSource) picture(x *tensor.Tensor, step int) image.Image {
+	sc := images.Scatter{Title: fmt.Sprintf("%s, step %d", s.m.Name, step), Means: s.m.Means,
+		Radius: 3 * s.m.Sigma, Extent: s.m.Extent, Size: 480}
+	return sc.Draw(x.Reshape(x.Dim(0), 2))
+}
+
+// measure returns the mode coverage of the points (modes covered,
+// high-quality fraction, KL of the mode histogram to uniform).
+func (s *mixtureSource) measure(x *tensor.Tensor) (rundir.Record, error) {
+	m, err := metrics.MixtureModes(x.Reshape(x.Dim(0), 2), s.m)
+	if err != nil {
+		return nil, err
+	}
+	return rundir.Record{"modes": float64(m.Covered), "hq": m.HighQuality, "mode_kl": m.KL}, nil
+}
 
 func (s *mixtureSource) classNames() []string { return nil }
 

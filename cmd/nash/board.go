@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nash-gan/nash/dashboard"
-	"github.com/nash-gan/nash/train"
+	"github.com/nash-gan/nash/infer"
 )
 
 // shutdownGrace is how long nash board waits for requests in progress when
@@ -71,9 +71,9 @@ training. The dashboard only reads the folder and listens on 127.0.0.1 unless --
 
 // interpolate renders the dashboard's latent walks from a run's checkpoint.
 func interpolate(runDir string, from, to uint64, steps int, slerp bool) (image.Image, error) {
-	t, err := train.LoadRun(runDir)
+	g, err := infer.LoadRun(runDir, "last")
 	if err != nil {
 		return nil, err
 	}
-	return t.InterpolationStrip(from, to, steps, slerp)
+	return g.InterpolationStrip(infer.Walk{From: from, To: to, Steps: steps, Slerp: slerp})
 }

@@ -13,9 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nash-gan/nash/classifier"
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/tensor"
-	"github.com/nash-gan/nash/train"
 )
 
 // featureMetrics are the metrics of two sets of feature vectors, in the
@@ -433,8 +434,8 @@ func (r evalReport) print(w io.Writer, o evalOptions) error {
 }
 
 // evalToy reports the mode coverage of a run on a 2-D mixture.
-func evalToy(cmd *cobra.Command, dir string, t *train.Trained, n int, seed uint64, asJSON bool) error {
-	m, err := t.ModeCoverage(n, seed)
+func evalToy(cmd *cobra.Command, dir string, t *infer.Generator, n int, seed uint64, asJSON bool) error {
+	m, err := modeCoverage(t, n, seed)
 	if err != nil {
 		return fmt.Errorf("--run %s: %w", dir, err)
 	}
@@ -448,7 +449,7 @@ func evalToy(cmd *cobra.Command, dir string, t *train.Trained, n int, seed uint6
 		HQ      float64  `json:"high_quality"`
 		KL      *float64 `json:"kl,omitempty"`
 		Counts  []int    `json:"counts"`
-	}{Run: dir, Dataset: t.Config.Dataset, Step: t.Step, N: n, Modes: m.Covered, Of: len(m.Counts), HQ: m.HighQuality, Counts: m.Counts}
+	}{Run: dir, Dataset: t.Dataset, Step: t.Step, N: n, Modes: m.Covered, Of: len(m.Counts), HQ: m.HighQuality, Counts: m.Counts}
 	if !math.IsInf(m.KL, 0) {
 		rep.KL = &m.KL
 	}
@@ -458,4 +459,18 @@ func evalToy(cmd *cobra.Command, dir string, t *train.Trained, n int, seed uint6
 	fmt.Fprintf(cmd.OutOrStdout(), "%s (%s, step %d, %d samples): %d of %d modes covered, %.1f%% high quality, KL to uniform %.4f\n",
 		dir, rep.Dataset, rep.Step, n, rep.Modes, rep.Of, 100*rep.HQ, m.KL)
 	return nil
+}
+
+// modeCoverage scores n points of the generator, with noise from seed's
+// "eval" stream, against the modes of the 2-D mixture it was trained on.
+func modeCoverage(g *infer.Generator, n int, seed uint64) (metrics.Modes, error) {
+	m, err := data.Toy(g.Dataset)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	x, err := g.Sample(g.Noise(n, tensor.NewRNG(seed, "eval")), nil)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	return metrics.MixtureModes(x.Reshape(n, 2), m)
 }

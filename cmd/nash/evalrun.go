@@ -14,6 +14,7 @@ import (
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/rundir"
@@ -98,11 +99,11 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	if o.checkpoint != "last" && o.checkpoint != "best" {
 		return fmt.Errorf("--checkpoint: %q, want last or best", o.checkpoint)
 	}
-	t, err := train.LoadRunCheckpoint(dir, o.checkpoint)
+	t, err := infer.LoadRun(dir, o.checkpoint)
 	if err != nil {
 		return err
 	}
-	if t.Shape == (train.Shape{C: 1, H: 1, W: 2}) {
+	if t.Spec.Data == data.Points {
 		if o.metricsChanged && !slices.Equal(o.metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a run on a 2-D mixture is measured by modes; got %v", o.metrics)
 		}
@@ -114,9 +115,9 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 		}
 		return evalToy(cmd, dir, t, o.n, o.seed, o.asJSON)
 	}
-	if !train.EvalSupported(t.Config.Dataset, t.Shape) && o.classifier == "" {
+	if !train.EvalSupported(t.Dataset, t.Spec.Sample) && o.classifier == "" {
 		return fmt.Errorf("--run %s: nash eval measures runs on mnist or fashion-mnist (1×28×28) and 2-D mixtures; this run trained on %s, %d×%d×%d",
-			dir, t.Config.Dataset, t.Shape.C, t.Shape.H, t.Shape.W)
+			dir, t.Dataset, t.Spec.Sample.C, t.Spec.Sample.H, t.Spec.Sample.W)
 	}
 	if o.n == 0 {
 		o.n = 10000
@@ -129,7 +130,7 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	}
 	net := o.classifier
 	if net == "" {
-		net = t.Config.Dataset
+		net = t.Dataset
 	}
 	model, err := loadClassifier(net)
 	if err != nil {
@@ -154,28 +155,27 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 }
 
 // measureRun samples the generator and computes the metrics of o.
-func measureRun(dir string, t *train.Trained, model *classifier.Model, o runOptions, timings io.Writer) (*runReport, error) {
-	cfg := t.Config
-	rep := &runReport{Run: dir, Dataset: cfg.Dataset, Checkpoint: o.checkpoint, Step: t.Step, Generator: "G", N: o.n, Split: o.split, Seed: o.seed,
+func measureRun(dir string, t *infer.Generator, model *classifier.Model, o runOptions, timings io.Writer) (*runReport, error) {
+	rep := &runReport{Run: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, Generator: "G", N: o.n, Split: o.split, Seed: o.seed,
 		Time: time.Now().UTC(), FeatureNetwork: describe(model)}
-	if t.GAN.GEMA != nil {
+	if t.EMA {
 		rep.Generator = "EMA of G"
 	}
 	start := time.Now()
-	genImages := t.Generate(o.n, o.seed)
+	genImages := t.GenerateSeed(o.n, o.seed)
 	gen, err := score(model, fmt.Sprintf("%d generated images", o.n), genImages)
 	if err != nil {
 		return nil, fmt.Errorf("--run %s: generated images: %w", dir, err)
 	}
 	// The requested classes are the feature network's only when it was
 	// trained on the run's dataset.
-	classAccuracy := t.GAN.Classes > 0 && model.Dataset == cfg.Dataset
+	classAccuracy := t.Spec.Classes > 0 && model.Dataset == t.Dataset
 	if classAccuracy {
 		gen.labels = t.GenerateLabels(o.n)
 	}
 	splits := map[string]*data.Dataset{}
 	for _, s := range []string{"train", "test"} {
-		if splits[s], err = data.Load(cfg.Dataset, cfg.Data, s); err != nil {
+		if splits[s], err = data.Load(t.Dataset, t.Data, s); err != nil {
 			return nil, err
 		}
 	}

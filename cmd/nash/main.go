@@ -21,7 +21,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nash-gan/nash/bench"
 	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -121,7 +123,7 @@ func newBench() *cobra.Command {
 		if warmup < 0 || repeats <= 0 || steps <= 0 {
 			return fmt.Errorf("--warmup must be ≥ 0, --repeats and --bench-steps > 0")
 		}
-		r, err := train.Bench(cfg, warmup, repeats, steps)
+		r, err := bench.Bench(cfg, warmup, repeats, steps)
 		if err != nil {
 			return err
 		}
@@ -145,20 +147,21 @@ func newInterpolate() *cobra.Command {
 		Short: "Walk the latent space between two seeds: a PNG strip, or an animated GIF with --gif",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, err := train.LoadRun(run)
+			g, err := infer.LoadRun(run, "last")
 			if err != nil {
 				return err
 			}
+			walk := infer.Walk{From: from, To: to, Steps: steps, Slerp: slerp, Class: class}
 			if cmd.Flags().Changed("class") {
-				if err := t.SetWalkClass(class); err != nil {
+				if err := g.CheckClass(class); err != nil {
 					return fmt.Errorf("--class: %s: %w", run, err)
 				}
 			}
 			if asGIF {
-				err = t.WriteInterpolationGIF(out, from, to, steps, slerp, scale)
+				err = g.WriteInterpolationGIF(out, walk, scale)
 			} else {
 				var img image.Image
-				if img, err = t.InterpolationStrip(from, to, steps, slerp); err == nil {
+				if img, err = g.InterpolationStrip(walk); err == nil {
 					err = images.WritePNG(out, img)
 				}
 			}
@@ -205,8 +208,8 @@ numbers.`,
 	cmd.Flags().IntVar(&seeds, "seeds", 5, "seeds per variant and dataset (1, 2, …)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := flags.over(base)
-		var vs []train.ToyVariant
-		for _, v := range train.ToyVariants() {
+		var vs []bench.ToyVariant
+		for _, v := range bench.ToyVariants() {
 			if len(variants) == 0 || slices.Contains(variants, v.Name) {
 				vs = append(vs, v)
 			}
@@ -221,11 +224,11 @@ numbers.`,
 		for s := 1; s <= seeds; s++ {
 			ss = append(ss, uint64(s))
 		}
-		res, err := train.ToyBench(cmd.Context(), cfg, vs, datasets, ss, out, cmd.ErrOrStderr())
+		res, err := bench.ToyBench(cmd.Context(), cfg, vs, datasets, ss, out, cmd.ErrOrStderr())
 		if err != nil {
 			return err
 		}
-		table := train.ToyTable(res, vs)
+		table := bench.ToyTable(res, vs)
 		fmt.Fprint(cmd.OutOrStdout(), table)
 		if markdown != "" {
 			return os.WriteFile(markdown, []byte(table), 0o644)

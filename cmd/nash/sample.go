@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
+	"image"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nash-gan/nash/images"
-	"github.com/nash-gan/nash/train"
+	"github.com/nash-gan/nash/infer"
 )
 
 func newSample() *cobra.Command {
@@ -35,24 +36,25 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			if classGrid && cmd.Flags().Changed("n") {
 				return fmt.Errorf("--n cannot be used with --class-grid, which draws 8 samples of each class")
 			}
-			if !classGrid {
+			g, err := infer.LoadRun(run, "last")
+			if err != nil {
+				return err
+			}
+			var img image.Image
+			if classGrid {
+				if img, err = g.ClassGrid(seed); err != nil {
+					return fmt.Errorf("--class-grid: %s: %w", run, err)
+				}
+			} else {
 				k := -1
 				if cmd.Flags().Changed("class") {
 					k = class
 				}
-				if err := train.SampleGrid(run, n, seed, k, out); err != nil {
+				x, err := g.Samples(n, seed, k)
+				if err != nil {
 					return fmt.Errorf("%s: %w", run, err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
-				return nil
-			}
-			t, err := train.LoadRun(run)
-			if err != nil {
-				return err
-			}
-			img, err := t.ClassGrid(seed)
-			if err != nil {
-				return fmt.Errorf("--class-grid: %s: %w", run, err)
+				img = images.Grid(x, 8, 2)
 			}
 			if err := images.WritePNG(out, img); err != nil {
 				return err

@@ -42,33 +42,37 @@ func main() {
 }
 
 func export(run, out string, n int) error {
-	t, err := train.LoadRun(run)
+	c, err := train.LoadCheckpoint(run, "last")
 	if err != nil {
 		return err
+	}
+	g, ok := c.Game.(*gan.GAN)
+	if !ok {
+		return fmt.Errorf("%s: torchio checks the classic game's generator and discriminator, not %T", run, c.Game)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	z := t.GAN.Noise(n, tensor.NewRNG(1, "torchio"))
+	z := g.Noise(n, tensor.NewRNG(1, "torchio"))
 	tp := autograd.NewTape()
 	tp.SetGrad(false)
 	// Evaluation mode, as torch_check.py runs the networks: BatchNorm uses
 	// its running statistics.
-	nn.SetTraining(t.GAN.D, false)
+	nn.SetTraining(g.D, false)
 	var fake, logits, labels *tensor.Tensor
-	if t.GAN.Classes > 0 {
-		labels = gan.CycleLabels(n, t.GAN.Classes)
-		fake = t.GAN.SampleClasses(z, labels)
-		logits = t.GAN.D.(gan.Conditional).ForwardClasses(tp, autograd.Const(fake), autograd.Const(labels)).Value
+	if g.Classes > 0 {
+		labels = gan.CycleLabels(n, g.Classes)
+		fake = g.SampleClasses(z, labels)
+		logits = g.D.(gan.Conditional).ForwardClasses(tp, autograd.Const(fake), autograd.Const(labels)).Value
 	} else {
-		fake = t.GAN.Sample(z)
-		logits = t.GAN.D.Forward(tp, autograd.Const(fake)).Value
+		fake = g.Sample(z)
+		logits = g.D.Forward(tp, autograd.Const(fake)).Value
 	}
 	for _, net := range []struct {
 		name          string
 		m             nn.Module
 		input, output *tensor.Tensor
-	}{{"generator", t.GAN.G, z, fake}, {"discriminator", t.GAN.D, fake, logits}} {
+	}{{"generator", g.G, z, fake}, {"discriminator", g.D, fake, logits}} {
 		var f checkpoint.File
 		f.SetStateDict(net.name+".", nn.StateDict(net.m))
 		f.Set("input", net.input)

@@ -1,4 +1,6 @@
-package train
+// Package bench measures nash: the time of a training step (nash bench),
+// and the 2-D benchmark of every objective's mode coverage (nash toybench).
+package bench
 
 import (
 	"context"
@@ -11,9 +13,15 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/train"
 )
+
+// toySamples is the number of generated points of each final generator
+// that the benchmark scores, as the papers' protocol has it.
+const toySamples = 2500
 
 // ToyVariant is one configuration of the 2-D benchmark: a name for the
 // table and the settings that differ from the benchmark's base.
@@ -21,7 +29,7 @@ type ToyVariant struct {
 	Name string
 	// Apply edits a configuration whose dataset, seed, steps and output
 	// are already set.
-	Apply func(*Config)
+	Apply func(*train.Config)
 }
 
 // ToyResult is the mode coverage of one trained run.
@@ -38,7 +46,7 @@ type ToyResult struct {
 // steps each, into runs under dir, and returns the mode coverage of 2,500
 // samples of each final generator (its moving average when it keeps one).
 // Progress lines go to log.
-func ToyBench(ctx context.Context, base Config, variants []ToyVariant, datasets []string, seeds []uint64, dir string, log io.Writer) ([]ToyResult, error) {
+func ToyBench(ctx context.Context, base train.Config, variants []ToyVariant, datasets []string, seeds []uint64, dir string, log io.Writer) ([]ToyResult, error) {
 	var out []ToyResult
 	for _, ds := range datasets {
 		m, err := data.Toy(ds)
@@ -55,16 +63,19 @@ func ToyBench(ctx context.Context, base Config, variants []ToyVariant, datasets 
 				}
 				runDir := filepath.Join(dir, fmt.Sprintf("%s-%s-seed%d", ds, v.Name, seed))
 				t0 := time.Now()
-				if err := Run(ctx, cfg, runDir, true, io.Discard); err != nil {
+				if err := train.Run(ctx, cfg, runDir, true, io.Discard); err != nil {
 					return nil, fmt.Errorf("variant %s on %s, seed %d: %w", v.Name, ds, seed, err)
 				}
 				secs := time.Since(t0).Seconds()
-				t, err := LoadRun(runDir)
+				g, err := infer.LoadRun(runDir, "last")
 				if err != nil {
 					return nil, err
 				}
-				x := t.GAN.Sample(t.GAN.Noise(toySamples, tensor.NewRNG(seed, "toybench")))
-				mc, err := modeCoverage(x, m)
+				x, err := g.Sample(g.Noise(toySamples, tensor.NewRNG(seed, "toybench")), nil)
+				if err != nil {
+					return nil, err
+				}
+				mc, err := metrics.MixtureModes(x.Reshape(toySamples, 2), m)
 				if err != nil {
 					return nil, err
 				}
@@ -79,7 +90,7 @@ func ToyBench(ctx context.Context, base Config, variants []ToyVariant, datasets 
 	return out, nil
 }
 
-// published are the rows of MISSION.md: modes covered and high-quality
+// published are the papers' rows: modes covered and high-quality
 // percentage on ring8 and grid25 (2,500 samples, mean over seeds).
 var published = []struct {
 	name, source string
@@ -154,7 +165,7 @@ func meanStd(v []float64, digits int) string {
 func ToyVariants() []ToyVariant {
 	var vs []ToyVariant
 	for _, l := range gan.Losses {
-		vs = append(vs, ToyVariant{Name: string(l), Apply: func(c *Config) {
+		vs = append(vs, ToyVariant{Name: string(l), Apply: func(c *train.Config) {
 			c.Loss = string(l)
 			*c = c.Resolve(func(string) bool { return false })
 		}})
@@ -171,7 +182,7 @@ func ToyVariants() []ToyVariant {
 // steps, and the decay (with the average) then freezes both networks at the
 // equilibrium instead of leaving the generator to jitter around modes as
 // narrow as the 3σ test.
-var RecommendedToy = ToyVariant{Name: "ns+r1+ema+decay", Apply: func(c *Config) {
+var RecommendedToy = ToyVariant{Name: "ns+r1+ema+decay", Apply: func(c *train.Config) {
 	c.Loss, c.EMAKimg = "ns", 30
 	*c = c.Resolve(func(string) bool { return false })
 	c.R1, c.LR, c.LRDecay = toyR1[c.Dataset], 2e-3, 0.5
@@ -182,17 +193,3 @@ var RecommendedToy = ToyVariant{Name: "ns+r1+ema+decay", Apply: func(c *Config) 
 // variance, γ = 120σ²: 0.3 for grid25 (σ = 0.05), 0.012 for ring8 (σ = 0.01),
 // whose modes a γ of 0.3 smooths the discriminator too much to place.
 var toyR1 = map[string]float64{"grid25": 0.3, "ring8": 0.012}
-
-// ModeCoverage samples n points from the run's generator (its moving
-// average when it keeps one) with noise from seed and scores them against
-// the run's 2-D mixture. It is an error for a run on image data.
-func (t *Trained) ModeCoverage(n int, seed uint64) (metrics.Modes, error) {
-	if !isToy(t.Config.Dataset) {
-		return metrics.Modes{}, fmt.Errorf("mode coverage needs a 2-D mixture (ring8, grid25); the run trained on %s", t.Config.Dataset)
-	}
-	m, err := data.Toy(t.Config.Dataset)
-	if err != nil {
-		return metrics.Modes{}, err
-	}
-	return modeCoverage(t.GAN.Sample(t.GAN.Noise(n, tensor.NewRNG(seed, "eval"))), m)
-}

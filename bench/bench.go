@@ -1,12 +1,16 @@
-package train
+package bench
 
 import (
 	"runtime"
 	"slices"
 	"time"
 
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/tensor/kernels"
+	"github.com/nash-gan/nash/train"
 )
 
 // BenchResult is the timing of one training step of a configuration.
@@ -46,33 +50,41 @@ func gemmPeak() float64 {
 }
 
 // Bench times the training step of cfg (D update then G update) on uniform
-// noise shaped like MNIST, the way ../shared/bench/torch_gan_step.py times
+// noise shaped like MNIST, the way bench/torch_gan_step.py times
 // PyTorch: warmup steps first, then repeats of steps steps each; it reports
 // the median, fastest and slowest repeat per step.
-func Bench(cfg Config, warmup, repeats, steps int) (BenchResult, error) {
+func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	shape := Shape{C: 1, H: 28, W: 28}
-	g, err := Build(cfg, shape)
+	shape := models.Shape{C: 1, H: 28, W: 28}
+	spec, err := train.Spec(cfg, data.Images, shape, 0)
 	if err != nil {
 		return BenchResult{}, err
 	}
-	real := tensor.New(cfg.Batch, shape.Len())
-	if cfg.Model == "dcgan" {
-		real = tensor.New(cfg.Batch, shape.C, shape.H, shape.W)
+	family, err := models.Lookup(spec.Family)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	g, err := train.Build(cfg, spec)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	real := tensor.New(cfg.Batch, shape.C, shape.H, shape.W)
+	if family.Flat {
+		real = tensor.New(cfg.Batch, shape.Len())
 	}
 	tensor.NewRNG(cfg.Seed, "data").Uniform(real, -1, 1)
-	noise := tensor.NewRNG(cfg.Seed, "noise")
+	batch := gan.Batch{X: real}
 	for range warmup {
-		g.Step(real, noise)
+		g.Step(batch)
 	}
 	f0 := tensor.MatMulFLOPs()
 	per := make([]float64, repeats)
 	for r := range per {
 		t0 := time.Now()
 		for range steps {
-			g.Step(real, noise)
+			g.Step(batch)
 		}
 		per[r] = float64(time.Since(t0).Microseconds()) / 1000 / float64(steps)
 	}

@@ -1,4 +1,4 @@
-package train
+package infer
 
 import (
 	"fmt"
@@ -17,29 +17,40 @@ import (
 
 // Latent returns the generator noise vector that seed selects: the first
 // row that nash sample --seed S draws.
-func (t *Trained) Latent(seed uint64) []float32 {
-	return t.GAN.Noise(1, tensor.NewRNG(seed, "sample")).Data()
+func (g *Generator) Latent(seed uint64) []float32 {
+	return g.Noise(1, tensor.NewRNG(seed, "sample")).Data()
 }
 
-// Interpolate returns steps samples along the path from the latent of seed
-// from to the latent of seed to: a straight line, or with slerp a great
-// circle (spherical interpolation, which keeps the norm a Gaussian latent
-// typically has). The result is [steps, C, H, W]; a conditional run's walk
-// keeps to the class t.WalkClass.
-func (t *Trained) Interpolate(from, to uint64, steps int, slerp bool) (*tensor.Tensor, error) {
-	if steps < 2 {
-		return nil, fmt.Errorf("interpolation needs at least 2 steps, got %d", steps)
+// Walk is a path through the latent space: from the latent of seed From to
+// the latent of seed To in Steps samples, ends included, along a straight
+// line or, with Slerp, a great circle (spherical interpolation, which keeps
+// the norm a Gaussian latent typically has). A conditional generator's
+// walk keeps to the class Class.
+type Walk struct {
+	From, To uint64
+	Steps    int
+	Slerp    bool
+	Class    int
+}
+
+// Interpolate returns the samples [Steps, C, H, W] along the walk w.
+func (g *Generator) Interpolate(w Walk) (*tensor.Tensor, error) {
+	if w.Steps < 2 {
+		return nil, fmt.Errorf("interpolation needs at least 2 steps, got %d", w.Steps)
 	}
-	a, b := t.Latent(from), t.Latent(to)
-	z := tensor.New(steps, len(a))
-	for i := 0; i < steps; i++ {
-		mix(z.Data()[i*len(a):(i+1)*len(a)], a, b, float64(i)/float64(steps-1), slerp)
+	var labels *tensor.Tensor
+	if g.Spec.Classes > 0 {
+		if err := g.CheckClass(w.Class); err != nil {
+			return nil, err
+		}
+		labels = gan.ClassLabels(w.Steps, w.Class)
 	}
-	x := t.GAN.Sample(z)
-	if t.GAN.Classes > 0 {
-		x = t.GAN.SampleClasses(z, gan.ClassLabels(steps, t.WalkClass))
+	a, b := g.Latent(w.From), g.Latent(w.To)
+	z := tensor.New(w.Steps, len(a))
+	for i := 0; i < w.Steps; i++ {
+		mix(z.Data()[i*len(a):(i+1)*len(a)], a, b, float64(i)/float64(w.Steps-1), w.Slerp)
 	}
-	return x.Reshape(steps, t.Shape.C, t.Shape.H, t.Shape.W), nil
+	return g.Sample(z, labels)
 }
 
 // mix sets dst to the point at fraction f of the way from a to b.
@@ -63,33 +74,35 @@ func mix(dst, a, b []float32, f float64, slerp bool) {
 	}
 }
 
-// InterpolationStrip returns the interpolation as one row of images.
-func (t *Trained) InterpolationStrip(from, to uint64, steps int, slerp bool) (image.Image, error) {
-	x, err := t.Interpolate(from, to, steps, slerp)
+// InterpolationStrip returns the walk as one row of images.
+func (g *Generator) InterpolationStrip(w Walk) (image.Image, error) {
+	x, err := g.Interpolate(w)
 	if err != nil {
 		return nil, err
 	}
-	return images.Grid(x, steps, 2), nil
+	return images.Grid(x, w.Steps, 2), nil
 }
 
 // WriteInterpolationGIF writes the interpolation as an animated GIF that
 // goes from one end to the other and back, each frame scaled up by scale.
-func (t *Trained) WriteInterpolationGIF(path string, from, to uint64, steps int, slerp bool, scale int) error {
-	x, err := t.Interpolate(from, to, steps, slerp)
+func (g *Generator) WriteInterpolationGIF(path string, w Walk, scale int) error {
+	steps := w.Steps
+	x, err := g.Interpolate(w)
 	if err != nil {
 		return err
 	}
 	pal := palette.Plan9
-	if t.Shape.C == 1 {
+	shape := g.Spec.Sample
+	if shape.C == 1 {
 		pal = make(color.Palette, 256)
 		for i := range pal {
 			pal[i] = color.Gray{Y: uint8(i)}
 		}
 	}
-	n := t.Shape.Len()
+	n := shape.Len()
 	var frames []*image.Paletted
 	for i := 0; i < steps; i++ {
-		one := tensor.FromSlice(x.Data()[i*n:(i+1)*n], 1, t.Shape.C, t.Shape.H, t.Shape.W)
+		one := tensor.FromSlice(x.Data()[i*n:(i+1)*n], 1, shape.C, shape.H, shape.W)
 		frames = append(frames, upscale(images.Grid(one, 1, 0), scale, pal))
 	}
 	anim := &gif.GIF{}

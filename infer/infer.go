@@ -1,0 +1,241 @@
+// Package infer puts a trained generator to use on its own: it loads from a
+// checkpoint only what sampling needs — the generator (or its moving
+// average) and the few settings that describe it, not the discriminator,
+// the optimisers or the run directory — and samples from it, safely from
+// many goroutines at once: evaluation mode belongs to each call, never to
+// the shared network.
+package infer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/rundir"
+	"github.com/nash-gan/nash/tensor"
+)
+
+// The checkpoint metadata a generator is described by (docs/RUNDIR.md).
+const (
+	// MetaModel holds the models.Spec of the run's networks, as JSON.
+	MetaModel = "model"
+	// MetaGenerator names the network that sampling uses: the prefix of
+	// its tensors without the dot.
+	MetaGenerator = "generator"
+	// MetaClasses holds a conditional run's class names, by label, as a
+	// JSON array.
+	MetaClasses = "class_names"
+	// MetaStep holds the number of training steps behind the weights.
+	MetaStep = "step"
+)
+
+// Metadata written by nash before the training core, from which the
+// generator of an older checkpoint is described (legacySpec).
+const (
+	metaConfig = "config"
+	metaShape  = "sample_shape"
+)
+
+// Generator is a trained generator with what describes it.
+type Generator struct {
+	// Net is the network: noise [n, ZDim] (and classes) to samples.
+	Net nn.Module
+	// Spec describes the networks of the run: the family, the data, the
+	// shape of a sample, the noise length and the number of classes.
+	Spec models.Spec
+	// ClassNames names a conditional generator's classes by label; nil
+	// for an unconditional one.
+	ClassNames []string
+	// EMA says that Net holds the moving average of the generator's
+	// weights.
+	EMA bool
+	// Step is the number of training steps behind the weights.
+	Step int
+	// Dataset and Data name the data the generator was trained on (the
+	// run's --dataset and --data), the reference of its evaluation.
+	Dataset, Data string
+}
+
+// ErrNoCheckpoint is returned (wrapped) by LoadRun for a run that has not
+// written the checkpoint asked for yet.
+var ErrNoCheckpoint = errors.New("no checkpoint yet")
+
+// LoadRun loads the generator of the run in dir from its checkpoint
+// checkpoints/<name>.safetensors: "last", or "best" (the lowest FID of the
+// evaluation during training). A run that has not written that checkpoint
+// yet gives an error wrapping ErrNoCheckpoint that says so in words.
+func LoadRun(dir, name string) (*Generator, error) {
+	path, err := RunCheckpoint(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path)
+}
+
+// RunCheckpoint returns the path of the checkpoint checkpoints/<name>.safetensors
+// of the run in dir, or an error wrapping ErrNoCheckpoint when the run has
+// not written it yet.
+func RunCheckpoint(dir, name string) (string, error) {
+	run, err := rundir.Open(dir)
+	if err != nil {
+		return "", err
+	}
+	path := run.CheckpointPath(name)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("run %s: %w: %s has not been written (a run writes it every --sample-every steps%s)",
+			dir, ErrNoCheckpoint, filepath.Join("checkpoints", filepath.Base(path)), bestNote(name))
+	}
+	return path, nil
+}
+
+// bestNote explains when the best checkpoint is written.
+func bestNote(name string) string {
+	if name == "best" {
+		return "; best only at an evaluation during training of an MNIST or Fashion-MNIST run"
+	}
+	return ""
+}
+
+// Load loads the generator saved in the checkpoint at path. Errors name
+// the file.
+func Load(path string) (*Generator, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return FromCheckpoint(f, path)
+}
+
+// FromCheckpoint rebuilds the generator saved in f, read from path (which
+// errors name).
+func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
+	spec, err := describe(f.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var names []string
+	if spec.Classes > 0 {
+		if err := json.Unmarshal([]byte(f.Metadata[MetaClasses]), &names); err != nil || len(names) != spec.Classes {
+			return nil, fmt.Errorf("%s: metadata %s is %q, want a JSON array of the %d class names", path, MetaClasses, f.Metadata[MetaClasses], spec.Classes)
+		}
+	}
+	step, err := strconv.Atoi(f.Metadata[MetaStep])
+	if err != nil || step < 0 {
+		return nil, fmt.Errorf("%s: metadata %s is %q, want a step count", path, MetaStep, f.Metadata[MetaStep])
+	}
+	nets, err := models.Build(spec, tensor.NewRNG(0, "init"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	net := nets[gan.GeneratorName]
+	if net == nil {
+		return nil, fmt.Errorf("%s: model %s has no %s network", path, spec.Family, gan.GeneratorName)
+	}
+	name := f.Metadata[MetaGenerator]
+	if name == "" {
+		name = gan.GeneratorName
+		for _, t := range f.Names() {
+			if strings.HasPrefix(t, gan.GeneratorEMAName+".") {
+				name = gan.GeneratorEMAName
+			}
+		}
+	}
+	sd, err := f.StateDict(name + ".")
+	if err != nil {
+		return nil, err
+	}
+	if err := nn.LoadStateDict(net, sd); err != nil {
+		return nil, fmt.Errorf("%s: %s.*: %w", path, name, err)
+	}
+	var cfg struct {
+		Dataset string `yaml:"dataset"`
+		Data    string `yaml:"data"`
+	}
+	if err := yaml.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
+		return nil, fmt.Errorf("%s: metadata %s: %w", path, metaConfig, err)
+	}
+	return &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data}, nil
+}
+
+// describe returns the spec of the checkpoint's networks: its model
+// metadata, or for a checkpoint written before the training core, the one
+// derived from its configuration.
+func describe(meta map[string]string) (models.Spec, error) {
+	v, ok := meta[MetaModel]
+	if !ok {
+		return legacySpec(meta)
+	}
+	var s models.Spec
+	dec := json.NewDecoder(bytes.NewReader([]byte(v)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return models.Spec{}, fmt.Errorf("metadata %s is %q: %w", MetaModel, v, err)
+	}
+	return s, checkSpec(s, MetaModel)
+}
+
+// legacySpec derives the spec from the configuration, sample shape and
+// class names that checkpoints carried before the model metadata.
+func legacySpec(meta map[string]string) (models.Spec, error) {
+	var cfg struct {
+		Dataset     string `yaml:"dataset"`
+		Model       string `yaml:"model"`
+		ZDim        int    `yaml:"z_dim"`
+		Conditional bool   `yaml:"conditional"`
+	}
+	if err := yaml.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
+		return models.Spec{}, fmt.Errorf("metadata %s: %w", metaConfig, err)
+	}
+	var chw [3]int
+	if err := json.Unmarshal([]byte(meta[metaShape]), &chw); err != nil {
+		return models.Spec{}, fmt.Errorf("metadata %s is %q, want [C,H,W]", metaShape, meta[metaShape])
+	}
+	s := models.Spec{Family: cfg.Model, Data: data.Images, Sample: models.Shape{C: chw[0], H: chw[1], W: chw[2]}, ZDim: cfg.ZDim}
+	if data.IsToy(cfg.Dataset) {
+		s.Data = data.Points
+	}
+	if cfg.Conditional {
+		var names []string
+		if err := json.Unmarshal([]byte(meta[MetaClasses]), &names); err != nil || len(names) < 2 {
+			return models.Spec{}, fmt.Errorf("metadata %s is %q, want a JSON array of at least 2 class names", MetaClasses, meta[MetaClasses])
+		}
+		s.Classes = len(names)
+	}
+	return s, checkSpec(s, metaConfig)
+}
+
+// Bounds on a described generator, checked before anything is allocated.
+const (
+	maxSide    = 4096
+	maxChannel = 64
+	maxZDim    = 1 << 16
+	maxClasses = 1 << 16
+)
+
+// checkSpec rejects a spec whose sizes no nash model has, naming the
+// metadata key it came from.
+func checkSpec(s models.Spec, key string) error {
+	x := s.Sample
+	switch {
+	case x.C < 1 || x.C > maxChannel || x.H < 1 || x.H > maxSide || x.W < 1 || x.W > maxSide:
+		return fmt.Errorf("metadata %s: sample shape %d×%d×%d out of range", key, x.C, x.H, x.W)
+	case s.ZDim < 1 || s.ZDim > maxZDim:
+		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, maxZDim)
+	case s.Classes < 0 || s.Classes == 1 || s.Classes > maxClasses:
+		return fmt.Errorf("metadata %s: %d classes, want 0 or 2 to %d", key, s.Classes, maxClasses)
+	}
+	return nil
+}
