@@ -127,9 +127,16 @@ func (s *slab[T]) reset() {
 // they stay valid until the next Reset, which reuses their storage, so that a
 // loop building the same computation every iteration allocates nothing once
 // warm.
+//
+// A tape also carries the mode of the forward passes run on it, training
+// (the default) or evaluation, which layers such as BatchNorm and Dropout
+// read; see SetTraining. The mode belongs to the pass, not to the model, so
+// that evaluation-mode passes on their own tapes can share a model with each
+// other.
 type Tape struct {
 	nodes  []*node
 	noGrad bool
+	eval   bool
 	arena  tensor.Arena
 	vars   slab[Var]
 	nodeS  slab[node]
@@ -139,12 +146,13 @@ type Tape struct {
 	perm   []int            // Permute's copy of its axes
 }
 
-// NewTape returns an empty tape that records.
+// NewTape returns an empty tape that records, in training mode.
 func NewTape() *Tape { return &Tape{} }
 
 // Reset forgets every recorded operation and takes back every variable the
 // tape's operations produced and the storage of their values, keeping the
-// tape's settings. Copy out any value needed afterwards.
+// tape's settings (recording and mode). Copy out any value needed
+// afterwards.
 func (tp *Tape) Reset() {
 	clear(tp.nodes)
 	tp.nodes = tp.nodes[:0]
@@ -203,6 +211,24 @@ func (tp *Tape) SetGrad(enabled bool) (previous bool) {
 
 // GradEnabled reports whether the tape records.
 func (tp *Tape) GradEnabled() bool { return !tp.noGrad }
+
+// SetTraining chooses the mode of the forward passes run on the tape and
+// returns the previous mode, as torch.nn.Module.train and eval do for a
+// PyTorch model. In training mode, a new tape's, BatchNorm normalises by
+// the batch's statistics and updates its running statistics, Dropout drops
+// and spectral normalisation runs its power iteration; in evaluation mode
+// they use their stored state and write nothing to the model, so that
+// evaluation-mode passes on different tapes may share a model. The mode is
+// independent of recording (SetGrad): sampling and evaluation usually turn
+// both off.
+func (tp *Tape) SetTraining(training bool) (previous bool) {
+	previous = !tp.eval
+	tp.eval = !training
+	return previous
+}
+
+// Training reports whether forward passes on the tape run in training mode.
+func (tp *Tape) Training() bool { return !tp.eval }
 
 // NoGrad runs f with recording off.
 func (tp *Tape) NoGrad(f func()) {

@@ -287,6 +287,30 @@ func TestDetachAndNoGradRecordNothing(t *testing.T) {
 	}
 }
 
+func TestTrainingMode(t *testing.T) {
+	tp := NewTape()
+	if !tp.Training() {
+		t.Fatal("a new tape is in evaluation mode, want training mode")
+	}
+	for _, c := range []struct {
+		set, previous bool
+	}{{false, true}, {false, false}, {true, false}, {true, true}} {
+		if previous := tp.SetTraining(c.set); previous != c.previous {
+			t.Fatalf("SetTraining(%v) returned %v, want %v", c.set, previous, c.previous)
+		}
+		if tp.Training() != c.set {
+			t.Fatalf("after SetTraining(%v), Training() = %v", c.set, tp.Training())
+		}
+	}
+	tp.SetTraining(false)
+	tp.SetGrad(false)
+	tp.Sum(tp.Const(tensor.FromSlice([]float32{1, 2}, 2)))
+	tp.Reset()
+	if tp.Training() || tp.GradEnabled() {
+		t.Fatalf("after Reset, Training() = %v and GradEnabled() = %v, want both false as set", tp.Training(), tp.GradEnabled())
+	}
+}
+
 func TestGradOfIntermediateAndUnrelated(t *testing.T) {
 	x := NewVar(tensor.FromSlice([]float32{0.5, -1, 2}, 3), true)
 	u := NewVar(tensor.FromSlice([]float32{7}, 1), true)
