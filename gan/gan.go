@@ -294,8 +294,7 @@ func (g *GAN) SampleClasses(z, labels *tensor.Tensor) *tensor.Tensor {
 	}
 	m := g.Generator()
 	tp := autograd.NewTape()
+	tp.SetTraining(false)
 	tp.SetGrad(false)
-	nn.SetTraining(m, false)
-	defer nn.SetTraining(m, true)
 	return generateWith(m, tp, autograd.Const(z), labels).Value
 }

@@ -53,9 +53,6 @@ func (g *ConditionalGenerator) Parameters() []nn.Parameter {
 // Buffers implements nn.BufferHolder.
 func (g *ConditionalGenerator) Buffers() []nn.Buffer { return concatBuffers([]string{"net"}, g.Net) }
 
-// SetTraining implements nn.Trainer.
-func (g *ConditionalGenerator) SetTraining(training bool) { nn.SetTraining(g.Net, training) }
-
 // ProjectionDiscriminator is the projection discriminator of Miyato and
 // Koyama (cGANs with projection discriminator, 2018): features φ(x) = Body(x),
 // an unconditional score ψ(φ(x)) = Head(φ(x)), and the inner product of the
@@ -120,12 +117,6 @@ func (d *ProjectionDiscriminator) Parameters() []nn.Parameter {
 // Buffers implements nn.BufferHolder.
 func (d *ProjectionDiscriminator) Buffers() []nn.Buffer {
 	return concatBuffers([]string{"body", "head"}, d.Body, d.Head)
-}
-
-// SetTraining implements nn.Trainer.
-func (d *ProjectionDiscriminator) SetTraining(training bool) {
-	nn.SetTraining(d.Body, training)
-	nn.SetTraining(d.Head, training)
 }
 
 // concatParameters returns the parameters of ms, each name prefixed with

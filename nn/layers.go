@@ -129,10 +129,3 @@ func (s *Sequential) Buffers() []Buffer {
 	}
 	return bs
 }
-
-// SetTraining implements Trainer.
-func (s *Sequential) SetTraining(training bool) {
-	for _, l := range s.Layers {
-		SetTraining(l, training)
-	}
-}

@@ -28,11 +28,9 @@ func TestDropoutModes(t *testing.T) {
 	if zeros < 1000-120 || zeros > 1000+120 {
 		t.Fatalf("%d of 2000 zeroed, want about 1000", zeros)
 	}
-	SetTraining(NewSequential(d), false)
-	if y := d.Forward(autograd.NewTape(), autograd.Const(x)); y.Value != x {
+	if y := d.Forward(evalTape(), autograd.Const(x)); y.Value != x {
 		t.Fatal("evaluation mode does not pass the input through")
 	}
-	d.SetTraining(true)
 	checkGradients(t, NewSequential(NewLinear(3, 4, true, tensor.NewRNG(1, "init")), &fixedDropout{p: 0.3}),
 		randomTensor(tensor.NewRNG(2, "x"), -1, 1, 5, 3), true)
 }

@@ -37,12 +37,6 @@ type BufferHolder interface {
 	Buffers() []Buffer
 }
 
-// Trainer is implemented by modules that behave differently in training and
-// evaluation (BatchNorm, Dropout).
-type Trainer interface {
-	SetTraining(training bool)
-}
-
 // StateDict returns m's parameters and buffers as tensors keyed by their
 // PyTorch state-dict names. The tensors are m's own storage, not copies.
 func StateDict(m Module) map[string]*tensor.Tensor {
@@ -65,13 +59,6 @@ func Vars(ps []Parameter) []*autograd.Var {
 		vs[i] = p.Var
 	}
 	return vs
-}
-
-// SetTraining switches every module in m that has a training mode.
-func SetTraining(m Module, training bool) {
-	if t, ok := m.(Trainer); ok {
-		t.SetTraining(training)
-	}
 }
 
 // LoadStateDict copies the tensors of sd into m's parameters and buffers,

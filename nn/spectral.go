@@ -61,14 +61,14 @@ func (c *Conv2d) ForwardWeight(tp *autograd.Tape, x, w *autograd.Var) *autograd.
 // "weight_u" [out] and "weight_v" [in·kh·kw] hold the power iteration's
 // estimates of the first left and right singular vectors.
 //
-// In training mode (the default) every Forward first runs one round of
-// power iteration on the current weight W, without gradient, updating the
-// buffers in place: v = Wᵀu/‖Wᵀu‖, then u = Wv/‖Wv‖. Then, on the tape,
-// σ = uᵀWv and the layer runs with W/σ; gradients flow through σ to W, with
-// u and v constants. In evaluation mode the buffers are left as they are.
-//
-// Like every module that updates state in Forward, a Spectral is not safe for
-// concurrent use.
+// When the tape is in training mode (autograd.Tape.SetTraining) every Forward
+// first runs one round of power iteration on the current weight W, without
+// gradient, updating the buffers in place: v = Wᵀu/‖Wᵀu‖, then u = Wv/‖Wv‖.
+// Then, on the tape, σ = uᵀWv and the layer runs with W/σ; gradients flow
+// through σ to W, with u and v constants. In evaluation mode, as in
+// PyTorch's, the power iteration does not run and Forward writes nothing, so
+// that evaluation-mode forwards may run concurrently; training-mode ones may
+// not.
 type Spectral struct {
 	// Layer is the wrapped layer.
 	Layer Weighted
@@ -76,11 +76,10 @@ type Spectral struct {
 	// LoadStateDict copies into them.
 	U, V *tensor.Tensor
 
-	one  *tensor.Tensor // the constant 1 as [1, 1]
-	eval bool
+	one *tensor.Tensor // the constant 1 as [1, 1], never written
 }
 
-// SpectralNorm wraps layer in a Spectral in training mode, with U and V drawn
+// SpectralNorm wraps layer in a Spectral, with U and V drawn
 // from N(0, I) and normalised, as PyTorch draws them. It panics if the
 // layer's weight has fewer than two dimensions.
 func SpectralNorm(layer Weighted, rng *tensor.RNG) *Spectral {
@@ -102,7 +101,7 @@ func SpectralNorm(layer Weighted, rng *tensor.RNG) *Spectral {
 // Forward implements Module.
 func (s *Spectral) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	w := s.Layer.WeightVar()
-	if !s.eval {
+	if tp.Training() {
 		s.powerIteration(w.Value.Data())
 	}
 	out, in := s.U.Len(), s.V.Len()
@@ -195,10 +194,4 @@ func (s *Spectral) Buffers() []Buffer {
 		bs = append(bs, bh.Buffers()...)
 	}
 	return append(bs, Buffer{"weight_u", s.U}, Buffer{"weight_v", s.V})
-}
-
-// SetTraining implements Trainer, for s and the wrapped layer.
-func (s *Spectral) SetTraining(training bool) {
-	s.eval = !training
-	SetTraining(s.Layer, training)
 }

@@ -54,7 +54,7 @@ func export(run, out string, n int) error {
 	tp.SetGrad(false)
 	// Evaluation mode, as torch_check.py runs the networks: BatchNorm uses
 	// its running statistics.
-	nn.SetTraining(t.GAN.D, false)
+	tp.SetTraining(false)
 	var fake, logits, labels *tensor.Tensor
 	if t.GAN.Classes > 0 {
 		labels = gan.CycleLabels(n, t.GAN.Classes)
