@@ -103,17 +103,16 @@ func (u Unflatten) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 // Parameters implements Module.
 func (Unflatten) Parameters() []Parameter { return nil }
 
-// Walk calls f for m and then, depth first in order, for every layer of
-// every Sequential within it and for the layer every Spectral wraps.
+// Walk calls f for m and then, depth first in order (pre-order), for every
+// module within it, reached through the Children of every Container: a
+// Sequential's layers, the layer a Spectral wraps, the parts of a composite
+// network.
 func Walk(m Module, f func(Module)) {
 	f(m)
-	switch m := m.(type) {
-	case *Sequential:
-		for _, l := range m.Layers {
-			Walk(l, f)
+	if c, ok := m.(Container); ok {
+		for _, child := range c.Children() {
+			Walk(child.Module, f)
 		}
-	case *Spectral:
-		Walk(m.Layer, f)
 	}
 }
 

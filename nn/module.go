@@ -37,6 +37,27 @@ type BufferHolder interface {
 	Buffers() []Buffer
 }
 
+// Container is a module made of other modules, its children, as a PyTorch
+// module with submodules. Walk, InitDCGAN and SpectralNormAll reach every
+// layer of a tree of modules through it.
+type Container interface {
+	Module
+	// Children returns the direct submodules with their names in
+	// registration order, as PyTorch's named_children: "0", "1", … for a
+	// Sequential, field names such as "body" and "head" elsewhere.
+	Children() []Child
+	// SetChild replaces the child at index i of Children by m, for
+	// instance by its spectrally normalised form. It panics if m cannot
+	// take that child's place.
+	SetChild(i int, m Module)
+}
+
+// Child is a named submodule of a Container.
+type Child struct {
+	Name   string
+	Module Module
+}
+
 // StateDict returns m's parameters and buffers as tensors keyed by their
 // PyTorch state-dict names. The tensors are m's own storage, not copies.
 func StateDict(m Module) map[string]*tensor.Tensor {

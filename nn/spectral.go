@@ -98,6 +98,27 @@ func SpectralNorm(layer Weighted, rng *tensor.RNG) *Spectral {
 	return s
 }
 
+// SpectralNormAll wraps every Weighted layer (Linear, Conv2d) within m in a
+// Spectral, in place through Container.SetChild, as applying
+// torch.nn.utils.spectral_norm to each of them does: their state-dict names
+// become weight_orig, weight_u and weight_v under the same prefixes. The
+// layers are wrapped in Walk's order, each drawing its U and then its V from
+// rng. Layers already normalised are left as they are, and so is m itself
+// when it is a layer rather than a Container.
+func SpectralNormAll(m Module, rng *tensor.RNG) {
+	c, ok := m.(Container)
+	if _, normalised := m.(*Spectral); !ok || normalised {
+		return
+	}
+	for i, child := range c.Children() {
+		if w, ok := child.Module.(Weighted); ok {
+			c.SetChild(i, SpectralNorm(w, rng))
+			continue
+		}
+		SpectralNormAll(child.Module, rng)
+	}
+}
+
 // Forward implements Module.
 func (s *Spectral) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	w := s.Layer.WeightVar()
@@ -194,4 +215,22 @@ func (s *Spectral) Buffers() []Buffer {
 		bs = append(bs, bh.Buffers()...)
 	}
 	return append(bs, Buffer{"weight_u", s.U}, Buffer{"weight_v", s.V})
+}
+
+// Children implements Container: the wrapped layer, named "" because its
+// parameters and buffers keep their names unprefixed.
+func (s *Spectral) Children() []Child { return []Child{{"", s.Layer}} }
+
+// SetChild implements Container: m replaces the wrapped layer, keeping U and
+// V. It panics unless i is 0 and m is a Weighted layer whose weight has as
+// many rows and columns as the one it replaces.
+func (s *Spectral) SetChild(i int, m Module) {
+	w, ok := m.(Weighted)
+	if i != 0 || !ok {
+		panic(fmt.Sprintf("nn: Spectral.SetChild(%d, %T): a Spectral has one child, a Weighted layer", i, m))
+	}
+	if v := w.WeightVar().Value; v.Dims() < 2 || v.Dim(0) != s.U.Len() || v.Len() != s.U.Len()*s.V.Len() {
+		panic(fmt.Sprintf("nn: Spectral.SetChild: a weight of shape %v in place of one of %d rows and %d columns", v.Shape(), s.U.Len(), s.V.Len()))
+	}
+	s.Layer = w
 }
