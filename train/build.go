@@ -44,7 +44,7 @@ func BuildConditional(cfg Config, sample Shape, classes int) (*gan.GAN, error) {
 		return nil, err
 	}
 	if cfg.SpectralNorm {
-		spectralNorm(d, tensor.NewRNG(cfg.Seed, "spectral"))
+		nn.SpectralNormAll(d, tensor.NewRNG(cfg.Seed, "spectral"))
 	}
 	out := gan.New(g, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, cfg.lrD()), loss, cfg.ZDim)
 	out.Options = gan.Options{
@@ -116,30 +116,6 @@ func networks(cfg Config, sample Shape, classes int, rng *tensor.RNG) (g, d nn.M
 // radfordWidth is the feature-map width (ngf, ndf) of the 32×32 and 64×64
 // DCGANs, PyTorch's DCGAN example's 64.
 const radfordWidth = 64
-
-// spectralNorm wraps every linear and convolutional layer of a Sequential
-// (or of a projection discriminator's body and head) in spectral
-// normalisation, in place, so that parameter names become
-// PyTorch's weight_orig, weight_u and weight_v.
-func spectralNorm(m nn.Module, rng *tensor.RNG) {
-	if p, ok := m.(*models.ProjectionDiscriminator); ok {
-		spectralNorm(p.Body, rng)
-		if w, ok := p.Head.(nn.Weighted); ok {
-			p.Head = nn.SpectralNorm(w, rng)
-		}
-		spectralNorm(p.Head, rng)
-		return
-	}
-	seq, ok := m.(*nn.Sequential)
-	if !ok {
-		return
-	}
-	for i, l := range seq.Layers {
-		if w, ok := l.(nn.Weighted); ok {
-			seq.Layers[i] = nn.SpectralNorm(w, rng)
-		}
-	}
-}
 
 func newOptimizer(cfg Config, m nn.Module, lr float64) optim.Optimizer {
 	params := nn.Vars(m.Parameters())
