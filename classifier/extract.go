@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/nash-gan/nash/metrics"
-	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -22,8 +21,8 @@ type Output struct {
 // It records no tape and computes a few images at a time on all threads;
 // the results equal Net.Forward's in evaluation mode within float
 // rounding, and do not depend on the number of threads or on the other
-// images. It leaves net in evaluation mode, and returns an error for
-// images of another size or with non-finite values.
+// images. It writes nothing to net, and returns an error for images of
+// another size or with non-finite values.
 func Extract(net *Net, x *tensor.Tensor) (*Output, error) {
 	if x.Dims() < 2 || x.Dim(0) < 1 || x.Len() != x.Dim(0)*Side*Side {
 		return nil, fmt.Errorf("classifier: images of shape %v, want [N 1 %d %d] with N ≥ 1", x.Shape(), Side, Side)
@@ -35,7 +34,6 @@ func Extract(net *Net, x *tensor.Tensor) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	nn.SetTraining(net.Seq, false)
 	n := x.Dim(0)
 	out := &Output{N: n, Features: make([]float32, n*FeatureDim), Logits: make([]float32, n*Classes)}
 	in.run(x.Data(), out)

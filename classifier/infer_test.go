@@ -33,8 +33,8 @@ func evalNet(seed uint64) *Net {
 
 // tapeForward returns Net.Forward's features and logits in evaluation mode.
 func tapeForward(net *Net, x *tensor.Tensor) (features, logits []float32) {
-	nn.SetTraining(net.Seq, false)
 	tp := autograd.NewTape()
+	tp.SetTraining(false)
 	tp.SetGrad(false)
 	f, l := net.Forward(tp, tp.Const(x))
 	return f.Value.Data(), l.Value.Data()

@@ -107,7 +107,6 @@ func Train(c TrainConfig, log io.Writer) (*Trained, error) {
 	step := 0
 	for epoch := range c.Epochs {
 		start := time.Now()
-		nn.SetTraining(net.Seq, true)
 		var lossSum float64
 		for range loader.StepsPerEpoch() {
 			progress := float64(step) / float64(total)
@@ -133,7 +132,6 @@ func Train(c TrainConfig, log io.Writer) (*Trained, error) {
 		fmt.Fprintf(log, "epoch %2d  loss %.4f  test accuracy %.2f%%  %.0fs\n",
 			epoch+1, lossSum/float64(trainSet.N), 100*acc, time.Since(start).Seconds())
 	}
-	nn.SetTraining(net.Seq, false)
 	return &Trained{Net: net, Config: c, Accuracy: acc}, nil
 }
 

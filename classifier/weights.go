@@ -110,7 +110,6 @@ func Parse(b []byte, source string) (*Model, error) {
 	if err := nn.LoadStateDict(net.Seq, sd); err != nil {
 		return nil, fmt.Errorf("classifier: %s: %w", source, err)
 	}
-	nn.SetTraining(net.Seq, false)
 	sum := sha256.Sum256(b)
 	return &Model{Net: net, Dataset: f.Metadata["dataset"], Accuracy: acc, SHA256: hex.EncodeToString(sum[:]), Source: source}, nil
 }

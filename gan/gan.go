@@ -299,7 +299,7 @@ func (g *GAN) SampleClasses(z, labels *tensor.Tensor) *tensor.Tensor {
 // from one generator at once.
 func Sample(m nn.Module, z, labels *tensor.Tensor) *tensor.Tensor {
 	tp := autograd.NewTape()
-	tp.SetGrad(false)
 	tp.SetTraining(false)
+	tp.SetGrad(false)
 	return generateWith(m, tp, autograd.Const(z), labels).Value
 }

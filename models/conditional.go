@@ -53,8 +53,23 @@ func (g *ConditionalGenerator) Parameters() []nn.Parameter {
 // Buffers implements nn.BufferHolder.
 func (g *ConditionalGenerator) Buffers() []nn.Buffer { return concatBuffers([]string{"net"}, g.Net) }
 
-// SetTraining implements nn.Trainer.
-func (g *ConditionalGenerator) SetTraining(training bool) { nn.SetTraining(g.Net, training) }
+// Children implements nn.Container: embed and net.
+func (g *ConditionalGenerator) Children() []nn.Child {
+	return []nn.Child{{Name: "embed", Module: g.Embed}, {Name: "net", Module: g.Net}}
+}
+
+// SetChild implements nn.Container. It panics if i is 0 and m is not an
+// *nn.Embedding, or if i is not 0 or 1.
+func (g *ConditionalGenerator) SetChild(i int, m nn.Module) {
+	switch i {
+	case 0:
+		g.Embed = embedding("ConditionalGenerator", m)
+	case 1:
+		g.Net = m
+	default:
+		panic(fmt.Sprintf("models: ConditionalGenerator.SetChild(%d): it has 2 children", i))
+	}
+}
 
 // ProjectionDiscriminator is the projection discriminator of Miyato and
 // Koyama (cGANs with projection discriminator, 2018): features φ(x) = Body(x),
@@ -122,10 +137,34 @@ func (d *ProjectionDiscriminator) Buffers() []nn.Buffer {
 	return concatBuffers([]string{"body", "head"}, d.Body, d.Head)
 }
 
-// SetTraining implements nn.Trainer.
-func (d *ProjectionDiscriminator) SetTraining(training bool) {
-	nn.SetTraining(d.Body, training)
-	nn.SetTraining(d.Head, training)
+// Children implements nn.Container: body, head and embed.
+func (d *ProjectionDiscriminator) Children() []nn.Child {
+	return []nn.Child{{Name: "body", Module: d.Body}, {Name: "head", Module: d.Head}, {Name: "embed", Module: d.Embed}}
+}
+
+// SetChild implements nn.Container. It panics if i is 2 and m is not an
+// *nn.Embedding, or if i is not 0, 1 or 2.
+func (d *ProjectionDiscriminator) SetChild(i int, m nn.Module) {
+	switch i {
+	case 0:
+		d.Body = m
+	case 1:
+		d.Head = m
+	case 2:
+		d.Embed = embedding("ProjectionDiscriminator", m)
+	default:
+		panic(fmt.Sprintf("models: ProjectionDiscriminator.SetChild(%d): it has 3 children", i))
+	}
+}
+
+// embedding returns m as the class embedding of the module named owner,
+// panicking if it is not an *nn.Embedding.
+func embedding(owner string, m nn.Module) *nn.Embedding {
+	e, ok := m.(*nn.Embedding)
+	if !ok {
+		panic(fmt.Sprintf("models: %s's embed must be an *nn.Embedding, not %T", owner, m))
+	}
+	return e
 }
 
 // concatParameters returns the parameters of ms, each name prefixed with

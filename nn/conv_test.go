@@ -17,6 +17,23 @@ func randomTensor(rng *tensor.RNG, lo, hi float32, shape ...int) *tensor.Tensor 
 	return t
 }
 
+// evalTape returns a new tape in evaluation mode that records.
+func evalTape() *autograd.Tape {
+	tp := autograd.NewTape()
+	tp.SetTraining(false)
+	return tp
+}
+
+// inEvaluation runs its module in evaluation mode on whatever tape it is
+// given, for checks such as checkGradients that make their own tapes.
+type inEvaluation struct{ Module }
+
+func (e inEvaluation) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
+	previous := tp.SetTraining(false)
+	defer tp.SetTraining(previous)
+	return e.Module.Forward(tp, x)
+}
+
 // checkGradients compares the gradients of L = Σ w ⊙ m(x), for a fixed
 // random w, with respect to every parameter of m (and x when wrtInput)
 // against central differences of L in float64.

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
@@ -117,6 +118,18 @@ func (s *Sequential) Parameters() []Parameter {
 	return ps
 }
 
+// Children implements Container: the layers, named by their indices.
+func (s *Sequential) Children() []Child {
+	cs := make([]Child, len(s.Layers))
+	for i, l := range s.Layers {
+		cs[i] = Child{strconv.Itoa(i), l}
+	}
+	return cs
+}
+
+// SetChild implements Container.
+func (s *Sequential) SetChild(i int, m Module) { s.Layers[i] = m }
+
 // Buffers implements BufferHolder.
 func (s *Sequential) Buffers() []Buffer {
 	var bs []Buffer
@@ -128,11 +141,4 @@ func (s *Sequential) Buffers() []Buffer {
 		}
 	}
 	return bs
-}
-
-// SetTraining implements Trainer.
-func (s *Sequential) SetTraining(training bool) {
-	for _, l := range s.Layers {
-		SetTraining(l, training)
-	}
 }

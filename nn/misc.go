@@ -7,15 +7,13 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// Dropout zeroes each element of its input with probability P in training
-// mode, the default, and scales the others by 1/(1 − P), as torch.nn.Dropout;
-// in evaluation mode it passes its input through. The zeros are drawn from
-// RNG.
+// Dropout zeroes each element of its input with probability P when the tape
+// is in training mode and scales the others by 1/(1 − P), as
+// torch.nn.Dropout; in evaluation mode it passes its input through. The
+// zeros are drawn from RNG.
 type Dropout struct {
 	P   float32
 	RNG *tensor.RNG
-
-	eval bool
 }
 
 // NewDropout returns a Dropout with probability p drawing from rng.
@@ -28,7 +26,7 @@ func NewDropout(p float32, rng *tensor.RNG) *Dropout {
 
 // Forward implements Module.
 func (d *Dropout) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
-	if d.eval || d.P == 0 {
+	if !tp.Training() || d.P == 0 {
 		return x
 	}
 	return tp.Dropout(x, d.P, d.RNG)
@@ -36,9 +34,6 @@ func (d *Dropout) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 
 // Parameters implements Module.
 func (*Dropout) Parameters() []Parameter { return nil }
-
-// SetTraining implements Trainer.
-func (d *Dropout) SetTraining(training bool) { d.eval = !training }
 
 // Embedding maps class indices to learned vectors, as torch.nn.Embedding:
 // an input of any shape holding integral row numbers in [0, Num) gives the
@@ -108,17 +103,16 @@ func (u Unflatten) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 // Parameters implements Module.
 func (Unflatten) Parameters() []Parameter { return nil }
 
-// Walk calls f for m and then, depth first in order, for every layer of
-// every Sequential within it and for the layer every Spectral wraps.
+// Walk calls f for m and then, depth first in order (pre-order), for every
+// module within it, reached through the Children of every Container: a
+// Sequential's layers, the layer a Spectral wraps, the parts of a composite
+// network.
 func Walk(m Module, f func(Module)) {
 	f(m)
-	switch m := m.(type) {
-	case *Sequential:
-		for _, l := range m.Layers {
-			Walk(l, f)
+	if c, ok := m.(Container); ok {
+		for _, child := range c.Children() {
+			Walk(child.Module, f)
 		}
-	case *Spectral:
-		Walk(m.Layer, f)
 	}
 }
 

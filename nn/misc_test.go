@@ -28,11 +28,9 @@ func TestDropoutModes(t *testing.T) {
 	if zeros < 1000-120 || zeros > 1000+120 {
 		t.Fatalf("%d of 2000 zeroed, want about 1000", zeros)
 	}
-	SetTraining(NewSequential(d), false)
-	if y := d.Forward(autograd.NewTape(), autograd.Const(x)); y.Value != x {
+	if y := d.Forward(evalTape(), autograd.Const(x)); y.Value != x {
 		t.Fatal("evaluation mode does not pass the input through")
 	}
-	d.SetTraining(true)
 	checkGradients(t, NewSequential(NewLinear(3, 4, true, tensor.NewRNG(1, "init")), &fixedDropout{p: 0.3}),
 		randomTensor(tensor.NewRNG(2, "x"), -1, 1, 5, 3), true)
 }
@@ -147,5 +145,150 @@ func TestInitDCGAN(t *testing.T) {
 	}
 	if !reflect.DeepEqual(inner.Layers[0].(*ConvTranspose2d).Bias.Value.Data(), biasBefore.Data()) {
 		t.Error("InitDCGAN changed a convolution bias")
+	}
+}
+
+// residual is a composite module defined outside nn, a residual block
+// x + Conv(x) with a padded 3×3 convolution: Walk, InitDCGAN and
+// SpectralNormAll must reach its convolution through Container.
+type residual struct{ Conv Module }
+
+func (r *residual) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
+	return tp.Add(x, r.Conv.Forward(tp, x))
+}
+
+func (r *residual) Parameters() []Parameter {
+	var ps []Parameter
+	for _, p := range r.Conv.Parameters() {
+		ps = append(ps, Parameter{"conv." + p.Name, p.Var})
+	}
+	return ps
+}
+
+func (r *residual) Buffers() []Buffer {
+	var bs []Buffer
+	if bh, ok := r.Conv.(BufferHolder); ok {
+		for _, b := range bh.Buffers() {
+			bs = append(bs, Buffer{"conv." + b.Name, b.Value})
+		}
+	}
+	return bs
+}
+
+func (r *residual) Children() []Child { return []Child{{"conv", r.Conv}} }
+
+func (r *residual) SetChild(_ int, m Module) { r.Conv = m }
+
+// residualNet returns Linear → Unflatten → residual block → Flatten →
+// Linear, with the block's convolution.
+func residualNet(rng *tensor.RNG) (*Sequential, *Conv2d) {
+	conv := NewConv2d(4, 4, 3, 1, 1, true, rng)
+	return NewSequential(NewLinear(3, 4*5*5, true, rng), Unflatten{1, []int{4, 5, 5}}, &residual{conv},
+		Flatten{}, NewLinear(4*5*5, 1, true, rng)), conv
+}
+
+func TestWalkReachesContainers(t *testing.T) {
+	m, conv := residualNet(tensor.NewRNG(1, "init"))
+	var visited []string
+	reached := false
+	Walk(m, func(l Module) {
+		visited = append(visited, reflect.TypeOf(l).String())
+		reached = reached || l == Module(conv)
+	})
+	want := []string{"*nn.Sequential", "*nn.Linear", "nn.Unflatten", "*nn.residual", "*nn.Conv2d", "nn.Flatten", "*nn.Linear"}
+	if !reflect.DeepEqual(visited, want) || !reached {
+		t.Fatalf("Walk visits %v (the block's convolution: %v), want %v", visited, reached, want)
+	}
+}
+
+func TestInitDCGANReachesContainers(t *testing.T) {
+	m, conv := residualNet(tensor.NewRNG(1, "init"))
+	bias := conv.Bias.Value.Clone()
+	InitDCGAN(m, tensor.NewRNG(2, "dcgan"))
+	want := tensor.New(conv.Weight.Shape()...)
+	tensor.NewRNG(2, "dcgan").Normal(want, 0, 0.02)
+	if !reflect.DeepEqual(conv.Weight.Value.Data(), want.Data()) {
+		t.Error("the residual block's convolution weight is not the first N(0, 0.02²) draw")
+	}
+	if !reflect.DeepEqual(conv.Bias.Value.Data(), bias.Data()) {
+		t.Error("InitDCGAN changed the residual block's convolution bias")
+	}
+}
+
+func TestSpectralNormAll(t *testing.T) {
+	m, conv := residualNet(tensor.NewRNG(1, "init"))
+	first, last := m.Layers[0].(*Linear), m.Layers[4].(*Linear)
+	SpectralNormAll(m, tensor.NewRNG(3, "spectral"))
+	wantNames := []string{"0.bias", "0.weight_orig", "2.conv.bias", "2.conv.weight_orig", "4.bias", "4.weight_orig",
+		"0.weight_u", "0.weight_v", "2.conv.weight_u", "2.conv.weight_v", "4.weight_u", "4.weight_v"}
+	if got := stateNames(m); !reflect.DeepEqual(got, wantNames) {
+		t.Fatalf("state names %v, want %v", got, wantNames)
+	}
+	// The vectors are drawn in Walk's order, as wrapping each layer in turn
+	// draws them.
+	rng := tensor.NewRNG(3, "spectral")
+	wrapped := []*Spectral{m.Layers[0].(*Spectral), m.Layers[2].(*residual).Conv.(*Spectral), m.Layers[4].(*Spectral)}
+	for i, w := range []Weighted{first, conv, last} {
+		want, got := SpectralNorm(w, rng), wrapped[i]
+		if got.Layer != w || !reflect.DeepEqual(got.U.Data(), want.U.Data()) || !reflect.DeepEqual(got.V.Data(), want.V.Data()) {
+			t.Fatalf("layer %d: wrapped %T with u and v differing from the draws in order", i, got.Layer)
+		}
+	}
+	before := stateNames(m)
+	SpectralNormAll(m, rng)
+	if got := stateNames(m); !reflect.DeepEqual(got, before) {
+		t.Fatalf("a second SpectralNormAll changed the names to %v", got)
+	}
+	lin := NewLinear(2, 2, true, rng)
+	SpectralNormAll(lin, rng)
+	if got := stateNames(lin); !reflect.DeepEqual(got, []string{"weight", "bias"}) {
+		t.Fatalf("SpectralNormAll of a lone layer changed its names to %v", got)
+	}
+}
+
+func TestContainerChildren(t *testing.T) {
+	rng := tensor.NewRNG(1, "init")
+	lin := NewLinear(2, 3, true, rng)
+	sn := SpectralNorm(NewLinear(3, 1, true, rng), rng)
+	seq := NewSequential(lin, ReLU{}, sn)
+	for _, c := range []struct {
+		name string
+		c    Container
+		want []Child
+	}{
+		{"Sequential", seq, []Child{{"0", lin}, {"1", ReLU{}}, {"2", sn}}},
+		{"Spectral", sn, []Child{{"", sn.Layer}}},
+	} {
+		if got := c.c.Children(); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: children %v, want %v", c.name, got, c.want)
+		}
+	}
+	other := NewLinear(2, 3, false, rng)
+	seq.SetChild(0, other)
+	if seq.Layers[0] != Module(other) {
+		t.Error("Sequential.SetChild did not replace the layer")
+	}
+	for _, c := range []struct {
+		name string
+		i    int
+		m    Module
+	}{
+		{"not a Weighted layer", 0, ReLU{}},
+		{"a weight of another shape", 0, NewLinear(4, 1, true, rng)},
+		{"index 1", 1, NewLinear(3, 1, true, rng)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("Spectral.SetChild did not panic")
+				}
+			}()
+			sn.SetChild(c.i, c.m)
+		})
+	}
+	same := NewLinear(3, 1, false, rng)
+	sn.SetChild(0, same)
+	if sn.Layer != Weighted(same) {
+		t.Error("Spectral.SetChild did not replace the layer")
 	}
 }

@@ -37,10 +37,25 @@ type BufferHolder interface {
 	Buffers() []Buffer
 }
 
-// Trainer is implemented by modules that behave differently in training and
-// evaluation (BatchNorm, Dropout).
-type Trainer interface {
-	SetTraining(training bool)
+// Container is a module made of other modules, its children, as a PyTorch
+// module with submodules. Walk, InitDCGAN and SpectralNormAll reach every
+// layer of a tree of modules through it.
+type Container interface {
+	Module
+	// Children returns the direct submodules with their names in
+	// registration order, as PyTorch's named_children: "0", "1", … for a
+	// Sequential, field names such as "body" and "head" elsewhere.
+	Children() []Child
+	// SetChild replaces the child at index i of Children by m, for
+	// instance by its spectrally normalised form. It panics if m cannot
+	// take that child's place.
+	SetChild(i int, m Module)
+}
+
+// Child is a named submodule of a Container.
+type Child struct {
+	Name   string
+	Module Module
 }
 
 // StateDict returns m's parameters and buffers as tensors keyed by their
@@ -65,13 +80,6 @@ func Vars(ps []Parameter) []*autograd.Var {
 		vs[i] = p.Var
 	}
 	return vs
-}
-
-// SetTraining switches every module in m that has a training mode.
-func SetTraining(m Module, training bool) {
-	if t, ok := m.(Trainer); ok {
-		t.SetTraining(training)
-	}
 }
 
 // LoadStateDict copies the tensors of sd into m's parameters and buffers,

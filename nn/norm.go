@@ -12,11 +12,13 @@ import (
 // torch.nn.BatchNorm1d (inputs [N, C] or [N, C, L]) and BatchNorm2d (inputs
 // [N, C, H, W]) with affine weights and tracked running statistics.
 //
-// In training mode, the default, it normalises by the batch's statistics
-// with the biased variance and moves the running statistics towards them:
+// The tape's mode (autograd.Tape.SetTraining) chooses the behaviour. In
+// training mode it normalises by the batch's statistics with the biased
+// variance and moves the running statistics towards them:
 // running = (1 − Momentum)·running + Momentum·batch, with the unbiased
 // variance for RunningVar, and counts the batch in NumBatchesTracked. In
-// evaluation mode it normalises by the running statistics.
+// evaluation mode it normalises by the running statistics and writes
+// nothing, so that evaluation-mode forwards may run concurrently.
 //
 // The state dict names are PyTorch's: weight, bias, running_mean,
 // running_var and num_batches_tracked. PyTorch stores num_batches_tracked
@@ -40,7 +42,6 @@ type BatchNorm struct {
 	NumBatchesTracked *tensor.Tensor
 
 	spatial bool // BatchNorm2d
-	eval    bool
 }
 
 // NewBatchNorm1d returns a BatchNorm for inputs [N, C] or [N, C, L] with
@@ -86,7 +87,7 @@ func (b *BatchNorm) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 		panic(fmt.Sprintf("nn: %s(%d) got input of shape %v, want %s", b.name(), b.Features, s, want))
 	}
 	m := x.Value.Len() / b.Features
-	if b.eval {
+	if !tp.Training() {
 		// y = (x − μ)·γ/σ + β with the running μ and σ², as one scale and
 		// one shift per channel.
 		std := tp.Sqrt(tp.AddScalar(autograd.Const(b.RunningVar), b.Eps))
@@ -128,6 +129,3 @@ func (b *BatchNorm) Buffers() []Buffer {
 	return []Buffer{{"running_mean", b.RunningMean}, {"running_var", b.RunningVar},
 		{"num_batches_tracked", b.NumBatchesTracked}}
 }
-
-// SetTraining implements Trainer.
-func (b *BatchNorm) SetTraining(training bool) { b.eval = !training }

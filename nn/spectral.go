@@ -61,14 +61,14 @@ func (c *Conv2d) ForwardWeight(tp *autograd.Tape, x, w *autograd.Var) *autograd.
 // "weight_u" [out] and "weight_v" [in·kh·kw] hold the power iteration's
 // estimates of the first left and right singular vectors.
 //
-// In training mode (the default) every Forward first runs one round of
-// power iteration on the current weight W, without gradient, updating the
-// buffers in place: v = Wᵀu/‖Wᵀu‖, then u = Wv/‖Wv‖. Then, on the tape,
-// σ = uᵀWv and the layer runs with W/σ; gradients flow through σ to W, with
-// u and v constants. In evaluation mode the buffers are left as they are.
-//
-// Like every module that updates state in Forward, a Spectral is not safe for
-// concurrent use.
+// When the tape is in training mode (autograd.Tape.SetTraining) every Forward
+// first runs one round of power iteration on the current weight W, without
+// gradient, updating the buffers in place: v = Wᵀu/‖Wᵀu‖, then u = Wv/‖Wv‖.
+// Then, on the tape, σ = uᵀWv and the layer runs with W/σ; gradients flow
+// through σ to W, with u and v constants. In evaluation mode, as in
+// PyTorch's, the power iteration does not run and Forward writes nothing, so
+// that evaluation-mode forwards may run concurrently; training-mode ones may
+// not.
 type Spectral struct {
 	// Layer is the wrapped layer.
 	Layer Weighted
@@ -76,11 +76,10 @@ type Spectral struct {
 	// LoadStateDict copies into them.
 	U, V *tensor.Tensor
 
-	one  *tensor.Tensor // the constant 1 as [1, 1]
-	eval bool
+	one *tensor.Tensor // the constant 1 as [1, 1], never written
 }
 
-// SpectralNorm wraps layer in a Spectral in training mode, with U and V drawn
+// SpectralNorm wraps layer in a Spectral, with U and V drawn
 // from N(0, I) and normalised, as PyTorch draws them. It panics if the
 // layer's weight has fewer than two dimensions.
 func SpectralNorm(layer Weighted, rng *tensor.RNG) *Spectral {
@@ -99,10 +98,31 @@ func SpectralNorm(layer Weighted, rng *tensor.RNG) *Spectral {
 	return s
 }
 
+// SpectralNormAll wraps every Weighted layer (Linear, Conv2d) within m in a
+// Spectral, in place through Container.SetChild, as applying
+// torch.nn.utils.spectral_norm to each of them does: their state-dict names
+// become weight_orig, weight_u and weight_v under the same prefixes. The
+// layers are wrapped in Walk's order, each drawing its U and then its V from
+// rng. Layers already normalised are left as they are, and so is m itself
+// when it is a layer rather than a Container.
+func SpectralNormAll(m Module, rng *tensor.RNG) {
+	c, ok := m.(Container)
+	if _, normalised := m.(*Spectral); !ok || normalised {
+		return
+	}
+	for i, child := range c.Children() {
+		if w, ok := child.Module.(Weighted); ok {
+			c.SetChild(i, SpectralNorm(w, rng))
+			continue
+		}
+		SpectralNormAll(child.Module, rng)
+	}
+}
+
 // Forward implements Module.
 func (s *Spectral) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	w := s.Layer.WeightVar()
-	if !s.eval {
+	if tp.Training() {
 		s.powerIteration(w.Value.Data())
 	}
 	out, in := s.U.Len(), s.V.Len()
@@ -197,8 +217,20 @@ func (s *Spectral) Buffers() []Buffer {
 	return append(bs, Buffer{"weight_u", s.U}, Buffer{"weight_v", s.V})
 }
 
-// SetTraining implements Trainer, for s and the wrapped layer.
-func (s *Spectral) SetTraining(training bool) {
-	s.eval = !training
-	SetTraining(s.Layer, training)
+// Children implements Container: the wrapped layer, named "" because its
+// parameters and buffers keep their names unprefixed.
+func (s *Spectral) Children() []Child { return []Child{{"", s.Layer}} }
+
+// SetChild implements Container: m replaces the wrapped layer, keeping U and
+// V. It panics unless i is 0 and m is a Weighted layer whose weight has as
+// many rows and columns as the one it replaces.
+func (s *Spectral) SetChild(i int, m Module) {
+	w, ok := m.(Weighted)
+	if i != 0 || !ok {
+		panic(fmt.Sprintf("nn: Spectral.SetChild(%d, %T): a Spectral has one child, a Weighted layer", i, m))
+	}
+	if v := w.WeightVar().Value; v.Dims() < 2 || v.Dim(0) != s.U.Len() || v.Len() != s.U.Len()*s.V.Len() {
+		panic(fmt.Sprintf("nn: Spectral.SetChild: a weight of shape %v in place of one of %d rows and %d columns", v.Shape(), s.U.Len(), s.V.Len()))
+	}
+	s.Layer = w
 }

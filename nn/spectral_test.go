@@ -158,14 +158,12 @@ func TestSpectralNormForward(t *testing.T) {
 	check("v", sn.V.Data(), v1)
 	check("y", y.Value.Data(), want)
 
-	SetTraining(seq, false)
 	u, v := slices.Clone(sn.U.Data()), slices.Clone(sn.V.Data())
-	y = seq.Forward(autograd.NewTape(), autograd.Const(x))
+	y = seq.Forward(evalTape(), autograd.Const(x))
 	if !slices.Equal(sn.U.Data(), u) || !slices.Equal(sn.V.Data(), v) {
 		t.Fatal("an evaluation-mode Forward changed u or v")
 	}
 	check("eval y", y.Value.Data(), want)
-	SetTraining(seq, true)
 	seq.Forward(autograd.NewTape(), autograd.Const(x))
 	if slices.Equal(sn.V.Data(), v) {
 		t.Fatal("back in training mode, Forward left v unchanged")
@@ -206,14 +204,13 @@ func TestSpectralNormConverges(t *testing.T) {
 }
 
 // warmedUp returns m after passes training-mode forwards on x, so that its
-// u and v approximate the singular vectors, switched to evaluation mode so
-// that u and v stay fixed for finite differences.
+// u and v approximate the singular vectors, wrapped to run in evaluation
+// mode so that u and v stay fixed for finite differences.
 func warmedUp(m Module, x *tensor.Tensor, passes int) Module {
 	for range passes {
 		m.Forward(autograd.NewTape(), autograd.Const(x))
 	}
-	SetTraining(m, false)
-	return m
+	return inEvaluation{m}
 }
 
 // TestSpectralNormGradients compares the gradients through the
@@ -232,9 +229,9 @@ func TestSpectralNormGradients(t *testing.T) {
 			rng := tensor.NewRNG(4, c.name)
 			x := randomTensor(rng, -1, 1, c.x...)
 			sn := SpectralNorm(c.layer(rng), rng)
-			warmedUp(sn, x, 5)
+			m := warmedUp(sn, x, 5)
 			u, v := slices.Clone(sn.U.Data()), slices.Clone(sn.V.Data())
-			checkGradients(t, sn, x, true)
+			checkGradients(t, m, x, true)
 			if !slices.Equal(sn.U.Data(), u) || !slices.Equal(sn.V.Data(), v) {
 				t.Fatal("u or v changed during the check")
 			}
@@ -252,11 +249,11 @@ func TestSpectralNormGradientPenalty(t *testing.T) {
 	xt := randomTensor(rng, -1, 1, 3, 2, 5, 5)
 	d := NewSequential(SpectralNorm(NewConv2d(2, 2, 3, 2, 1, true, rng), rng), Tanh{}, Flatten{},
 		SpectralNorm(NewLinear(2*3*3, 1, true, rng), rng))
-	warmedUp(d, xt, 5)
-	params := Vars(d.Parameters())
+	m := warmedUp(d, xt, 5)
+	params := Vars(m.Parameters())
 	penalty := func(tp *autograd.Tape, createGraph bool) *autograd.Var {
 		x := autograd.NewVar(xt, true)
-		gx := tp.Grad([]*autograd.Var{tp.Sum(d.Forward(tp, x))}, nil, []*autograd.Var{x}, createGraph)[0]
+		gx := tp.Grad([]*autograd.Var{tp.Sum(m.Forward(tp, x))}, nil, []*autograd.Var{x}, createGraph)[0]
 		return tp.Sum(tp.Square(gx))
 	}
 	tp := autograd.NewTape()
@@ -473,9 +470,7 @@ func TestSpectralNormMatchesTorch(t *testing.T) {
 				}
 			}
 		}
-		SetTraining(sn, false)
-		tp := autograd.NewTape()
-		y := sn.Forward(tp, autograd.Const(c.Eval.X.tensor()))
+		y := sn.Forward(evalTape(), autograd.Const(c.Eval.X.tensor()))
 		out.Eval = &torchStep{Output: newTorchTensor(y.Value), Sigma: spectralSigma(sn)}
 		compare(c.Name+" eval output", out.Eval.Output, c.Eval.Output)
 		compareSigma(c.Name+" eval σ", out.Eval.Sigma, c.Eval.Sigma)

@@ -63,7 +63,7 @@ func classicGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, 
 		return nil, fmt.Errorf("model: %s does not build a generator and a discriminator", spec.Family)
 	}
 	if cfg.SpectralNorm {
-		spectralNorm(d, tensor.NewRNG(cfg.Seed, "spectral"))
+		nn.SpectralNormAll(d, tensor.NewRNG(cfg.Seed, "spectral"))
 	}
 	out := gan.New(g, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, cfg.lrD()), loss, cfg.ZDim,
 		tensor.NewRNG(cfg.Seed, gan.NoiseStream))
@@ -83,30 +83,6 @@ func classicGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, 
 		out.Options.EMABeta = gan.EMABeta(cfg.Batch, cfg.EMAKimg)
 	}
 	return out, nil
-}
-
-// spectralNorm wraps every linear and convolutional layer of a Sequential
-// (or of a projection discriminator's body and head) in spectral
-// normalisation, in place, so that parameter names become
-// PyTorch's weight_orig, weight_u and weight_v.
-func spectralNorm(m nn.Module, rng *tensor.RNG) {
-	if p, ok := m.(*models.ProjectionDiscriminator); ok {
-		spectralNorm(p.Body, rng)
-		if w, ok := p.Head.(nn.Weighted); ok {
-			p.Head = nn.SpectralNorm(w, rng)
-		}
-		spectralNorm(p.Head, rng)
-		return
-	}
-	seq, ok := m.(*nn.Sequential)
-	if !ok {
-		return
-	}
-	for i, l := range seq.Layers {
-		if w, ok := l.(nn.Weighted); ok {
-			seq.Layers[i] = nn.SpectralNorm(w, rng)
-		}
-	}
 }
 
 func newOptimizer(cfg Config, m nn.Module, lr float64) optim.Optimizer {

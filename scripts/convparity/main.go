@@ -81,7 +81,6 @@ func build(c layerCase) (nn.Module, error) {
 		if c.Kind == "BatchNorm1d" {
 			bn = nn.NewBatchNorm1d(c.In)
 		}
-		bn.SetTraining(c.Training)
 		return bn, nil
 	}
 	return nil, fmt.Errorf("unknown kind %q", c.Kind)
@@ -111,6 +110,7 @@ func runCase(f *checkpoint.File, res *checkpoint.File, c layerCase) error {
 		return err
 	}
 	tp := autograd.NewTape()
+	tp.SetTraining(c.Training)
 	xv := autograd.NewVar(x, true)
 	y := m.Forward(tp, xv)
 	if !y.Value.SameShape(gy) {

@@ -58,7 +58,7 @@ func export(run, out string, n int) error {
 	tp.SetGrad(false)
 	// Evaluation mode, as torch_check.py runs the networks: BatchNorm uses
 	// its running statistics.
-	nn.SetTraining(g.D, false)
+	tp.SetTraining(false)
 	var fake, logits, labels *tensor.Tensor
 	if g.Classes > 0 {
 		labels = gan.CycleLabels(n, g.Classes)
