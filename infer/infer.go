@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -96,7 +95,7 @@ func RunCheckpoint(dir, name string) (string, error) {
 	path := run.CheckpointPath(name)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("run %s: %w: %s has not been written (a run writes it every --sample-every steps%s)",
-			dir, ErrNoCheckpoint, filepath.Join("checkpoints", filepath.Base(path)), bestNote(name))
+			dir, ErrNoCheckpoint, path, bestNote(name))
 	}
 	return path, nil
 }
