@@ -57,14 +57,6 @@ func (g *GAN) sampleLabels(y *tensor.Tensor, rng *tensor.RNG) {
 	}
 }
 
-// Labels returns n classes drawn uniformly from rng, as float32 values in
-// [0, Classes): the labels StepClasses generates its fakes for.
-func (g *GAN) Labels(n int, rng *tensor.RNG) *tensor.Tensor {
-	y := tensor.New(n)
-	g.sampleLabels(y, rng)
-	return y
-}
-
 // CycleLabels returns [n] labels 0, 1, …, classes−1, 0, 1, …: label i is
 // i mod classes.
 func CycleLabels(n, classes int) *tensor.Tensor {
