@@ -46,7 +46,7 @@ func gemmPeak() float64 {
 }
 
 // Bench times the training step of cfg (D update then G update) on uniform
-// noise shaped like MNIST, the way ../shared/bench/torch_gan_step.py times
+// noise shaped like MNIST, the way bench/torch_gan_step.py times
 // PyTorch: warmup steps first, then repeats of steps steps each; it reports
 // the median, fastest and slowest repeat per step.
 func Bench(cfg Config, warmup, repeats, steps int) (BenchResult, error) {
