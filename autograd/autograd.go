@@ -51,15 +51,6 @@ func Const(t *tensor.Tensor) *Var { return &Var{Value: t} }
 // RequiresGrad reports whether gradients flow to or through v.
 func (v *Var) RequiresGrad() bool { return v.requiresGrad }
 
-// SetRequiresGrad marks a leaf as needing a gradient or not. It panics on a
-// variable produced by a recorded operation.
-func (v *Var) SetRequiresGrad(b bool) {
-	if v.node != nil {
-		panic("autograd: SetRequiresGrad on a non-leaf variable")
-	}
-	v.requiresGrad = b
-}
-
 // Detach returns a leaf sharing v's value that requires no gradient.
 func (v *Var) Detach() *Var { return &Var{Value: v.Value} }
 

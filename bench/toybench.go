@@ -90,8 +90,9 @@ func ToyBench(ctx context.Context, base train.Config, variants []ToyVariant, dat
 	return out, nil
 }
 
-// published are the papers' rows: modes covered and high-quality
-// percentage on ring8 and grid25 (2,500 samples, mean over seeds).
+// published are the papers' rows, each with the table it is from: modes
+// covered and high-quality percentage on ring8 and grid25 (2,500 samples,
+// mean over seeds).
 var published = []struct {
 	name, source string
 	ring, ringHQ float64

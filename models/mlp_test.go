@@ -12,7 +12,8 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// Recipe returns the reference recipe's GAN (MISSION.md) for tests and benchmarks.
+// recipe returns the GAN of the reference recipe (README.md, "What nash train
+// does") for tests and benchmarks.
 func recipe(seed uint64) *gan.GAN {
 	rng := tensor.NewRNG(seed, "init")
 	g := MLPGenerator(100, []int{256, 512}, 784, rng)

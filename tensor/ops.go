@@ -45,11 +45,6 @@ func tflag(t bool) string {
 	return ""
 }
 
-// MatMulShape returns the shape of op(a)·op(b) for 2-D shapes a and b.
-func MatMulShape(a, b []int, transA, transB bool) []int {
-	return AppendMatMulShape(make([]int, 0, 2), a, b, transA, transB)
-}
-
 // AppendMatMulShape appends the shape of op(a)·op(b) for 2-D shapes a and b
 // to dst and returns the extended slice, allocating nothing when dst has
 // room.

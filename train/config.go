@@ -288,7 +288,7 @@ func (c Config) Resolve(given func(key string) bool) Config {
 	defaults := lossDefaults[gan.Loss(c.Loss)]
 	v := reflect.ValueOf(&c).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		key := yamlKey(v.Type().Field(i))
+		key := YAMLKey(v.Type().Field(i))
 		if d, ok := defaults[key]; ok && !given(key) {
 			v.Field(i).Set(reflect.ValueOf(d).Convert(v.Field(i).Type()))
 		}

@@ -30,7 +30,7 @@ var resumable = []string{"epochs", "steps", "threads", "log_every", "sample_ever
 func configHash(c Config) string {
 	v := reflect.ValueOf(&c).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		if slices.Contains(resumable, yamlKey(v.Type().Field(i))) {
+		if slices.Contains(resumable, YAMLKey(v.Type().Field(i))) {
 			v.Field(i).SetZero()
 		}
 	}
@@ -38,8 +38,8 @@ func configHash(c Config) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// yamlKey returns the YAML key of a Config field.
-func yamlKey(f reflect.StructField) string {
+// YAMLKey returns the YAML key of a Config field: the name in its yaml tag.
+func YAMLKey(f reflect.StructField) string {
 	key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 	return key
 }
@@ -52,7 +52,7 @@ func MergeResume(stored, requested Config, changed []string) (Config, error) {
 	out := stored
 	sv, rv, ov := reflect.ValueOf(stored), reflect.ValueOf(requested), reflect.ValueOf(&out).Elem()
 	for i := 0; i < sv.NumField(); i++ {
-		key := yamlKey(sv.Type().Field(i))
+		key := YAMLKey(sv.Type().Field(i))
 		if !slices.Contains(changed, key) {
 			continue
 		}

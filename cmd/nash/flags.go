@@ -55,7 +55,7 @@ func bindConfig(fs *pflag.FlagSet, defaults train.Config, keys ...string) *confi
 	cf := &configFlags{values: defaults, fs: fs}
 	v := reflect.ValueOf(&cf.values).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		key := yamlKey(v.Type().Field(i))
+		key := train.YAMLKey(v.Type().Field(i))
 		if len(keys) > 0 && !slices.Contains(keys, key) {
 			continue
 		}
@@ -84,14 +84,12 @@ func (cf *configFlags) over(base train.Config) train.Config {
 	src := reflect.ValueOf(cf.values)
 	changed := cf.changed()
 	for i := 0; i < dst.NumField(); i++ {
-		if slices.Contains(changed, yamlKey(dst.Type().Field(i))) {
+		if slices.Contains(changed, train.YAMLKey(dst.Type().Field(i))) {
 			dst.Field(i).Set(src.Field(i))
 		}
 	}
 	return base
 }
-
-func yamlKey(f reflect.StructField) string { return strings.Split(f.Tag.Get("yaml"), ",")[0] }
 
 func flagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
 
@@ -100,7 +98,7 @@ func (cf *configFlags) changed() []string {
 	var keys []string
 	t := reflect.TypeOf(cf.values)
 	for i := 0; i < t.NumField(); i++ {
-		key := yamlKey(t.Field(i))
+		key := train.YAMLKey(t.Field(i))
 		if f := cf.fs.Lookup(flagName(key)); f != nil && f.Changed {
 			keys = append(keys, key)
 		}
