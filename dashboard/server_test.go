@@ -321,9 +321,9 @@ func TestPathEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	links := map[string]string{
-		filepath.Join(dir, "evil"):                                   filepath.Join("..", "outside", "secret"),
-		filepath.Join(dir, "abs"):                                    filepath.Join(outside, "secret"),
-		filepath.Join(dir, "alias"):                                  "a",
+		filepath.Join(dir, "evil"):                                     filepath.Join("..", "outside", "secret"),
+		filepath.Join(dir, "abs"):                                      filepath.Join(outside, "secret"),
+		filepath.Join(dir, "alias"):                                    "a",
 		filepath.Join(dir, "a", rundir.SamplesDir, "step-0000099.png"): filepath.Join("..", "..", "..", "outside", "secret", rundir.SamplesDir, "step-0000001.png"),
 		filepath.Join(dir, "a", rundir.MetricsFile+".link"):            filepath.Join("..", "..", "outside", "passwd"),
 	}
