@@ -12,10 +12,13 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/models"
 )
 
 // Config is a run's fully resolved configuration, as written to config.yaml.
@@ -36,9 +39,10 @@ type Config struct {
 	// with the noise, D (a projection discriminator) the class with the
 	// image.
 	Conditional bool `yaml:"conditional,omitempty"`
-	// Model is the network family: mlp (the reference recipe; a smaller
-	// MLP for 2-D data) or dcgan (convolutional: 28×28 grey images, or
-	// Radford et al.'s nets for 32×32 and 64×64, grey or RGB).
+	// Model is the network family, a name in the model registry
+	// (models.Names): mlp (the reference recipe; a smaller MLP for 2-D
+	// data) or dcgan (convolutional: 28×28 grey images, or Radford et
+	// al.'s nets for 32×32 and 64×64, grey or RGB).
 	Model string `yaml:"model"`
 	// ZDim is the length of the generator's noise vector.
 	ZDim int `yaml:"z_dim"`
@@ -141,13 +145,10 @@ func (c Config) Validate() error {
 	if c.ImageSize != 0 && isToy(c.Dataset) {
 		bad("image_size", "the 2-D dataset %s has no images", c.Dataset)
 	}
-	switch {
-	case c.Model == "mlp":
-	case c.Model == "dcgan" && isToy(c.Dataset):
-		bad("model", "dcgan is for images, not the 2-D dataset %s", c.Dataset)
-	case c.Model == "dcgan":
-	default:
-		bad("model", "unknown model %q (want mlp or dcgan)", c.Model)
+	if f, err := models.Lookup(c.Model); err != nil {
+		bad("model", "%v", err)
+	} else if kind := c.kind(); !slices.Contains(f.Data, kind) {
+		bad("model", "%s trains on %v, not the %s of dataset %s", c.Model, f.Data, kind, c.Dataset)
 	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {
@@ -226,6 +227,14 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// kind returns the kind of the samples of the configuration's dataset.
+func (c Config) kind() data.Kind {
+	if isToy(c.Dataset) {
+		return data.Points
+	}
+	return data.Images
 }
 
 // ReadConfig decodes a YAML configuration from r over base: keys present

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -24,7 +25,7 @@ var configUsage = map[string]string{
 	"data":            "folder with the dataset's IDX files (train-images-idx3-ubyte[.gz], …), or with the folder dataset's PNG/JPEG images (class sub-folders optional)",
 	"image_size":      "side of the square training images: resized and centre-cropped (0: the dataset's own; folder: 64)",
 	"conditional":     "class-conditional GAN: G gets the class with the noise, D (a projection discriminator) with the image",
-	"model":           "network family: mlp (the reference recipe) or dcgan (convolutional: 28×28 grey, 32×32 or 64×64 grey or RGB)",
+	"model":           models.Help(),
 	"z_dim":           "length of the generator's noise vector",
 	"epochs":          "passes over the training set",
 	"steps":           "stop after this many steps (0: no limit)",
