@@ -203,6 +203,9 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 		return models.Spec{}, fmt.Errorf("metadata %s is %q, want [C,H,W]", metaShape, meta[metaShape])
 	}
 	s := models.Spec{Family: cfg.Model, Data: data.Images, Sample: models.Shape{C: chw[0], H: chw[1], W: chw[2]}, ZDim: cfg.ZDim}
+	if err := checkShape(s.Sample, metaShape); err != nil {
+		return models.Spec{}, err
+	}
 	if data.IsToy(cfg.Dataset) {
 		s.Data = data.Points
 	}
@@ -227,14 +230,23 @@ const (
 // checkSpec rejects a spec whose sizes no nash model has, naming the
 // metadata key it came from.
 func checkSpec(s models.Spec, key string) error {
-	x := s.Sample
+	if err := checkShape(s.Sample, key); err != nil {
+		return err
+	}
 	switch {
-	case x.C < 1 || x.C > maxChannel || x.H < 1 || x.H > maxSide || x.W < 1 || x.W > maxSide:
-		return fmt.Errorf("metadata %s: sample shape %d×%d×%d out of range", key, x.C, x.H, x.W)
 	case s.ZDim < 1 || s.ZDim > maxZDim:
 		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, maxZDim)
 	case s.Classes < 0 || s.Classes == 1 || s.Classes > maxClasses:
 		return fmt.Errorf("metadata %s: %d classes, want 0 or 2 to %d", key, s.Classes, maxClasses)
+	}
+	return nil
+}
+
+// checkShape rejects a sample shape no nash model has, naming the metadata
+// key it came from.
+func checkShape(x models.Shape, key string) error {
+	if x.C < 1 || x.C > maxChannel || x.H < 1 || x.H > maxSide || x.W < 1 || x.W > maxSide {
+		return fmt.Errorf("metadata %s: sample shape %d×%d×%d out of range", key, x.C, x.H, x.W)
 	}
 	return nil
 }
