@@ -235,10 +235,7 @@ func pick(ds *data.Dataset, idx []int) *tensor.Tensor {
 	size := ds.ImageSize()
 	x := tensor.New(len(idx), ds.C, ds.H, ds.W)
 	for k, i := range idx {
-		row := x.Data()[k*size : (k+1)*size]
-		for j, p := range ds.Image(i) {
-			row[j] = float32(p)/127.5 - 1
-		}
+		images.ToValues(x.Data()[k*size:(k+1)*size], ds.Image(i))
 	}
 	return x
 }
