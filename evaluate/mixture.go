@@ -7,6 +7,7 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/tensor"
 )
 
 // MixtureReport is the mode coverage of a generator of a 2-D mixture.
@@ -27,23 +28,10 @@ type MixtureReport struct {
 }
 
 // Mixture measures the mode coverage of n samples of g, drawn from seed's
-// "eval" stream, against the 2-D mixture m, as metrics.ModeCoverage
-// defines it.
+// "eval" stream, against the 2-D mixture m (Coverage).
 func Mixture(g Generator, info RunInfo, m *data.Mixture, n int, seed uint64) (*MixtureReport, error) {
 	x := g.Generate(n, seed)
-	samples, err := metrics.FromTensor("generated points", x.Reshape(n, x.Len()/n))
-	if err != nil {
-		return nil, err
-	}
-	means := make([]float64, 0, 2*len(m.Means))
-	for _, mu := range m.Means {
-		means = append(means, mu[0], mu[1])
-	}
-	mu, err := metrics.NewFeatures(m.Name+" means", means, len(m.Means), 2)
-	if err != nil {
-		return nil, err
-	}
-	c, err := metrics.ModeCoverage(samples, mu, m.Sigma)
+	c, err := Coverage(x.Reshape(n, x.Len()/n), m)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +40,24 @@ func Mixture(g Generator, info RunInfo, m *data.Mixture, n int, seed uint64) (*M
 		rep.KL = &c.KL
 	}
 	return rep, nil
+}
+
+// Coverage scores the 2-D samples [n, 2] against the modes of the mixture
+// m, as metrics.ModeCoverage defines it.
+func Coverage(samples *tensor.Tensor, m *data.Mixture) (metrics.Modes, error) {
+	x, err := metrics.FromTensor("generated points", samples)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	means := make([]float64, 0, 2*len(m.Means))
+	for _, mu := range m.Means {
+		means = append(means, mu[0], mu[1])
+	}
+	mu, err := metrics.NewFeatures(m.Name+" means", means, len(m.Means), 2)
+	if err != nil {
+		return metrics.Modes{}, err
+	}
+	return metrics.ModeCoverage(x, mu, m.Sigma)
 }
 
 // Print writes the report as one line.
