@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -22,8 +23,8 @@ var imageExtensions = []string{".png", ".jpg", ".jpeg"}
 // folder of 28×28 PNG or JPEG files (taken in name order; colour images are
 // converted to grey with Go's luminance weights; other files are ignored),
 // or an IDX file of unsigned bytes shaped [N, 28, 28] or [N, 1, 28, 28],
-// gzip-compressed or not. It returns [N, 1, 28, 28] scaled to [−1, 1] as
-// p/127.5 − 1. An unreadable file, an image of another size or an empty
+// gzip-compressed or not. It returns [N, 1, 28, 28] scaled to [−1, 1] by
+// images.ToValues. An unreadable file, an image of another size or an empty
 // folder is an error naming the file.
 func ReadImages(path string) (*tensor.Tensor, error) {
 	info, err := os.Stat(path)
@@ -43,9 +44,7 @@ func ReadImages(path string) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("classifier: %s: IDX array of shape %v, want [N %d %d] or [N 1 %d %d] images with N ≥ 1", path, d, Side, Side, Side, Side)
 	}
 	x := tensor.New(d[0], 1, Side, Side)
-	for i, p := range idx.Data {
-		x.Data()[i] = float32(p)/127.5 - 1
-	}
+	images.ToValues(x.Data(), idx.Data)
 	return x, nil
 }
 
@@ -65,6 +64,7 @@ func readFolder(dir string) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("classifier: %s holds no .png, .jpg or .jpeg files", dir)
 	}
 	x := tensor.New(len(names), 1, Side, Side)
+	grey := make([]uint8, Side*Side)
 	for k, name := range names {
 		path := filepath.Join(dir, name)
 		img, err := decode(path)
@@ -75,13 +75,12 @@ func readFolder(dir string) (*tensor.Tensor, error) {
 		if b.Dx() != Side || b.Dy() != Side {
 			return nil, fmt.Errorf("classifier: %s is %d×%d, want %d×%d like the folder's other images", path, b.Dx(), b.Dy(), Side, Side)
 		}
-		row := x.Data()[k*Side*Side : (k+1)*Side*Side]
 		for i := range Side {
 			for j := range Side {
-				g := color.GrayModel.Convert(img.At(b.Min.X+j, b.Min.Y+i)).(color.Gray)
-				row[i*Side+j] = float32(g.Y)/127.5 - 1
+				grey[i*Side+j] = color.GrayModel.Convert(img.At(b.Min.X+j, b.Min.Y+i)).(color.Gray).Y
 			}
 		}
+		images.ToValues(x.Data()[k*Side*Side:(k+1)*Side*Side], grey)
 	}
 	return x, nil
 }

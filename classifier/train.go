@@ -8,6 +8,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/optim"
 	"github.com/nash-gan/nash/tensor"
@@ -189,12 +190,10 @@ func Accuracy(net *Net, ds *data.Dataset) (float64, error) {
 	return float64(correct) / float64(ds.N), nil
 }
 
-// Images returns the images of ds as [N, 1, 28, 28] scaled to [−1, 1] as
-// p/127.5 − 1, as the GANs train on them.
+// Images returns the images of ds as [N, 1, 28, 28] scaled to [−1, 1] by
+// images.ToValues, as the GANs train on them.
 func Images(ds *data.Dataset) *tensor.Tensor {
 	x := tensor.New(ds.N, ds.C, ds.H, ds.W)
-	for i, p := range ds.Pixels {
-		x.Data()[i] = float32(p)/127.5 - 1
-	}
+	images.ToValues(x.Data(), ds.Pixels)
 	return x
 }

@@ -3,17 +3,9 @@ package data
 import (
 	"fmt"
 
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/tensor"
 )
-
-// scale maps a pixel byte p to p/127.5 - 1 in float32, which equals
-// torchvision's ToTensor followed by Normalize(0.5, 0.5) bit for bit.
-var scale = func() (t [256]float32) {
-	for p := range t {
-		t[p] = float32(p)/127.5 - 1
-	}
-	return t
-}()
 
 // permutationStream names the RNG stream an epoch's permutation is drawn from.
 const permutationStream = "data.Loader permutation"
@@ -87,7 +79,7 @@ func (l *Loader) BatchSize() int { return l.batch }
 func (l *Loader) StepsPerEpoch() int { return (l.ds.N + l.batch - 1) / l.batch }
 
 // Next fills dst with the next batch's images, scaled from [0, 255] to
-// [-1, 1] as p/127.5 - 1, and labels, unless it is nil, with their labels,
+// [-1, 1] by images.ToValues, and labels, unless it is nil, with their labels,
 // and describes the batch. dst must have BatchSize() rows of C*H*W values,
 // shaped for instance [batch, C*H*W] or [batch, C, H, W]; labels must have
 // BatchSize() elements. In the last batch of an epoch only the first N rows
@@ -108,11 +100,7 @@ func (l *Loader) Next(dst *tensor.Tensor, labels []int) Batch {
 	out := dst.Data()
 	for i, idx := range l.perm[l.pos : l.pos+b.N] {
 		row := out[i*size : (i+1)*size]
-		src := l.ds.Pixels[idx*size : (idx+1)*size]
-		src = src[:len(row)]
-		for j, p := range src {
-			row[j] = scale[p]
-		}
+		images.ToValues(row, l.ds.Pixels[idx*size:(idx+1)*size])
 		if labels != nil {
 			labels[i] = int(l.ds.Labels[idx])
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -46,13 +47,10 @@ func drain(t *testing.T, l *Loader, steps int) []served {
 		s := served{batch: b, labels: slices.Clone(labels[:b.N])}
 		for i := range b.N {
 			row := dst.Data()[i*6 : (i+1)*6]
-			idx := -1
-			for p, v := range scale {
-				if v == row[0] {
-					idx = p
-				}
-			}
-			if idx < 0 || slices.ContainsFunc(row, func(v float32) bool { return v != row[0] }) {
+			idx := int(images.ToPixel(row[0]))
+			want := make([]float32, 6)
+			images.ToValues(want, indexDataset(idx+1).Image(idx))
+			if !slices.Equal(row, want) {
 				t.Fatalf("row %d of batch %+v is %v, not one scaled image", i, b, row)
 			}
 			if labels[i] != idx%10 {
@@ -119,21 +117,6 @@ func indices(n int) []int {
 		s[i] = i
 	}
 	return s
-}
-
-// Pixels are scaled as torchvision's ToTensor then Normalize(0.5, 0.5) do it
-// in float32: (p/255 - 0.5)/0.5.
-func TestScaleMatchesTorchvision(t *testing.T) {
-	for p := range 256 {
-		x := float32(p) / 255
-		want := (x - 0.5) / 0.5
-		if scale[p] != want {
-			t.Errorf("pixel %d scales to %g, torchvision gives %g", p, scale[p], want)
-		}
-	}
-	if scale[0] != -1 || scale[255] != 1 {
-		t.Errorf("range [%g, %g], want [-1, 1]", scale[0], scale[255])
-	}
 }
 
 // A loader restored from a saved state, even into a fresh RNG with another

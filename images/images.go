@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"math"
 
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/tensor"
@@ -26,10 +25,9 @@ const (
 // C = 3 (red, green, blue planes), into one picture, as torchvision's
 // make_grid(t, nrow, padding, normalize=True, value_range=(-1, 1)) followed by
 // save_image does: nrow images per row (fewer if N is smaller), rows as many
-// as needed, padding black pixels around and between them, and each value v
-// clamped to [-1, 1] and mapped to the byte ⌊(v+1)/2·255 + 0.5⌋; NaN maps to
-// 0. It returns an *image.Gray for C = 1 and an *image.RGBA for C = 3. A batch
-// of flat rows [N, H*W] is passed as t.Reshape(N, 1, H, W), which shares its
+// as needed, padding black pixels around and between them, and each value
+// mapped to a byte by ToPixel. It returns an *image.Gray for C = 1 and an
+// *image.RGBA for C = 3. A batch of flat rows [N, H*W] is passed as t.Reshape(N, 1, H, W), which shares its
 // storage. Unlike make_grid, Grid pads a batch of one image too. It panics
 // if the shape, nrow or padding is invalid.
 func Grid(t *tensor.Tensor, nrow, padding int) image.Image {
@@ -52,7 +50,7 @@ func Grid(t *tensor.Tensor, nrow, padding int) image.Image {
 			for y := range h {
 				row := img.Pix[img.PixOffset(x0, y0+y):][:w]
 				for x := range row {
-					row[x] = toByte(src[y*w+x])
+					row[x] = ToPixel(src[y*w+x])
 				}
 			}
 		}
@@ -70,7 +68,7 @@ func Grid(t *tensor.Tensor, nrow, padding int) image.Image {
 			row := img.Pix[img.PixOffset(x0, y0+y):][:4*w]
 			for x := range w {
 				for ch := range 3 {
-					row[4*x+ch] = toByte(src[ch*plane+y*w+x])
+					row[4*x+ch] = ToPixel(src[ch*plane+y*w+x])
 				}
 			}
 		}
@@ -82,16 +80,6 @@ func Grid(t *tensor.Tensor, nrow, padding int) image.Image {
 // columns of h×w images separated by padding.
 func origin(k, cols, h, w, padding int) (x, y int) {
 	return padding + (k%cols)*(w+padding), padding + (k/cols)*(h+padding)
-}
-
-// toByte maps a value in [-1, 1] to a byte as torchvision's make_grid and
-// save_image do, in float32; values outside are clamped and NaN maps to 0.
-func toByte(v float32) uint8 {
-	if math.IsNaN(float64(v)) {
-		return 0
-	}
-	v = min(max(v, -1), 1)
-	return uint8((v+1)/2*255 + 0.5)
 }
 
 // WritePNG writes img as a PNG file at path, atomically: the file appears

@@ -13,9 +13,13 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// pixelValue returns the value in [-1, 1] that the byte p was scaled to for
-// training, p/127.5 - 1; Grid maps it back to exactly p.
-func pixelValue(p int) float32 { return float32(p)/127.5 - 1 }
+// pixelValue returns the value in [-1, 1] that the byte p is scaled to for
+// training (ToValues); Grid maps it back to exactly p.
+func pixelValue(p int) float32 {
+	v := make([]float32, 1)
+	ToValues(v, []uint8{uint8(p)})
+	return v[0]
+}
 
 type spot struct {
 	x, y int

@@ -139,13 +139,13 @@ func conditionalGenerator(t *testing.T) *Generator {
 	return &Generator{Net: nets[gan.GeneratorName], Spec: spec, ClassNames: []string{"a", "b", "c"}}
 }
 
-// GenerateSeed draws sample i of class i mod K, in batches of sampleBatch,
+// Generate draws sample i of class i mod K, in batches of sampleBatch,
 // and GenerateLabels says so; each row is the sample of its noise and class
 // alone, past the first batch too.
 func TestGenerateLabels(t *testing.T) {
 	g := conditionalGenerator(t)
 	n := sampleBatch + 7
-	x := g.GenerateSeed(n, 5)
+	x := g.Generate(n, 5)
 	labels := g.GenerateLabels(n)
 	if len(labels) != n {
 		t.Fatalf("%d labels for %d samples", len(labels), n)

@@ -9,7 +9,7 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// sampleBatch bounds the samples generated at once by Generate.
+// sampleBatch bounds the samples generated at once by GenerateFrom.
 const sampleBatch = 500
 
 // ClassGridColumns is the number of samples in each row of a class grid.
@@ -81,10 +81,10 @@ func (g *Generator) Cycle(n int) *tensor.Tensor {
 	return gan.CycleLabels(n, g.Spec.Classes)
 }
 
-// Generate returns the samples of the noise z, sampleBatch rows at a time,
+// GenerateFrom returns the samples of the noise z, sampleBatch rows at a time,
 // a conditional generator's row i of class i mod the number of classes
 // (Cycle).
-func (g *Generator) Generate(z *tensor.Tensor) *tensor.Tensor {
+func (g *Generator) GenerateFrom(z *tensor.Tensor) *tensor.Tensor {
 	n, d := z.Dim(0), z.Dim(1)
 	labels := g.Cycle(n)
 	s := g.Spec.Sample
@@ -101,14 +101,14 @@ func (g *Generator) Generate(z *tensor.Tensor) *tensor.Tensor {
 	return out
 }
 
-// GenerateSeed returns n samples from the noise of seed's "eval" stream
+// Generate returns n samples from the noise of seed's "eval" stream
 // (as the evaluation draws it), a conditional generator's sample i of class
 // i mod the number of classes (GenerateLabels).
-func (g *Generator) GenerateSeed(n int, seed uint64) *tensor.Tensor {
-	return g.Generate(g.Noise(n, tensor.NewRNG(seed, "eval")))
+func (g *Generator) Generate(n int, seed uint64) *tensor.Tensor {
+	return g.GenerateFrom(g.Noise(n, tensor.NewRNG(seed, "eval")))
 }
 
-// GenerateLabels returns the classes of GenerateSeed's n samples as
+// GenerateLabels returns the classes of Generate's n samples as
 // integers, nil for an unconditional generator.
 func (g *Generator) GenerateLabels(n int) []int {
 	y := g.Cycle(n)

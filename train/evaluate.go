@@ -10,8 +10,8 @@ import (
 
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/infer"
-	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
@@ -50,14 +50,13 @@ type evalState struct {
 // run: every eval_every steps, evalSamples images from fixed noise are
 // passed through the embedded feature network of the dataset to give the
 // FID against the test set's features, the class histogram and the
-// diversity of the features relative to real images'.
+// diversity of the features relative to real images' (evaluate.Quick).
 type imageEval struct {
 	state evalState
-	// model, z, real and realDiversity are set at the first evaluation.
-	model         *classifier.Model
-	z             *tensor.Tensor
-	real          *metrics.Gaussian
-	realDiversity float64
+	// model, quick and z are set at the first evaluation.
+	model *classifier.Model
+	quick *evaluate.Quick
+	z     *tensor.Tensor
 	// off is set when the run's data cannot be evaluated.
 	off bool
 }
@@ -105,14 +104,14 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		return extra, fmt.Errorf("step %d: evaluation: %w", s.step, err)
 	}
 	prev := s.eval.state
-	if prev.BestStep > 0 && (r.classes < prev.Classes || r.diversity < diversityDrop*prev.Diversity) {
+	if prev.BestStep > 0 && (r.Classes < prev.Classes || r.Diversity < diversityDrop*prev.Diversity) {
 		bar.Clear()
 		fmt.Fprintf(log, "nash: warning: step %d: %d classes covered (was %d), feature diversity %.3f of real (was %.3f): the generator is collapsing\n",
-			s.step, r.classes, prev.Classes, r.diversity, prev.Diversity)
+			s.step, r.Classes, prev.Classes, r.Diversity, prev.Diversity)
 	}
-	s.eval.state.Classes, s.eval.state.Diversity = r.classes, r.diversity
-	if prev.BestStep == 0 || r.fid < prev.BestFID {
-		s.eval.state.BestFID, s.eval.state.BestStep = r.fid, s.step
+	s.eval.state.Classes, s.eval.state.Diversity = r.Classes, r.Diversity
+	if prev.BestStep == 0 || r.FID < prev.BestFID {
+		s.eval.state.BestFID, s.eval.state.BestStep = r.FID, s.step
 		if err := s.saveCheckpoint(s.run.CheckpointPath("best")); err != nil {
 			return extra, err
 		}
@@ -120,17 +119,17 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 	if extra == nil {
 		extra = rundir.Record{}
 	}
-	extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.fid, float64(r.classes), r.classKL, r.diversity
+	extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.FID, float64(r.Classes), r.ClassKL, r.Diversity
 	extra["eval_best_fid"] = s.eval.state.BestFID
-	if r.classAccuracy != nil {
-		extra["eval_class_accuracy"] = *r.classAccuracy
+	if r.ClassAccuracy != nil {
+		extra["eval_class_accuracy"] = *r.ClassAccuracy
 	}
 	return extra, nil
 }
 
-// init loads the feature network, fits the Gaussian of the test set's
-// features and draws the fixed noise of the evaluation (the seed's "eval"
-// stream, so that evaluations compare over time and across resumes).
+// init loads the feature network, scores the test set (evaluate.NewQuick)
+// and draws the fixed noise of the evaluation (the seed's "eval" stream, so
+// that evaluations compare over time and across resumes).
 func (e *imageEval) init(cfg Config, g *infer.Generator) error {
 	m, err := classifier.Embedded(cfg.Dataset)
 	if err != nil {
@@ -140,72 +139,19 @@ func (e *imageEval) init(cfg Config, g *infer.Generator) error {
 	if err != nil {
 		return fmt.Errorf("evaluation needs the test set: %w", err)
 	}
-	x := classifier.Images(test)
-	n := min(evalRealImages, test.N)
-	out, err := classifier.Extract(m.Net, tensor.FromSlice(x.Data()[:n*classifier.Side*classifier.Side], n, 1, classifier.Side, classifier.Side))
+	q, err := evaluate.NewQuick(m, test, evalRealImages, evalSamples)
 	if err != nil {
 		return err
 	}
-	feats, err := out.FeatureSet(cfg.Dataset + " test features")
-	if err != nil {
-		return err
-	}
-	real, err := metrics.FitGaussian(feats)
-	if err != nil {
-		return err
-	}
-	if e.realDiversity, err = metrics.Diversity(metrics.Head(feats, evalSamples)); err != nil {
-		return err
-	}
-	e.model, e.real = m, &real
+	e.model, e.quick = m, q
 	e.z = g.Noise(evalSamples, tensor.NewRNG(cfg.Seed, "eval"))
 	return nil
 }
 
-// evalResult is one evaluation. classAccuracy, for a conditional GAN, is
-// the fraction of images classified as the class they were generated for.
-type evalResult struct {
-	fid, classKL, diversity float64
-	classes                 int
-	classAccuracy           *float64
-}
-
-// score evaluates the generator's images of the fixed noise.
-func (e *imageEval) score(g *infer.Generator) (evalResult, error) {
-	out, err := classifier.Extract(e.model.Net, g.Generate(e.z))
-	if err != nil {
-		return evalResult{}, err
-	}
-	feats, err := out.FeatureSet("generated features")
-	if err != nil {
-		return evalResult{}, err
-	}
-	gen, err := metrics.FitGaussian(feats)
-	if err != nil {
-		return evalResult{}, err
-	}
-	fid, err := metrics.FrechetDistance(*e.real, gen)
-	if err != nil {
-		return evalResult{}, err
-	}
-	pred := out.Predictions()
-	h, err := metrics.ClassHistogram(pred, classifier.Classes)
-	if err != nil {
-		return evalResult{}, err
-	}
-	div, err := metrics.Diversity(feats)
-	if err != nil {
-		return evalResult{}, err
-	}
-	r := evalResult{fid: fid, classKL: h.KL, diversity: div / e.realDiversity, classes: h.Covered}
-	if labels := g.GenerateLabels(len(pred)); labels != nil {
-		acc, err := metrics.ClassAccuracy(pred, labels)
-		if err != nil {
-			return evalResult{}, err
-		}
-		r.classAccuracy = &acc
-	}
-	return r, nil
+// score evaluates the generator's images of the fixed noise; a conditional
+// generator's are of the classes GenerateLabels gives them.
+func (e *imageEval) score(g *infer.Generator) (evaluate.QuickScore, error) {
+	return e.quick.Score(g.GenerateFrom(e.z), g.GenerateLabels(e.z.Dim(0)))
 }
 
 // evalMetadata returns the evaluation's state for a checkpoint's metadata,

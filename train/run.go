@@ -165,7 +165,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 	for s.step < total {
 		if err := ctx.Err(); err != nil {
 			bar.Clear()
-			if serr := s.save(s.gen.Generate(s.fixedZ)); serr != nil {
+			if serr := s.save(s.gen.GenerateFrom(s.fixedZ)); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
@@ -192,7 +192,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		var samples *tensor.Tensor
 		var extra rundir.Record
 		if s.step%sampleEvery == 0 || s.step == total {
-			samples = s.gen.Generate(s.fixedZ)
+			samples = s.gen.GenerateFrom(s.fixedZ)
 			if extra, err = s.src.measure(samples); err != nil {
 				return fmt.Errorf("step %d: %w", s.step, err)
 			}

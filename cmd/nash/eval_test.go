@@ -16,6 +16,7 @@ import (
 
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/train"
@@ -58,7 +59,7 @@ func TestEvalJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	rep, out := evalJSON[evalReport](t, "--real", real, "--fake", fake, "--k", "3", "--permutations", "100", "--json")
+	rep, out := evalJSON[evaluate.Report](t, "--real", real, "--fake", fake, "--k", "3", "--permutations", "100", "--json")
 	if rep.FID == nil || rep.KID == nil || rep.PRDC == nil || rep.MMD == nil || rep.C2ST == nil {
 		t.Fatalf("missing metrics in %s", out)
 	}
@@ -69,7 +70,7 @@ func TestEvalJSON(t *testing.T) {
 		t.Errorf("report %s", out)
 	}
 	// The same seed gives the same numbers; fewer metrics do not change them.
-	kidOnly, again := evalJSON[evalReport](t, "--real", real, "--fake", fake, "--metrics", "kid", "--json")
+	kidOnly, again := evalJSON[evaluate.Report](t, "--real", real, "--fake", fake, "--metrics", "kid", "--json")
 	if kidOnly.FID != nil || kidOnly.KID == nil || *kidOnly.KID != *rep.KID {
 		t.Errorf("--metrics kid: %s, after all metrics: %s", again, out)
 	}
@@ -224,8 +225,8 @@ func TestEvalImageFolders(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep struct {
-		evalReport
-		FeatureNetwork featureNetwork `json:"feature_network"`
+		evaluate.Report
+		FeatureNetwork evaluate.FeatureNetwork `json:"feature_network"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v in %s", err, out)
@@ -246,7 +247,7 @@ func TestEvalImageFolders(t *testing.T) {
 		t.Errorf("real against real: %s", out)
 	}
 	// The same folder against itself: FID 0.
-	selfRep, self := evalJSON[evalReport](t, "--real", a, "--fake", a, "--metrics", "fid", "--json")
+	selfRep, self := evalJSON[evaluate.Report](t, "--real", a, "--fake", a, "--metrics", "fid", "--json")
 	if selfRep.FID == nil || math.Abs(*selfRep.FID) > 1e-9 {
 		t.Errorf("FID of a folder against itself: %s", self)
 	}
@@ -262,7 +263,7 @@ func TestEvalRunImages(t *testing.T) {
 	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	rep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
+	rep, out := evalJSON[evaluate.RunReport](t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
 	b, err := os.ReadFile(filepath.Join(dir, rundir.EvalFile))
 	if err != nil {
 		t.Fatal(err)
@@ -289,12 +290,12 @@ func TestEvalRunImages(t *testing.T) {
 	// training digits. Three steps of training make noise, which lies
 	// farther from the training digits than the test digits do: no copies,
 	// and C_T above the one-sided 2.5% level of 1.96.
-	memRep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "memorisation", "--memorisation-n", "200", "--json")
+	memRep, out := evalJSON[evaluate.RunReport](t, "--run", dir, "--n", "200", "--metrics", "memorisation", "--memorisation-n", "200", "--json")
 	mem := memRep.Memorisation
-	if mem == nil || mem.Generated != 200 || mem.Test != 200 || mem.Train != 60000 || len(mem.Closest) != closestPairs {
+	if mem == nil || mem.Generated != 200 || mem.Test != 200 || mem.Train != 60000 || len(mem.Closest) != 8 {
 		t.Fatalf("memorisation report %s", out)
 	}
-	for name, sp := range map[string]memorisationSpace{"feature": mem.Feature, "pixel": mem.Pixel} {
+	for name, sp := range map[string]evaluate.MemorisationSpace{"feature": mem.Feature, "pixel": mem.Pixel} {
 		if !(sp.CT > 1.96) || sp.CopyRate != 0 || !(sp.MedianGenerated > sp.MedianTest) {
 			t.Errorf("%s space: C_T %g, copy rate %g, median distances %g (generated) and %g (test); want noise far from the training set",
 				name, sp.CT, sp.CopyRate, sp.MedianGenerated, sp.MedianTest)
@@ -342,7 +343,7 @@ func TestEvalRunConditional(t *testing.T) {
 	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	rep, out := evalJSON[runReport](t, "--run", dir, "--n", "200", "--metrics", "modes", "--json")
+	rep, out := evalJSON[evaluate.RunReport](t, "--run", dir, "--n", "200", "--metrics", "modes", "--json")
 	g, f := rep.Generated.Modes, rep.Floor.Modes
 	if g == nil || f == nil || g.ClassAccuracy == nil || f.ClassAccuracy == nil {
 		t.Fatalf("no class accuracy in %s", out)
