@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"errors"
 
 	"context"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/rundir"
 )
@@ -277,4 +279,82 @@ func TestLaterKeysOmittedAtTheirDefaults(t *testing.T) {
 			t.Errorf("a configuration with %s set lacks %q:\n%s", c.key, c.want, y)
 		}
 	}
+}
+
+// A run stopped before its first checkpoint resumes from step 0 with its
+// saved configuration, ending where an uninterrupted run ends; a length
+// below the run's step is refused without touching the run; a finished run
+// says so and is left as it is.
+func TestResumeEdges(t *testing.T) {
+	cfg := quickConfig()
+	cfg.Steps, cfg.SampleEvery = 6, 3
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	if err := Run(context.Background(), cfg, ref, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	early := filepath.Join(dir, "early")
+	if err := Run(&stopAfter{Context: context.Background(), n: 2}, cfg, early, false, io.Discard); err == nil {
+		t.Fatal("the run was not interrupted")
+	}
+	// Interrupted at step 2 it saved a checkpoint; remove it, as if the
+	// process had been killed before its first one.
+	if err := os.Remove(filepath.Join(early, "checkpoints", "last.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := infer.LoadRun(early, "last"); !errors.Is(err, infer.ErrNoCheckpoint) || !strings.Contains(err.Error(), "no checkpoint yet") {
+		t.Fatalf("loading a run without a checkpoint: %v", err)
+	}
+	var log strings.Builder
+	keep := func(stored Config) (Config, error) { return MergeResume(stored, stored, nil) }
+	if err := Resume(context.Background(), early, keep, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "from step 0") {
+		t.Errorf("log %q does not say the run starts again from step 0", log.String())
+	}
+	sameFiles(t, ref, early, "checkpoints/last.safetensors")
+	if got := loggedSteps(t, filepath.Join(early, "metrics.jsonl")); got != "1 2 3 4 5 6" {
+		t.Errorf("metrics.jsonl steps %s, want each step once", got)
+	}
+
+	config, err := os.ReadFile(filepath.Join(ref, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(filepath.Join(ref, "status.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shorter := func(stored Config) (Config, error) {
+		req := stored
+		req.Steps = 4
+		return MergeResume(stored, req, []string{"steps"})
+	}
+	if err := Resume(context.Background(), ref, shorter, io.Discard); err == nil || !strings.Contains(err.Error(), "at step 6, beyond the 4 steps") {
+		t.Fatalf("resuming to fewer steps than done: error %v", err)
+	}
+	log.Reset()
+	if err := Resume(context.Background(), ref, keep, &log); err != nil || !strings.Contains(log.String(), "finished at step 6 of 6") {
+		t.Fatalf("resuming a finished run: %v, log %q", err, log.String())
+	}
+	for name, want := range map[string][]byte{"config.yaml": config, "status.json": status} {
+		if got, _ := os.ReadFile(filepath.Join(ref, name)); !bytes.Equal(got, want) {
+			t.Errorf("a refused or empty resume changed %s", name)
+		}
+	}
+}
+
+// loggedSteps returns the steps of a metrics.jsonl, in order, as text.
+func loggedSteps(t *testing.T, path string) string {
+	t.Helper()
+	recs, _, err := rundir.ReadMetrics(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, r := range recs {
+		steps = append(steps, strconv.Itoa(int(r["step"])))
+	}
+	return strings.Join(steps, " ")
 }
