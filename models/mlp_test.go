@@ -67,8 +67,9 @@ func benchmarkStep(b *testing.B, r *gan.GAN, shape ...int) {
 
 func BenchmarkRecipeStep(b *testing.B) { benchmarkStep(b, recipe(1), 64, 784) }
 
-// A warm recipe step allocates nothing: the tape recycles its variables,
-// nodes and tensors, and the noise buffer is reused.
+// A warm recipe step allocates nothing, as the training loop takes it
+// (Game.Step) or directly (Update): the tape recycles its variables, nodes
+// and tensors, and the noise buffer and the statistics are reused.
 func TestRecipeStepAllocatesNothing(t *testing.T) {
 	if raceEnabled() {
 		t.Skip("the race detector makes sync.Pool drop items, so the GEMM workspaces are reallocated")
@@ -82,6 +83,12 @@ func TestRecipeStepAllocatesNothing(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(5, func() { r.Update(real, nil, noise) }); n != 0 {
 		t.Errorf("a warm step allocates %v times, want 0", n)
+	}
+	var game gan.Game = r
+	batch := gan.Batch{X: real}
+	game.Step(batch)
+	if n := testing.AllocsPerRun(5, func() { game.Step(batch) }); n != 0 {
+		t.Errorf("a warm Game.Step allocates %v times, want 0", n)
 	}
 }
 
