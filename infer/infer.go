@@ -139,10 +139,6 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	net := nets[gan.GeneratorName]
-	if net == nil {
-		return nil, fmt.Errorf("%s: model %s has no %s network", path, spec.Family, gan.GeneratorName)
-	}
 	name := f.Metadata[MetaGenerator]
 	if name == "" {
 		name = gan.GeneratorName
@@ -151,6 +147,16 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 				name = gan.GeneratorEMAName
 			}
 		}
+	}
+	// The moving average has the generator's architecture: the family
+	// builds it as the generator.
+	built := name
+	if name == gan.GeneratorEMAName {
+		built = gan.GeneratorName
+	}
+	net := nets[built]
+	if net == nil {
+		return nil, fmt.Errorf("%s: metadata %s: model %s builds no %s network", path, MetaGenerator, spec.Family, built)
 	}
 	sd, err := f.StateDict(name + ".")
 	if err != nil {
