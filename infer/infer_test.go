@@ -12,20 +12,17 @@ import (
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/internal/legacyruns"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
-// legacyRuns is the folder of the run directories written by nash before
-// the training core (testdata/runs-v1/README.md); tests only read it.
-const legacyRuns = "../testdata/runs-v1"
-
 // loadLegacy loads the generator of the legacy run name's last checkpoint.
 func loadLegacy(t *testing.T, name string) *Generator {
 	t.Helper()
-	g, err := LoadRun(filepath.Join(legacyRuns, name), "last")
+	g, err := LoadRun(legacyruns.Path(name), "last")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +303,7 @@ func TestLoadRunWithoutCheckpoint(t *testing.T) {
 	for _, c := range []struct{ dir, name string }{
 		{dir, "last"},
 		{dir, "best"},
-		{filepath.Join(legacyRuns, "recipe"), "best"},
+		{legacyruns.Path("recipe"), "best"},
 	} {
 		_, err := LoadRun(c.dir, c.name)
 		if !errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "no checkpoint yet") || !strings.Contains(err.Error(), c.name+".safetensors") {
@@ -318,7 +315,7 @@ func TestLoadRunWithoutCheckpoint(t *testing.T) {
 // Metadata that describes a generator of absurd size is refused before
 // anything is built, with an error naming the file and the key.
 func TestHostileMetadata(t *testing.T) {
-	src, err := checkpoint.Load(filepath.Join(legacyRuns, "recipe", "checkpoints", "last.safetensors"))
+	src, err := checkpoint.Load(legacyruns.Path("recipe", "checkpoints", "last.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}

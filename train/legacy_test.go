@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,46 +14,8 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/internal/legacyruns"
 )
-
-// legacyRuns is the folder of the run directories written by nash before
-// the training core (testdata/runs-v1/README.md).
-const legacyRuns = "../testdata/runs-v1"
-
-// copyDir copies the directory tree src to dst, which must not exist.
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(target)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-	if err != nil {
-		t.Fatalf("copy %s to %s: %v", src, dst, err)
-	}
-}
 
 // tensorHashes returns the SHA-256 of the little-endian bytes of every
 // float32 tensor of the checkpoint at path, by name.
@@ -89,7 +50,7 @@ func tensorHashes(t *testing.T, path string) map[string]string {
 func TestLegacyRunsResume(t *testing.T) {
 	for _, name := range []string{"recipe", "dcgan", "cond", "ring8"} {
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(legacyRuns, "expected", name, "resumed.json"))
+			b, err := os.ReadFile(legacyruns.Path("expected", name, "resumed.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,8 +58,7 @@ func TestLegacyRunsResume(t *testing.T) {
 			if err := json.Unmarshal(b, &want); err != nil {
 				t.Fatal(err)
 			}
-			dir := filepath.Join(t.TempDir(), name)
-			copyDir(t, filepath.Join(legacyRuns, name), dir)
+			dir := legacyruns.Copy(t, name)
 			var step int
 			merge := func(stored Config) (Config, error) {
 				requested := stored

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,21 +107,11 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if configHash(onDisk) != f.Metadata[metaConfigHash] {
 		return fmt.Errorf("%s does not match the configuration saved in %s: the run was changed by hand", run.ConfigPath(), path)
 	}
-	cfg, err := merge(stored)
-	if err != nil {
-		return fmt.Errorf("resume %s: %w", dir, err)
-	}
-	if cfg.Threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
-	}
-	src, err := openSource(cfg)
+	s, err := resumedSession(run, stored, merge)
 	if err != nil {
 		return err
 	}
-	s, err := newSession(cfg, run, src)
-	if err != nil {
-		return err
-	}
+	cfg, src := s.cfg, s.src
 	saved, err := infer.FromCheckpoint(f, path)
 	if err != nil {
 		return err
@@ -165,22 +154,11 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 	if err := run.ReadConfig(&stored); err != nil {
 		return err
 	}
-	cfg, err := merge(stored)
-	if err != nil {
-		return fmt.Errorf("resume %s: %w", run.Dir(), err)
-	}
-	if cfg.Threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
-	}
-	src, err := openSource(cfg)
+	s, err := resumedSession(run, stored, merge)
 	if err != nil {
 		return err
 	}
-	s, err := newSession(cfg, run, src)
-	if err != nil {
-		return err
-	}
-	if err := run.WriteConfig(cfg); err != nil {
+	if err := run.WriteConfig(s.cfg); err != nil {
 		return err
 	}
 	if err := run.TruncateMetrics(0); err != nil {
@@ -188,6 +166,20 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 	}
 	fmt.Fprintf(log, "nash: %s stopped before its first checkpoint: training it from step 0 with its saved configuration\n", run.Dir())
 	return s.loop(ctx, log)
+}
+
+// resumedSession returns a new session of the run with the configuration
+// that merge gives for the stored one, on freshly opened data.
+func resumedSession(run *rundir.Run, stored Config, merge func(stored Config) (Config, error)) (*session, error) {
+	cfg, err := merge(stored)
+	if err != nil {
+		return nil, fmt.Errorf("resume %s: %w", run.Dir(), err)
+	}
+	src, err := openSource(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newSession(cfg, run, src)
 }
 
 // restore sets the optimisers, random streams, game state, loader and

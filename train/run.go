@@ -78,9 +78,6 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if cfg.Threads > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
-	}
 	src, err := openSource(cfg)
 	if err != nil {
 		return err
@@ -112,6 +109,9 @@ func (s *session) totalSteps() int {
 // loop trains to the configured step, keeping the run's status.json: running
 // while it trains, then finished, interrupted or failed.
 func (s *session) loop(ctx context.Context, log io.Writer) error {
+	if s.cfg.Threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.cfg.Threads))
+	}
 	total := s.totalSteps()
 	status := func(state string, err error) error {
 		st := rundir.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}

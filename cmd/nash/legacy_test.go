@@ -3,52 +3,13 @@ package main
 import (
 	"bytes"
 	"image/png"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nash-gan/nash/internal/legacyruns"
 )
-
-// legacyRuns is the folder of the run directories written by nash before
-// the training core (testdata/runs-v1/README.md).
-const legacyRuns = "../../testdata/runs-v1"
-
-// copyTree copies the directory tree src to dst, which must not exist.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(target)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-	if err != nil {
-		t.Fatalf("copy %s to %s: %v", src, dst, err)
-	}
-}
 
 // nash sample draws from runs written before the training core exactly
 // the PNG files the old nash drew from them.
@@ -65,7 +26,7 @@ func TestLegacySample(t *testing.T) {
 		{"cond", []string{"--class-grid", "--seed", "5"}, "classes.png"},
 	} {
 		out := filepath.Join(dir, c.run+"-"+c.want)
-		args := append([]string{"sample", "--run", filepath.Join(legacyRuns, c.run), "--out", out}, c.args...)
+		args := append([]string{"sample", "--run", legacyruns.Path(c.run), "--out", out}, c.args...)
 		if err := runNash(args...); err != nil {
 			t.Errorf("nash %s: %v", strings.Join(args, " "), err)
 			continue
@@ -74,7 +35,7 @@ func TestLegacySample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := os.ReadFile(filepath.Join(legacyRuns, "expected", c.run, c.want))
+		want, err := os.ReadFile(legacyruns.Path("expected", c.run, c.want))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,10 +49,9 @@ func TestLegacySample(t *testing.T) {
 // walks its latent space.
 func TestLegacySampleAndInterpolate(t *testing.T) {
 	dir := t.TempDir()
-	recipe := filepath.Join(dir, "recipe")
-	copyTree(t, filepath.Join(legacyRuns, "recipe"), recipe)
+	recipe := legacyruns.Copy(t, "recipe")
 	for _, args := range [][]string{
-		{"sample", "--run", filepath.Join(legacyRuns, "ring8"), "--n", "16", "--seed", "5", "--out", filepath.Join(dir, "ring8.png")},
+		{"sample", "--run", legacyruns.Path("ring8"), "--n", "16", "--seed", "5", "--out", filepath.Join(dir, "ring8.png")},
 		{"interpolate", "--run", recipe, "--from", "1", "--to", "2", "--steps", "4", "--out", filepath.Join(dir, "walk.png")},
 	} {
 		if err := runNash(args...); err != nil {
