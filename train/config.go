@@ -128,7 +128,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
 	switch {
-	case c.Dataset == "mnist", isToy(c.Dataset):
+	case c.Dataset == "mnist", data.IsToy(c.Dataset):
 	case c.Dataset == "fashion-mnist", c.Dataset == "idx", c.Dataset == "folder":
 		if c.Data == "" {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
@@ -136,13 +136,13 @@ func (c Config) Validate() error {
 	default:
 		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", c.Dataset)
 	}
-	if c.Conditional && isToy(c.Dataset) {
+	if c.Conditional && data.IsToy(c.Dataset) {
 		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
 	}
 	if c.ImageSize < 0 || c.ImageSize > 1024 {
 		bad("image_size", "must be between 1 and 1024 (0: the dataset's own, 64 for folder), got %d", c.ImageSize)
 	}
-	if c.ImageSize != 0 && isToy(c.Dataset) {
+	if c.ImageSize != 0 && data.IsToy(c.Dataset) {
 		bad("image_size", "the 2-D dataset %s has no images", c.Dataset)
 	}
 	if f, err := models.Lookup(c.Model); err != nil {
@@ -231,7 +231,7 @@ func (c Config) Validate() error {
 
 // kind returns the kind of the samples of the configuration's dataset.
 func (c Config) kind() data.Kind {
-	if isToy(c.Dataset) {
+	if data.IsToy(c.Dataset) {
 		return data.Points
 	}
 	return data.Images

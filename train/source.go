@@ -43,14 +43,11 @@ type source interface {
 // finite training set: every batch is fresh.
 const toySteps = 1000
 
-// isToy reports whether the dataset is a 2-D mixture.
-func isToy(dataset string) bool { return data.IsToy(dataset) }
-
 // openSource returns the source of cfg's dataset. Randomness comes from the
 // seed's "data" stream.
 func openSource(cfg Config) (source, error) {
 	rng := tensor.NewRNG(cfg.Seed, "data")
-	if isToy(cfg.Dataset) {
+	if data.IsToy(cfg.Dataset) {
 		m, err := data.Toy(cfg.Dataset)
 		if err != nil {
 			return nil, err
