@@ -24,30 +24,39 @@ func pairwise(a, b *Features, visit func(w, i int, dist []float64)) {
 	rows := min(max(1, blockValues/max(1, b.n)), 512, a.n)
 	gram := make([]float64, rows*b.n)
 	B := blas64.General{Rows: b.n, Cols: b.d, Stride: b.d, Data: b.data}
-	nw := workers()
 	for i0 := 0; i0 < a.n; i0 += rows {
 		m := min(rows, a.n-i0)
 		A := blas64.General{Rows: m, Cols: a.d, Stride: a.d, Data: a.data[i0*a.d : (i0+m)*a.d]}
 		G := blas64.General{Rows: m, Cols: b.n, Stride: b.n, Data: gram[:m*b.n]}
 		blas64.Gemm(blas.NoTrans, blas.Trans, -2, A, B, 0, G)
-		var wg sync.WaitGroup
-		for w := range nw {
-			wg.Go(func() {
-				for r := w; r < m; r += nw {
-					dist := G.Data[r*b.n : (r+1)*b.n]
-					for j, g := range dist {
-						dist[j] = max(0, na[i0+r]+nb[j]+g)
-					}
-					visit(w, i0+r, dist)
-				}
-			})
-		}
-		wg.Wait()
+		parallel(m, func(w, r int) {
+			dist := G.Data[r*b.n : (r+1)*b.n]
+			for j, g := range dist {
+				dist[j] = max(0, na[i0+r]+nb[j]+g)
+			}
+			visit(w, i0+r, dist)
+		})
 	}
 }
 
-// workers returns the number of goroutines pairwise uses.
+// workers returns the number of goroutines parallel uses.
 func workers() int { return runtime.GOMAXPROCS(0) }
+
+// parallel calls f(w, i) for every i in [0, n) on min(workers(), n)
+// goroutines, goroutine w taking i = w, w + workers(), …; f must write only
+// i's results or goroutine w's accumulators.
+func parallel(n int, f func(w, i int)) {
+	nw := min(workers(), n)
+	var wg sync.WaitGroup
+	for w := range nw {
+		wg.Go(func() {
+			for i := w; i < n; i += nw {
+				f(w, i)
+			}
+		})
+	}
+	wg.Wait()
+}
 
 // squaredNorms returns ‖row‖² of every row of f.
 func squaredNorms(f *Features) []float64 {

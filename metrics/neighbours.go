@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"math"
-	"sync"
 
 	"github.com/nash-gan/nash/tensor/kernels"
 )
@@ -116,30 +115,24 @@ func (s *screen) sweep(visit func(w, i, j0 int, lo, hi []float64)) {
 			if !s.exact {
 				kernels.Sgemm(false, true, m, nc, d, 1, s.a.f32[i0*d:(i0+m)*d], d, s.b.f32[j0*d:(j0+nc)*d], d, 0, gram, nc)
 			}
-			var wg sync.WaitGroup
-			for w := range nw {
-				wg.Go(func() {
-					l, h := lo[w][:nc], hi[w][:nc]
-					for r := w; r < m; r += nw {
-						i := i0 + r
-						if s.exact {
-							for t := range nc {
-								l[t] = s.exactDist(i, j0+t)
-								h[t] = l[t]
-							}
-						} else {
-							g, na, nb := gram[r*nc:(r+1)*nc], s.a.norms[i], s.b.norms[j0:j0+nc]
-							for t, p := range g {
-								v := na + nb[t] - 2*s.inv*float64(p)
-								e := s.rel*(na+nb[t]) + s.abs
-								l[t], h[t] = v-e, v+e
-							}
-						}
-						visit(w, i, j0, l, h)
+			parallel(m, func(w, r int) {
+				l, h := lo[w][:nc], hi[w][:nc]
+				i := i0 + r
+				if s.exact {
+					for t := range nc {
+						l[t] = s.exactDist(i, j0+t)
+						h[t] = l[t]
 					}
-				})
-			}
-			wg.Wait()
+				} else {
+					g, na, nb := gram[r*nc:(r+1)*nc], s.a.norms[i], s.b.norms[j0:j0+nc]
+					for t, p := range g {
+						v := na + nb[t] - 2*s.inv*float64(p)
+						e := s.rel*(na+nb[t]) + s.abs
+						l[t], h[t] = v-e, v+e
+					}
+				}
+				visit(w, i, j0, l, h)
+			})
 		}
 	}
 }
