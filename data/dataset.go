@@ -191,3 +191,26 @@ func decimalNames(n int) []string {
 	}
 	return names
 }
+
+// ErrNoTestSplit is LoadImages's error for the test split of a folder of
+// images, which has none.
+var ErrNoTestSplit = errors.New("a folder of images has no test split")
+
+// LoadImages loads the split of the image dataset called name at side
+// size: a folder (LoadFolder, training split only: ErrNoTestSplit for
+// "test") or a dataset of Load, resized when size is not 0 and not its
+// own. Training and evaluation load a run's images through it, so that
+// both see the same pixels.
+func LoadImages(name, dir, split string, size int) (*Dataset, error) {
+	if name == "folder" {
+		if split != "train" {
+			return nil, fmt.Errorf("data: folder %s: %w", dir, ErrNoTestSplit)
+		}
+		return LoadFolder(dir, size)
+	}
+	ds, err := Load(name, dir, split)
+	if err != nil || size == 0 || (ds.H == size && ds.W == size) {
+		return ds, err
+	}
+	return ds.Resize(size), nil
+}

@@ -39,8 +39,9 @@ var FeatureMetrics = []string{"fid", "kid", "prdc", "mmd", "c2st"}
 // class probabilities, or a run's training set (memorisation).
 var ImageMetrics = []string{"is", "modes", "memorisation"}
 
-// AllMetrics is every metric: FeatureMetrics, then ImageMetrics.
-var AllMetrics = slices.Concat(FeatureMetrics, ImageMetrics)
+// AllMetrics is every metric: FeatureMetrics, ImageMetrics, then
+// PixelMetrics.
+var AllMetrics = slices.Concat(FeatureMetrics, ImageMetrics, PixelMetrics)
 
 // Options are the settings that shape the metrics.
 type Options struct {
@@ -79,6 +80,9 @@ type Report struct {
 	C2ST  *metrics.C2STResult    `json:"c2st,omitempty"`
 	IS    *metrics.Estimate      `json:"inception_score,omitempty"`
 	Modes *ClassModes            `json:"modes,omitempty"`
+	// SWD and MSSSIM are the pixel metrics (PixelMetrics).
+	SWD    *metrics.SWDResult `json:"swd,omitempty"`
+	MSSSIM *MSSSIMReport      `json:"ms_ssim,omitempty"`
 }
 
 // ClassModes is mode collapse measured on images: the feature network's
@@ -265,6 +269,17 @@ func (r Report) Print(w io.Writer, o Options) error {
 	}
 	if r.IS != nil {
 		fmt.Fprintf(&b, "is    %.4f ± %.3g  (%d splits)\n", r.IS.Mean, r.IS.Std, o.Splits)
+	}
+	if r.SWD != nil {
+		fmt.Fprintf(&b, "swd   ×10³ mean %.4g ", 1e3*r.SWD.Mean)
+		for _, l := range r.SWD.Levels {
+			fmt.Fprintf(&b, " %d×%d %.4g", l.Side, l.Side, 1e3*l.Distance)
+		}
+		fmt.Fprintf(&b, "  (%d neighbourhoods per level)\n", r.SWD.Descriptors)
+	}
+	if r.MSSSIM != nil {
+		fmt.Fprintf(&b, "ms-ssim  fake %.4f ± %.3g  real %.4f ± %.3g  (%d random pairs of each)\n",
+			r.MSSSIM.Fake.Mean, r.MSSSIM.Fake.Std, r.MSSSIM.Real.Mean, r.MSSSIM.Real.Std, r.MSSSIM.Pairs)
 	}
 	if r.Modes != nil {
 		fmt.Fprintf(&b, "modes %d of %d classes covered  KL to uniform %.4f  diversity %.4g (real %.4g)  counts %v\n",

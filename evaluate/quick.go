@@ -1,6 +1,8 @@
 package evaluate
 
 import (
+	"fmt"
+
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
@@ -8,15 +10,54 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// Quick is the cheap evaluation run during training: the FID of a
-// generator's images against the Gaussian of a test set's features, the
-// feature network's class histogram of the images, the diversity of their
-// features relative to the test images' and, for a conditional generator,
-// its class accuracy.
+// Quick is the cheap evaluation run during training. With a feature
+// network (NewQuick): the FID of a generator's images against the Gaussian
+// of a test set's features, the feature network's class histogram of the
+// images, the diversity of their features relative to the test images'
+// and, for a conditional generator, its class accuracy. Without one
+// (NewQuickPixels): the sliced Wasserstein distance of the images to real
+// ones and their mean MS-SSIM.
 type Quick struct {
 	model         *classifier.Model
 	real          metrics.Gaussian
 	realDiversity float64
+	// pixels are the real images of a pixel evaluation, seed its random
+	// numbers' seed, and realMSSSIM their mean MS-SSIM.
+	pixels     *tensor.Tensor
+	seed       uint64
+	realMSSSIM float64
+}
+
+// quickSWD are the settings of the quick evaluation's sliced Wasserstein
+// distance: fewer neighbourhoods and directions than nash eval's, for a
+// cost of a fraction of a second.
+var quickSWD = metrics.SWDOptions{PatchesPerImage: 32, Repeats: 2, Directions: 64}
+
+// quickPairs is the number of random pairs of the quick MS-SSIM.
+const quickPairs = 200
+
+// NewQuickPixels returns the quick evaluation of a run that no feature
+// network scores, against the real images [N, C, H, W] in [−1, 1]; seed
+// fixes the neighbourhoods, directions and pairs it draws, the same at
+// every evaluation so that evaluations compare over time.
+func NewQuickPixels(real *tensor.Tensor, seed uint64) (*Quick, error) {
+	m, err := metrics.MeanMSSSIM(real, quickPairs, tensor.NewRNG(seed, "eval/ms-ssim"))
+	if err != nil {
+		return nil, err
+	}
+	return &Quick{pixels: real, seed: seed, realMSSSIM: m.Mean}, nil
+}
+
+// Pixels reports whether q measures pixels (NewQuickPixels) rather than a
+// feature network's features.
+func (q *Quick) Pixels() bool { return q.model == nil }
+
+// Describe names what q measures, for the log.
+func (q *Quick) Describe() string {
+	if q.Pixels() {
+		return fmt.Sprintf("the sliced Wasserstein distance to %d real images and MS-SSIM (no feature network for this data)", q.pixels.Dim(0))
+	}
+	return q.model.Describe()
 }
 
 // NewQuick scores the first realImages images of test (all of them if
@@ -42,7 +83,8 @@ func NewQuick(model *classifier.Model, test *data.Dataset, realImages, samples i
 	return &Quick{model: model, real: real, realDiversity: div}, nil
 }
 
-// QuickScore is one quick evaluation.
+// QuickScore is one quick evaluation: FID, the classes, Diversity and
+// ClassAccuracy with a feature network, SWD and MSSSIM without.
 type QuickScore struct {
 	// FID is the Fréchet distance to the test images' Gaussian.
 	FID float64
@@ -56,12 +98,20 @@ type QuickScore struct {
 	// ClassAccuracy is the fraction of images classified as their label,
 	// nil when Score was given no labels.
 	ClassAccuracy *float64
+	// SWD is the mean over the pyramid's levels of the sliced Wasserstein
+	// distance to the real images; MSSSIM and RealMSSSIM are the mean
+	// MS-SSIM of the images and of the real ones.
+	SWD, MSSSIM, RealMSSSIM float64
 }
 
-// Score evaluates the images x [N, 1, 28, 28] in [−1, 1] (or [N, 784]);
+// Score evaluates the images x [N, 1, 28, 28] in [−1, 1] (or [N, 784];
+// for pixels, [N, C, H, W] of the real images' shape);
 // labels, nil for an unconditional generator, are the classes the images
 // were generated for.
 func (q *Quick) Score(x *tensor.Tensor, labels []int) (QuickScore, error) {
+	if q.Pixels() {
+		return q.scorePixels(x)
+	}
 	s, err := Score(q.model, "generated features", x)
 	if err != nil {
 		return QuickScore{}, err
@@ -83,4 +133,17 @@ func (q *Quick) Score(x *tensor.Tensor, labels []int) (QuickScore, error) {
 		return QuickScore{}, err
 	}
 	return QuickScore{FID: fid, Classes: h.Covered, ClassKL: h.KL, Diversity: div / q.realDiversity, ClassAccuracy: acc}, nil
+}
+
+// scorePixels is Score without a feature network.
+func (q *Quick) scorePixels(x *tensor.Tensor) (QuickScore, error) {
+	swd, err := metrics.SWD(q.pixels, x, quickSWD, tensor.NewRNG(q.seed, "eval/swd"))
+	if err != nil {
+		return QuickScore{}, err
+	}
+	m, err := metrics.MeanMSSSIM(x, quickPairs, tensor.NewRNG(q.seed, "eval/ms-ssim"))
+	if err != nil {
+		return QuickScore{}, err
+	}
+	return QuickScore{SWD: swd.Mean, MSSSIM: m.Mean, RealMSSSIM: q.realMSSSIM}, nil
 }

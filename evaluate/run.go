@@ -74,7 +74,8 @@ type RunReport struct {
 	Split          string              `json:"split"`
 	Seed           uint64              `json:"seed"`
 	Time           time.Time           `json:"time"`
-	FeatureNetwork *FeatureNetwork     `json:"feature_network"`
+	Features       string              `json:"features"`
+	FeatureNetwork *FeatureNetwork     `json:"feature_network,omitempty"`
 	Generated      Report              `json:"generated"`
 	Floor          Report              `json:"floor"`
 	Memorisation   *MemorisationReport `json:"memorisation,omitempty"`
@@ -116,44 +117,67 @@ type MemorisationSpace struct {
 
 // Run samples o.N images of g and computes the metrics of o against o.N
 // images of ref's o.Split split, and the same metrics of as many images of
-// the other split (the real-data floor). A conditional generator's class
+// the other split (the real-data floor). A dataset with no test split
+// (ref.Test nil, a folder of images) gives two disjoint random halves of
+// its training images instead, each of at most o.N. With a feature network
+// (ref.Model), the feature metrics use its features; without one, mmd and
+// c2st use random projections of the pixels (ProjectionFeatures) and only
+// NoNetworkMetrics may be asked for. A conditional generator's class
 // accuracy is measured when ref's feature network was trained on the run's
 // dataset. Memorisation searches ref's whole training set and draws the
 // closest pairs into info.Dir (rundir.MemorisationFile). Run writes how
 // long each stage took to timings.
 func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writer) (*RunReport, error) {
 	rep := &RunReport{Run: info.Dir, Dataset: info.Dataset, Checkpoint: info.Checkpoint, Step: info.Step, Generator: "G", N: o.N, Split: o.Split, Seed: o.Seed,
-		Time: time.Now().UTC(), FeatureNetwork: Describe(ref.Model)}
+		Time: time.Now().UTC(), Features: ProjectionFeatures}
 	if info.EMA {
 		rep.Generator = "EMA of G"
 	}
+	if ref.Model != nil {
+		rep.FeatureNetwork = Describe(ref.Model)
+		rep.Features = rep.FeatureNetwork.Description
+	} else if bad := slices.DeleteFunc(slices.Clone(o.Metrics), func(m string) bool { return slices.Contains(NoNetworkMetrics, m) }); len(bad) > 0 {
+		return nil, fmt.Errorf("%s: %s need a feature network, and there is none for %s", info.Dir, strings.Join(bad, ", "), info.Dataset)
+	}
+	if ref.Test == nil && slices.Contains(o.Metrics, "memorisation") {
+		return nil, fmt.Errorf("%s: memorisation compares with held-out test images, and %s has none", info.Dir, info.Dataset)
+	}
 	start := time.Now()
+	sets, err := realSets(ref, o)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Test == nil {
+		rep.Split = "half of train"
+	}
 	genImages := g.Generate(o.N, o.Seed)
-	gen, err := Score(ref.Model, fmt.Sprintf("%d generated images", o.N), genImages)
-	if err != nil {
-		return nil, fmt.Errorf("%s: generated images: %w", info.Dir, err)
-	}
-	// The requested classes are the feature network's only when it was
-	// trained on the run's dataset.
-	labels := g.GenerateLabels(o.N)
-	classAccuracy := labels != nil && ref.Model.Dataset == info.Dataset
-	if classAccuracy {
-		gen.labels = labels
-	}
-	splits := map[string]*data.Dataset{"train": ref.Train, "test": ref.Test}
-	other := map[string]string{"test": "train", "train": "test"}[o.Split]
-	real, _, err := scoreSubset(ref.Model, splits[o.Split], o.N, tensor.NewRNG(o.Seed, "eval/real"))
-	if err != nil {
-		return nil, err
-	}
-	floor, floorIdx, err := scoreSubset(ref.Model, splits[other], o.N, tensor.NewRNG(o.Seed, "eval/floor"))
-	if err != nil {
-		return nil, err
-	}
-	if classAccuracy {
-		floor.labels = make([]int, len(floorIdx))
-		for k, i := range floorIdx {
-			floor.labels[k] = int(splits[other].Labels[i])
+	genName := fmt.Sprintf("%d generated images", o.N)
+	var gen, real, floor *Scored
+	if ref.Model != nil {
+		if gen, err = Score(ref.Model, genName, genImages); err != nil {
+			return nil, fmt.Errorf("%s: generated images: %w", info.Dir, err)
+		}
+		// The requested classes are the feature network's only when it
+		// was trained on the run's dataset.
+		if labels := g.GenerateLabels(o.N); labels != nil && ref.Model.Dataset == info.Dataset {
+			gen.labels = labels
+			sets[1].labelled = true
+		}
+		if real, err = sets[0].score(ref.Model); err != nil {
+			return nil, err
+		}
+		if floor, err = sets[1].score(ref.Model); err != nil {
+			return nil, err
+		}
+	} else {
+		if gen, err = project(genName, genImages, o.Seed); err != nil {
+			return nil, err
+		}
+		if real, err = project(sets[0].name, sets[0].images, o.Seed); err != nil {
+			return nil, err
+		}
+		if floor, err = project(sets[1].name, sets[1].images, o.Seed); err != nil {
+			return nil, err
 		}
 	}
 	fmt.Fprintf(timings, "sampling and features: %.1f s\n", time.Since(start).Seconds())
@@ -161,6 +185,12 @@ func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writ
 		return nil, err
 	}
 	if rep.Floor, err = Images(real, floor, o.Options, io.Discard); err != nil {
+		return nil, err
+	}
+	if err := Pixels(&rep.Generated, sets[0].images, genImages, o.Options, timings); err != nil {
+		return nil, err
+	}
+	if err := Pixels(&rep.Floor, sets[0].images, sets[1].images, o.Options, io.Discard); err != nil {
 		return nil, err
 	}
 	if slices.Contains(o.Metrics, "memorisation") {
@@ -173,22 +203,81 @@ func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writ
 	return rep, nil
 }
 
-// scoreSubset scores n images of ds drawn without replacement by rng (all
-// of them, in order, if ds has no more), returning also their indices.
-func scoreSubset(model *classifier.Model, ds *data.Dataset, n int, rng *tensor.RNG) (*Scored, []int, error) {
-	idx := make([]int, ds.N)
+// realSet is a subset of a dataset's images compared with generated ones.
+type realSet struct {
+	name   string
+	ds     *data.Dataset
+	idx    []int
+	images *tensor.Tensor
+	// labelled is set when the set's labels are compared with the
+	// feature network's classes (the floor of a conditional run).
+	labelled bool
+}
+
+// realSets returns the real images that generated ones are compared with
+// and the real-data floor's: o.N images of the o.Split split and of the
+// other, or two disjoint halves of the training images when ref has no
+// test split.
+func realSets(ref Reference, o RunOptions) ([2]*realSet, error) {
+	if ref.Test == nil {
+		n := min(o.N, ref.Train.N/2)
+		if n < 2 {
+			return [2]*realSet{}, fmt.Errorf("%s: %d images, need at least 4 to compare two halves", ref.Train.Name, ref.Train.N)
+		}
+		idx := randomIndices(ref.Train.N, ref.Train.N, tensor.NewRNG(o.Seed, "eval/real"))
+		return [2]*realSet{newRealSet(ref.Train, idx[:n], "first half"), newRealSet(ref.Train, idx[n:2*n], "second half")}, nil
+	}
+	splits := map[string]*data.Dataset{"train": ref.Train, "test": ref.Test}
+	other := map[string]string{"test": "train", "train": "test"}[o.Split]
+	real := splits[o.Split]
+	floor := splits[other]
+	return [2]*realSet{
+		newRealSet(real, randomIndices(real.N, o.N, tensor.NewRNG(o.Seed, "eval/real")), real.Split),
+		newRealSet(floor, randomIndices(floor.N, o.N, tensor.NewRNG(o.Seed, "eval/floor")), floor.Split),
+	}, nil
+}
+
+// randomIndices returns n of the indices 0 … total−1 drawn without
+// replacement by rng (all of them, in order, if there are no more).
+func randomIndices(total, n int, rng *tensor.RNG) []int {
+	idx := make([]int, total)
 	for i := range idx {
 		idx[i] = i
 	}
-	if ds.N > n {
+	if total > n {
 		rng.Perm(idx)
 		idx = idx[:n]
 	}
-	s, err := Score(model, fmt.Sprintf("%d %s %s images", len(idx), ds.Name, ds.Split), pick(ds, idx))
+	return idx
+}
+
+func newRealSet(ds *data.Dataset, idx []int, part string) *realSet {
+	return &realSet{name: fmt.Sprintf("%d %s %s images", len(idx), ds.Name, part), ds: ds, idx: idx, images: pick(ds, idx)}
+}
+
+// score passes the set through the feature network of model.
+func (r *realSet) score(model *classifier.Model) (*Scored, error) {
+	s, err := Score(model, r.name, r.images)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s %s: %w", ds.Name, ds.Split, err)
+		return nil, fmt.Errorf("%s %s: %w", r.ds.Name, r.ds.Split, err)
 	}
-	return s, idx, nil
+	if r.labelled {
+		s.labels = make([]int, len(r.idx))
+		for k, i := range r.idx {
+			s.labels[k] = int(r.ds.Labels[i])
+		}
+	}
+	return s, nil
+}
+
+// project returns the random projections of the images x as a scored set
+// without class probabilities.
+func project(name string, x *tensor.Tensor, seed uint64) (*Scored, error) {
+	f, err := metrics.RandomProjection(name, x, ProjectionDim, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &Scored{name: name, features: f}, nil
 }
 
 // pick returns the images of ds at idx as [len(idx), C, H, W] in [−1, 1].
@@ -216,18 +305,19 @@ func pixels(name string, x *tensor.Tensor, n int) (*metrics.Features, error) {
 // and in pixel space, and draws the closest generated/training pairs into
 // the run directory dir.
 func memorisation(dir string, ref Reference, genImages *tensor.Tensor, gen *Scored, o RunOptions) (*MemorisationReport, error) {
-	trainSet, testSet := ref.Train, ref.Test
+	trainSet := ref.Train
 	nGen := min(o.MemorisationN, gen.features.Len())
 	trainImages := classifier.Images(trainSet)
 	trainScored, err := Score(ref.Model, fmt.Sprintf("%d %s training images", trainSet.N, trainSet.Name), trainImages)
 	if err != nil {
 		return nil, err
 	}
-	test, testIdx, err := scoreSubset(ref.Model, testSet, o.MemorisationN, tensor.NewRNG(o.Seed, "eval/memorisation"))
+	testSet := newRealSet(ref.Test, randomIndices(ref.Test.N, o.MemorisationN, tensor.NewRNG(o.Seed, "eval/memorisation")), "test")
+	test, err := testSet.score(ref.Model)
 	if err != nil {
 		return nil, err
 	}
-	testImages := pick(testSet, testIdx)
+	testIdx, testImages := testSet.idx, testSet.images
 	rep := &MemorisationReport{Generated: nGen, Test: len(testIdx), Train: trainSet.N, Cells: memorisationCells}
 	spaces := []struct {
 		name             string
@@ -296,7 +386,7 @@ func median(v []float64) float64 {
 func (r *RunReport) Print(w io.Writer, o Options) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "run       %s (%s, %s checkpoint, step %d, %s), %d generated images, seed %d\n", r.Run, r.Dataset, r.Checkpoint, r.Step, r.Generator, r.N, r.Seed)
-	fmt.Fprintf(&b, "features  %s\n", r.FeatureNetwork.Description)
+	fmt.Fprintf(&b, "features  %s\n", r.Features)
 	fmt.Fprintf(&b, "real      %s; floor: %s against them\n\n", r.Generated.Real, r.Floor.Fake)
 	row := func(name, gen, floor string) { fmt.Fprintf(&b, "%-28s %-24s %s\n", name, gen, floor) }
 	row("metric", "generated", "real floor")
@@ -325,6 +415,15 @@ func (r *RunReport) Print(w io.Writer, o Options) error {
 	if g.C2ST != nil {
 		row("c2st accuracy (p-value)", fmt.Sprintf("%.4f (p = %.3g)", g.C2ST.Accuracy, g.C2ST.PValue), fmt.Sprintf("%.4f (p = %.3g)", f.C2ST.Accuracy, f.C2ST.PValue))
 	}
+	if g.SWD != nil {
+		for i, l := range g.SWD.Levels {
+			row(fmt.Sprintf("swd ×10³, %d×%d", l.Side, l.Side), fmt.Sprintf("%.3f", 1e3*l.Distance), fmt.Sprintf("%.3f", 1e3*f.SWD.Levels[i].Distance))
+		}
+		row("swd ×10³, mean", fmt.Sprintf("%.3f", 1e3*g.SWD.Mean), fmt.Sprintf("%.3f", 1e3*f.SWD.Mean))
+	}
+	if g.MSSSIM != nil {
+		row("ms-ssim between images", fmt.Sprintf("%.4f ± %.4f", g.MSSSIM.Fake.Mean, g.MSSSIM.Fake.Std), fmt.Sprintf("%.4f ± %.4f", f.MSSSIM.Fake.Mean, f.MSSSIM.Fake.Std))
+	}
 	if g.Modes != nil {
 		row("classes covered", fmt.Sprintf("%d of %d", g.Modes.Covered, len(g.Modes.Counts)), fmt.Sprintf("%d of %d", f.Modes.Covered, len(f.Modes.Counts)))
 		row("class KL to uniform", fmt.Sprintf("%.4f", g.Modes.KL), fmt.Sprintf("%.4f", f.Modes.KL))
@@ -348,4 +447,10 @@ func (r *RunReport) Print(w io.Writer, o Options) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// SampleDataset returns n images of ds drawn without replacement by rng
+// (all of them, in order, if ds has no more) as [n, C, H, W] in [−1, 1].
+func SampleDataset(ds *data.Dataset, n int, rng *tensor.RNG) *tensor.Tensor {
+	return pick(ds, randomIndices(ds.N, n, rng))
 }

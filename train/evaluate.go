@@ -19,16 +19,24 @@ import (
 
 // evalSamples is the number of generated images the evaluation during
 // training scores, against the Gaussian of the features of the first
-// evalRealImages test images (all 10,000 of MNIST's and Fashion-MNIST's).
-// Tests make both smaller.
+// evalRealImages test images (all 10,000 of MNIST's and Fashion-MNIST's);
+// pixelSamples is the number of generated and of real training images of
+// the evaluation on pixels (runs no feature network scores). Tests make
+// them smaller.
 var (
 	evalSamples    = 2000
 	evalRealImages = 10000
+	pixelSamples   = 256
 )
 
 // diversityDrop is the factor by which the feature diversity must fall
-// between two evaluations for a collapse warning.
-const diversityDrop = 0.75
+// between two evaluations for a collapse warning; msssimRise is how far
+// above the real images' the MS-SSIM of generated images must be, and
+// rising, for one.
+const (
+	diversityDrop = 0.75
+	msssimRise    = 0.3
+)
 
 // metaEval is the checkpoint metadata holding the evaluation's state.
 const metaEval = "eval"
@@ -37,24 +45,28 @@ const metaEval = "eval"
 // evaluations, saved in checkpoints so that a resumed run keeps its best
 // checkpoint and its warnings.
 type evalState struct {
-	// BestFID is the lowest FID seen, at step BestStep (0: none yet).
-	BestFID  float64 `json:"best_fid"`
+	// BestFID (BestSWD for a run evaluated on pixels) is the lowest seen,
+	// at step BestStep (0: none yet).
+	BestFID  float64 `json:"best_fid,omitempty"`
+	BestSWD  float64 `json:"best_swd,omitempty"`
 	BestStep int     `json:"best_step"`
 	// Classes and Diversity are the last evaluation's classes covered and
-	// diversity ratio.
-	Classes   int     `json:"classes"`
-	Diversity float64 `json:"diversity"`
+	// diversity ratio; MSSSIM its MS-SSIM, on pixels.
+	Classes   int     `json:"classes,omitempty"`
+	Diversity float64 `json:"diversity,omitempty"`
+	MSSSIM    float64 `json:"ms_ssim,omitempty"`
 }
 
-// imageEval is the cheap evaluation of a 28×28 grey MNIST or Fashion-MNIST
-// run: every eval_every steps, evalSamples images from fixed noise are
-// passed through the embedded feature network of the dataset to give the
+// imageEval is the cheap evaluation of an image run every eval_every
+// steps (evaluate.Quick): images from fixed noise are scored by the
+// embedded feature network of a 28×28 grey MNIST or Fashion-MNIST run (the
 // FID against the test set's features, the class histogram and the
-// diversity of the features relative to real images' (evaluate.Quick).
+// diversity of the features relative to real images'), and compared on
+// their pixels with the training images for any other run (the sliced
+// Wasserstein distance and MS-SSIM).
 type imageEval struct {
 	state evalState
-	// model, quick and z are set at the first evaluation.
-	model *classifier.Model
+	// quick and z are set at the first evaluation.
 	quick *evaluate.Quick
 	z     *tensor.Tensor
 	// off is set when the run's data cannot be evaluated.
@@ -72,7 +84,7 @@ func EvalSupported(dataset string, shape models.Shape) bool {
 // evalEvery returns the step interval of the evaluation, 0 when the run is
 // not evaluated.
 func (s *session) evalEvery() int {
-	if s.eval.off || s.cfg.EvalEvery < 0 || !EvalSupported(s.cfg.Dataset, s.spec.Sample) {
+	if s.eval.off || s.cfg.EvalEvery < 0 || s.src.kind() != data.Images {
 		return 0
 	}
 	if s.cfg.EvalEvery == 0 {
@@ -89,62 +101,95 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 	if every == 0 || s.step%every != 0 {
 		return extra, nil
 	}
-	if s.eval.model == nil {
-		if err := s.eval.init(s.cfg, s.gen); err != nil {
+	if s.eval.quick == nil {
+		if err := s.eval.init(s.cfg, s.spec.Sample, s.gen); err != nil {
 			s.eval.off = true
 			bar.Clear()
 			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
 			return extra, nil
 		}
 		bar.Clear()
-		fmt.Fprintf(log, "nash: evaluating every %d steps with %s\n", every, s.eval.model.Describe())
+		fmt.Fprintf(log, "nash: evaluating every %d steps with %s\n", every, s.eval.quick.Describe())
 	}
 	r, err := s.eval.score(s.gen)
 	if err != nil {
 		return extra, fmt.Errorf("step %d: evaluation: %w", s.step, err)
 	}
-	prev := s.eval.state
-	if prev.BestStep > 0 && (r.Classes < prev.Classes || r.Diversity < diversityDrop*prev.Diversity) {
-		bar.Clear()
-		fmt.Fprintf(log, "nash: warning: step %d: %d classes covered (was %d), feature diversity %.3f of real (was %.3f): the generator is collapsing\n",
-			s.step, r.Classes, prev.Classes, r.Diversity, prev.Diversity)
+	if extra == nil {
+		extra = rundir.Record{}
 	}
-	s.eval.state.Classes, s.eval.state.Diversity = r.Classes, r.Diversity
-	if prev.BestStep == 0 || r.FID < prev.BestFID {
-		s.eval.state.BestFID, s.eval.state.BestStep = r.FID, s.step
+	prev := s.eval.state
+	var best bool
+	if s.eval.quick.Pixels() {
+		if prev.BestStep > 0 && r.MSSSIM > r.RealMSSSIM+msssimRise && r.MSSSIM > prev.MSSSIM {
+			bar.Clear()
+			fmt.Fprintf(log, "nash: warning: step %d: MS-SSIM between generated images %.3f (was %.3f; real images %.3f): the generator is collapsing\n",
+				s.step, r.MSSSIM, prev.MSSSIM, r.RealMSSSIM)
+		}
+		s.eval.state.MSSSIM = r.MSSSIM
+		if best = prev.BestStep == 0 || r.SWD < prev.BestSWD; best {
+			s.eval.state.BestSWD, s.eval.state.BestStep = r.SWD, s.step
+		}
+		extra["eval_swd"], extra["eval_ms_ssim"], extra["eval_best_swd"] = r.SWD, r.MSSSIM, s.eval.state.BestSWD
+	} else {
+		if prev.BestStep > 0 && (r.Classes < prev.Classes || r.Diversity < diversityDrop*prev.Diversity) {
+			bar.Clear()
+			fmt.Fprintf(log, "nash: warning: step %d: %d classes covered (was %d), feature diversity %.3f of real (was %.3f): the generator is collapsing\n",
+				s.step, r.Classes, prev.Classes, r.Diversity, prev.Diversity)
+		}
+		s.eval.state.Classes, s.eval.state.Diversity = r.Classes, r.Diversity
+		if best = prev.BestStep == 0 || r.FID < prev.BestFID; best {
+			s.eval.state.BestFID, s.eval.state.BestStep = r.FID, s.step
+		}
+		extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.FID, float64(r.Classes), r.ClassKL, r.Diversity
+		extra["eval_best_fid"] = s.eval.state.BestFID
+		if r.ClassAccuracy != nil {
+			extra["eval_class_accuracy"] = *r.ClassAccuracy
+		}
+	}
+	if best {
 		if err := s.saveCheckpoint(s.run.CheckpointPath("best")); err != nil {
 			return extra, err
 		}
 	}
-	if extra == nil {
-		extra = rundir.Record{}
-	}
-	extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.FID, float64(r.Classes), r.ClassKL, r.Diversity
-	extra["eval_best_fid"] = s.eval.state.BestFID
-	if r.ClassAccuracy != nil {
-		extra["eval_class_accuracy"] = *r.ClassAccuracy
-	}
 	return extra, nil
 }
 
-// init loads the feature network, scores the test set (evaluate.NewQuick)
-// and draws the fixed noise of the evaluation (the seed's "eval" stream, so
-// that evaluations compare over time and across resumes).
-func (e *imageEval) init(cfg Config, g *infer.Generator) error {
-	m, err := classifier.Embedded(cfg.Dataset)
-	if err != nil {
-		return err
+// init prepares the evaluation: the embedded feature network of the
+// dataset and the scored test set (evaluate.NewQuick) when one scores
+// images of shape, else pixelSamples random training images
+// (evaluate.NewQuickPixels); and the fixed noise of the evaluation (the
+// seed's "eval" stream, so that evaluations compare over time and across
+// resumes).
+func (e *imageEval) init(cfg Config, shape models.Shape, g *infer.Generator) error {
+	n := evalSamples
+	if EvalSupported(cfg.Dataset, shape) {
+		m, err := classifier.Embedded(cfg.Dataset)
+		if err != nil {
+			return err
+		}
+		test, err := data.Load(cfg.Dataset, cfg.Data, "test")
+		if err != nil {
+			return fmt.Errorf("evaluation needs the test set: %w", err)
+		}
+		if e.quick, err = evaluate.NewQuick(m, test, evalRealImages, evalSamples); err != nil {
+			return err
+		}
+	} else {
+		ds, err := loadImages(cfg)
+		if err != nil {
+			return err
+		}
+		n = min(pixelSamples, ds.N)
+		if n < 2 {
+			return fmt.Errorf("%d training images: the evaluation on pixels needs at least 2", ds.N)
+		}
+		real := evaluate.SampleDataset(ds, n, tensor.NewRNG(cfg.Seed, "eval/real"))
+		if e.quick, err = evaluate.NewQuickPixels(real, cfg.Seed); err != nil {
+			return err
+		}
 	}
-	test, err := data.Load(cfg.Dataset, cfg.Data, "test")
-	if err != nil {
-		return fmt.Errorf("evaluation needs the test set: %w", err)
-	}
-	q, err := evaluate.NewQuick(m, test, evalRealImages, evalSamples)
-	if err != nil {
-		return err
-	}
-	e.model, e.quick = m, q
-	e.z = g.Noise(evalSamples, tensor.NewRNG(cfg.Seed, "eval"))
+	e.z = g.Noise(n, tensor.NewRNG(cfg.Seed, "eval"))
 	return nil
 }
 

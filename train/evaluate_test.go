@@ -3,12 +3,16 @@ package train
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nash-gan/nash/checkpoint"
@@ -148,5 +152,61 @@ func TestResumeKeepsTheBestCheckpoint(t *testing.T) {
 		if err != nil || !slices.Equal(g.Data(), w.Data()) {
 			t.Fatalf("best checkpoint: tensor %s differs (%v)", name, err)
 		}
+	}
+}
+
+// TestPixelEvaluationDuringTraining: a run on a folder of the user's
+// images, which no feature network scores, is evaluated on its pixels:
+// the sliced Wasserstein distance to the training images, whose lowest
+// value picks best.safetensors, and MS-SSIM.
+func TestPixelEvaluationDuringTraining(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 12 {
+		img := image.NewRGBA(image.Rect(0, 0, 24, 20))
+		for y := range 20 {
+			for x := range 24 {
+				img.Set(x, y, color.RGBA{R: uint8(10 * x), G: uint8(12 * y), B: uint8(20 * i), A: 255})
+			}
+		}
+		writePNG(t, filepath.Join(dir, fmt.Sprintf("%02d.png", i)), img)
+	}
+	cfg := evalConfig()
+	cfg.Dataset, cfg.Data, cfg.ImageSize, cfg.Batch = "folder", dir, 16, 4
+	out := filepath.Join(t.TempDir(), "run")
+	var log strings.Builder
+	if err := Run(context.Background(), cfg, out, false, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "sliced Wasserstein distance to 12 real images") {
+		t.Errorf("log does not name the evaluation on pixels:\n%s", log.String())
+	}
+	recs, _, err := rundir.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []float64
+	best, bestStep := math.Inf(1), 0.0
+	for _, r := range recs {
+		swd, ok := r["eval_swd"]
+		if !ok {
+			continue
+		}
+		steps = append(steps, r["step"])
+		if swd < best {
+			best, bestStep = swd, r["step"]
+		}
+		if _, fid := r["eval_fid"]; !(swd > 0) || !(r["eval_ms_ssim"] > 0) || r["eval_best_swd"] != best || fid {
+			t.Errorf("record %v", r)
+		}
+	}
+	if !slices.Equal(steps, []float64{2, 4, 6}) {
+		t.Fatalf("evaluations at steps %v, want 2, 4, 6", steps)
+	}
+	st, _, _ := readEval(t, filepath.Join(out, "checkpoints", "last.safetensors"))
+	if st.BestSWD != best || float64(st.BestStep) != bestStep || st.BestFID != 0 {
+		t.Errorf("last checkpoint's evaluation state %+v, metrics say best SWD %g at step %g", st, best, bestStep)
+	}
+	if _, step, _ := readEval(t, filepath.Join(out, "checkpoints", "best.safetensors")); float64(step) != bestStep {
+		t.Errorf("best.safetensors is of step %d, the best SWD of step %g", step, bestStep)
 	}
 }

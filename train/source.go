@@ -66,18 +66,11 @@ func openSource(cfg Config) (source, error) {
 // image_size (64 by default); an IDX dataset keeps its size unless
 // image_size asks for another.
 func loadImages(cfg Config) (*data.Dataset, error) {
-	if cfg.Dataset == "folder" {
-		size := cfg.ImageSize
-		if size == 0 {
-			size = defaultFolderSize
-		}
-		return data.LoadFolder(cfg.Data, size)
+	size := cfg.ImageSize
+	if size == 0 && cfg.Dataset == "folder" {
+		size = defaultFolderSize
 	}
-	ds, err := data.Load(cfg.Dataset, cfg.Data, "train")
-	if err != nil || cfg.ImageSize == 0 || (ds.H == cfg.ImageSize && ds.W == cfg.ImageSize) {
-		return ds, err
-	}
-	return ds.Resize(cfg.ImageSize), nil
+	return data.LoadImages(cfg.Dataset, cfg.Data, "train", size)
 }
 
 // defaultFolderSize is the image size of the folder dataset when

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -47,10 +48,6 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 		}
 		return evalMixture(cmd, t, info, o.N, o.Seed, o.asJSON)
 	}
-	if !train.EvalSupported(t.Dataset, t.Spec.Sample) && o.classifier == "" {
-		return fmt.Errorf("--run %s: nash eval measures runs on mnist or fashion-mnist (1×28×28) and 2-D mixtures; this run trained on %s, %d×%d×%d",
-			dir, t.Dataset, t.Spec.Sample.C, t.Spec.Sample.H, t.Spec.Sample.W)
-	}
 	if o.N == 0 {
 		o.N = 10000
 	}
@@ -60,19 +57,28 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	if o.Split != "test" && o.Split != "train" {
 		return fmt.Errorf("--split: %q, want test or train", o.Split)
 	}
+	// A run that no feature network can score (a folder of images, another
+	// size) is measured on its pixels.
 	net := o.classifier
-	if net == "" {
+	if net == "" && train.EvalSupported(t.Dataset, t.Spec.Sample) {
 		net = t.Dataset
 	}
 	ref := evaluate.Reference{}
-	if ref.Model, err = loadClassifier(net); err != nil {
-		return err
+	if net != "" {
+		if ref.Model, err = loadClassifier(net); err != nil {
+			return err
+		}
+	} else if !o.metricsChanged {
+		o.Metrics = evaluate.NoNetworkMetrics
 	}
-	if ref.Train, err = data.Load(t.Dataset, t.Data, "train"); err != nil {
-		return err
+	size := t.Spec.Sample.H
+	if ref.Train, err = data.LoadImages(t.Dataset, t.Data, "train", size); err != nil {
+		return fmt.Errorf("--run %s: %w", dir, err)
 	}
-	if ref.Test, err = data.Load(t.Dataset, t.Data, "test"); err != nil {
-		return err
+	if ref.Test, err = data.LoadImages(t.Dataset, t.Data, "test", size); errors.Is(err, data.ErrNoTestSplit) {
+		ref.Test = nil
+	} else if err != nil {
+		return fmt.Errorf("--run %s: %w", dir, err)
 	}
 	rep, err := evaluate.Run(t, info, ref, o.RunOptions, cmd.ErrOrStderr())
 	if err != nil {
