@@ -45,6 +45,10 @@ type session struct {
 	classes
 	// eval is the evaluation during training of image runs (evaluate.go).
 	eval imageEval
+	// total is the step training stops at, and beat when the running
+	// status.json was last written.
+	total int
+	beat  time.Time
 }
 
 // newSession prepares a session of cfg in run on the data of src, building
@@ -97,6 +101,14 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	return s.loop(ctx, log)
 }
 
+// heartbeat writes the running status.json of this process at the current
+// step: at the start and every rundir.HeartbeatEvery, so that readers can
+// tell a run whose process died from one that trains.
+func (s *session) heartbeat() error {
+	s.beat = time.Now()
+	return s.run.WriteStatus(rundir.Running(s.step, s.total, s.beat))
+}
+
 // totalSteps returns the number of steps cfg asks for.
 func (s *session) totalSteps() int {
 	total := s.cfg.Epochs * s.src.stepsPerEpoch()
@@ -113,14 +125,8 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.cfg.Threads))
 	}
 	total := s.totalSteps()
-	status := func(state string, err error) error {
-		st := rundir.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
-		if err != nil {
-			st.Error = err.Error()
-		}
-		return s.run.WriteStatus(st)
-	}
-	if err := status(rundir.StateRunning, nil); err != nil {
+	s.total = total
+	if err := s.heartbeat(); err != nil {
 		return err
 	}
 	err := s.train(ctx, log, total)
@@ -131,7 +137,11 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	case err != nil:
 		state = rundir.StateFailed
 	}
-	if serr := status(state, err); err == nil {
+	st := rundir.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	if serr := s.run.WriteStatus(st); err == nil {
 		err = serr
 	}
 	return err
@@ -215,6 +225,11 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		}
 		if samples != nil {
 			if err := s.save(samples); err != nil {
+				return err
+			}
+		}
+		if time.Since(s.beat) >= rundir.HeartbeatEvery {
+			if err := s.heartbeat(); err != nil {
 				return err
 			}
 		}

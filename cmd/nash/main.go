@@ -47,7 +47,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload())
+	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload(), newRuns())
 	return root
 }
 

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nash-gan/nash/rundir"
+	"github.com/nash-gan/nash/train"
+)
+
+// TestRunsListsRunsAndSeesADeadProcess lists a finished run and, in a
+// sub-folder, a run whose training process was killed with SIGKILL: its
+// status.json still says running, but its process is gone, so it shows as
+// died.
+func TestRunsListsRunsAndSeesADeadProcess(t *testing.T) {
+	root := t.TempDir()
+	cfg := train.DefaultConfig()
+	cfg.Steps, cfg.Batch, cfg.EvalEvery = 2, 16, -1
+	if err := train.Run(context.Background(), cfg, filepath.Join(root, "done"), false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+
+	bin := buildNash(t)
+	killed := filepath.Join(root, "sweep", "killed")
+	cmd := exec.Command(bin, "train", "--steps", "100000", "--eval-every", "-1", "--out", killed)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, ok, _ := rundir.ReadStatus(killed)
+		if ok && st.PID == cmd.Process.Pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no running status.json with the process's PID within a minute")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	out, err := execute(newRuns(), root, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []rundir.Summary
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	states := map[string]string{}
+	for _, r := range list {
+		states[r.Name] = r.State
+	}
+	if states["done"] != rundir.StateFinished || states["sweep/killed"] != rundir.StateDied || len(list) != 2 {
+		t.Errorf("states %v, want done finished and sweep/killed died\n%s", states, out)
+	}
+	table, err := execute(newRuns(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "RUN") || !strings.Contains(table, "sweep/killed") || !strings.Contains(table, "2/2") {
+		t.Errorf("table:\n%s", table)
+	}
+	if _, err := execute(newRuns(), filepath.Join(root, "missing")); err == nil {
+		t.Error("a missing folder: no error")
+	}
+	empty := t.TempDir()
+	if out, err := execute(newRuns(), empty); err != nil || !strings.Contains(out, "no runs in") {
+		t.Errorf("an empty folder: %q, %v", out, err)
+	}
+}
