@@ -158,6 +158,9 @@ func meanStd(v []float64, digits int) string {
 		return "–"
 	}
 	m, s := meanAndStd(v)
+	if len(v) == 1 {
+		return fmt.Sprintf("%.*f (one seed)", digits, m)
+	}
 	return fmt.Sprintf("%.*f ± %.*f", digits, m, digits, s)
 }
 
@@ -174,23 +177,28 @@ func ToyVariants() []ToyVariant {
 	return append(vs, ToyVariant{Name: RecommendedToy.Name, Apply: RecommendedToy.Apply})
 }
 
-// RecommendedToy is nash's configuration for the 2-D mixtures: the
-// non-saturating loss with an R1 penalty on real samples (toyR1), a learning
-// rate of 2e-3 for both networks (ten times the recipe's) that falls
-// linearly to 0 over the second half of the run, and sampling from a moving
-// average of the generator (half-life 30k images). The high rate moves the
-// generator's mass off the bridges between modes within a few thousand
-// steps, and the decay (with the average) then freezes both networks at the
-// equilibrium instead of leaving the generator to jitter around modes as
-// narrow as the 3σ test.
+// RecommendedToy is nash's configuration for the 2-D mixtures, the presets
+// ring8 and grid25 (train.Presets) with the benchmark's own batch and
+// length: the non-saturating loss with an R1 penalty on real samples, a
+// learning rate of 2e-3 for both networks (ten times the recipe's) that
+// falls linearly to 0 over the second half of the run, and sampling from a
+// moving average of the generator (half-life 30k images). The high rate
+// moves the generator's mass off the bridges between modes within a few
+// thousand steps, and the decay (with the average) then freezes both
+// networks at the equilibrium instead of leaving the generator to jitter
+// around modes as narrow as the 3σ test. The R1 weight γ follows the
+// modes' variance, since the penalty (γ/2)‖∇D‖² grows as 1/scale² when the
+// data shrink: γ = 120σ², 0.3 for grid25 (σ = 0.05) and 0.012 for ring8
+// (σ = 0.01), whose modes a γ of 0.3 smooths the discriminator too much to
+// place.
 var RecommendedToy = ToyVariant{Name: "ns+r1+ema+decay", Apply: func(c *train.Config) {
-	c.Loss, c.EMAKimg = "ns", 30
-	*c = c.Resolve(func(string) bool { return false })
-	c.R1, c.LR, c.LRDecay = toyR1[c.Dataset], 2e-3, 0.5
+	p, err := train.LookupPreset(c.Dataset)
+	if err != nil {
+		panic(fmt.Sprintf("bench: the recommended 2-D configuration of %s: %v", c.Dataset, err))
+	}
+	batch, steps := c.Batch, c.Steps
+	if *c, _, err = p.Apply(*c); err != nil {
+		panic(fmt.Sprintf("bench: %v", err))
+	}
+	c.Batch, c.Steps = batch, steps
 }}
-
-// toyR1 is the recommended R1 weight γ of each mixture. The penalty
-// (γ/2)‖∇D‖² grows as 1/scale² when the data shrink, so γ follows the modes'
-// variance, γ = 120σ²: 0.3 for grid25 (σ = 0.05), 0.012 for ring8 (σ = 0.01),
-// whose modes a γ of 0.3 smooths the discriminator too much to place.
-var toyR1 = map[string]float64{"grid25": 0.3, "ring8": 0.012}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -227,6 +228,32 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// resolved returns c with every setting whose zero stands for another
+// value given that value, for training on the data of src, so that
+// config.yaml says what the run used: the discriminator's learning rate,
+// the intervals of samples and evaluations (an epoch), the threads (every
+// core this process may use) and the image size of square images.
+func (c Config) resolved(src source) Config {
+	if c.LRD == 0 {
+		c.LRD = c.LR
+	}
+	if c.SampleEvery == 0 {
+		c.SampleEvery = src.stepsPerEpoch()
+	}
+	if c.Threads == 0 {
+		c.Threads = runtime.GOMAXPROCS(0)
+	}
+	if src.kind() == data.Images {
+		if c.EvalEvery == 0 {
+			c.EvalEvery = src.stepsPerEpoch()
+		}
+		if shape := src.shape(); c.ImageSize == 0 && shape.H == shape.W {
+			c.ImageSize = shape.H
+		}
+	}
+	return c
 }
 
 // kind returns the kind of the samples of the configuration's dataset.

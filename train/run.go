@@ -86,6 +86,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if err != nil {
 		return err
 	}
+	cfg = cfg.resolved(src)
 	// Build before creating the run directory, so that a configuration
 	// that cannot be built leaves nothing behind.
 	s, err := newSession(cfg, nil, src)

@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"errors"
+	"runtime"
 
 	"context"
 	"io"
@@ -357,4 +358,41 @@ func loggedSteps(t *testing.T, path string) string {
 		steps = append(steps, strconv.Itoa(int(r["step"])))
 	}
 	return strings.Join(steps, " ")
+}
+
+// TestConfigYAMLIsResolved: config.yaml says what the run used, not the
+// zeros that stand for it.
+func TestConfigYAMLIsResolved(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := quickConfig()
+	if err := Run(context.Background(), cfg, out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var got Config
+	run, err := rundir.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.ReadConfig(&got); err != nil {
+		t.Fatal(err)
+	}
+	perEpoch := 60000 / cfg.Batch
+	if got.LRD != cfg.LR || got.SampleEvery != cfg.SampleEvery || got.EvalEvery != perEpoch || got.Threads != runtime.GOMAXPROCS(0) || got.ImageSize != 28 {
+		t.Errorf("config.yaml: lr_d %g, sample_every %d, eval_every %d, threads %d, image_size %d; want %g, %d, %d, %d, 28",
+			got.LRD, got.SampleEvery, got.EvalEvery, got.Threads, got.ImageSize, cfg.LR, cfg.SampleEvery, perEpoch, runtime.GOMAXPROCS(0))
+	}
+	toy := quickConfig()
+	toy.Dataset, toy.SampleEvery = "ring8", 0
+	toyOut := filepath.Join(t.TempDir(), "toy")
+	if err := Run(context.Background(), toy, toyOut, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	run, _ = rundir.Open(toyOut)
+	got = Config{}
+	if err := run.ReadConfig(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.SampleEvery != toySteps || got.ImageSize != 0 || got.EvalEvery != 0 {
+		t.Errorf("2-D run's config.yaml: sample_every %d, image_size %d, eval_every %d; want %d, 0, 0", got.SampleEvery, got.ImageSize, got.EvalEvery, toySteps)
+	}
 }

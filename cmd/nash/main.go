@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -47,29 +48,30 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload(), newRuns())
+	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload(), newRuns(), newPresets())
 	return root
 }
 
 func newTrain() *cobra.Command {
-	var configFile, out, resume string
+	var configFile, out, resume, preset string
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a GAN (with no flags: the reference MLP GAN on MNIST for 50 epochs)",
 		Long: `Train a GAN and write a run directory: config.yaml, metrics.jsonl, samples/ and checkpoints/.
-Settings come from the defaults, then --config FILE (YAML with the same keys as the flags, '_' for '-'),
-then the flags given on the command line.`,
+Settings come from the defaults, then --preset NAME (nash presets lists them), then --config FILE
+(YAML with the same keys as the flags, '_' for '-'), then the flags given on the command line.`,
 		Args: cobra.NoArgs,
 	}
 	flags := bindConfig(cmd.Flags(), train.DefaultConfig())
 	cmd.Flags().StringVar(&configFile, "config", "", "YAML configuration file; flags override it")
+	cmd.Flags().StringVar(&preset, "preset", "", "named configuration under --config and the flags: "+strings.Join(train.PresetNames(), ", ")+" (nash presets)")
 	cmd.Flags().StringVar(&out, "out", "", "run directory (default runs/<timestamp>)")
 	cmd.Flags().BoolVar(&force, "force", false, "reuse an existing run directory, replacing its run files")
 	cmd.Flags().StringVar(&resume, "resume", "", "continue the run in this directory from its last checkpoint")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if resume != "" {
-			for _, f := range []string{"config", "out", "force"} {
+			for _, f := range []string{"config", "out", "force", "preset"} {
 				if cmd.Flags().Changed(f) {
 					return fmt.Errorf("--%s cannot be used with --resume", f)
 				}
@@ -79,14 +81,23 @@ then the flags given on the command line.`,
 			}, cmd.ErrOrStderr())
 		}
 		cfg := train.DefaultConfig()
-		var fileKeys []string
+		var presetKeys, fileKeys []string
+		if preset != "" {
+			p, err := train.LookupPreset(preset)
+			if err != nil {
+				return fmt.Errorf("--preset: %w", err)
+			}
+			if cfg, presetKeys, err = p.Apply(cfg); err != nil {
+				return fmt.Errorf("--preset: %w", err)
+			}
+		}
 		if configFile != "" {
 			var err error
 			if cfg, fileKeys, err = train.LoadConfig(configFile, cfg); err != nil {
 				return fmt.Errorf("--config: %w", err)
 			}
 		}
-		given := append(fileKeys, flags.changed()...)
+		given := slices.Concat(presetKeys, fileKeys, flags.changed())
 		cfg = flags.over(cfg).Resolve(func(key string) bool { return slices.Contains(given, key) })
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)

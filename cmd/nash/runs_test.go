@@ -80,3 +80,38 @@ func TestRunsListsRunsAndSeesADeadProcess(t *testing.T) {
 		t.Errorf("an empty folder: %q, %v", out, err)
 	}
 }
+
+// TestTrainPreset: a preset sits under the flags, which override it, and
+// nash presets lists every preset.
+func TestTrainPreset(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ring8")
+	if _, err := execute(newTrain(), "--preset", "ring8", "--steps", "3", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	var cfg train.Config
+	run, err := rundir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.ReadConfig(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dataset != "ring8" || cfg.R1 != 0.012 || cfg.LR != 2e-3 || cfg.Steps != 3 || cfg.Batch != 256 {
+		t.Errorf("config.yaml of --preset ring8 --steps 3: %+v", cfg)
+	}
+	if _, err := execute(newTrain(), "--preset", "ring9", "--out", filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "--preset") {
+		t.Errorf("unknown preset: %v", err)
+	}
+	if _, err := execute(newTrain(), "--resume", dir, "--preset", "ring8"); err == nil || !strings.Contains(err.Error(), "--preset cannot be used with --resume") {
+		t.Errorf("--preset with --resume: %v", err)
+	}
+	out, err := execute(newPresets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range train.Presets {
+		if !strings.Contains(out, p.Name) || !strings.Contains(out, p.Flags()) {
+			t.Errorf("nash presets does not show %s (%s):\n%s", p.Name, p.Flags(), out)
+		}
+	}
+}
