@@ -83,10 +83,17 @@ const (
 	GeneratorEMAName  = "generator_ema"
 )
 
-// classicStats are the classic game's statistics.
-var classicStats = []Statistic{
-	{"loss_d", "loss_d"}, {"loss_g", "loss_g"}, {"d_real", "D(x)"}, {"d_fake", "D(G(z))"},
-}
+// classicStats are the classic game's statistics: with a probabilistic
+// objective D(x) and D(G(z)) are the discriminator's mean probabilities,
+// with the others its mean raw scores (scoreStats).
+var (
+	classicStats = []Statistic{
+		{"loss_d", "loss_d"}, {"loss_g", "loss_g"}, {"d_real", "D(x)"}, {"d_fake", "D(G(z))"},
+	}
+	scoreStats = []Statistic{
+		{"loss_d", "loss_d"}, {"loss_g", "loss_g"}, {"d_real", "score(x)"}, {"d_fake", "score(G(z))"},
+	}
+)
 
 // Networks implements Game: generator, discriminator and, when it is kept,
 // generator_ema.
@@ -107,7 +114,12 @@ func (g *GAN) Optimizers() []Optimizer {
 func (g *GAN) Streams() []Stream { return []Stream{{NoiseStream, g.RNG}} }
 
 // Statistics implements Game: loss_d, loss_g, d_real and d_fake (Stats).
-func (g *GAN) Statistics() []Statistic { return classicStats }
+func (g *GAN) Statistics() []Statistic {
+	if g.Loss.Probabilistic() {
+		return classicStats
+	}
+	return scoreStats
+}
 
 // Step implements Game: Update with the batch's samples and labels (which
 // a conditional GAN needs and an unconditional one ignores) and the noise

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
@@ -71,6 +70,22 @@ type imageEval struct {
 	z     *tensor.Tensor
 	// off is set when the run's data cannot be evaluated.
 	off bool
+	// line is the latest evaluation as the epoch line shows it, until
+	// it is shown.
+	line []string
+}
+
+// bestText names the best checkpoint, at path, for the final message:
+// nothing before any evaluation.
+func (e *imageEval) bestText(path string) []string {
+	switch {
+	case e.state.BestStep == 0:
+		return nil
+	case e.state.BestSWD > 0:
+		return []string{fmt.Sprintf("best %s (SWD×10³ %.2f at step %d)", path, 1e3*e.state.BestSWD, e.state.BestStep)}
+	default:
+		return []string{fmt.Sprintf("best %s (FID %.2f at step %d)", path, e.state.BestFID, e.state.BestStep)}
+	}
 }
 
 // EvalSupported reports whether nash's feature networks can score the
@@ -96,7 +111,7 @@ func (s *session) evalEvery() int {
 // evaluateImages runs the evaluation when the step is due: it adds the
 // eval_* keys to extra, warns on log when the generator collapses and
 // writes checkpoints/best.safetensors when the FID is the lowest yet.
-func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progressbar.ProgressBar) (rundir.Record, error) {
+func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progress) (rundir.Record, error) {
 	every := s.evalEvery()
 	if every == 0 || s.step%every != 0 {
 		return extra, nil
@@ -104,11 +119,11 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 	if s.eval.quick == nil {
 		if err := s.eval.init(s.cfg, s.spec.Sample, s.gen); err != nil {
 			s.eval.off = true
-			bar.Clear()
+			bar.clear()
 			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
 			return extra, nil
 		}
-		bar.Clear()
+		bar.clear()
 		fmt.Fprintf(log, "nash: evaluating every %d steps with %s\n", every, s.eval.quick.Describe())
 	}
 	r, err := s.eval.score(s.gen)
@@ -122,7 +137,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 	var best bool
 	if s.eval.quick.Pixels() {
 		if prev.BestStep > 0 && r.MSSSIM > r.RealMSSSIM+msssimRise && r.MSSSIM > prev.MSSSIM {
-			bar.Clear()
+			bar.clear()
 			fmt.Fprintf(log, "nash: warning: step %d: MS-SSIM between generated images %.3f (was %.3f; real images %.3f): the generator is collapsing\n",
 				s.step, r.MSSSIM, prev.MSSSIM, r.RealMSSSIM)
 		}
@@ -131,9 +146,10 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 			s.eval.state.BestSWD, s.eval.state.BestStep = r.SWD, s.step
 		}
 		extra["eval_swd"], extra["eval_ms_ssim"], extra["eval_best_swd"] = r.SWD, r.MSSSIM, s.eval.state.BestSWD
+		s.eval.line = []string{fmt.Sprintf("SWD×10³ %.2f", 1e3*r.SWD), fmt.Sprintf("MS-SSIM %.3f", r.MSSSIM)}
 	} else {
 		if prev.BestStep > 0 && (r.Classes < prev.Classes || r.Diversity < diversityDrop*prev.Diversity) {
-			bar.Clear()
+			bar.clear()
 			fmt.Fprintf(log, "nash: warning: step %d: %d classes covered (was %d), feature diversity %.3f of real (was %.3f): the generator is collapsing\n",
 				s.step, r.Classes, prev.Classes, r.Diversity, prev.Diversity)
 		}
@@ -143,6 +159,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		}
 		extra["eval_fid"], extra["eval_classes"], extra["eval_class_kl"], extra["eval_diversity"] = r.FID, float64(r.Classes), r.ClassKL, r.Diversity
 		extra["eval_best_fid"] = s.eval.state.BestFID
+		s.eval.line = []string{fmt.Sprintf("FID %.2f", r.FID), fmt.Sprintf("classes %d", r.Classes)}
 		if r.ClassAccuracy != nil {
 			extra["eval_class_accuracy"] = *r.ClassAccuracy
 		}

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
@@ -160,10 +157,10 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		return err
 	}
 	defer mw.Close()
-	fmt.Fprintf(log, "nash: training %s GAN on %s (%d steps, %d per epoch) into %s\n",
-		s.cfg.Model, s.cfg.Dataset, total, perEpoch, s.run.Dir())
-
-	bar := newBar(log, total, s.step)
+	bar := newProgress(log, s.step, total)
+	bar.println(fmt.Sprintf("nash: training the %s model (%s loss) on %s:", s.cfg.Model, s.cfg.Loss, s.cfg.Dataset),
+		fmt.Sprintf("%d steps, %d per epoch,", total, perEpoch), "into "+s.run.Dir())
+	epochs := (total + perEpoch - 1) / perEpoch
 	batch := tensor.New(s.cfg.Batch, s.spec.Sample.Len())
 	stats := s.game.Statistics()
 	epochSum := make([]float64, len(stats))
@@ -175,7 +172,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 	start := time.Now()
 	for s.step < total {
 		if err := ctx.Err(); err != nil {
-			bar.Clear()
+			bar.clear()
 			if serr := s.save(s.gen.GenerateFrom(s.fixedZ)); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
 			}
@@ -185,7 +182,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		s.schedule(total)
 		values := s.game.Step(s.batch(batch, b.N))
 		if !finite(values) {
-			bar.Clear()
+			bar.clear()
 			kept := "no checkpoint was written before it"
 			if _, err := os.Stat(s.run.CheckpointPath("last")); err == nil {
 				kept = "the last good checkpoint is " + s.run.CheckpointPath("last")
@@ -208,7 +205,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 				return fmt.Errorf("step %d: %w", s.step, err)
 			}
 			if warn := s.collapseWarning(extra); warn != "" {
-				bar.Clear()
+				bar.clear()
 				fmt.Fprintln(log, warn)
 			}
 		}
@@ -234,21 +231,28 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 				return err
 			}
 		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d  %s", b.Epoch+1, max(s.cfg.Epochs, 1), describeStats(stats, values, "%.3f", "  ")))
-		bar.Add(1)
+		shown := make([]string, len(stats))
+		for i, st := range stats {
+			shown[i] = fmt.Sprintf("%s %.3f", st.Label, values[i])
+		}
+		bar.update(s.step, fmt.Sprintf("epoch %d/%d", b.Epoch+1, epochs), shown)
 		if b.Index == perEpoch-1 || s.step == total {
 			for i := range epochSum {
 				epochSum[i] /= float64(epochSteps)
 			}
-			bar.Clear()
-			fmt.Fprintf(log, "epoch %3d  step %7d  %s  %.1fs\n",
-				b.Epoch+1, s.step, describeStats(stats, epochSum, "%.4f", "  "), time.Since(start).Seconds())
+			parts := []string{fmt.Sprintf("epoch %3d  step %7d", b.Epoch+1, s.step)}
+			for i, st := range stats {
+				parts = append(parts, fmt.Sprintf("%s %.4f", st.Label, epochSum[i]))
+			}
+			parts = append(append(parts, s.eval.line...), fmt.Sprintf("%.1fs", time.Since(start).Seconds()))
+			bar.println(parts...)
+			s.eval.line = nil
 			clear(epochSum)
 			epochSteps, start = 0, time.Now()
 		}
 	}
-	bar.Finish()
-	fmt.Fprintf(log, "nash: done: %s, samples in %s\n", s.run.CheckpointPath("last"), s.run.SamplePath(s.step))
+	bar.println(append(append([]string{fmt.Sprintf("nash: done: %s (step %d)", s.run.CheckpointPath("last"), s.step)},
+		s.eval.bestText(s.run.CheckpointPath("best"))...), "samples in "+s.run.SamplePath(s.step))...)
 	return nil
 }
 
@@ -312,23 +316,4 @@ func (s *session) save(x *tensor.Tensor) error {
 		return err
 	}
 	return s.saveCheckpoint(s.run.CheckpointPath("last"))
-}
-
-// newBar returns a progress bar on log when log is a terminal, and an
-// invisible one otherwise (the epoch lines still print).
-func newBar(log io.Writer, total, done int) *progressbar.ProgressBar {
-	f, ok := log.(*os.File)
-	visible := ok && term.IsTerminal(int(f.Fd()))
-	bar := progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(log),
-		progressbar.OptionSetVisibility(visible),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("step"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionFullWidth(),
-	)
-	bar.Set(done)
-	return bar
 }
