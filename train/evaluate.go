@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 
-
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
