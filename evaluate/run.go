@@ -125,7 +125,7 @@ type MemorisationSpace struct {
 // NoNetworkMetrics may be asked for. A conditional generator's class
 // accuracy is measured when ref's feature network was trained on the run's
 // dataset. Memorisation searches ref's whole training set and draws the
-// closest pairs into info.Dir (rundir.MemorisationFile). Run writes how
+// closest pairs into info.Dir (rundir.MemorisationFile of the checkpoint). Run writes how
 // long each stage took to timings.
 func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writer) (*RunReport, error) {
 	rep := &RunReport{Run: info.Dir, Dataset: info.Dataset, Checkpoint: info.Checkpoint, Step: info.Step, Generator: "G", N: o.N, Split: o.Split, Seed: o.Seed,
@@ -195,7 +195,7 @@ func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writ
 	}
 	if slices.Contains(o.Metrics, "memorisation") {
 		start := time.Now()
-		if rep.Memorisation, err = memorisation(info.Dir, ref, genImages, gen, o); err != nil {
+		if rep.Memorisation, err = memorisation(info, ref, genImages, gen, o); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(timings, "memorisation: %.1f s\n", time.Since(start).Seconds())
@@ -303,8 +303,8 @@ func pixels(name string, x *tensor.Tensor, n int) (*metrics.Features, error) {
 // memorisation searches the training set for the nearest image of
 // o.MemorisationN generated and o.MemorisationN test images, in feature
 // and in pixel space, and draws the closest generated/training pairs into
-// the run directory dir.
-func memorisation(dir string, ref Reference, genImages *tensor.Tensor, gen *Scored, o RunOptions) (*MemorisationReport, error) {
+// the run directory of info.
+func memorisation(info RunInfo, ref Reference, genImages *tensor.Tensor, gen *Scored, o RunOptions) (*MemorisationReport, error) {
 	trainSet := ref.Train
 	nGen := min(o.MemorisationN, gen.features.Len())
 	trainImages := classifier.Images(trainSet)
@@ -363,7 +363,7 @@ func memorisation(dir string, ref Reference, genImages *tensor.Tensor, gen *Scor
 		copy(pairs.Data()[k*size:(k+1)*size], genImages.Data()[p.Gen*size:(p.Gen+1)*size])
 		copy(pairs.Data()[(len(closest)+k)*size:(len(closest)+k+1)*size], trainImages.Data()[p.Train*size:(p.Train+1)*size])
 	}
-	rep.Picture = filepath.Join(dir, rundir.MemorisationFile)
+	rep.Picture = filepath.Join(info.Dir, rundir.MemorisationFile(info.Checkpoint))
 	if err := images.WritePNG(rep.Picture, images.Grid(pairs, len(closest), 2)); err != nil {
 		return nil, err
 	}

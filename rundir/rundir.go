@@ -36,11 +36,36 @@ const (
 	StatusFile     = "status.json"
 	SamplesDir     = "samples"
 	CheckpointsDir = "checkpoints"
-	// EvalFile and MemorisationFile are written by nash eval --run, not by
-	// training; replacing the run removes them with the run they describe.
-	EvalFile         = "eval.json"
-	MemorisationFile = "eval-memorisation.png"
+	// EvalHistoryFile, and the files of EvalFile and MemorisationFile, are
+	// written by nash eval --run, not by training; replacing the run
+	// removes them with the run they describe (and the eval.json of runs
+	// evaluated before there was one file per checkpoint).
+	EvalHistoryFile = "evals.jsonl"
+	legacyEvalFile  = "eval.json"
 )
+
+// EvalFile returns the name of the latest evaluation of the run's
+// checkpoint ("last" or "best"): eval-last.json, eval-best.json. Every
+// evaluation is also appended to EvalHistoryFile, one JSON object a line,
+// so that none is lost when a checkpoint is evaluated again.
+func EvalFile(checkpoint string) string { return "eval-" + checkpoint + ".json" }
+
+// MemorisationFile returns the name of the memorisation picture of the
+// latest evaluation of the checkpoint: eval-memorisation-last.png.
+func MemorisationFile(checkpoint string) string { return "eval-memorisation-" + checkpoint + ".png" }
+
+// isEvalName reports whether a file name in a run directory is one of nash
+// eval's.
+func isEvalName(name string) bool {
+	switch {
+	case name == EvalHistoryFile || name == legacyEvalFile || name == "eval-memorisation.png":
+		return true
+	case strings.HasPrefix(name, "eval-memorisation-") && strings.HasSuffix(name, ".png"):
+		return true
+	default:
+		return strings.HasPrefix(name, "eval-") && strings.HasSuffix(name, ".json")
+	}
+}
 
 // checkpointExt ends the name of every checkpoint file.
 const checkpointExt = ".safetensors"
@@ -53,10 +78,10 @@ type Run struct {
 // Create makes dir, with its samples and checkpoints folders, for a new run.
 // If dir exists and is not empty, Create fails with an error that names it
 // and says to pass --force, unless force is true: then it removes the files
-// of a previous run (config.yaml, metrics.jsonl, status.json, eval.json,
-// eval-memorisation.png, samples/step-<digits>.png,
-// samples/classes-<digits>.png and checkpoints/*.safetensors) and leaves
-// every other file in place.
+// of a previous run (config.yaml, metrics.jsonl, status.json, nash eval's
+// eval-*.json, eval-memorisation-*.png and evals.jsonl,
+// samples/step-<digits>.png, samples/classes-<digits>.png and
+// checkpoints/*.safetensors) and leaves every other file in place.
 func Create(dir string, force bool) (*Run, error) {
 	if dir == "" {
 		return nil, errors.New("rundir: the run directory's name is empty")
@@ -75,8 +100,8 @@ func Create(dir string, force bool) (*Run, error) {
 		}
 		if len(entries) > 0 && !force {
 			return nil, fmt.Errorf("rundir: %s is not empty; pass --force to replace the run in it "+
-				"(this removes %s, %s, %s, %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
-				dir, ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
+				"(this removes %s, %s, %s, eval-*.json, eval-memorisation-*.png, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
+				dir, ConfigFile, MetricsFile, StatusFile, EvalHistoryFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
 		if err := removeRunFiles(dir); err != nil {
 			return nil, err
@@ -93,9 +118,20 @@ func Create(dir string, force bool) (*Run, error) {
 
 // removeRunFiles removes the contract's files from dir.
 func removeRunFiles(dir string) error {
-	for _, name := range []string{ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile} {
+	for _, name := range []string{ConfigFile, MetricsFile, StatusFile} {
 		if err := removeFile(filepath.Join(dir, name), true); err != nil {
 			return err
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	for _, e := range entries {
+		if isEvalName(e.Name()) {
+			if err := removeFile(filepath.Join(dir, e.Name()), false); err != nil {
+				return err
+			}
 		}
 	}
 	folders := []struct {
@@ -286,6 +322,23 @@ func (r *Run) ReadConfig(v any) error {
 	var extra any
 	if err := dec.Decode(&extra); err != io.EOF {
 		return fmt.Errorf("rundir: %s: more than one YAML document", path)
+	}
+	return nil
+}
+
+// AppendEvalHistory appends one evaluation report, JSON without newlines,
+// as a line of the run directory dir's EvalHistoryFile.
+func AppendEvalHistory(dir string, report []byte) error {
+	f, err := os.OpenFile(filepath.Join(dir, EvalHistoryFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("rundir: %w", err)
+	}
+	if _, err := f.Write(append(report, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("rundir: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("rundir: %w", err)
 	}
 	return nil
 }

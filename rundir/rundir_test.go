@@ -77,7 +77,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 		before := tree(t, dir)
 		_, err := Create(dir, false)
 		want := "rundir: " + dir + " is not empty; pass --force to replace the run in it " +
-			"(this removes config.yaml, metrics.jsonl, status.json, eval.json, eval-memorisation.png, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
+			"(this removes config.yaml, metrics.jsonl, status.json, eval-*.json, eval-memorisation-*.png, evals.jsonl, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
 		if err == nil || err.Error() != want {
 			t.Errorf("Create over %q: %v\nwant %s", files, err, want)
 		}
@@ -93,12 +93,13 @@ func TestCreateForceRemovesOnlyRunFiles(t *testing.T) {
 	touch(t, filepath.Dir(outside), filepath.Base(outside))
 	runFiles := []string{
 		"config.yaml", "metrics.jsonl", "status.json", "eval.json", "eval-memorisation.png",
+		"eval-last.json", "eval-best.json", "eval-memorisation-last.png", "evals.jsonl",
 		"samples/step-0000000.png", "samples/step-0001000.png", "samples/step-12345678.png",
 		"samples/classes-0001000.png",
 		"checkpoints/last.safetensors", "checkpoints/step-0001000.safetensors",
 	}
 	others := []string{
-		"data.csv", "config.yml", "metrics.jsonl.bak", "eval.json.bak", "samples/eval.json", ".config.yaml.tmp-1", "sub/config.yaml",
+		"data.csv", "config.yml", "metrics.jsonl.bak", "eval.json.bak", "samples/eval.json", "eval-notes.txt", "evals.jsonl.bak", ".config.yaml.tmp-1", "sub/config.yaml",
 		"samples/step-final.png", "samples/step-.png", "samples/step-0000001.png.bak", "samples/grid.png",
 		"samples/classes-final.png",
 		"samples/step-0000002.jpg", "checkpoints/readme.txt", "checkpoints/last.safetensors.bak",

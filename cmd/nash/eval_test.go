@@ -266,12 +266,12 @@ func TestEvalRunImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, out := evalJSON[evaluate.RunReport](t, "--run", dir, "--n", "200", "--metrics", "fid,kid,is,prdc,c2st,modes", "--json", "--seed", "3")
-	b, err := os.ReadFile(filepath.Join(dir, rundir.EvalFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.EvalFile("last")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.TrimSpace(string(b)) != strings.TrimSpace(out) {
-		t.Error("eval.json differs from the printed report")
+		t.Error("eval-last.json differs from the printed report")
 	}
 	g, f := rep.Generated, rep.Floor
 	if rep.Checkpoint != "last" || rep.Step != 3 || rep.N != 200 || rep.Split != "test" || g.NFake != 200 || g.NReal != 200 || f.NFake != 200 || rep.FeatureNetwork == nil {
@@ -309,7 +309,7 @@ func TestEvalRunImages(t *testing.T) {
 	}
 	pic, err := png.DecodeConfig(picFile)
 	picFile.Close()
-	if err != nil || mem.Picture != filepath.Join(dir, rundir.MemorisationFile) || pic.Width != 8*28+9*2 || pic.Height != 2*28+3*2 {
+	if err != nil || mem.Picture != filepath.Join(dir, rundir.MemorisationFile("last")) || pic.Width != 8*28+9*2 || pic.Height != 2*28+3*2 {
 		t.Errorf("memorisation picture %s: %v, %d×%d; want two rows of eight digits", mem.Picture, err, pic.Width, pic.Height)
 	}
 	text, err := runEval(t, "--run", dir, "--n", "200", "--metrics", "fid,modes", "--seed", "3")
@@ -393,7 +393,7 @@ func TestEvalRunFolder(t *testing.T) {
 	dir := filepath.Join(root, "run")
 	cfg := train.DefaultConfig()
 	cfg.Dataset, cfg.Data, cfg.ImageSize = "folder", blobs, 32
-	cfg.Steps, cfg.Batch, cfg.EvalEvery = 2, 16, -1
+	cfg.Steps, cfg.Batch, cfg.EvalEvery = 2, 16, 1
 	if err := train.Run(context.Background(), cfg, dir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -421,5 +421,22 @@ func TestEvalRunFolder(t *testing.T) {
 	_, err := execute(newEval(), "--run", dir, "--metrics", "fid")
 	if err == nil || !strings.Contains(err.Error(), "fid need a feature network") {
 		t.Errorf("fid on a folder run: %v", err)
+	}
+
+	// The best checkpoint's evaluation has a file of its own, and leaves
+	// the last one's, with more metrics, as it was; both are in the
+	// history.
+	best, _ := evalJSON[evaluate.RunReport](t, "--run", dir, "--checkpoint", "best", "--n", "40", "--metrics", "swd", "--json", "--max-samples", "40")
+	if best.Checkpoint != "best" || best.Generated.SWD == nil || best.Generated.MSSSIM != nil {
+		t.Errorf("best checkpoint's report: %+v", best)
+	}
+	var last evaluate.RunReport
+	if b, err := os.ReadFile(filepath.Join(dir, rundir.EvalFile("last"))); err != nil || json.Unmarshal(b, &last) != nil || last.Generated.MSSSIM == nil || last.Checkpoint != "last" {
+		t.Errorf("eval-last.json after evaluating best: %v %+v", err, last)
+	}
+	history, err := os.ReadFile(filepath.Join(dir, rundir.EvalHistoryFile))
+	if lines := strings.Split(strings.TrimSpace(string(history)), "\n"); err != nil || len(lines) != 2 ||
+		!strings.Contains(lines[0], `"checkpoint":"last"`) || !strings.Contains(lines[1], `"checkpoint":"best"`) {
+		t.Errorf("evals.jsonl: %v\n%s", err, history)
 	}
 }

@@ -86,9 +86,16 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
-		return fmt.Errorf("%s: %w", rundir.EvalFile, err)
+		return fmt.Errorf("%s: %w", rundir.EvalFile(o.checkpoint), err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, rundir.EvalFile), append(b, '\n'), 0o644); err != nil {
+	line, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rundir.EvalHistoryFile, err)
+	}
+	if err := rundir.AppendEvalHistory(dir, line); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, rundir.EvalFile(o.checkpoint)), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	if o.asJSON {
