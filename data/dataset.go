@@ -40,6 +40,9 @@ type Dataset struct {
 	Labels []uint8
 	// ClassNames names the classes by label.
 	ClassNames []string
+	// Notes say how the images were changed on loading (resized, cropped
+	// or enlarged), for a warning; nil when they were not.
+	Notes []string
 }
 
 // ImageSize returns the number of values in one image, C*H*W.
@@ -212,5 +215,7 @@ func LoadImages(name, dir, split string, size int) (*Dataset, error) {
 	if err != nil || size == 0 || (ds.H == size && ds.W == size) {
 		return ds, err
 	}
-	return ds.Resize(size), nil
+	out := ds.Resize(size)
+	out.Notes = append(out.Notes, fmt.Sprintf("every %s image resized from %d×%d to %d×%d", name, ds.W, ds.H, size, size))
+	return out, nil
 }

@@ -44,6 +44,7 @@ func LoadFolder(dir string, size int) (*Dataset, error) {
 	n := len(files)
 	rgb := make([]uint8, n*3*size*size)
 	grey := make([]bool, n)
+	sizes := make([]image.Point, n)
 	errs := make([]error, n)
 	var next sync.Mutex
 	i := 0
@@ -58,7 +59,7 @@ func LoadFolder(dir string, size int) (*Dataset, error) {
 				if j >= n {
 					return
 				}
-				grey[j], errs[j] = decodeFitted(files[j], size, rgb[j*3*size*size:(j+1)*3*size*size])
+				grey[j], sizes[j], errs[j] = decodeFitted(files[j], size, rgb[j*3*size*size:(j+1)*3*size*size])
 			}
 		})
 	}
@@ -70,7 +71,8 @@ func LoadFolder(dir string, size int) (*Dataset, error) {
 		}
 		allGrey = allGrey && grey[j]
 	}
-	ds := &Dataset{Name: "folder", Split: "train", N: n, C: 3, H: size, W: size, Pixels: rgb, Labels: labels, ClassNames: classes}
+	ds := &Dataset{Name: "folder", Split: "train", N: n, C: 3, H: size, W: size, Pixels: rgb, Labels: labels, ClassNames: classes,
+		Notes: fittingNotes(dir, files, sizes, size)}
 	if allGrey {
 		ds.C = 1
 		ds.Pixels = make([]uint8, n*size*size)
@@ -141,37 +143,75 @@ func listFolder(dir string) (files []string, labels []uint8, classes []string, e
 	return files, labels, classes, nil
 }
 
+// fittingNotes describes how the images of files, of the given sizes,
+// were fitted to size×size: how many were resized, cropped to their centre
+// square or enlarged, each with an example; nothing when all were already
+// size×size.
+func fittingNotes(dir string, files []string, sizes []image.Point, size int) []string {
+	var resized, cropped, enlarged []int
+	for j, p := range sizes {
+		if p.X != size || p.Y != size {
+			resized = append(resized, j)
+		}
+		if p.X != p.Y {
+			cropped = append(cropped, j)
+		}
+		if min(p.X, p.Y) < size {
+			enlarged = append(enlarged, j)
+		}
+	}
+	example := func(j int) string {
+		rel, err := filepath.Rel(dir, files[j])
+		if err != nil {
+			rel = files[j]
+		}
+		return fmt.Sprintf("%s is %d×%d", rel, sizes[j].X, sizes[j].Y)
+	}
+	var notes []string
+	if len(resized) > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d images in %s resized to %d×%d (%s)", len(resized), len(files), dir, size, size, example(resized[0])))
+	}
+	if len(cropped) > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d images not square: their centre square kept (%s)", len(cropped), len(files), example(cropped[0])))
+	}
+	if len(enlarged) > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d images smaller than %d×%d, enlarged, which blurs them (%s)", len(enlarged), len(files), size, size, example(enlarged[0])))
+	}
+	return notes
+}
+
 // decodeFitted decodes the image file at path, fits it to size×size into
 // dst as planes of red, green and blue bytes, and reports whether it is
-// grey.
-func decodeFitted(path string, size int, dst []uint8) (grey bool, err error) {
+// grey and its size.
+func decodeFitted(path string, size int, dst []uint8) (grey bool, dim image.Point, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return false, fmt.Errorf("data: %w", err)
+		return false, image.Point{}, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)
 	cfg, format, err := image.DecodeConfig(r)
 	if err != nil {
-		return false, fmt.Errorf("data: %s is not a PNG or JPEG image: %v", path, err)
+		return false, image.Point{}, fmt.Errorf("data: %s is not a PNG or JPEG image: %v", path, err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxFolderPixels {
-		return false, fmt.Errorf("data: %s: a %s image of %d×%d pixels, want at least 1×1 and at most %d pixels", path, format, cfg.Width, cfg.Height, maxFolderPixels)
+		return false, image.Point{}, fmt.Errorf("data: %s: a %s image of %d×%d pixels, want at least 1×1 and at most %d pixels", path, format, cfg.Width, cfg.Height, maxFolderPixels)
 	}
 	if _, err := f.Seek(0, 0); err != nil {
-		return false, fmt.Errorf("data: %w", err)
+		return false, image.Point{}, fmt.Errorf("data: %w", err)
 	}
 	r.Reset(f)
 	img, _, err := image.Decode(r)
 	if err != nil {
-		return false, fmt.Errorf("data: %s: decoding the %s image: %v", path, format, err)
+		return false, image.Point{}, fmt.Errorf("data: %s: decoding the %s image: %v", path, format, err)
 	}
 	fitSquare(img, size, dst)
+	dim = img.Bounds().Size()
 	switch img.ColorModel() {
 	case color.GrayModel, color.Gray16Model:
 		grey = true
 	}
-	return grey, nil
+	return grey, dim, nil
 }
 
 // fitSquare resizes the centre square of src (the side of its shorter

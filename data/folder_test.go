@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -175,5 +176,40 @@ func TestResize(t *testing.T) {
 	row := r.Image(1)[4:8]
 	if row[0] > 10 || row[3] < 245 {
 		t.Fatalf("half-white image's row resized to %v", row)
+	}
+}
+
+// TestLoadFolderNotes: images of other sizes are fitted with a note for
+// each kind of change, naming an example; images of the right size give
+// none.
+func TestLoadFolderNotes(t *testing.T) {
+	dir := t.TempDir()
+	for name, size := range map[string][2]int{"a.png": {16, 16}, "b.png": {40, 36}, "c.png": {3, 3}} {
+		img := image.NewGray(image.Rect(0, 0, size[0], size[1]))
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	ds, err := LoadFolder(dir, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"2 of 3 images in " + dir + " resized to 16×16 (b.png is 40×36)",
+		"1 of 3 images not square: their centre square kept (b.png is 40×36)",
+		"1 of 3 images smaller than 16×16, enlarged, which blurs them (c.png is 3×3)",
+	}
+	if !slices.Equal(ds.Notes, want) {
+		t.Errorf("notes %q\nwant %q", ds.Notes, want)
+	}
+	os.Remove(filepath.Join(dir, "b.png"))
+	os.Remove(filepath.Join(dir, "c.png"))
+	if ds, err := LoadFolder(dir, 16); err != nil || ds.Notes != nil {
+		t.Errorf("images of the right size: notes %q, %v", ds.Notes, err)
 	}
 }

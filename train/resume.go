@@ -107,7 +107,7 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if configHash(onDisk) != f.Metadata[metaConfigHash] {
 		return fmt.Errorf("%s does not match the configuration saved in %s: the run was changed by hand", run.ConfigPath(), path)
 	}
-	s, err := resumedSession(run, stored, merge)
+	s, err := resumedSession(run, stored, merge, log)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 	if err := run.ReadConfig(&stored); err != nil {
 		return err
 	}
-	s, err := resumedSession(run, stored, merge)
+	s, err := resumedSession(run, stored, merge, log)
 	if err != nil {
 		return err
 	}
@@ -169,13 +169,14 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 }
 
 // resumedSession returns a new session of the run with the configuration
-// that merge gives for the stored one, on freshly opened data.
-func resumedSession(run *rundir.Run, stored Config, merge func(stored Config) (Config, error)) (*session, error) {
+// that merge gives for the stored one, on freshly opened data (warnings
+// about it go to log).
+func resumedSession(run *rundir.Run, stored Config, merge func(stored Config) (Config, error), log io.Writer) (*session, error) {
 	cfg, err := merge(stored)
 	if err != nil {
 		return nil, fmt.Errorf("resume %s: %w", run.Dir(), err)
 	}
-	src, err := openSource(cfg)
+	src, err := openSource(cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,8 @@ type session struct {
 	// status.json was last written.
 	total int
 	beat  time.Time
+	// saved is when the last checkpoint was written by save.
+	saved time.Time
 }
 
 // newSession prepares a session of cfg in run on the data of src, building
@@ -79,7 +81,7 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	src, err := openSource(cfg)
+	src, err := openSource(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -173,7 +175,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 	for s.step < total {
 		if err := ctx.Err(); err != nil {
 			bar.clear()
-			if serr := s.save(s.gen.GenerateFrom(s.fixedZ)); serr != nil {
+			if serr := s.save(s.gen.GenerateFrom(s.fixedZ), true); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
@@ -222,7 +224,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 			}
 		}
 		if samples != nil {
-			if err := s.save(samples); err != nil {
+			if err := s.save(samples, s.step == total); err != nil {
 				return err
 			}
 		}
@@ -307,13 +309,33 @@ func (s *session) collapseWarning(rec rundir.Record) string {
 	return ""
 }
 
-// save writes the sample picture x of the current step and the checkpoint.
-func (s *session) save(x *tensor.Tensor) error {
+// checkpointGap is the least time between two checkpoints written at
+// sample steps, so that a run whose epochs take a moment (a small folder of
+// images: one step an epoch) does not rewrite its checkpoint at every one:
+// checkpoints come every sample_every steps or every checkpointGap,
+// whichever is rarer. The last step and an interrupted run always write
+// one.
+const checkpointGap = time.Minute
+
+// save writes the sample picture x of the current step and, when always
+// is set or checkpointGap has passed since the last one, the checkpoint.
+func (s *session) save(x *tensor.Tensor, always bool) error {
 	if err := images.WritePNG(s.run.SamplePath(s.step), s.src.picture(x, s.step)); err != nil {
 		return err
 	}
 	if err := s.saveClassGrid(); err != nil {
 		return err
 	}
+	now := time.Now()
+	if !checkpointDue(s.saved, now, always) {
+		return nil
+	}
+	s.saved = now
 	return s.saveCheckpoint(s.run.CheckpointPath("last"))
+}
+
+// checkpointDue reports whether a checkpoint is written at now, the last
+// one having been written at last (zero: none yet).
+func checkpointDue(last, now time.Time, always bool) bool {
+	return always || last.IsZero() || now.Sub(last) >= checkpointGap
 }

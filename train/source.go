@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"io"
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
@@ -43,9 +44,10 @@ type source interface {
 // finite training set: every batch is fresh.
 const toySteps = 1000
 
-// openSource returns the source of cfg's dataset. Randomness comes from the
-// seed's "data" stream.
-func openSource(cfg Config) (source, error) {
+// openSource returns the source of cfg's dataset, writing to log a warning
+// for each change made to the images on loading (resizing, cropping).
+// Randomness comes from the seed's "data" stream.
+func openSource(cfg Config, log io.Writer) (source, error) {
 	rng := tensor.NewRNG(cfg.Seed, "data")
 	if data.IsToy(cfg.Dataset) {
 		m, err := data.Toy(cfg.Dataset)
@@ -57,6 +59,9 @@ func openSource(cfg Config) (source, error) {
 	ds, err := loadImages(cfg)
 	if err != nil {
 		return nil, err
+	}
+	for _, note := range ds.Notes {
+		fmt.Fprintf(log, "nash: warning: %s\n", note)
 	}
 	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds.ClassNames, models.Shape{C: ds.C, H: ds.H, W: ds.W}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"runtime"
+	"time"
 
 	"context"
 	"io"
@@ -394,5 +395,23 @@ func TestConfigYAMLIsResolved(t *testing.T) {
 	}
 	if got.SampleEvery != toySteps || got.ImageSize != 0 || got.EvalEvery != 0 {
 		t.Errorf("2-D run's config.yaml: sample_every %d, image_size %d, eval_every %d; want %d, 0, 0", got.SampleEvery, got.ImageSize, got.EvalEvery, toySteps)
+	}
+}
+
+func TestCheckpointDue(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		last   time.Time
+		always bool
+		want   bool
+	}{
+		{time.Time{}, false, true},
+		{now.Add(-time.Second), false, false},
+		{now.Add(-checkpointGap), false, true},
+		{now.Add(-time.Second), true, true},
+	} {
+		if got := checkpointDue(c.last, now, c.always); got != c.want {
+			t.Errorf("last %v, always %v: due %v, want %v", now.Sub(c.last), c.always, got, c.want)
+		}
 	}
 }
