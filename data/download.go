@@ -60,13 +60,14 @@ func ReleaseNames() []string {
 
 // Download puts every file of r into dir (created if missing), fetched
 // with client from base (r.URL when base is empty; a mirror or a local
-// copy otherwise), and returns the names of the files it fetched. A file
+// copy otherwise), and returns the names of the files it fetched; a folder
+// it made is removed when the download fails before anything is kept. A file
 // already in dir with the release's size and SHA-256 is kept; one that
 // differs is an error naming it, and is left alone. Each download is
 // checked for its size and SHA-256 before it is renamed into place, so dir
 // never holds a partial or wrong file. progress, if not nil, receives a
 // line per file.
-func Download(ctx context.Context, client *http.Client, r Release, dir, base string, progress io.Writer) ([]string, error) {
+func Download(ctx context.Context, client *http.Client, r Release, dir, base string, progress io.Writer) (fetched []string, err error) {
 	if base == "" {
 		base = r.URL
 	}
@@ -74,10 +75,19 @@ func Download(ctx context.Context, client *http.Client, r Release, dir, base str
 	if err != nil {
 		return nil, fmt.Errorf("data: download %s: base URL %q: %w", r.Name, base, err)
 	}
+	_, statErr := os.Stat(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data: download %s: %w", r.Name, err)
 	}
-	var fetched []string
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// A folder made for a download that fails is removed again, if
+		// nothing was put in it.
+		defer func() {
+			if err != nil {
+				os.Remove(dir)
+			}
+		}()
+	}
 	for _, f := range r.Files {
 		path := filepath.Join(dir, f.Name)
 		ok, err := present(path, f)

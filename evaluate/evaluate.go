@@ -253,7 +253,11 @@ func (r Report) Print(w io.Writer, o Options) error {
 		fmt.Fprintf(&b, "fid   %.6g\n", *r.FID)
 	}
 	if r.KID != nil {
-		fmt.Fprintf(&b, "kid   %.6g ± %.3g  (%d subsets of %d)\n", r.KID.Mean, r.KID.Std, o.KIDSubsets, min(o.KIDSubsetSize, r.NReal, r.NFake))
+		if m := min(o.KIDSubsetSize, r.NReal, r.NFake); m == r.NReal && m == r.NFake {
+			fmt.Fprintf(&b, "kid   %.6g  (one subset: both whole sets of %d)\n", r.KID.Mean, m)
+		} else {
+			fmt.Fprintf(&b, "kid   %.6g ± %.3g  (%d subsets of %d)\n", r.KID.Mean, r.KID.Std, o.KIDSubsets, m)
+		}
 	}
 	if r.PRDC != nil {
 		fmt.Fprintf(&b, "prdc  precision %.4f  recall %.4f  density %.4f  coverage %.4f  (k = %d)\n",

@@ -236,3 +236,18 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintKIDOfOneSubset: KID whose subsets are the whole sets says so
+// instead of printing a spread of rounding errors.
+func TestPrintKIDOfOneSubset(t *testing.T) {
+	for _, c := range []struct {
+		nReal, nFake int
+		want         string
+	}{{200, 200, "one subset: both whole sets of 200"}, {5000, 200, "± 0 "}, {2000, 2000, "(100 subsets of 1000)"}} {
+		r := Report{NReal: c.nReal, NFake: c.nFake, KID: &metrics.Estimate{Mean: 0.01}}
+		var b strings.Builder
+		if err := r.Print(&b, Options{KIDSubsets: 100, KIDSubsetSize: 1000}); err != nil || !strings.Contains(b.String(), c.want) {
+			t.Errorf("%d and %d samples: %q, want %q", c.nReal, c.nFake, b.String(), c.want)
+		}
+	}
+}

@@ -395,7 +395,11 @@ func (r *RunReport) Print(w io.Writer, o Options) error {
 		row("fid", fmt.Sprintf("%.4f", *g.FID), fmt.Sprintf("%.4f", *f.FID))
 	}
 	if g.KID != nil {
-		row("kid", fmt.Sprintf("%.5f ± %.5f", g.KID.Mean, g.KID.Std), fmt.Sprintf("%.5f ± %.5f", f.KID.Mean, f.KID.Std))
+		if m := min(o.KIDSubsetSize, g.NReal, g.NFake); m == g.NReal && m == g.NFake {
+			row("kid (one subset: the whole sets)", fmt.Sprintf("%.5f", g.KID.Mean), fmt.Sprintf("%.5f", f.KID.Mean))
+		} else {
+			row("kid", fmt.Sprintf("%.5f ± %.5f", g.KID.Mean, g.KID.Std), fmt.Sprintf("%.5f ± %.5f", f.KID.Mean, f.KID.Std))
+		}
 	}
 	if g.IS != nil {
 		row(fmt.Sprintf("inception score (%d splits)", o.Splits), fmt.Sprintf("%.3f ± %.3f", g.IS.Mean, g.IS.Std), fmt.Sprintf("%.3f ± %.3f", f.IS.Mean, f.IS.Std))

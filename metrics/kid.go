@@ -28,6 +28,10 @@ func KID(real, fake *Features, subsets, maxSubset int, rng *tensor.RNG) (Estimat
 		return Estimate{}, fmt.Errorf("metrics: KID: subsets of %d samples (%s has %d, %s has %d, at most %d asked); need at least 2",
 			m, real.name, real.n, fake.name, fake.n, maxSubset)
 	}
+	if m == real.n && m == fake.n {
+		// Every subset is the whole of both sets: one is enough.
+		subsets = 1
+	}
 	d := real.d
 	permR, permF := make([]int, real.n), make([]int, fake.n)
 	x := &Features{name: real.name, n: m, d: d, data: make([]float64, m*d)}

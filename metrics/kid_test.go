@@ -46,6 +46,9 @@ func TestKID(t *testing.T) {
 	if want := kidBrute(x, shifted); math.Abs(whole.Mean-want) > 1e-12*math.Abs(want) {
 		t.Errorf("KID on whole sets = %.15g, pair by pair %.15g", whole.Mean, want)
 	}
+	if whole.Std != 0 {
+		t.Errorf("KID on whole sets: a spread of %g over subsets that are all the same", whole.Std)
+	}
 
 	a, err := KID(x, same, 100, 100, tensor.NewRNG(1, "subsets"))
 	if err != nil {

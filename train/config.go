@@ -19,6 +19,7 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
+	"github.com/nash-gan/nash/internal/nearest"
 	"github.com/nash-gan/nash/models"
 )
 
@@ -278,7 +279,11 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	var keys []string
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 		m := doc.Content[0].Content
+		known := configKeys()
 		for i := 0; i+1 < len(m); i += 2 {
+			if k := m[i].Value; !slices.Contains(known, k) {
+				return Config{}, nil, fmt.Errorf("%s: line %d: unknown key %q%s", name, m[i].Line, k, suggest(k, known))
+			}
 			keys = append(keys, m[i].Value)
 		}
 	}
@@ -295,6 +300,25 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, keys, nil
+}
+
+// configKeys returns the YAML keys of Config.
+func configKeys() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, t.NumField())
+	for i := range keys {
+		keys[i] = YAMLKey(t.Field(i))
+	}
+	return keys
+}
+
+// suggest returns " (did you mean K?)" for the key K of known that key is
+// likely a typo of, and "" when there is none.
+func suggest(key string, known []string) string {
+	if k, ok := nearest.Name(key, known); ok {
+		return fmt.Sprintf(" (did you mean %s?)", k)
+	}
+	return ""
 }
 
 // LoadConfig reads a YAML configuration file over base and returns the keys

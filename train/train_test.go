@@ -60,9 +60,15 @@ func TestReadConfig(t *testing.T) {
 	if cfg.Loss != "wgan" || cfg.Seed != 9 || cfg.Batch != 64 || !slices.Equal(keys, []string{"loss", "seed"}) {
 		t.Fatalf("got loss %q seed %d batch %d keys %v", cfg.Loss, cfg.Seed, cfg.Batch, keys)
 	}
-	_, _, err = ReadConfig(strings.NewReader("los: ns\n"), "my.yaml", DefaultConfig())
-	if err == nil || !strings.Contains(err.Error(), "my.yaml") || !strings.Contains(err.Error(), "los") {
-		t.Fatalf("unknown key: error %v, want one naming my.yaml and los", err)
+	for _, c := range []struct{ yaml, want string }{
+		{"los: ns\n", `my.yaml: line 1: unknown key "los" (did you mean loss?)`},
+		{"seed: 2\nz_dims: 64\n", `my.yaml: line 2: unknown key "z_dims" (did you mean z_dim?)`},
+		{"learning_rate: 0.1\n", `my.yaml: line 1: unknown key "learning_rate"`},
+	} {
+		_, _, err = ReadConfig(strings.NewReader(c.yaml), "my.yaml", DefaultConfig())
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q: error %v, want %s", c.yaml, err, c.want)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ func TestDownloadCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), srv.URL+"/train-images-idx3-ubyte.gz") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("download from a mirror without the files: error %v, want one naming the URL and the 404", err)
 	}
-	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
-		t.Errorf("after a failed download the folder holds %v (%v), want nothing", entries, err)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("after a failed download the folder it made is still there (%v)", err)
 	}
 }

@@ -21,10 +21,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nash-gan/nash/bench"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/internal/nearest"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -49,7 +51,23 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload(), newRuns(), newPresets())
+	root.SetFlagErrorFunc(suggestFlag)
 	return root
+}
+
+// suggestFlag adds to an unknown flag's error the command's flag it is
+// likely a typo of: "unknown flag: --epoch (did you mean --epochs?)".
+func suggestFlag(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	var known []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
+	if k, ok := nearest.Name(name, known); ok {
+		return fmt.Errorf("%w (did you mean --%s?)", err, k)
+	}
+	return err
 }
 
 func newTrain() *cobra.Command {

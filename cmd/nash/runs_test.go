@@ -115,3 +115,18 @@ func TestTrainPreset(t *testing.T) {
 		}
 	}
 }
+
+// TestMistypedNamesGetSuggestions: an unknown flag and an unknown key of a
+// --config file name the likely intended one.
+func TestMistypedNamesGetSuggestions(t *testing.T) {
+	if err := runNash("train", "--epoch", "3"); err == nil || err.Error() != "unknown flag: --epoch (did you mean --epochs?)" {
+		t.Errorf("--epoch: %v", err)
+	}
+	cfg := filepath.Join(t.TempDir(), "my.yaml")
+	if err := os.WriteFile(cfg, []byte("z_dims: 64\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := runNash("train", "--config", cfg); err == nil || !strings.Contains(err.Error(), `unknown key "z_dims" (did you mean z_dim?)`) {
+		t.Errorf("z_dims in --config: %v", err)
+	}
+}

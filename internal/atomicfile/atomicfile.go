@@ -8,12 +8,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write creates path by calling fill with a buffered writer on a temporary
 // file in the same directory, syncing it and renaming it over path. If fill
 // or any step fails, the temporary file is removed and path is untouched.
 func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+	if fi, err := os.Stat(path); (err == nil && fi.IsDir()) || strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)) {
+		return fmt.Errorf("write %s: that names a folder; give a file name", path)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,21 @@ func TestWriteReplacesWholeOrNothing(t *testing.T) {
 	}
 	if err := WriteFile(filepath.Join(dir, "missing", "f"), nil, 0o644); err == nil {
 		t.Fatal("writing into a missing folder succeeded")
+	}
+}
+
+// TestWriteRefusesAFolder: a path that names a folder (an existing one, or
+// any with a trailing slash) is refused with its name, and nothing is
+// created.
+func TestWriteRefusesAFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{dir, dir + "/", filepath.Join(dir, "new") + "/"} {
+		err := WriteFile(path, []byte("x"), 0o644)
+		if err == nil || !strings.Contains(err.Error(), "names a folder") || !strings.Contains(err.Error(), path) {
+			t.Errorf("WriteFile(%q): %v", path, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %v behind", entries)
 	}
 }
