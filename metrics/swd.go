@@ -152,6 +152,10 @@ func slicedWasserstein(a, b *tensor.Tensor, repeats, dirs int, rng *tensor.RNG) 
 	dir := tensor.New(d, dirs)
 	pa, pb := tensor.New(dirs, m), tensor.New(dirs, m)
 	dist := make([]float64, dirs)
+	keys, tmp := make([][]uint32, workers()), make([][]uint32, workers())
+	for w := range keys {
+		keys[w], tmp[w] = make([]uint32, m), make([]uint32, m)
+	}
 	var total float64
 	for range repeats {
 		v := dir.Data()
@@ -171,10 +175,10 @@ func slicedWasserstein(a, b *tensor.Tensor, repeats, dirs int, rng *tensor.RNG) 
 		// pa = dirᵀ·aᵀ: one row of projections per direction.
 		tensor.MatMul(pa, dir, a, true, true, 0)
 		tensor.MatMul(pb, dir, b, true, true, 0)
-		parallel(dirs, func(_, j int) {
+		parallel(dirs, func(w, j int) {
 			ra, rb := pa.Data()[j*m:(j+1)*m], pb.Data()[j*m:(j+1)*m]
-			slices.Sort(ra)
-			slices.Sort(rb)
+			sortFloat32(ra, keys[w], tmp[w])
+			sortFloat32(rb, keys[w], tmp[w])
 			var s float64
 			for k := range ra {
 				s += math.Abs(float64(ra[k]) - float64(rb[k]))
