@@ -54,6 +54,15 @@ func (d *Dataset) Image(i int) []uint8 {
 	return d.Pixels[i*n : (i+1)*n]
 }
 
+// Head returns a dataset of the first n images of d, sharing its storage.
+func (d *Dataset) Head(n int) *Dataset {
+	out := *d
+	out.N = min(n, d.N)
+	out.Pixels = d.Pixels[:out.N*d.ImageSize()]
+	out.Labels = d.Labels[:out.N]
+	return &out
+}
+
 // Load loads the split ("train" or "test") of the dataset called name:
 //
 //   - "mnist": the embedded MNIST files, or the same files in dir if dir is

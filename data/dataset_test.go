@@ -192,3 +192,14 @@ func BenchmarkLoadMNISTTrain(b *testing.B) {
 		}
 	}
 }
+
+func TestHead(t *testing.T) {
+	ds, err := Load("mnist", "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := ds.Head(5)
+	if h.N != 5 || len(h.Pixels) != 5*784 || len(h.Labels) != 5 || h.Labels[4] != ds.Labels[4] || ds.Head(20000).N != ds.N {
+		t.Errorf("Head(5): N %d, %d pixels, %d labels", h.N, len(h.Pixels), len(h.Labels))
+	}
+}

@@ -107,12 +107,13 @@ func (s *session) evalEvery() int {
 	return s.cfg.EvalEvery
 }
 
-// evaluateImages runs the evaluation when the step is due: it adds the
+// evaluateImages runs the evaluation when the step is due (every
+// evalEvery steps, and the last step of a run): it adds the
 // eval_* keys to extra, warns on log when the generator collapses and
 // writes checkpoints/best.safetensors when the FID is the lowest yet.
 func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progress) (rundir.Record, error) {
 	every := s.evalEvery()
-	if every == 0 || s.step%every != 0 {
+	if every == 0 || (s.step%every != 0 && s.step != s.total) {
 		return extra, nil
 	}
 	if s.eval.quick == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
@@ -125,6 +126,12 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.cfg.Threads))
 	}
 	total := s.totalSteps()
+	if limit, ok, err := testlimit.Get(testlimit.Steps, 1); err != nil {
+		return err
+	} else if ok && s.step+limit < total {
+		total = s.step + limit
+		fmt.Fprintf(log, "nash: %s=%d: training stops at step %d (a limit for tests)\n", testlimit.Steps, limit, total)
+	}
 	s.total = total
 	if err := s.heartbeat(); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/atomicfile"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/train"
 )
@@ -51,6 +52,11 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	if o.N == 0 {
 		o.N = 10000
 	}
+	if limit, ok, err := testlimit.Get(testlimit.Samples, 2); err != nil {
+		return err
+	} else if ok {
+		o.N, o.MemorisationN = min(o.N, limit), min(o.MemorisationN, limit)
+	}
 	if o.N < 2 || o.MemorisationN < 1 {
 		return fmt.Errorf("--n %d and --memorisation-n %d: want at least 2 and 1", o.N, o.MemorisationN)
 	}
@@ -74,6 +80,11 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	size := t.Spec.Sample.H
 	if ref.Train, err = data.LoadImages(t.Dataset, t.Data, "train", size); err != nil {
 		return fmt.Errorf("--run %s: %w", dir, err)
+	}
+	if limit, ok, _ := testlimit.Get(testlimit.Samples, 2); ok && ref.Train.N > 10*limit {
+		// Memorisation searches the training set: a tenth of it at most
+		// as many times as the bound.
+		ref.Train = ref.Train.Head(10 * limit)
 	}
 	if ref.Test, err = data.LoadImages(t.Dataset, t.Data, "test", size); errors.Is(err, data.ErrNoTestSplit) {
 		ref.Test = nil

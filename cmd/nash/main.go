@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -121,11 +122,25 @@ Settings come from the defaults, then --preset NAME (nash presets lists them), t
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
 		if out == "" {
-			out = filepath.Join("runs", time.Now().Format("20060102-150405"))
+			out = newRunName("runs", time.Now())
 		}
 		return train.Run(cmd.Context(), cfg, out, force, cmd.ErrOrStderr())
 	}
 	return cmd
+}
+
+// newRunName returns the default folder of a new run in dir: the time,
+// 20261202-150405, with -2, -3, … added while that name is taken (two runs
+// started within a second).
+func newRunName(dir string, now time.Time) string {
+	base := filepath.Join(dir, now.Format("20060102-150405"))
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
 }
 
 func newBench() *cobra.Command {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,23 @@ func TestMistypedNamesGetSuggestions(t *testing.T) {
 	}
 	if err := runNash("train", "--config", cfg); err == nil || !strings.Contains(err.Error(), `unknown key "z_dims" (did you mean z_dim?)`) {
 		t.Errorf("z_dims in --config: %v", err)
+	}
+}
+
+// TestNewRunName: runs started within the same second get folders of
+// their own.
+func TestNewRunName(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 2, 8, 7, 3, 0, time.UTC)
+	var names []string
+	for range 3 {
+		name := newRunName(dir, now)
+		if err := os.Mkdir(name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Base(name))
+	}
+	if want := []string{"20261202-080703", "20261202-080703-2", "20261202-080703-3"}; !slices.Equal(names, want) {
+		t.Errorf("names %v, want %v", names, want)
 	}
 }
