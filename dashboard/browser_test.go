@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -151,6 +152,34 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	}
+	// Each series is drawn smoothed over its raw values, as TensorBoard
+	// smooths (weight 0.6 by default, debiased at the start); the slider
+	// sets the weight, 0 drawing the raw values.
+	smoothed := func() []float64 {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`board.charts.losses.data[3]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	last, n := 0.0, 0
+	for i, v := range smoothed() {
+		last = 0.6*last + 0.4*float64(float32(stat(metricsAt(i+1, nil), "loss_d")))
+		n++
+		if want := last / (1 - math.Pow(0.6, float64(n))); math.Abs(v-want) > 1e-5*math.Abs(want) {
+			t.Fatalf("smoothed loss_d at step %d: %v, want %v", i+1, v, want)
+		}
+	}
+	eval(`(() => { const s = document.querySelector('input.smoothing'); s.value = 0; s.dispatchEvent(new Event('input')); return ""; })()`)
+	for i, v := range smoothed() {
+		if float32(v) != float32(stat(metricsAt(i+1, nil), "loss_d")) {
+			t.Fatalf("smoothing 0: loss_d at step %d drawn as %v, want the raw value", i+1, v)
+		}
+	}
+	if got := eval(`board.charts.disc.series.map((s) => s.label).join(",")`); got != "step,D(x) (raw),D(G(z)) (raw),D(x),D(G(z))" {
+		t.Errorf("discriminator chart's series: %s", got)
+	}
+
 	if got := eval(`Object.keys(board.charts).join(",")`); got != "losses,disc" {
 		t.Errorf("charts %s, want losses,disc", got)
 	}
@@ -213,15 +242,15 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot of the run page: %s", path)
 
-	// Comparing runs overlays them: two series per chart and run, over
-	// the union of their steps.
+	// Comparing runs overlays them: two keys per chart and run, each raw and
+	// smoothed, over the union of their steps.
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/compare?run=a&run=b")); err != nil {
 		t.Fatal(err)
 	}
 	wait("the comparison page", "window.board && board.ready && board.charts.losses !== undefined")
-	got := eval(`[board.charts.losses.series.length, board.charts.losses.data[0].length, board.charts.losses.data[3].filter((v) => v != null).length, document.querySelectorAll('.timeline').length].join(" ")`)
-	if got != "5 61 45 2" {
-		t.Errorf("series, steps, run b's points, timelines: %s; want 5 61 45 2", got)
+	got := eval(`[board.charts.losses.series.length, board.charts.losses.data[0].length, board.charts.losses.data[5].filter((v) => v != null).length, document.querySelectorAll('.timeline').length].join(" ")`)
+	if got != "9 61 45 2" {
+		t.Errorf("series, steps, run b's points, timelines: %s; want 9 61 45 2", got)
 	}
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {

@@ -30,6 +30,7 @@ import (
 	"image"
 	"image/png"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -40,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/rundir"
 )
 
@@ -76,10 +78,6 @@ const (
 	maxWatched       = 32
 	maxInterpSteps   = 32
 )
-
-// liveWindow is how recently metrics.jsonl must have changed for its run to
-// count as running.
-const liveWindow = time.Minute
 
 //go:embed static
 var staticFiles embed.FS
@@ -160,10 +158,20 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	w.Write(html)
 }
 
-// validName reports whether name can be a run directory's name: one path
-// element, not hidden.
+// validName reports whether name can be a run directory's name: a
+// slash-separated path of one or more elements below the runs folder
+// (runs of a sweep sit in sub-folders), none of them empty, hidden or a
+// parent reference.
 func validName(name string) bool {
-	return name != "" && name[0] != '.' && !strings.ContainsAny(name, "/\\\x00")
+	if name == "" || strings.ContainsAny(name, "\\\x00") {
+		return false
+	}
+	for elem := range strings.SplitSeq(name, "/") {
+		if elem == "" || elem[0] == '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // errNoRun is the error of a request for a run that does not exist.
@@ -180,22 +188,17 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) string {
 	return name
 }
 
-// checkRun returns nil if name is a folder in the runs folder holding
-// config.yaml or metrics.jsonl, and errNoRun otherwise.
+// checkRun returns nil if name is a run directory (rundir.IsRun) in the
+// runs folder or its sub-folders, and errNoRun otherwise.
 func (s *Server) checkRun(name string) error {
 	if !validName(name) {
 		return errNoRun
 	}
 	fi, err := s.root.Stat(name)
-	if err != nil || !fi.IsDir() {
+	if err != nil || !fi.IsDir() || !rundir.IsRun(s.root.FS(), name) {
 		return errNoRun
 	}
-	for _, f := range []string{rundir.ConfigFile, rundir.MetricsFile} {
-		if fi, err := s.root.Stat(path.Join(name, f)); err == nil && fi.Mode().IsRegular() {
-			return nil
-		}
-	}
-	return errNoRun
+	return nil
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
@@ -210,9 +213,26 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 // runPage is what /api/runs/{name} returns.
 type runPage struct {
 	runInfo
-	Config        map[string]any `json:"config"`
-	Keys          []string       `json:"keys"`
-	Interpolation bool           `json:"interpolation"`
+	Config map[string]any `json:"config"`
+	Keys   []string       `json:"keys"`
+	// Labels names the keys for people: the game's statistics' labels
+	// and rundir.KeyLabels.
+	Labels        map[string]string `json:"labels"`
+	Interpolation bool              `json:"interpolation"`
+}
+
+// labels returns the labels of a run's metrics keys with the objective
+// called loss (the default when it is empty or unknown).
+func labels(loss string) map[string]string {
+	l, err := gan.ParseLoss(loss)
+	if err != nil {
+		l = gan.NonSaturating
+	}
+	out := maps.Clone(rundir.KeyLabels)
+	for _, st := range gan.ClassicStatistics(l) {
+		out[st.Key] = st.Label
+	}
+	return out
 }
 
 func (s *Server) runDetail(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +246,7 @@ func (s *Server) runDetail(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, runPage{runInfo: info, Config: cfg, Keys: snap.keys, Interpolation: s.interp != nil})
+	writeJSON(w, runPage{runInfo: info, Config: cfg, Keys: snap.keys, Labels: labels(info.Loss), Interpolation: s.interp != nil})
 }
 
 // runMetrics answers with columns: step and the requested keys (every key

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/nash-gan/nash/rundir"
 )
 
 // maxEventRows is the most new records one metrics event carries; a client
@@ -134,13 +136,13 @@ func (s *Server) update(b []byte, wt *watch) []byte {
 	if err != nil {
 		return b
 	}
-	step := math.NaN()
-	if c := snap.column(stepKey); len(c) > 0 {
-		step = c[len(c)-1]
+	step := 0
+	if c := snap.column(stepKey); len(c) > 0 && !math.IsNaN(c[len(c)-1]) {
+		step = int(c[len(c)-1])
 	}
 	cfg, _ := s.config(wt.name)
 	rs, _ := s.status(wt.name)
-	st := status(rs, snap.modTime, step, configInt(cfg, "steps"), time.Now())
+	st := rundir.State(rs, snap.modTime, step, configInt(cfg, "steps"), time.Now())
 	if st != wt.status {
 		wt.status = st
 		b = appendEvent(b, "status", fmt.Appendf(nil, `{"run":%s,"status":%s}`, quote(wt.name), quote(st)))

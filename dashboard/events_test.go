@@ -101,7 +101,7 @@ func TestEvents(t *testing.T) {
 	if ev := next(t, events, "samples"); len(ev.data["samples"].([]any)) != 1 {
 		t.Errorf("first samples event %v, want the grid of step 10", ev.data)
 	}
-	if ev := next(t, events, "status"); ev.data["status"] != statusRunning {
+	if ev := next(t, events, "status"); ev.data["status"] != rundir.StateRunning {
 		t.Errorf("first status event %v, want running", ev.data)
 	}
 

@@ -20,19 +20,6 @@ import (
 	"github.com/nash-gan/nash/rundir"
 )
 
-// The states of a run. Training keeps status.json (rundir.Status): a run is
-// running while it says so and metrics.jsonl keeps changing (a process
-// killed outright leaves "running" behind), finished or failed as it says,
-// and stopped otherwise (interrupted, or quiet for longer than liveWindow).
-// A run without status.json is finished once its last record reaches the
-// configured steps, running while metrics.jsonl changes, stopped otherwise.
-const (
-	statusRunning  = "running"
-	statusFinished = "finished"
-	statusFailed   = "failed"
-	statusStopped  = "stopped"
-)
-
 // The runs list reads a run's latest record from the last tailBytes of its
 // metrics.jsonl, or from up to maxTailBytes if that holds no record.
 const (
@@ -72,18 +59,19 @@ type sample struct {
 	Classes string `json:"classes,omitempty"`
 }
 
-// runs returns every run in the runs folder, most recently updated first.
+// runs returns every run in the runs folder and its sub-folders (the runs
+// of a sweep or of toybench), most recently updated first.
 func (s *Server) runs() ([]runInfo, error) {
-	entries, err := fs.ReadDir(s.root.FS(), ".")
+	names, err := rundir.Find(s.root.FS(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: runs folder %s: %w", s.dir, err)
 	}
 	list := []runInfo{}
-	for _, e := range entries {
-		if s.checkRun(e.Name()) != nil {
+	for _, name := range names {
+		if name == "." || s.checkRun(name) != nil {
 			continue
 		}
-		info, _ := s.info(e.Name())
+		info, _ := s.info(name)
 		list = append(list, info)
 	}
 	slices.SortStableFunc(list, func(a, b runInfo) int {
@@ -103,7 +91,7 @@ func (s *Server) runs() ([]runInfo, error) {
 // it with the run's configuration. What cannot be read is left out and
 // named in Problem.
 func (s *Server) info(name string) (runInfo, map[string]any) {
-	info := runInfo{Name: name, Status: statusStopped, Step: number(math.NaN())}
+	info := runInfo{Name: name, Status: rundir.StateStopped, Step: number(math.NaN())}
 	var problems []string
 	cfg, err := s.config(name)
 	if err != nil {
@@ -136,7 +124,11 @@ func (s *Server) info(name string) (runInfo, map[string]any) {
 	if !updated.IsZero() {
 		info.Updated = &updated
 	}
-	info.Status = status(st, updated, float64(info.Step), info.Steps, time.Now())
+	step := 0
+	if !math.IsNaN(float64(info.Step)) {
+		step = int(info.Step)
+	}
+	info.Status = rundir.State(st, updated, step, info.Steps, time.Now())
 
 	list, err := s.samples(name)
 	if err != nil {
@@ -148,35 +140,6 @@ func (s *Server) info(name string) (runInfo, map[string]any) {
 	}
 	info.Problem = strings.Join(problems, "; ")
 	return info, cfg
-}
-
-// status returns the state of a run with status.json st (nil if it has
-// none) whose metrics.jsonl was last changed at updated (zero if never) and
-// holds step as its last step, steps being the configured number of steps
-// (0 if training is bounded by epochs).
-func status(st *rundir.Status, updated time.Time, step float64, steps int, now time.Time) string {
-	live := !updated.IsZero() && now.Sub(updated) < liveWindow
-	if st != nil {
-		switch {
-		case st.State == rundir.StateFinished:
-			return statusFinished
-		case st.State == rundir.StateFailed:
-			return statusFailed
-		case st.State == rundir.StateRunning && (live || now.Sub(st.Time) < liveWindow):
-			return statusRunning
-		}
-		return statusStopped
-	}
-	switch {
-	case updated.IsZero():
-		return statusStopped
-	case steps > 0 && step >= float64(steps):
-		return statusFinished
-	case now.Sub(updated) < liveWindow:
-		return statusRunning
-	default:
-		return statusStopped
-	}
 }
 
 // probabilistic reports whether the objective called loss scores samples

@@ -60,7 +60,7 @@ func TestRunsList(t *testing.T) {
 		what      string
 		got, want any
 	}{
-		{"a status", a.Status, statusStopped},
+		{"a status", a.Status, rundir.StateStopped},
 		{"a dataset", a.Dataset, "mnist"},
 		{"a loss", a.Loss, "ns"},
 		{"a epochs", a.Epochs, 5},
@@ -70,7 +70,7 @@ func TestRunsList(t *testing.T) {
 		{"a samples", a.Samples, 2},
 		{"a latest sample", a.LatestSample, "/runs/a/samples/step-0000050.png"},
 		{"a probabilistic", a.Probabilistic, true},
-		{"b status", bb.Status, statusFinished},
+		{"b status", bb.Status, rundir.StateFinished},
 		{"b dataset", bb.Dataset, "fashion-mnist"},
 		{"b steps", bb.Steps, 20},
 		{"b loss", bb.Loss, "wgan-gp"},
@@ -80,39 +80,6 @@ func TestRunsList(t *testing.T) {
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
-		}
-	}
-}
-
-func TestStatus(t *testing.T) {
-	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	marker := func(state string, written time.Time) *rundir.Status {
-		return &rundir.Status{State: state, Time: written}
-	}
-	tests := []struct {
-		name    string
-		st      *rundir.Status
-		updated time.Time
-		step    float64
-		steps   int
-		want    string
-	}{
-		{"written just now", nil, now.Add(-time.Second), 100, 0, statusRunning},
-		{"quiet for longer than the window", nil, now.Add(-liveWindow - time.Second), 100, 0, statusStopped},
-		{"configured steps reached", nil, now.Add(-time.Second), 500, 500, statusFinished},
-		{"configured steps reached long ago", nil, now.Add(-time.Hour), 500, 500, statusFinished},
-		{"short of the configured steps", nil, now.Add(-time.Hour), 499, 500, statusStopped},
-		{"no metrics yet", nil, time.Time{}, 0, 0, statusStopped},
-		{"marker: finished by epochs", marker(rundir.StateFinished, now.Add(-time.Hour)), now.Add(-time.Hour), 46900, 0, statusFinished},
-		{"marker: failed", marker(rundir.StateFailed, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusFailed},
-		{"marker: interrupted", marker(rundir.StateInterrupted, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
-		{"marker: running, metrics changing", marker(rundir.StateRunning, now.Add(-time.Hour)), now.Add(-time.Second), 10, 0, statusRunning},
-		{"marker: running, just started", marker(rundir.StateRunning, now.Add(-time.Second)), time.Time{}, 0, 0, statusRunning},
-		{"marker: running, but killed long ago", marker(rundir.StateRunning, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, statusStopped},
-	}
-	for _, tt := range tests {
-		if got := status(tt.st, tt.updated, tt.step, tt.steps, now); got != tt.want {
-			t.Errorf("%s: status = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -521,5 +488,46 @@ func TestLatestBehindBadLines(t *testing.T) {
 	getJSON(t, s, "/api/runs", &list)
 	if len(list) != 1 || list[0].Step != 100 || float32(list[0].Latest["loss_g"]) != float32(stat(metricsAt(100, nil), "loss_g")) {
 		t.Errorf("runs %+v, want run a at step 100", list)
+	}
+}
+
+// TestRunsInSubFolders: the runs of a sweep, in sub-folders, are listed by
+// their path and served like any other; a run that says it is running but
+// whose process is gone shows as died.
+func TestRunsInSubFolders(t *testing.T) {
+	dir := t.TempDir()
+	writeRun(t, dir, "a", 5)
+	writeRun(t, dir, "toybench/ring8-ns-1", 5, 5)
+	died := writeRun(t, dir, "toybench/grid25-ns-1", 3)
+	if err := died.WriteStatus(rundir.Status{State: rundir.StateRunning, Time: time.Now().Add(-time.Hour), PID: 1 << 30, Host: "elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, dir)
+	var list []runInfo
+	getJSON(t, s, "/api/runs", &list)
+	states := map[string]string{}
+	for _, r := range list {
+		states[r.Name] = r.Status
+	}
+	if len(list) != 3 || states["toybench/ring8-ns-1"] == "" || states["toybench/grid25-ns-1"] != rundir.StateDied {
+		t.Fatalf("runs %v", states)
+	}
+	var page runPage
+	getJSON(t, s, "/api/runs/toybench%2Fring8-ns-1", &page)
+	if page.Name != "toybench/ring8-ns-1" || float64(page.Step) != 5 {
+		t.Errorf("run page of a sub-folder run: %+v", page.runInfo)
+	}
+	var samples []sample
+	getJSON(t, s, "/api/runs/toybench%2Fring8-ns-1/samples", &samples)
+	if len(samples) != 1 {
+		t.Fatalf("samples %v", samples)
+	}
+	if code, _ := get(s, samples[0].URL); code != http.StatusOK {
+		t.Errorf("GET %s: %d", samples[0].URL, code)
+	}
+	for _, bad := range []string{"/api/runs/toybench", "/api/runs/toybench%2F..%2Fa", "/api/runs/toybench%2F.hidden"} {
+		if code, _ := get(s, bad); code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", bad, code)
+		}
 	}
 }

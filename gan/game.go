@@ -114,8 +114,13 @@ func (g *GAN) Optimizers() []Optimizer {
 func (g *GAN) Streams() []Stream { return []Stream{{NoiseStream, g.RNG}} }
 
 // Statistics implements Game: loss_d, loss_g, d_real and d_fake (Stats).
-func (g *GAN) Statistics() []Statistic {
-	if g.Loss.Probabilistic() {
+func (g *GAN) Statistics() []Statistic { return ClassicStatistics(g.Loss) }
+
+// ClassicStatistics returns the statistics of the classic game with the
+// objective l: D's outputs labelled as probabilities, D(x) and D(G(z)),
+// for the cross-entropy objectives and as scores for the others.
+func ClassicStatistics(l Loss) []Statistic {
+	if l.Probabilistic() {
 		return classicStats
 	}
 	return scoreStats

@@ -268,3 +268,21 @@ func (r *Run) TruncateMetrics(step int) error {
 	}
 	return nil
 }
+
+// KeyLabels are the labels readers (the dashboard) show for the keys that
+// training adds to metrics.jsonl besides a game's statistics, which carry
+// their own labels (gan.Statistic).
+var KeyLabels = map[string]string{
+	"eval_fid":            "FID (2,000 samples)",
+	"eval_best_fid":       "best FID so far",
+	"eval_classes":        "classes covered",
+	"eval_class_kl":       "class KL to uniform",
+	"eval_class_accuracy": "class asked for, seen",
+	"eval_diversity":      "feature diversity / real",
+	"eval_swd":            "SWD (sliced Wasserstein, pixels)",
+	"eval_best_swd":       "best SWD so far",
+	"eval_ms_ssim":        "MS-SSIM between samples",
+	"modes":               "modes covered",
+	"hq":                  "high-quality samples",
+	"mode_kl":             "mode KL to uniform",
+}

@@ -41,7 +41,8 @@ func IsRun(fsys fs.FS, name string) bool {
 // is one), as slash-separated paths relative to fsys, in name order: the
 // runs of a sweep or of toybench sit in sub-folders. It does not look
 // inside a run, nor deeper than four folders, nor into folders whose name
-// starts with '.', and follows no symbolic links.
+// starts with '.'; a symbolic link to a run is a run (fsys decides where
+// links may lead), but links are not followed into other folders.
 func Find(fsys fs.FS, root string) ([]string, error) {
 	if IsRun(fsys, root) {
 		return []string{root}, nil
@@ -54,13 +55,17 @@ func Find(fsys fs.FS, root string) ([]string, error) {
 			return err
 		}
 		for _, e := range entries {
-			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			link := e.Type()&fs.ModeSymlink != 0
+			if (!e.IsDir() && !link) || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
 			sub := path.Join(dir, e.Name())
+			if fi, err := fs.Stat(fsys, sub); err != nil || !fi.IsDir() {
+				continue
+			}
 			if IsRun(fsys, sub) {
 				runs = append(runs, sub)
-			} else if depth < maxFindDepth {
+			} else if depth < maxFindDepth && !link {
 				if err := walk(sub, depth+1); err != nil {
 					return err
 				}
@@ -143,34 +148,57 @@ func Summarize(fsys fs.FS, name string, now time.Time) Summary {
 		note(err)
 	}
 
+	var st *Status
 	b, err := fs.ReadFile(fsys, path.Join(name, StatusFile))
 	switch {
 	case err == nil:
-		var st Status
-		if err := json.Unmarshal(b, &st); err != nil {
+		st = new(Status)
+		if err := json.Unmarshal(b, st); err != nil {
 			note(fmt.Errorf("%s: %w", path.Join(name, StatusFile), err))
+			st = nil
 			break
 		}
-		sum.State = st.Effective(now)
 		sum.Step = max(sum.Step, st.Step)
 		if st.TotalSteps > 0 {
 			sum.TotalSteps = st.TotalSteps
 		}
-		if st.Time.After(sum.Updated) {
-			sum.Updated = st.Time
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		switch {
-		case sum.TotalSteps > 0 && sum.Step >= sum.TotalSteps:
-			sum.State = StateFinished
-		case !sum.Updated.IsZero() && now.Sub(sum.Updated) < quietFor:
-			sum.State = StateRunning
-		}
-	default:
+	case !errors.Is(err, fs.ErrNotExist):
 		note(err)
+	}
+	sum.State = State(st, sum.Updated, sum.Step, sum.TotalSteps, now)
+	if st != nil && st.Time.After(sum.Updated) {
+		sum.Updated = st.Time
 	}
 	sum.Problem = strings.Join(problems, "; ")
 	return sum
+}
+
+// State returns the state readers show at now of a run whose status.json
+// is st (nil when it has none, as runs of older nash versions), whose
+// metrics.jsonl last changed at updated (zero: never) and logged step of
+// steps (0: unknown). With status.json it is the written state, or died
+// for a running run whose process is gone (Status.Effective; a status
+// without a process, written before heartbeats, counts as running while
+// it or the metrics changed within a minute). Without one, a run is
+// finished at its configured steps, running while its metrics change, and
+// stopped otherwise.
+func State(st *Status, updated time.Time, step, steps int, now time.Time) string {
+	recent := func(t time.Time) bool { return !t.IsZero() && now.Sub(t) < quietFor }
+	switch {
+	case st != nil && st.State == StateRunning && st.PID == 0:
+		if recent(st.Time) || recent(updated) {
+			return StateRunning
+		}
+		return StateDied
+	case st != nil:
+		return st.Effective(now)
+	case steps > 0 && step >= steps:
+		return StateFinished
+	case recent(updated):
+		return StateRunning
+	default:
+		return StateStopped
+	}
 }
 
 // bestOf returns the best-so-far value of the evaluation during training

@@ -82,3 +82,37 @@ func TestFindAndSummarize(t *testing.T) {
 		t.Errorf("a broken status.json: no problem named: %+v", bad)
 	}
 }
+
+func TestState(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	marker := func(state string, written time.Time) *Status {
+		return &Status{State: state, Time: written}
+	}
+	tests := []struct {
+		name    string
+		st      *Status
+		updated time.Time
+		step    int
+		steps   int
+		want    string
+	}{
+		{"written just now", nil, now.Add(-time.Second), 100, 0, StateRunning},
+		{"quiet for longer than a minute", nil, now.Add(-quietFor - time.Second), 100, 0, StateStopped},
+		{"configured steps reached", nil, now.Add(-time.Second), 500, 500, StateFinished},
+		{"configured steps reached long ago", nil, now.Add(-time.Hour), 500, 500, StateFinished},
+		{"short of the configured steps", nil, now.Add(-time.Hour), 499, 500, StateStopped},
+		{"no metrics yet", nil, time.Time{}, 0, 0, StateStopped},
+		{"marker: finished by epochs", marker(StateFinished, now.Add(-time.Hour)), now.Add(-time.Hour), 46900, 0, StateFinished},
+		{"marker: failed", marker(StateFailed, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, StateFailed},
+		{"marker: interrupted", marker(StateInterrupted, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, StateInterrupted},
+		{"marker without a process: metrics changing", marker(StateRunning, now.Add(-time.Hour)), now.Add(-time.Second), 10, 0, StateRunning},
+		{"marker without a process: just started", marker(StateRunning, now.Add(-time.Second)), time.Time{}, 0, 0, StateRunning},
+		{"marker without a process: killed long ago", marker(StateRunning, now.Add(-time.Hour)), now.Add(-time.Hour), 10, 0, StateDied},
+		{"marker of another host, heartbeat stale", &Status{State: StateRunning, PID: 7, Host: "elsewhere", Time: now.Add(-time.Hour)}, now.Add(-time.Second), 10, 0, StateDied},
+	}
+	for _, tt := range tests {
+		if got := State(tt.st, tt.updated, tt.step, tt.steps, now); got != tt.want {
+			t.Errorf("%s: state %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

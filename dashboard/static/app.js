@@ -9,7 +9,29 @@ const MAX_POINTS = 2000;
 const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
 // Keys drawn on the fixed charts, or not drawn over steps at all.
 const FIXED = new Set(["step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake"]);
+// The labels of metrics keys; a run's page takes its runs' from the server.
 const LABELS = { loss_d: "loss_d", loss_g: "loss_g", d_real: "D(x)", d_fake: "D(G(z))" };
+// The weight of the exponential moving average drawn over each series, as
+// TensorBoard's smoothing slider sets it (0: none); the raw values stay
+// drawn faintly beneath.
+board.smoothing = 0.6;
+
+// smooth returns TensorBoard's smoothing of values: an exponential moving
+// average with weight w, debiased for its start, over the finite values
+// (nulls stay null).
+function smooth(values, w) {
+  let last = 0, n = 0;
+  return values.map((v) => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return null;
+    last = last * w + (1 - w) * v;
+    n++;
+    return w === 0 ? v : last / (1 - Math.pow(w, n));
+  });
+}
+
+function label(k) {
+  return LABELS[k] || k;
+}
 
 // el makes an element with attributes and children (strings become text).
 function el(tag, attrs, ...children) {
@@ -148,16 +170,18 @@ function chartSpecs(runs, probabilistic) {
       if (!FIXED.has(k) && !extra.includes(k)) extra.push(k);
     }
   }
-  for (const k of extra) specs.push({ id: "metric:" + k, title: k, keys: [k] });
+  for (const k of extra) specs.push({ id: "metric:" + k, title: label(k), keys: [k] });
   return specs;
 }
 
-// chartData returns uPlot's columns for spec: steps, then one column per run
-// and key, aligned over the union of the runs' steps.
+// chartData returns uPlot's columns for spec: steps, then for each run its
+// raw column of each key followed by their smoothed columns, aligned over
+// the union of the runs' steps.
 function chartData(spec, runs) {
   const tables = runs.map((r) => {
     const x = r.cols.step || [];
-    return [x, ...spec.keys.map((k) => r.cols[k] || new Array(x.length).fill(null))];
+    const raw = spec.keys.map((k) => r.cols[k] || new Array(x.length).fill(null));
+    return [x, ...raw, ...raw.map((c) => smooth(c, board.smoothing))];
   });
   if (tables.length === 1) return tables[0];
   return uPlot.join(tables);
@@ -194,13 +218,18 @@ function makeChart(spec, runs, container) {
   container.append(box);
   const series = [{ label: "step" }];
   runs.forEach((r, ri) => {
+    const color = (ki) => runs.length > 1 ? COLORS[ri % COLORS.length] : COLORS[ki % COLORS.length];
+    const name = (k) => (runs.length > 1 ? r.name + " · " : "") + label(k);
+    // The raw values faintly, then their smoothing; lines span the gaps of
+    // metrics logged less often than every record and of runs logged at
+    // other steps.
     spec.keys.forEach((k, ki) => {
-      const label = (runs.length > 1 ? r.name + " · " : "") + (LABELS[k] || k);
-      const color = runs.length > 1 ? COLORS[ri % COLORS.length] : COLORS[ki % COLORS.length];
-      // Lines span the gaps of metrics logged less often than every record
-      // and of runs logged at other steps.
-      series.push({ label, stroke: color, width: 1.5, dash: runs.length > 1 && ki > 0 ? [6, 3] : undefined, spanGaps: true,
-        points: { show: sparse, size: 6, fill: color } });
+      series.push({ label: name(k) + " (raw)", stroke: color(ki) + "40", width: 1, spanGaps: true,
+        points: { show: sparse, size: 5, fill: color(ki) + "40" } });
+    });
+    spec.keys.forEach((k, ki) => {
+      series.push({ label: name(k), stroke: color(ki), width: 1.5, dash: runs.length > 1 && ki > 0 ? [6, 3] : undefined, spanGaps: true,
+        points: { show: sparse, size: 6, fill: color(ki) } });
     });
   });
   const opts = {
@@ -303,11 +332,15 @@ async function runPage(names) {
     return;
   }
 
+  for (const d of details) Object.assign(LABELS, d.labels || {});
   const summary = el("div");
   const counts = el("p", { class: "muted" });
+  const slider = el("input", { type: "range", min: 0, max: 0.99, step: 0.01, value: board.smoothing, class: "smoothing" });
+  const weight = el("span", { class: "num" }, board.smoothing.toFixed(2));
+  const smoothing = el("label", { class: "muted" }, "smoothing ", slider, " ", weight);
   const charts = el("div", { class: "charts" });
   const timelines = el("div", { class: names.length > 1 ? "timelines compact" : "timelines" });
-  main.replaceChildren(summary, el("h2", {}, "Metrics"), counts, charts, el("h2", {}, "Samples"), timelines);
+  main.replaceChildren(summary, el("h2", {}, "Metrics"), el("div", { class: "toolbar" }, counts, smoothing), charts, el("h2", {}, "Samples"), timelines);
 
   const badges = {};
   const steps = {};
@@ -347,6 +380,11 @@ async function runPage(names) {
       (r.skipped ? ", " + r.skipped + " malformed lines skipped" : "")).join("; ");
   }
   drawCharts();
+  slider.addEventListener("input", () => {
+    board.smoothing = Number(slider.value);
+    weight.textContent = board.smoothing.toFixed(2);
+    for (const c of drawn) c.u.setData(chartData(c.spec, runs));
+  });
   window.addEventListener("resize", () => {
     for (const c of drawn) c.u.setSize({ width: Math.max(300, c.box.clientWidth - 12), height: 260 });
   });
