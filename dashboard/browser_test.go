@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"image"
@@ -21,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/rundir"
 )
@@ -127,6 +129,13 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
+	evalFID := 12.5
+	for _, step := range []int{40, 60} {
+		line, _ := json.Marshal(evaluate.RunReport{Checkpoint: "last", Step: step, N: 300, Generated: evaluate.Report{FID: &evalFID}, Floor: evaluate.Report{FID: &evalFID}})
+		if err := rundir.AppendEvalHistory(a.Dir(), line); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/a")); err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +229,11 @@ func TestBrowser(t *testing.T) {
 	fid := `(() => { const d = board.charts["metric:fid"].data; return [d[0].length, d[1].filter((v) => v !== null).join(), d[1].at(-1)].join(" "); })()`
 	if got := eval(fid); got != "61 33.5 33.5" {
 		t.Errorf("fid chart: points, values, last value: %s; want 61, only 33.5, 33.5", got)
+	}
+
+	// The evaluations by nash eval are listed, newest first.
+	if got := eval(`[...document.querySelectorAll('.evals tbody tr')].map((r) => r.cells[2].textContent + ":" + r.cells[4].textContent).join(",")`); got != "60:12.50 (12.50),40:12.50 (12.50)" {
+		t.Errorf("evaluations listed: %q", got)
 	}
 
 	// The interpolation panel shows the interpolator's picture.

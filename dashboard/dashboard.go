@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -41,6 +42,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/rundir"
 )
@@ -126,6 +128,7 @@ func New(runsDir string, opts ...Option) (*Server, error) {
 	s.mux.HandleFunc("GET /api/runs/{name}", s.runDetail)
 	s.mux.HandleFunc("GET /api/runs/{name}/metrics", s.runMetrics)
 	s.mux.HandleFunc("GET /api/runs/{name}/samples", s.runSamples)
+	s.mux.HandleFunc("GET /api/runs/{name}/evals", s.runEvals)
 	s.mux.HandleFunc("GET /api/runs/{name}/interpolate", s.interpolate)
 	s.mux.HandleFunc("GET /runs/{name}/samples/{file}", s.sampleFile)
 	s.mux.HandleFunc("GET /api/events", s.events)
@@ -322,6 +325,91 @@ func (s *Server) runSamples(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, list)
+}
+
+// maxEvalBytes bounds how much of the end of evals.jsonl /evals reads.
+const maxEvalBytes = 4 << 20
+
+// evalRow is one evaluation of the history (rundir.EvalHistoryFile) as the
+// run page lists it: each number of the generated images beside the
+// real-data floor's, null where the report lacks it.
+type evalRow struct {
+	Time       time.Time          `json:"time"`
+	Checkpoint string             `json:"checkpoint"`
+	Step       int                `json:"step"`
+	N          int                `json:"n"`
+	Generated  map[string]float64 `json:"generated"`
+	Floor      map[string]float64 `json:"floor"`
+}
+
+// runEvals answers with the run's evaluations by nash eval, oldest first
+// (those in the last 4 MiB of its history).
+func (s *Server) runEvals(w http.ResponseWriter, r *http.Request) {
+	name := s.run(w, r)
+	if name == "" {
+		return
+	}
+	rows := []evalRow{}
+	f, err := s.root.Open(path.Join(name, rundir.EvalHistoryFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		writeJSON(w, rows)
+		return
+	}
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		httpError(w, http.StatusInternalServerError, fmt.Errorf("run %q: %s is not a regular file", name, rundir.EvalHistoryFile))
+		return
+	}
+	start := max(0, fi.Size()-maxEvalBytes)
+	b := make([]byte, fi.Size()-start)
+	if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
+		httpError(w, http.StatusInternalServerError, err)
+		return
+	}
+	for i, line := range bytes.Split(b, []byte{'\n'}) {
+		var rep evaluate.RunReport
+		if (i == 0 && start > 0) || json.Unmarshal(line, &rep) != nil {
+			continue
+		}
+		rows = append(rows, evalRow{Time: rep.Time, Checkpoint: rep.Checkpoint, Step: rep.Step, N: rep.N,
+			Generated: reportNumbers(rep.Generated), Floor: reportNumbers(rep.Floor)})
+	}
+	writeJSON(w, rows)
+}
+
+// reportNumbers returns the headline numbers of an evaluation report.
+func reportNumbers(r evaluate.Report) map[string]float64 {
+	m := map[string]float64{}
+	if r.FID != nil {
+		m["fid"] = *r.FID
+	}
+	if r.KID != nil {
+		m["kid"] = r.KID.Mean
+	}
+	if r.PRDC != nil {
+		m["precision"], m["recall"], m["density"], m["coverage"] = r.PRDC.Precision, r.PRDC.Recall, r.PRDC.Density, r.PRDC.Coverage
+	}
+	if r.IS != nil {
+		m["is"] = r.IS.Mean
+	}
+	if r.C2ST != nil {
+		m["c2st"] = r.C2ST.Accuracy
+	}
+	if r.SWD != nil {
+		m["swd"] = 1e3 * r.SWD.Mean
+	}
+	if r.MSSSIM != nil {
+		m["ms_ssim"] = r.MSSSIM.Fake.Mean
+	}
+	if r.Modes != nil {
+		m["classes"] = float64(r.Modes.Covered)
+	}
+	return m
 }
 
 // sampleFile serves a sample grid or a class grid. Only names of the form

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/internal/atomicfile"
+	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/rundir"
 )
 
@@ -530,4 +533,41 @@ func TestRunsInSubFolders(t *testing.T) {
 			t.Errorf("GET %s: %d, want 404", bad, code)
 		}
 	}
+}
+
+// TestEvals lists a run's evaluations by nash eval from its history,
+// skipping a line that is not a report.
+func TestEvals(t *testing.T) {
+	dir := t.TempDir()
+	writeRun(t, dir, "a", 5)
+	writeRun(t, dir, "b", 5)
+	fid, floor := 12.5, 1.9
+	for _, line := range []string{
+		mustJSON(t, evaluate.RunReport{Checkpoint: "last", Step: 5, N: 300, Generated: evaluate.Report{FID: &fid, SWD: &metrics.SWDResult{Mean: 0.02}}, Floor: evaluate.Report{FID: &floor}}),
+		"{not json",
+		mustJSON(t, evaluate.RunReport{Checkpoint: "best", Step: 3, N: 300}),
+	} {
+		if err := rundir.AppendEvalHistory(filepath.Join(dir, "a"), []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newTestServer(t, dir)
+	var rows []evalRow
+	getJSON(t, s, "/api/runs/a/evals", &rows)
+	if len(rows) != 2 || rows[0].Checkpoint != "last" || rows[0].Generated["fid"] != 12.5 || rows[0].Floor["fid"] != 1.9 || rows[0].Generated["swd"] != 20 || rows[1].Step != 3 {
+		t.Errorf("evals of a: %+v", rows)
+	}
+	getJSON(t, s, "/api/runs/b/evals", &rows)
+	if len(rows) != 0 {
+		t.Errorf("evals of b, never evaluated: %+v", rows)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

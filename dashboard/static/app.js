@@ -314,6 +314,37 @@ function interpolation(detail, container) {
   box.append(form, msg, img);
 }
 
+// EVAL_COLUMNS are the numbers the evaluations table shows, with labels.
+const EVAL_COLUMNS = [["fid", "FID"], ["kid", "KID"], ["precision", "precision"], ["recall", "recall"], ["is", "IS"],
+  ["classes", "classes"], ["c2st", "C2ST acc."], ["swd", "SWD×10³"], ["ms_ssim", "MS-SSIM"]];
+
+// evaluations lists the run's reports by nash eval, newest first: each
+// number of the generated images beside the real-data floor's.
+async function evaluations(name, container) {
+  const box = el("div", { class: "panel evals" }, el("h3", {}, "Evaluations (nash eval)"));
+  container.append(box);
+  let rows;
+  try {
+    rows = await getJSON(apiRun(name) + "/evals");
+  } catch (err) {
+    box.append(el("p", { class: "error" }, err.message));
+    return;
+  }
+  if (rows.length === 0) {
+    box.append(el("p", { class: "muted" }, "None yet: ", el("code", {}, "nash eval --run " + name), " measures the run and keeps every report."));
+    return;
+  }
+  const cols = EVAL_COLUMNS.filter(([k]) => rows.some((r) => k in r.generated));
+  const head = ["time", "checkpoint", "step", "n", ...cols.map(([, l]) => l)];
+  const body = rows.slice().reverse().map((r) => el("tr", {},
+    el("td", {}, ago(r.time)), el("td", {}, r.checkpoint), el("td", { class: "num" }, fmt(r.step)), el("td", { class: "num" }, fmt(r.n)),
+    ...cols.map(([k]) => el("td", { class: "num" }, k in r.generated ? fmt(r.generated[k]) : "–",
+      k in r.floor ? el("span", { class: "muted" }, " (" + fmt(r.floor[k]) + ")") : null))));
+  box.append(el("table", { class: "runs" }, el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))), el("tbody", {}, body)),
+    el("p", { class: "note" }, "In parentheses: the real-data floor, real images against real images at the same n."));
+  board.evals = rows;
+}
+
 async function runPage(names) {
   const main = document.getElementById("main");
   if (names.length === 0) {
@@ -392,7 +423,10 @@ async function runPage(names) {
   const tl = {};
   for (const r of runs) tl[r.name] = timeline(r, timelines);
   await Promise.all(runs.map(async (r) => tl[r.name].set(await getJSON(apiRun(r.name) + "/samples"))));
-  if (runs.length === 1) interpolation(details[0], main);
+  if (runs.length === 1) {
+    await evaluations(names[0], main);
+    interpolation(details[0], main);
+  }
 
   // Live updates: one event stream for every run on the page.
   const live = document.getElementById("live");
