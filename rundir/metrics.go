@@ -236,35 +236,56 @@ func ReadMetrics(path string) (recs []Record, skipped int, err error) {
 	return recs, skipped, nil
 }
 
-// TruncateMetrics removes from the run's metrics.jsonl every line that is
-// not the record of a step up to step (records of later steps, malformed
-// lines and a partial last line), so that a run resumed from a checkpoint
-// of that step logs the later steps again without duplicates. The file is
-// rewritten under a temporary name and renamed; a missing file is left
-// missing. Call it before OpenMetrics.
-func (r *Run) TruncateMetrics(step int) error {
+// TruncateMetrics removes from the run's metrics.jsonl the records of steps
+// after step and a partial last line, so that a run resumed from a
+// checkpoint of that step logs the later steps again without duplicates.
+// Complete lines that are not records (malformed, or written by another
+// tool) are not destroyed: they are appended to metrics.malformed.jsonl
+// (MalformedMetricsPath) first, and their number is returned so that the
+// caller can say so. Both files are rewritten under a temporary name and
+// renamed; a missing metrics file is left missing. Call it before
+// OpenMetrics.
+func (r *Run) TruncateMetrics(step int) (moved int, err error) {
 	path := r.MetricsPath()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return 0, fmt.Errorf("rundir: %w", err)
 	}
-	var keep []byte
+	var keep, aside []byte
 	for line := range bytes.Lines(data) {
 		if line[len(line)-1] != '\n' {
 			break
 		}
-		if rec, ok := parseRecord(line); ok && rec["step"] <= float64(step) {
+		rec, ok := parseRecord(line)
+		switch {
+		case ok && rec["step"] <= float64(step):
 			keep = append(keep, line...)
+		case !ok && len(bytes.TrimSpace(line)) > 0:
+			aside = append(aside, line...)
+			moved++
 		}
 	}
 	if len(keep) == len(data) {
-		return nil
+		return 0, nil
+	}
+	if moved > 0 {
+		old, err := os.ReadFile(r.MalformedMetricsPath())
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("rundir: %w", err)
+		}
+		if err := atomicfile.WriteFile(r.MalformedMetricsPath(), append(old, aside...), 0o644); err != nil {
+			return 0, fmt.Errorf("rundir: %w", err)
+		}
 	}
 	if err := atomicfile.WriteFile(path, keep, 0o644); err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return 0, fmt.Errorf("rundir: %w", err)
 	}
-	return nil
+	return moved, nil
 }
+
+// MalformedMetricsPath returns the path of metrics.malformed.jsonl, where
+// resuming moves the lines of metrics.jsonl that are not records.
+func (r *Run) MalformedMetricsPath() string { return r.path(MalformedMetricsFile) }

@@ -31,11 +31,14 @@ import (
 
 // The names of the contract's files and folders inside a run directory.
 const (
-	ConfigFile     = "config.yaml"
-	MetricsFile    = "metrics.jsonl"
-	StatusFile     = "status.json"
-	SamplesDir     = "samples"
-	CheckpointsDir = "checkpoints"
+	ConfigFile  = "config.yaml"
+	MetricsFile = "metrics.jsonl"
+	// MalformedMetricsFile keeps the lines of metrics.jsonl that were not
+	// records when the run was resumed (TruncateMetrics).
+	MalformedMetricsFile = "metrics.malformed.jsonl"
+	StatusFile           = "status.json"
+	SamplesDir           = "samples"
+	CheckpointsDir       = "checkpoints"
 	// EvalFile and MemorisationFile are written by nash eval --run, not by
 	// training; replacing the run removes them with the run they describe.
 	EvalFile         = "eval.json"
@@ -53,7 +56,8 @@ type Run struct {
 // Create makes dir, with its samples and checkpoints folders, for a new run.
 // If dir exists and is not empty, Create fails with an error that names it
 // and says to pass --force, unless force is true: then it removes the files
-// of a previous run (config.yaml, metrics.jsonl, status.json, eval.json,
+// of a previous run (config.yaml, metrics.jsonl, metrics.malformed.jsonl,
+// status.json, eval.json,
 // eval-memorisation.png, samples/step-<digits>.png,
 // samples/classes-<digits>.png and checkpoints/*.safetensors) and leaves
 // every other file in place.
@@ -75,8 +79,8 @@ func Create(dir string, force bool) (*Run, error) {
 		}
 		if len(entries) > 0 && !force {
 			return nil, fmt.Errorf("rundir: %s is not empty; pass --force to replace the run in it "+
-				"(this removes %s, %s, %s, %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
-				dir, ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
+				"(this removes %s, %s, %s, %s, %s, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
+				dir, ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile, EvalFile, MemorisationFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
 		if err := removeRunFiles(dir); err != nil {
 			return nil, err
@@ -93,7 +97,7 @@ func Create(dir string, force bool) (*Run, error) {
 
 // removeRunFiles removes the contract's files from dir.
 func removeRunFiles(dir string) error {
-	for _, name := range []string{ConfigFile, MetricsFile, StatusFile, EvalFile, MemorisationFile} {
+	for _, name := range []string{ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile, EvalFile, MemorisationFile} {
 		if err := removeFile(filepath.Join(dir, name), true); err != nil {
 			return err
 		}

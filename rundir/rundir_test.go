@@ -77,7 +77,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 		before := tree(t, dir)
 		_, err := Create(dir, false)
 		want := "rundir: " + dir + " is not empty; pass --force to replace the run in it " +
-			"(this removes config.yaml, metrics.jsonl, status.json, eval.json, eval-memorisation.png, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
+			"(this removes config.yaml, metrics.jsonl, metrics.malformed.jsonl, status.json, eval.json, eval-memorisation.png, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
 		if err == nil || err.Error() != want {
 			t.Errorf("Create over %q: %v\nwant %s", files, err, want)
 		}
@@ -92,7 +92,7 @@ func TestCreateForceRemovesOnlyRunFiles(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "weights.safetensors")
 	touch(t, filepath.Dir(outside), filepath.Base(outside))
 	runFiles := []string{
-		"config.yaml", "metrics.jsonl", "status.json", "eval.json", "eval-memorisation.png",
+		"config.yaml", "metrics.jsonl", "metrics.malformed.jsonl", "status.json", "eval.json", "eval-memorisation.png",
 		"samples/step-0000000.png", "samples/step-0001000.png", "samples/step-12345678.png",
 		"samples/classes-0001000.png",
 		"checkpoints/last.safetensors", "checkpoints/step-0001000.safetensors",

@@ -138,7 +138,7 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if err := run.WriteConfig(cfg); err != nil {
 		return err
 	}
-	if err := run.TruncateMetrics(s.step); err != nil {
+	if err := truncateMetrics(run, s.step, log); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "nash: resuming %s at step %d\n", dir, s.step)
@@ -161,11 +161,21 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 	if err := run.WriteConfig(s.cfg); err != nil {
 		return err
 	}
-	if err := run.TruncateMetrics(0); err != nil {
+	if err := truncateMetrics(run, 0, log); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "nash: %s stopped before its first checkpoint: training it from step 0 with its saved configuration\n", run.Dir())
 	return s.loop(ctx, log)
+}
+
+// truncateMetrics drops the run's records after step before they are
+// logged again, warning on log about lines that were moved aside.
+func truncateMetrics(run *rundir.Run, step int, log io.Writer) error {
+	moved, err := run.TruncateMetrics(step)
+	if moved > 0 {
+		fmt.Fprintf(log, "nash: warning: %s: %d lines that are not records were moved to %s\n", run.MetricsPath(), moved, run.MalformedMetricsPath())
+	}
+	return err
 }
 
 // resumedSession returns a new session of the run with the configuration
