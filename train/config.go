@@ -121,6 +121,11 @@ func DefaultConfig() Config {
 	}
 }
 
+// MaxBatch bounds the batch size of any dataset; an image dataset's own
+// size bounds it further, and the memory a configuration needs is checked
+// against the machine's before training starts.
+const MaxBatch = 1 << 16
+
 // Validate reports every setting that cannot be used, naming its key.
 func (c Config) Validate() error {
 	var errs []error
@@ -196,6 +201,12 @@ func (c Config) Validate() error {
 		if p.v <= 0 {
 			bad(p.key, "must be positive, got %d", p.v)
 		}
+	}
+	if c.ZDim > models.MaxZDim {
+		bad("z_dim", "must be at most %d, got %d", models.MaxZDim, c.ZDim)
+	}
+	if c.Batch > MaxBatch {
+		bad("batch", "must be at most %d, got %d", MaxBatch, c.Batch)
 	}
 	if c.EvalEvery < -1 {
 		bad("eval_every", "must be −1 (off), 0 (once per epoch) or a step interval, got %d", c.EvalEvery)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nash-gan/nash/checkpoint"
 )
 
 // Resuming moves the lines of metrics.jsonl that are not records aside,
@@ -43,5 +45,96 @@ func TestResumeKeepsMalformedMetricsAside(t *testing.T) {
 	}
 	if got := loggedSteps(t, path); got != "1 2 3 4 5 6" {
 		t.Errorf("metrics.jsonl steps %s, want each step once", got)
+	}
+}
+
+// Sizes beyond what nash or the machine can train are refused with one
+// line naming the setting, before the run directory is created.
+func TestOversizedConfigurationsAreRefusedBeforeTheRun(t *testing.T) {
+	saved := availableMemory
+	t.Cleanup(func() { availableMemory = saved })
+	cases := []struct {
+		name   string
+		change func(*Config)
+		memory uint64
+		want   string
+	}{
+		{"z_dim", func(c *Config) { c.ZDim = 100_000_000 }, 0, "z_dim: must be at most 4096, got 100000000"},
+		{"batch", func(c *Config) { c.Batch = 100_000_000 }, 0, "batch: must be at most 65536, got 100000000"},
+		{"batch beyond the dataset", func(c *Config) { c.Batch = 60_001 }, 0, "batch: 60001 is more than the 60000 images of dataset mnist"},
+		{"memory", func(c *Config) { c.Batch = 4096 }, 64 << 20, "batch: training mlp with batch 4096 needs about"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			availableMemory = func() uint64 { return c.memory }
+			cfg := quickConfig()
+			c.change(&cfg)
+			out := filepath.Join(t.TempDir(), "run")
+			err := Run(context.Background(), cfg, out, false, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %v, want one line containing %q", err, c.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("the refused run created %s", out)
+			}
+		})
+	}
+}
+
+// The memory estimate of a configuration grows with its batch, and that of
+// the recipe is well within a small machine's memory.
+func TestMemoryEstimateGrowsWithTheBatch(t *testing.T) {
+	saved := availableMemory
+	t.Cleanup(func() { availableMemory = saved })
+	availableMemory = func() uint64 { return 512 << 20 }
+	for _, c := range []struct {
+		batch int
+		ok    bool
+	}{{64, true}, {2048, true}, {60_000, false}} {
+		cfg := quickConfig()
+		cfg.Batch = c.batch
+		src, err := openSource(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = newSession(cfg, nil, src)
+		if (err == nil) != c.ok {
+			t.Errorf("batch %d in 512 MiB: error %v, want ok %v", c.batch, err, c.ok)
+		}
+	}
+}
+
+// Resuming checks the checkpoint's metadata before building anything from
+// it: a configuration asking for a huge generator, or a negative epoch, is
+// refused with one line naming the file and the key.
+func TestResumeRefusesHostileMetadata(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), quickConfig(), out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "checkpoints", "last.safetensors")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(stored Config) (Config, error) { return MergeResume(stored, stored, nil) }
+	for _, c := range []struct {
+		key, from, to, want string
+	}{
+		{metaConfig, "z_dim: 100\n", "z_dim: 3000000\n", "metadata config: z_dim: must be at most 4096, got 3000000"},
+		{metaEpoch, "0", "-5", `metadata epoch is "-5", want an epoch`},
+	} {
+		f, err := checkpoint.Parse(orig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Metadata[c.key] = strings.Replace(f.Metadata[c.key], c.from, c.to, 1)
+		if err := checkpoint.Save(path, f); err != nil {
+			t.Fatal(err)
+		}
+		err = Resume(context.Background(), out, keep, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s %q: error %v, want one line naming %s and containing %q", c.key, c.to, err, path, c.want)
+		}
 	}
 }

@@ -243,7 +243,7 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 		return fmt.Errorf("%s: metadata %s is %q, want a step count", path, metaStep, meta(metaStep))
 	}
 	s.step = step
-	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil {
+	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil || s.epoch < 0 {
 		return fmt.Errorf("%s: metadata %s is %q, want an epoch", path, metaEpoch, meta(metaEpoch))
 	}
 	return nil

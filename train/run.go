@@ -67,6 +67,9 @@ func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
 	// The noise of every sample picture: the seed's "grid" stream.
 	s.fixedZ = s.gen.Noise(src.pictureSamples(), tensor.NewRNG(cfg.Seed, "grid"))
 	s.initClasses(src.classNames())
+	if err := s.checkMemory(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

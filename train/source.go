@@ -58,6 +58,9 @@ func openSource(cfg Config) (source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Batch > ds.N {
+		return nil, fmt.Errorf("batch: %d is more than the %d images of dataset %s", cfg.Batch, ds.N, cfg.Dataset)
+	}
 	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds.ClassNames, models.Shape{C: ds.C, H: ds.H, W: ds.W}}, nil
 }
 
