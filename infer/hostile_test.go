@@ -3,6 +3,7 @@ package infer
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -106,4 +107,19 @@ func FuzzFromCheckpoint(f *testing.F) {
 			t.Fatalf("samples of shape %v, the spec says %v", x.Shape(), s)
 		}
 	})
+}
+
+// A generator with a NaN weight is refused when it is loaded, naming the
+// tensor, rather than sampling black images.
+func TestNonFiniteWeightsAreRefused(t *testing.T) {
+	f := toyCheckpoint(t)
+	w, err := f.Tensor("generator.0.weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Data()[3] = float32(math.NaN())
+	_, err = FromCheckpoint(f, "g.safetensors")
+	if err == nil || !strings.Contains(err.Error(), `tensor "generator.0.weight": value 3 of`) || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("error %v, want one naming generator.0.weight and its NaN", err)
+	}
 }
