@@ -138,3 +138,40 @@ func TestResumeRefusesHostileMetadata(t *testing.T) {
 		}
 	}
 }
+
+// sabotage is a log that, at its first write (training has started),
+// replaces the run's status.json by a folder, so that no status can be
+// written any more.
+type sabotage struct {
+	status string
+	done   bool
+}
+
+func (s *sabotage) Write(p []byte) (int, error) {
+	if !s.done {
+		s.done = true
+		if err := os.Remove(s.status); err != nil {
+			return 0, err
+		}
+		if err := os.Mkdir(s.status, 0o755); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// A run that cannot write its status stops at the next checkpoint and says
+// so, rather than training on while status.json says "running" at step 0.
+func TestRunStopsWhenItsStatusCannotBeWritten(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := quickConfig()
+	cfg.Steps = 8
+	err := Run(context.Background(), cfg, out, false, &sabotage{status: filepath.Join(out, "status.json")})
+	if err == nil || !strings.HasPrefix(err.Error(), "step 2: writing the run's status: ") || !strings.Contains(err.Error(), "status.json") ||
+		strings.Count(err.Error(), "writing the run's status") != 1 || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %v, want one line saying that the status could not be written at step 2", err)
+	}
+	if got := loggedSteps(t, filepath.Join(out, "metrics.jsonl")); got != "1 2" {
+		t.Errorf("metrics.jsonl steps %s, want training stopped at step 2", got)
+	}
+}

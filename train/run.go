@@ -1,7 +1,9 @@
 package train
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -115,18 +117,10 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	if s.cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.cfg.Threads))
 	}
-	total := s.totalSteps()
-	status := func(state string, err error) error {
-		st := rundir.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
-		if err != nil {
-			st.Error = err.Error()
-		}
-		return s.run.WriteStatus(st)
-	}
-	if err := status(rundir.StateRunning, nil); err != nil {
+	if err := s.status(rundir.StateRunning, nil); err != nil {
 		return err
 	}
-	err := s.train(ctx, log, total)
+	err := s.train(ctx, log, s.totalSteps())
 	state := rundir.StateFinished
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -134,10 +128,31 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	case err != nil:
 		state = rundir.StateFailed
 	}
-	if serr := status(state, err); err == nil {
-		err = serr
+	if serr := s.status(state, err); serr != nil {
+		if err == nil || errors.Is(err, errStatus) {
+			return cmp.Or(err, serr)
+		}
+		return fmt.Errorf("%w; and then %v", err, serr)
 	}
 	return err
+}
+
+// errStatus is wrapped by the errors of writing the run's status.
+var errStatus = errors.New("writing the run's status")
+
+// status writes the run's status.json: state at the current step, with
+// err's message when it failed or was interrupted. A run whose status
+// cannot be written stops, saying so (rather than staying "running" for
+// every reader).
+func (s *session) status(state string, err error) error {
+	st := rundir.Status{State: state, Step: s.step, TotalSteps: s.totalSteps(), Time: time.Now().UTC()}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	if err := s.run.WriteStatus(st); err != nil {
+		return fmt.Errorf("step %d: %w: %w", s.step, errStatus, err)
+	}
+	return nil
 }
 
 // train runs the steps from s.step to total.
@@ -298,7 +313,10 @@ func (s *session) save(x *tensor.Tensor) error {
 	if err := s.saveClassGrid(); err != nil {
 		return err
 	}
-	return s.saveCheckpoint(s.run.CheckpointPath("last"))
+	if err := s.saveCheckpoint(s.run.CheckpointPath("last")); err != nil {
+		return err
+	}
+	return s.status(rundir.StateRunning, nil)
 }
 
 // newBar returns a progress bar on log when log is a terminal, and an
