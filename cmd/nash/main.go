@@ -147,9 +147,18 @@ func newInterpolate() *cobra.Command {
 		Short: "Walk the latent space between two seeds: a PNG strip, or an animated GIF with --gif",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if steps < 2 || steps > maxWalkSteps {
+				return fmt.Errorf("--steps: must be between 2 and %d, got %d", maxWalkSteps, steps)
+			}
+			if asGIF && (scale < 1 || scale > maxGIFScale) {
+				return fmt.Errorf("--scale: must be between 1 and %d, got %d", maxGIFScale, scale)
+			}
 			g, err := infer.LoadRun(run, "last")
 			if err != nil {
 				return err
+			}
+			if s := g.Spec.Sample; asGIF && steps*s.H*s.W*scale*scale > maxGIFPixels {
+				return fmt.Errorf("--scale: %d frames of %d×%d pixels exceed the GIF's %d pixels: lower --scale or --steps", steps, s.W*scale, s.H*scale, maxGIFPixels)
 			}
 			walk := infer.Walk{From: from, To: to, Steps: steps, Slerp: slerp, Class: class}
 			if cmd.Flags().Changed("class") {
