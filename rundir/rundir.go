@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,15 +98,33 @@ func Create(dir string, force bool) (*Run, error) {
 
 // removeRunFiles removes the contract's files from dir.
 func removeRunFiles(dir string) error {
-	for _, name := range []string{ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile, EvalFile, MemorisationFile} {
-		if err := removeFile(filepath.Join(dir, name), true); err != nil {
-			return err
+	_, err := removeMatching(dir, false)
+	return err
+}
+
+// RemoveTemporaries removes the temporary files that writes of the run's
+// files killed before their rename left behind (.<name>.tmp-<random>, see
+// internal/atomicfile), and returns how many it removed. Call it only while
+// no process writes the run: resuming it, or replacing it with --force.
+func (r *Run) RemoveTemporaries() (int, error) { return removeMatching(r.dir, true) }
+
+// removeMatching removes from dir the temporary files of the contract's
+// files and, unless temporariesOnly, the files themselves, returning how
+// many temporary files it removed.
+func removeMatching(dir string, temporariesOnly bool) (temporaries int, err error) {
+	top := []string{ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile, EvalFile, MemorisationFile}
+	if !temporariesOnly {
+		for _, name := range top {
+			if err := removeFile(filepath.Join(dir, name), true); err != nil {
+				return 0, err
+			}
 		}
 	}
 	folders := []struct {
 		name  string
 		match func(string) bool
 	}{
+		{".", func(name string) bool { return slices.Contains(top, name) }},
 		{SamplesDir, func(name string) bool { return isSampleName(name) || isClassGridName(name) }},
 		{CheckpointsDir, func(name string) bool { return strings.HasSuffix(name, checkpointExt) }},
 	}
@@ -116,24 +135,41 @@ func removeRunFiles(dir string) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("rundir: %w", err)
+			return 0, fmt.Errorf("rundir: %w", err)
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("rundir: %s is not a folder; remove it yourself", sub)
+			return 0, fmt.Errorf("rundir: %s is not a folder; remove it yourself", sub)
 		}
 		entries, err := os.ReadDir(sub)
 		if err != nil {
-			return fmt.Errorf("rundir: %w", err)
+			return 0, fmt.Errorf("rundir: %w", err)
 		}
 		for _, e := range entries {
-			if folder.match(e.Name()) {
-				if err := removeFile(filepath.Join(sub, e.Name()), false); err != nil {
-					return err
-				}
+			// The top level's own files were removed above, and must be
+			// files; only their temporary files are looked for here.
+			base, temporary := temporaryOf(e.Name())
+			if !folder.match(base) || !temporary && (temporariesOnly || folder.name == ".") {
+				continue
+			}
+			if err := removeFile(filepath.Join(sub, e.Name()), false); err != nil {
+				return 0, err
+			}
+			if temporary {
+				temporaries++
 			}
 		}
 	}
-	return nil
+	return temporaries, nil
+}
+
+// temporaryOf returns the name of the file whose temporary file name is
+// (.<name>.tmp-<random>, internal/atomicfile's), and whether it is one; for
+// any other name it returns name itself.
+func temporaryOf(name string) (string, bool) {
+	if base, _, ok := strings.Cut(strings.TrimPrefix(name, "."), ".tmp-"); ok && strings.HasPrefix(name, ".") && base != "" {
+		return base, true
+	}
+	return name, false
 }
 
 // removeFile removes the file or symbolic link at path, if there is one. A

@@ -175,3 +175,31 @@ func TestRunStopsWhenItsStatusCannotBeWritten(t *testing.T) {
 		t.Errorf("metrics.jsonl steps %s, want training stopped at step 2", got)
 	}
 }
+
+// Resuming removes the temporary files that writes killed before their
+// rename left behind, and says so.
+func TestResumeRemovesStaleTemporaries(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), quickConfig(), out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(out, "checkpoints", ".last.safetensors.tmp-123")
+	if err := os.WriteFile(stale, []byte("half a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	longer := func(stored Config) (Config, error) {
+		req := stored
+		req.Steps = 6
+		return MergeResume(stored, req, []string{"steps"})
+	}
+	var log strings.Builder
+	if err := Resume(context.Background(), out, longer, &log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", stale, err)
+	}
+	if !strings.Contains(log.String(), "removed 1 temporary files that interrupted writes left in "+out) {
+		t.Errorf("log %q does not say that a temporary file was removed", log.String())
+	}
+}

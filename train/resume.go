@@ -85,6 +85,11 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if err != nil {
 		return err
 	}
+	if n, err := run.RemoveTemporaries(); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(log, "nash: removed %d temporary files that interrupted writes left in %s\n", n, dir)
+	}
 	path, err := infer.RunCheckpoint(dir, "last")
 	if errors.Is(err, infer.ErrNoCheckpoint) {
 		return restart(ctx, run, merge, log)
