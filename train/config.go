@@ -13,6 +13,8 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -126,7 +128,8 @@ func DefaultConfig() Config {
 // against the machine's before training starts.
 const MaxBatch = 1 << 16
 
-// Validate reports every setting that cannot be used, naming its key.
+// Validate reports every setting that cannot be used, naming its key, in
+// one line.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key string, format string, args ...any) {
@@ -139,7 +142,7 @@ func (c Config) Validate() error {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
 		}
 	default:
-		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", c.Dataset)
+		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", clip(c.Dataset))
 	}
 	if c.Conditional && data.IsToy(c.Dataset) {
 		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
@@ -151,18 +154,18 @@ func (c Config) Validate() error {
 		bad("image_size", "the 2-D dataset %s has no images", c.Dataset)
 	}
 	if f, err := models.Lookup(c.Model); err != nil {
-		bad("model", "%v", err)
+		bad("model", "unknown model %s (want one of %s)", clip(c.Model), strings.Join(models.Names(), ", "))
 	} else if kind := c.kind(); !slices.Contains(f.Data, kind) {
 		bad("model", "%s trains on %v, not the %s of dataset %s", c.Model, f.Data, kind, c.Dataset)
 	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {
-		bad("loss", "%v", err)
+		bad("loss", "unknown loss %s (want one of %v)", clip(c.Loss), gan.Losses)
 	}
 	switch c.Optimizer {
 	case "adam", "rmsprop", "sgd":
 	default:
-		bad("optimizer", "unknown optimizer %q (want adam, rmsprop or sgd)", c.Optimizer)
+		bad("optimizer", "unknown optimizer %s (want adam, rmsprop or sgd)", clip(c.Optimizer))
 	}
 	if c.NCritic < 1 {
 		bad("n_critic", "must be at least 1, got %d", c.NCritic)
@@ -237,7 +240,15 @@ func (c Config) Validate() error {
 			bad(b.key, "must be in [0, 1), got %g", b.v)
 		}
 	}
-	return errors.Join(errs...)
+	// One line, whatever the number of problems.
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // kind returns the kind of the samples of the configuration's dataset.
@@ -250,19 +261,30 @@ func (c Config) kind() data.Kind {
 
 // ReadConfig decodes a YAML configuration from r over base: keys present
 // replace base's values, unknown keys are errors that name them. It also
-// returns the keys present.
+// returns the keys present. The input must be one YAML document whose
+// values have the keys' types (an integer key refuses 2.9) and are at most
+// maxValueLen bytes long; errors are one line naming name, the key and its
+// line.
 func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error) {
+	dec := yaml.NewDecoder(r)
 	var doc yaml.Node
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return base, nil, nil
 		}
-		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+		return Config{}, nil, fmt.Errorf("%s: %w", name, oneLine(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Config{}, nil, fmt.Errorf("%s: line %d: a second YAML document; a configuration is one document", name, extra.Line)
 	}
 	var keys []string
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 		m := doc.Content[0].Content
 		for i := 0; i+1 < len(m); i += 2 {
+			if err := checkValue(m[i].Value, m[i+1]); err != nil {
+				return Config{}, nil, fmt.Errorf("%s: line %d: %w", name, m[i+1].Line, err)
+			}
 			keys = append(keys, m[i].Value)
 		}
 	}
@@ -270,15 +292,64 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	// decode strictly.
 	b, err := yaml.Marshal(&doc)
 	if err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+		return Config{}, nil, fmt.Errorf("%s: %w", name, oneLine(err))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
+	strict := yaml.NewDecoder(bytes.NewReader(b))
+	strict.KnownFields(true)
 	c := base
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+	if err := strict.Decode(&c); err != nil {
+		return Config{}, nil, fmt.Errorf("%s: %w", name, oneLine(err))
 	}
 	return c, keys, nil
+}
+
+// maxValueLen bounds a configuration value's length in bytes: a path is
+// at most 4096 bytes on Linux.
+const maxValueLen = 4096
+
+// checkValue refuses a value of key that is too long or not of the key's
+// type: a number where an integer is due that is not one, for instance.
+func checkValue(key string, v *yaml.Node) error {
+	if len(v.Value) > maxValueLen {
+		return fmt.Errorf("%s: a value of %d bytes, at most %d", key, len(v.Value), maxValueLen)
+	}
+	if v.Kind != yaml.ScalarNode {
+		return nil // the strict decoding names wrong kinds
+	}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if YAMLKey(t.Field(i)) != key {
+			continue
+		}
+		switch kind := t.Field(i).Type.Kind(); {
+		case (kind == reflect.Int || kind == reflect.Uint64) && v.ShortTag() != "!!int":
+			return fmt.Errorf("%s: %s is not an integer", key, clip(v.Value))
+		case kind == reflect.Float64 && v.ShortTag() != "!!int" && v.ShortTag() != "!!float":
+			return fmt.Errorf("%s: %s is not a number", key, clip(v.Value))
+		case kind == reflect.Bool && v.ShortTag() != "!!bool":
+			return fmt.Errorf("%s: %s is not true or false", key, clip(v.Value))
+		}
+	}
+	return nil
+}
+
+// oneLine returns err with the lines of a YAML decoding error joined by
+// "; ", so that a message stays one line.
+func oneLine(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("yaml: %s", strings.Join(te.Errors, "; "))
+	}
+	return err
+}
+
+// clip quotes s, cut to its first 40 bytes when it is longer, for messages.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:n], len(s))
 }
 
 // LoadConfig reads a YAML configuration file over base and returns the keys

@@ -203,3 +203,42 @@ func TestResumeRemovesStaleTemporaries(t *testing.T) {
 		t.Errorf("log %q does not say that a temporary file was removed", log.String())
 	}
 }
+
+// A configuration file is one YAML document of values of the keys' types,
+// none of them huge; errors are one line, naming the file, the line and
+// the key, and never echo a long value in full.
+func TestReadConfigRefusesWhatItWouldMisread(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"fraction for an integer", "batch: 8\nsteps: 2.9\n", `my.yaml: line 2: steps: "2.9" is not an integer`},
+		{"exponent for an integer", "steps: 1e3\n", `steps: "1e3" is not an integer`},
+		{"text for a number", "lr: fast\n", `lr: "fast" is not a number`},
+		{"text for a flag", "conditional: maybe\n", `conditional: "maybe" is not true or false`},
+		{"second document", "steps: 2\n---\nbatch: 8\n", "my.yaml: line 2: a second YAML document"},
+		{"long value", "model: " + long + "\n", "my.yaml: line 1: model: a value of 5000 bytes, at most 4096"},
+		{"long value of the wrong type", "steps: " + long[:100] + "\n", `steps: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"… (100 bytes) is not an integer`},
+		{"unknown keys", "modle: mlp\nlos: ns\n", "my.yaml: yaml: line 1: field modle not found in type train.Config; line 2: field los not found"},
+	} {
+		_, _, err := ReadConfig(strings.NewReader(c.text), "my.yaml", DefaultConfig())
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || len(err.Error()) > 300 {
+			t.Errorf("%s: error %.400v, want one short line containing %q", c.name, err, c.want)
+		}
+	}
+	for _, text := range []string{"lr: 1\n", "data: 2024\n", "seed: 7\nconditional: true\n", "---\nsteps: 3\n"} {
+		if _, _, err := ReadConfig(strings.NewReader(text), "my.yaml", DefaultConfig()); err != nil {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Model = long
+	if err := cfg.Validate(); err == nil || len(err.Error()) > 300 {
+		t.Errorf("an unknown model of 5000 bytes: error %.400v, want a short one", err)
+	}
+	cfg = DefaultConfig()
+	cfg.ZDim, cfg.Batch = 0, 0
+	if err := cfg.Validate(); err == nil || err.Error() != "z_dim: must be positive, got 0; batch: must be positive, got 0" {
+		t.Errorf("two bad settings: error %q, want both in one line", err)
+	}
+}
