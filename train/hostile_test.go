@@ -242,3 +242,23 @@ func TestReadConfigRefusesWhatItWouldMisread(t *testing.T) {
 		t.Errorf("two bad settings: error %q, want both in one line", err)
 	}
 }
+
+// Exploding losses are warned about once, as soon as they pass the bound,
+// while they are still finite.
+func TestExplodingLossesAreWarnedAbout(t *testing.T) {
+	for _, c := range []struct {
+		lr   float64
+		want int
+	}{{2e-4, 0}, {1e6, 1}} {
+		cfg := quickConfig()
+		cfg.LR, cfg.Steps = c.lr, 6
+		var log strings.Builder
+		if err := Run(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), false, &log); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Count(log.String(), "training is diverging")
+		if got != c.want || c.want > 0 && !strings.Contains(log.String(), "nash: warning: step 1: ") {
+			t.Errorf("lr %g: %d warnings in %q, want %d at step 1", c.lr, got, log.String(), c.want)
+		}
+	}
+}

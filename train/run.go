@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -43,6 +44,8 @@ type session struct {
 	epoch  int
 	// modes is the number of mixture modes covered at the last evaluation.
 	modes int
+	// exploded says that the diverging losses were warned about.
+	exploded bool
 	// The classes of a conditional run (conditional.go).
 	classes
 	// eval is the evaluation during training of image runs (evaluate.go).
@@ -202,6 +205,10 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		}
 		s.step++
 		s.epoch = b.Epoch
+		if warn := s.explosionWarning(stats, values); warn != "" {
+			bar.Clear()
+			fmt.Fprintln(log, warn)
+		}
 		for i, v := range values {
 			epochSum[i] += v
 		}
@@ -288,6 +295,25 @@ func describeStats(stats []gan.Statistic, values []float64, format, sep string) 
 		fmt.Fprintf(&b, "%s "+format, st.Label, values[i])
 	}
 	return b.String()
+}
+
+// explosionBound is the magnitude beyond which a step's statistic means
+// that training is diverging: GAN losses are of order 1 to 100.
+const explosionBound = 1e6
+
+// explosionWarning returns a warning, once per session, when a statistic
+// of the step is beyond explosionBound, long before the losses overflow.
+func (s *session) explosionWarning(stats []gan.Statistic, values []float64) string {
+	if s.exploded {
+		return ""
+	}
+	for i, v := range values {
+		if math.Abs(v) > explosionBound {
+			s.exploded = true
+			return fmt.Sprintf("nash: warning: step %d: %s is %.3g: training is diverging (is the learning rate %g too high?)", s.step, stats[i].Key, v, s.cfg.LR)
+		}
+	}
+	return ""
 }
 
 // collapseWarning returns a warning when fewer modes are covered than at
