@@ -51,6 +51,7 @@ var standardKeys = []string{"step", "epoch", "time"}
 type MetricsWriter struct {
 	mu   sync.Mutex
 	f    *os.File
+	size int64 // the file's length: up to the end of the last whole line
 	line []byte
 	keys []string
 }
@@ -66,20 +67,24 @@ func (r *Run) OpenMetrics() (*MetricsWriter, error) {
 		return nil, fmt.Errorf("rundir: %w", err)
 	}
 	fi, err := f.Stat()
+	var size int64
 	if err == nil && fi.Size() > 0 {
+		size = fi.Size()
 		last := make([]byte, 1)
-		if _, err = f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+		if _, err = f.ReadAt(last, size-1); err == nil && last[0] != '\n' {
 			_, err = f.Write([]byte{'\n'})
+			size++
 		}
 	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
-	return &MetricsWriter{f: f}, nil
+	return &MetricsWriter{f: f, size: size}, nil
 }
 
 // Append writes m as one line. A NaN or infinite value is written as null.
+// A line that cannot be written whole (a full disk) is removed again.
 func (w *MetricsWriter) Append(m Metrics) error {
 	if m.Time.IsZero() {
 		return fmt.Errorf("rundir: %s: step %d: record has no time", w.f.Name(), m.Step)
@@ -112,8 +117,14 @@ func (w *MetricsWriter) Append(m Metrics) error {
 	b = append(b, '}', '\n')
 	w.line = b
 	if _, err := w.f.Write(b); err != nil {
+		// A full disk may have taken part of the line: cut it off, so
+		// that the file keeps whole lines only.
+		if terr := w.f.Truncate(w.size); terr != nil {
+			return fmt.Errorf("rundir: %w (and the partial line is left: %v)", err, terr)
+		}
 		return fmt.Errorf("rundir: %w", err)
 	}
+	w.size += int64(len(b))
 	return nil
 }
 
