@@ -32,3 +32,23 @@ func TestFlagsHaveUpperBounds(t *testing.T) {
 		}
 	}
 }
+
+// nash board answers --addr's host and --allow-host's, never an
+// unspecified address's.
+func TestBoardHosts(t *testing.T) {
+	for _, c := range []struct {
+		addr    string
+		allowed []string
+		want    string
+	}{
+		{"127.0.0.1:6006", nil, "127.0.0.1"},
+		{"box.lan:6006", []string{"board.example"}, "board.example box.lan"},
+		{"0.0.0.0:6006", []string{"box.lan"}, "box.lan"},
+		{"[::]:6006", nil, ""},
+		{":6006", nil, ""},
+	} {
+		if got := strings.Join(boardHosts(c.addr, c.allowed), " "); got != c.want {
+			t.Errorf("boardHosts(%q, %q) = %q, want %q", c.addr, c.allowed, got, c.want)
+		}
+	}
+}
