@@ -48,9 +48,15 @@ func TestMetadataMustFitTheTensors(t *testing.T) {
 		{"samples beyond the tensors", `{"family":"mlp","data":"images","sample_shape":{"C":3,"H":256,"W":256},"z_dim":2}`, "does not fit the"},
 		{"noise beyond the tensors", `{"family":"mlp","data":"points","sample_shape":{"C":1,"H":1,"W":2},"z_dim":4096}`, "a generator of z_dim 4096"},
 		{"noise beyond the bound", `{"family":"mlp","data":"points","sample_shape":{"C":1,"H":1,"W":2},"z_dim":3000000}`, "z_dim 3000000 out of range"},
+		{"classes beyond the bound", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":65536}`, "65536 classes, want 0 or 2 to 1024"},
+		{"classes beyond the tensors", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":1000}`, "1000 classes and samples of 1×2×2 does not fit the 4 values"},
 	} {
 		f := toyCheckpoint(t)
 		f.Metadata[MetaModel] = c.model
+		if strings.Contains(c.model, "classes") {
+			names, _ := json.Marshal(make([]string, 1000))
+			f.Metadata[MetaClasses] = string(names)
+		}
 		var small checkpoint.File
 		small.Metadata = f.Metadata
 		small.Set("generator.0.weight", tensor.New(2, 2))
@@ -121,5 +127,15 @@ func TestNonFiniteWeightsAreRefused(t *testing.T) {
 	_, err = FromCheckpoint(f, "g.safetensors")
 	if err == nil || !strings.Contains(err.Error(), `tensor "generator.0.weight": value 3 of`) || !strings.Contains(err.Error(), "NaN") {
 		t.Fatalf("error %v, want one naming generator.0.weight and its NaN", err)
+	}
+}
+
+// A long metadata value is cut in the message that names it.
+func TestLongMetadataIsCutInMessages(t *testing.T) {
+	f := toyCheckpoint(t)
+	f.Metadata[MetaStep] = strings.Repeat("9", 100_000) + "x"
+	_, err := FromCheckpoint(f, "g.safetensors")
+	if err == nil || !strings.Contains(err.Error(), "metadata step is \"999") || len(err.Error()) > 200 {
+		t.Fatalf("error %.300v, want a short one naming the step", err)
 	}
 }

@@ -128,12 +128,12 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	var names []string
 	if spec.Classes > 0 {
 		if err := json.Unmarshal([]byte(f.Metadata[MetaClasses]), &names); err != nil || len(names) != spec.Classes {
-			return nil, fmt.Errorf("%s: metadata %s is %q, want a JSON array of the %d class names", path, MetaClasses, f.Metadata[MetaClasses], spec.Classes)
+			return nil, fmt.Errorf("%s: metadata %s is %.80q, want a JSON array of the %d class names", path, MetaClasses, f.Metadata[MetaClasses], spec.Classes)
 		}
 	}
 	step, err := strconv.Atoi(f.Metadata[MetaStep])
 	if err != nil || step < 0 {
-		return nil, fmt.Errorf("%s: metadata %s is %q, want a step count", path, MetaStep, f.Metadata[MetaStep])
+		return nil, fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, MetaStep, f.Metadata[MetaStep])
 	}
 	name := f.Metadata[MetaGenerator]
 	if name == "" {
@@ -190,7 +190,7 @@ func describe(meta map[string]string) (models.Spec, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(v)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return models.Spec{}, fmt.Errorf("metadata %s is %q: %w", MetaModel, v, err)
+		return models.Spec{}, fmt.Errorf("metadata %s is %.80q: %w", MetaModel, v, err)
 	}
 	return s, checkSpec(s, MetaModel)
 }
@@ -209,7 +209,7 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 	}
 	var chw [3]int
 	if err := json.Unmarshal([]byte(meta[metaShape]), &chw); err != nil {
-		return models.Spec{}, fmt.Errorf("metadata %s is %q, want [C,H,W]", metaShape, meta[metaShape])
+		return models.Spec{}, fmt.Errorf("metadata %s is %.80q, want [C,H,W]", metaShape, meta[metaShape])
 	}
 	s := models.Spec{Family: cfg.Model, Data: data.Images, Sample: models.Shape{C: chw[0], H: chw[1], W: chw[2]}, ZDim: cfg.ZDim}
 	if err := checkShape(s.Sample, metaShape); err != nil {
@@ -221,7 +221,7 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 	if cfg.Conditional {
 		var names []string
 		if err := json.Unmarshal([]byte(meta[MetaClasses]), &names); err != nil || len(names) < 2 {
-			return models.Spec{}, fmt.Errorf("metadata %s is %q, want a JSON array of at least 2 class names", MetaClasses, meta[MetaClasses])
+			return models.Spec{}, fmt.Errorf("metadata %s is %.80q, want a JSON array of at least 2 class names", MetaClasses, meta[MetaClasses])
 		}
 		s.Classes = len(names)
 	}
@@ -233,13 +233,13 @@ const (
 	maxSide    = 4096
 	maxChannel = 64
 	maxZDim    = models.MaxZDim
-	maxClasses = 1 << 16
+	maxClasses = models.MaxClasses
 )
 
 // checkTensors rejects a spec that the generator's tensors in f (those
 // named name+".") cannot hold, before its networks are built: every family's
-// generator has a weight for each noise value, and a flat family's a value
-// for each output value, so a spec that asks for more than the tensors hold
+// generator has a weight for each noise value and each class, and a flat
+// family's a value for each output value, so a spec that asks for more than the tensors hold
 // describes networks the file does not contain.
 func checkTensors(f *checkpoint.File, name string, s models.Spec) error {
 	family, err := models.Lookup(s.Family)
@@ -257,9 +257,9 @@ func checkTensors(f *checkpoint.File, name string, s models.Spec) error {
 			held += n
 		}
 	}
-	if held < s.ZDim || family.Flat && held < s.Sample.Len() {
-		return fmt.Errorf("metadata %s: a generator of z_dim %d and samples of %d×%d×%d does not fit the %d values of the tensors %s.*",
-			MetaModel, s.ZDim, s.Sample.C, s.Sample.H, s.Sample.W, held, name)
+	if held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
+		return fmt.Errorf("metadata %s: a generator of z_dim %d, %d classes and samples of %d×%d×%d does not fit the %d values of the tensors %s.*",
+			MetaModel, s.ZDim, s.Classes, s.Sample.C, s.Sample.H, s.Sample.W, held, name)
 	}
 	return nil
 }

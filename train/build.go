@@ -23,6 +23,9 @@ func Spec(cfg Config, kind data.Kind, sample models.Shape, classes int) (models.
 		if classes < 2 {
 			return models.Spec{}, fmt.Errorf("conditional: a conditional GAN needs at least 2 classes, the dataset has %d", classes)
 		}
+		if classes > models.MaxClasses {
+			return models.Spec{}, fmt.Errorf("conditional: a conditional GAN has at most %d classes, the dataset has %d", models.MaxClasses, classes)
+		}
 		s.Classes = classes
 	}
 	return s, nil

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/models"
 )
 
 // Resuming moves the lines of metrics.jsonl that are not records aside,
@@ -260,5 +262,29 @@ func TestExplodingLossesAreWarnedAbout(t *testing.T) {
 		if got != c.want || c.want > 0 && !strings.Contains(log.String(), "nash: warning: step 1: ") {
 			t.Errorf("lr %g: %d warnings in %q, want %d at step 1", c.lr, got, log.String(), c.want)
 		}
+	}
+}
+
+// The spec of a run is bounded where the data's shape and classes enter
+// it: samples of more than models.MaxSampleValues values, or more than
+// models.MaxClasses classes, are refused before anything is built.
+func TestSpecBoundsSamplesAndClasses(t *testing.T) {
+	cond := quickConfig()
+	cond.Conditional = true
+	for _, c := range []struct {
+		cfg     Config
+		sample  models.Shape
+		classes int
+		want    string
+	}{
+		{quickConfig(), models.Shape{C: 3, H: 300, W: 300}, 0, "image_size: samples of 3×300×300 are 270000 values, at most 196608 can be trained on"},
+		{cond, models.Shape{C: 1, H: 28, W: 28}, 1025, "conditional: a conditional GAN has at most 1024 classes, the dataset has 1025"},
+	} {
+		if _, err := Spec(c.cfg, data.Images, c.sample, c.classes); err == nil || err.Error() != c.want {
+			t.Errorf("Spec(%v, %d classes): error %v, want %q", c.sample, c.classes, err, c.want)
+		}
+	}
+	if _, err := Spec(cond, data.Images, models.Shape{C: 3, H: 256, W: 256}, 1024); err != nil {
+		t.Errorf("the largest spec: %v", err)
 	}
 }

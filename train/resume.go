@@ -220,7 +220,7 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 		key := stepsKey(o.Name)
 		steps, err := strconv.Atoi(meta(key))
 		if err != nil || steps < 0 {
-			return fmt.Errorf("%s: metadata %s is %q, want a step count", path, key, meta(key))
+			return fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, key, meta(key))
 		}
 		o.SetSteps(steps)
 	}
@@ -245,11 +245,11 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 	}
 	step, err := strconv.Atoi(meta(metaStep))
 	if err != nil || step < 0 {
-		return fmt.Errorf("%s: metadata %s is %q, want a step count", path, metaStep, meta(metaStep))
+		return fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, metaStep, meta(metaStep))
 	}
 	s.step = step
 	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil || s.epoch < 0 {
-		return fmt.Errorf("%s: metadata %s is %q, want an epoch", path, metaEpoch, meta(metaEpoch))
+		return fmt.Errorf("%s: metadata %s is %.80q, want an epoch", path, metaEpoch, meta(metaEpoch))
 	}
 	return nil
 }
