@@ -321,11 +321,21 @@ func (r *Run) ReadConfig(v any) error {
 		if err == io.EOF {
 			return fmt.Errorf("rundir: %s is empty", path)
 		}
-		return fmt.Errorf("rundir: %s: %w", path, err)
+		return fmt.Errorf("rundir: %s: %w", path, YAMLError(err))
 	}
 	var extra any
 	if err := dec.Decode(&extra); err != io.EOF {
 		return fmt.Errorf("rundir: %s: more than one YAML document", path)
 	}
 	return nil
+}
+
+// YAMLError returns err, an error of decoding YAML, in one line: the lines
+// of a yaml.TypeError (one per value that does not fit) joined by "; ".
+func YAMLError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("yaml: %s", strings.Join(te.Errors, "; "))
+	}
+	return err
 }

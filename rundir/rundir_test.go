@@ -245,8 +245,8 @@ func TestReadConfigRejects(t *testing.T) {
 	cases := []struct {
 		name, text, want string
 	}{
-		{"unknown key", "dataset: mnist\nz_dims: 100\n", "yaml: unmarshal errors:\n  line 2: field z_dims not found in type rundir.config"},
-		{"wrong type", "z_dim: many\n", "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `many` into int"},
+		{"unknown key", "dataset: mnist\nz_dims: 100\n", "yaml: line 2: field z_dims not found in type rundir.config"},
+		{"wrong type", "z_dim: many\n", "yaml: line 1: cannot unmarshal !!str `many` into int"},
 		{"bad syntax", "dataset: [mnist\n", "yaml: line 1: did not find expected ',' or ']'"},
 		{"two documents", "dataset: mnist\n---\ndataset: cifar\n", "more than one YAML document"},
 		{"empty", "", "is empty"},

@@ -21,6 +21,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // Config is a run's fully resolved configuration, as written to config.yaml.
@@ -272,7 +273,7 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 		if errors.Is(err, io.EOF) {
 			return base, nil, nil
 		}
-		return Config{}, nil, fmt.Errorf("%s: %w", name, oneLine(err))
+		return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -292,13 +293,13 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	// decode strictly.
 	b, err := yaml.Marshal(&doc)
 	if err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", name, oneLine(err))
+		return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
 	}
 	strict := yaml.NewDecoder(bytes.NewReader(b))
 	strict.KnownFields(true)
 	c := base
 	if err := strict.Decode(&c); err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", name, oneLine(err))
+		return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
 	}
 	return c, keys, nil
 }
@@ -331,16 +332,6 @@ func checkValue(key string, v *yaml.Node) error {
 		}
 	}
 	return nil
-}
-
-// oneLine returns err with the lines of a YAML decoding error joined by
-// "; ", so that a message stays one line.
-func oneLine(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("yaml: %s", strings.Join(te.Errors, "; "))
-	}
-	return err
 }
 
 // clip quotes s, cut to its first 40 bytes when it is longer, for messages.
