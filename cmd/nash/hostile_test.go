@@ -23,6 +23,12 @@ func TestFlagsHaveUpperBounds(t *testing.T) {
 		{[]string{"train", "--batch", "65536", "--steps", "1", "--out", filepath.Join(dir, "c")}, "batch: 65536 is more than the 60000 images of dataset mnist"},
 		{[]string{"sample", "--run", missing, "--n", "100000000"}, "--n: must be between 1 and 4096, got 100000000"},
 		{[]string{"interpolate", "--run", missing, "--steps", "100000000"}, "--steps: must be between 2 and 256, got 100000000"},
+		{[]string{"eval", "--run", missing, "--n", "100000000"}, "--n: must be at most 100000, got 100000000"},
+		{[]string{"eval", "--run", missing, "--memorisation-n", "100000000"}, "--memorisation-n: must be at most 100000, got 100000000"},
+		{[]string{"eval", "--run", missing, "--permutations", "1000000000"}, "--permutations: must be at most 100000, got 1000000000"},
+		{[]string{"eval", "--run", missing, "--kid-subsets", "100000000"}, "--kid-subsets: must be at most 10000, got 100000000"},
+		{[]string{"eval", "--run", missing, "--splits", "100000000"}, "--splits: must be at most 1000, got 100000000"},
+		{[]string{"eval", "--run", missing, "--k", "100000000"}, "--k: must be at most 1000, got 100000000"},
 		{[]string{"interpolate", "--run", missing, "--gif", "--scale", "100000"}, "--scale: must be between 1 and 16, got 100000"},
 		{[]string{"interpolate", "--run", run, "--gif", "--scale", "16", "--steps", "256", "--out", filepath.Join(dir, "w.gif")}, "--scale: 256 frames of 448×448 pixels exceed the GIF's 33554432 pixels"},
 	} {
