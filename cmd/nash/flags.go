@@ -22,6 +22,13 @@ const (
 	maxGIFPixels = 1 << 25
 )
 
+// Upper bounds of nash bench's and nash toybench's counts.
+const (
+	maxBenchSteps   = 100_000
+	maxBenchRepeats = 1000
+	maxToySeeds     = 100
+)
+
 // configFlags binds a command-line flag to fields of train.Config: the flag
 // is the field's YAML key with '-' for '_', its default is the field's
 // default, and its usage comes from configUsage (keyed by YAML key).

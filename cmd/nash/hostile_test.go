@@ -29,6 +29,9 @@ func TestFlagsHaveUpperBounds(t *testing.T) {
 		{[]string{"eval", "--run", missing, "--kid-subsets", "100000000"}, "--kid-subsets: must be at most 10000, got 100000000"},
 		{[]string{"eval", "--run", missing, "--splits", "100000000"}, "--splits: must be at most 1000, got 100000000"},
 		{[]string{"eval", "--run", missing, "--k", "100000000"}, "--k: must be at most 1000, got 100000000"},
+		{[]string{"bench", "--repeats", "1000000000"}, "--repeats 1 to 1000"},
+		{[]string{"toybench", "--seeds", "100000000", "--out", filepath.Join(dir, "toy")}, "--seeds: must be between 1 and 100, got 100000000"},
+		{[]string{"classifier", "train", "--batch", "100000000", "--out", filepath.Join(dir, "c.safetensors")}, "classifier: batch 100000000 is more than the 60000 training images of mnist"},
 		{[]string{"interpolate", "--run", missing, "--gif", "--scale", "100000"}, "--scale: must be between 1 and 16, got 100000"},
 		{[]string{"interpolate", "--run", run, "--gif", "--scale", "16", "--steps", "256", "--out", filepath.Join(dir, "w.gif")}, "--scale: 256 frames of 448×448 pixels exceed the GIF's 33554432 pixels"},
 	} {

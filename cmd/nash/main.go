@@ -120,8 +120,8 @@ func newBench() *cobra.Command {
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
-		if warmup < 0 || repeats <= 0 || steps <= 0 {
-			return fmt.Errorf("--warmup must be ≥ 0, --repeats and --bench-steps > 0")
+		if warmup < 0 || repeats <= 0 || steps <= 0 || warmup > maxBenchSteps || repeats > maxBenchRepeats || steps > maxBenchSteps {
+			return fmt.Errorf("--warmup must be 0 to %d, --repeats 1 to %d and --bench-steps 1 to %d", maxBenchSteps, maxBenchRepeats, maxBenchSteps)
 		}
 		r, err := bench.Bench(cfg, warmup, repeats, steps)
 		if err != nil {
@@ -226,8 +226,8 @@ numbers.`,
 		if len(vs) == 0 {
 			return fmt.Errorf("--variants: none of %v is a variant", variants)
 		}
-		if seeds < 1 {
-			return fmt.Errorf("--seeds: must be positive, got %d", seeds)
+		if seeds < 1 || seeds > maxToySeeds {
+			return fmt.Errorf("--seeds: must be between 1 and %d, got %d", maxToySeeds, seeds)
 		}
 		var ss []uint64
 		for s := 1; s <= seeds; s++ {
