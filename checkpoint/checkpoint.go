@@ -194,7 +194,8 @@ const maxExactInt = 1 << 24
 // every array. F32 arrays are returned as they are; I64 arrays (as PyTorch
 // stores BatchNorm's num_batches_tracked) are converted to new float32
 // tensors, and it is an error if a value is beyond ±2²⁴, where float32 stops
-// holding every integer. A U8 array under the prefix is an error.
+// holding every integer. A U8 array under the prefix is an error, and so is
+// a NaN or infinite value: no network or optimiser can continue from one.
 func (f *File) StateDict(prefix string) (map[string]*tensor.Tensor, error) {
 	sd := make(map[string]*tensor.Tensor)
 	for _, name := range f.Names() {
@@ -205,6 +206,11 @@ func (f *File) StateDict(prefix string) (map[string]*tensor.Tensor, error) {
 		e := f.entries[name]
 		switch e.dtype {
 		case F32:
+			for i, v := range e.f32.Data() {
+				if x := float64(v); math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, f.errorf("tensor %q: value %d of %d is %v: the weights are not finite", name, i, e.f32.Len(), x)
+				}
+			}
 			sd[rest] = e.f32
 		case I64:
 			vals := make([]float32, len(e.i64))

@@ -2,10 +2,7 @@ package classifier
 
 import (
 	"fmt"
-	"image"
 	"image/color"
-	_ "image/jpeg" // decode JPEG files of image folders
-	_ "image/png"  // decode PNG files of image folders
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,9 +64,9 @@ func readFolder(dir string) (*tensor.Tensor, error) {
 	grey := make([]uint8, Side*Side)
 	for k, name := range names {
 		path := filepath.Join(dir, name)
-		img, err := decode(path)
+		img, _, err := images.Decode(path)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("classifier: %w", err)
 		}
 		b := img.Bounds()
 		if b.Dx() != Side || b.Dy() != Side {
@@ -83,18 +80,4 @@ func readFolder(dir string) (*tensor.Tensor, error) {
 		images.ToValues(x.Data()[k*Side*Side:(k+1)*Side*Side], grey)
 	}
 	return x, nil
-}
-
-// decode reads one image file.
-func decode(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("classifier: %w", err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("classifier: %s: cannot decode the image: %w", path, err)
-	}
-	return img, nil
 }

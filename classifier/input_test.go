@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -86,6 +87,9 @@ func TestReadImages(t *testing.T) {
 	broken := filepath.Join(dir, "broken")
 	os.Mkdir(broken, 0o755)
 	os.WriteFile(filepath.Join(broken, "x.png"), []byte("not a png"), 0o644)
+	bomb := filepath.Join(dir, "bomb")
+	os.Mkdir(bomb, 0o755)
+	os.WriteFile(filepath.Join(bomb, "x.png"), pngHeader(100_000, 100_000), 0o644)
 	empty := filepath.Join(dir, "empty")
 	os.Mkdir(empty, 0o755)
 	labels := filepath.Join(dir, "labels-idx1-ubyte.gz")
@@ -94,7 +98,8 @@ func TestReadImages(t *testing.T) {
 		name, path, want string
 	}{
 		{"differently sized", sized, filepath.Join(sized, "b.png") + " is 32×32, want 28×28"},
-		{"unreadable", broken, filepath.Join(broken, "x.png") + ": cannot decode the image"},
+		{"unreadable", broken, filepath.Join(broken, "x.png") + " is not a PNG or JPEG image"},
+		{"image bomb", bomb, filepath.Join(bomb, "x.png") + ": a png image of 100000×100000 pixels, want at least 1×1 and at most 67108864 pixels"},
 		{"empty folder", empty, empty + " holds no .png, .jpg or .jpeg files"},
 		{"labels, not images", labels, labels + ": IDX array of shape [3]"},
 		{"missing", filepath.Join(dir, "none"), "none"},
@@ -107,4 +112,16 @@ func TestReadImages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pngHeader returns the start of a PNG file, its signature and header
+// chunk, claiming w×h grey pixels.
+func pngHeader(w, h uint32) []byte {
+	chunk := binary.BigEndian.AppendUint32(nil, 13)
+	chunk = append(chunk, "IHDR"...)
+	chunk = binary.BigEndian.AppendUint32(chunk, w)
+	chunk = binary.BigEndian.AppendUint32(chunk, h)
+	chunk = append(chunk, 8, 0, 0, 0, 0)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
+	return append([]byte("\x89PNG\r\n\x1a\n"), chunk...)
 }

@@ -92,6 +92,9 @@ func Train(c TrainConfig, log io.Writer) (*Trained, error) {
 			return nil, err
 		}
 	}
+	if c.Batch > trainSet.N {
+		return nil, fmt.Errorf("classifier: batch %d is more than the %d training images of %s", c.Batch, trainSet.N, c.Dataset)
+	}
 	net := New(tensor.NewRNG(c.Seed, "classifier/init"), tensor.NewRNG(c.Seed, "classifier/dropout"))
 	params := nn.Vars(net.Seq.Parameters())
 	opt := optim.NewAdam(params, c.LR, 0.9, 0.999)

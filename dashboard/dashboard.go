@@ -32,6 +32,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"path"
@@ -73,12 +74,31 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-// Limits on what a request may ask for.
+// WithAllowedHosts lets the server answer requests whose Host header names
+// one of hosts (a name or an IP address, without the port; "*" allows every
+// host) besides the loopback names it always answers: localhost, names
+// under .localhost and loopback addresses. Any other Host is refused, so
+// that a web page cannot read the dashboard through a DNS name rebound to
+// the machine.
+func WithAllowedHosts(hosts ...string) Option {
+	return func(s *Server) {
+		for _, h := range hosts {
+			s.hosts = append(s.hosts, canonicalHost(h))
+		}
+	}
+}
+
+// Limits on what a request may ask for, and on the work requests may
+// make the server do at once: latent walks drawn together (each loads a
+// generator: tens of MB) and event streams open together (each polls its
+// runs every second). A request beyond them is answered 503.
 const (
 	defaultMaxPoints = 2000
 	maxMaxPoints     = 1_000_000
 	maxWatched       = 32
 	maxInterpSteps   = 32
+	maxRenders       = 2
+	maxStreams       = 32
 )
 
 //go:embed static
@@ -92,6 +112,13 @@ type Server struct {
 	poll   time.Duration
 	mux    *http.ServeMux
 	static fs.FS
+
+	// hosts are the Host names answered beside the loopback ones.
+	hosts []string
+	// renders and streams hold a token per latent walk being drawn and
+	// per event stream open.
+	renders chan struct{}
+	streams chan struct{}
 
 	mu    sync.Mutex
 	cache map[string]*series
@@ -116,6 +143,9 @@ func New(runsDir string, opts ...Option) (*Server, error) {
 		mux:    http.NewServeMux(),
 		static: static,
 		cache:  make(map[string]*series),
+
+		renders: make(chan struct{}, maxRenders),
+		streams: make(chan struct{}, maxStreams),
 	}
 	for _, o := range opts {
 		o(s)
@@ -135,10 +165,51 @@ func New(runsDir string, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP serves the dashboard's pages, files and API.
+// ServeHTTP serves the dashboard's pages, files and API to requests for an
+// allowed host (WithAllowedHosts).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !s.allowedHost(r.Host) {
+		httpError(w, http.StatusForbidden, fmt.Errorf("host %.64q is not served: the dashboard answers loopback names and the hosts it is told to (nash board --allow-host)", r.Host))
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// allowedHost reports whether the Host header host (a name or address and
+// an optional port) names a loopback host or an allowed one.
+func (s *Server) allowedHost(host string) bool {
+	h := canonicalHost(host)
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	return h != "" && (slices.Contains(s.hosts, h) || slices.Contains(s.hosts, "*"))
+}
+
+// canonicalHost returns the host of a Host header or address, without the
+// port, brackets or a final dot, in lower case.
+func canonicalHost(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.ToLower(strings.TrimSuffix(host, "."))
+}
+
+// acquire takes a token of tokens for the request, answering 503 with what
+// (the work being done) when there is none left; release returns it.
+func acquire(w http.ResponseWriter, tokens chan struct{}, what string) (release func(), ok bool) {
+	select {
+	case tokens <- struct{}{}:
+		return func() { <-tokens }, true
+	default:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusServiceUnavailable, fmt.Errorf("busy: %d %s at once already; try again", cap(tokens), what))
+		return nil, false
+	}
 }
 
 // Close releases the runs folder.
@@ -469,6 +540,11 @@ func (s *Server) interpolate(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, fmt.Errorf("run %q has no checkpoint %s yet", name, ckpt))
 		return
 	}
+	release, ok := acquire(w, s.renders, "latent walks drawn")
+	if !ok {
+		return
+	}
+	defer release()
 	img, err := s.interp(filepath.Join(s.dir, name), from, to, int(steps), slerp)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, fmt.Errorf("run %q: interpolation: %w", name, err))

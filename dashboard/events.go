@@ -75,6 +75,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		watches[i] = wt
 	}
 
+	release, ok := acquire(w, s.streams, "event streams open")
+	if !ok {
+		return
+	}
+	defer release()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

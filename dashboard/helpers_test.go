@@ -172,7 +172,9 @@ type metricsReply struct {
 // httpGet serves a GET of target and returns the recorded response.
 func httpGet(h http.Handler, target string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	req.Host = "localhost:6006"
+	h.ServeHTTP(rec, req)
 	return rec
 }
 

@@ -178,7 +178,7 @@ func TestMetricsFollowsFile(t *testing.T) {
 		{"a malformed line", func() { appendText(t, path, "{oops\n") }, state{1, 111, 1}},
 		{"a new key", func() { appendText(t, path, `{"step":112,"fid":12.5}`+"\n") }, state{1, 112, 1}},
 		{"truncated for a resume", func() {
-			if err := r.TruncateMetrics(50); err != nil {
+			if _, err := r.TruncateMetrics(50); err != nil {
 				t.Fatal(err)
 			}
 		}, state{2, 50, 0}},

@@ -96,26 +96,32 @@ func (t *table) add(line []byte) bool {
 		return false
 	}
 	for i := range t.pairs {
-		if p := &t.pairs[i]; p.key < 0 {
+		if p := &t.pairs[i]; p.key < 0 && (len(t.keys) < maxSeries || p.name == stepKey) {
 			p.key = t.addKey(p.name)
 		}
 	}
 	for i := range t.row {
 		t.row[i] = math.NaN()
 	}
+	t.order = t.order[:0]
 	for _, p := range t.pairs {
-		t.row[p.key] = p.v
+		if p.key >= 0 { // a key beyond maxSeries is left out
+			t.row[p.key] = p.v
+			t.order = append(t.order, p.key)
+		}
 	}
 	for i, v := range t.row {
 		t.cols[i] = append(t.cols[i], v)
 	}
 	t.rows++
-	t.order = t.order[:0]
-	for _, p := range t.pairs {
-		t.order = append(t.order, p.key)
-	}
 	return true
 }
+
+// maxSeries bounds the keys, and so the columns, of one run's table: once
+// it has maxSeries, further keys but step are left out, so that a file of
+// many distinct keys cannot make the dashboard hold rows × keys values. A
+// training run logs a dozen.
+const maxSeries = 256
 
 // reserve makes room in every column for rows records in all without
 // allocating.

@@ -1,12 +1,9 @@
 package data
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // decodes JPEG files in LoadFolder
-	_ "image/png"  // decodes PNG files in LoadFolder
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,11 +12,9 @@ import (
 	"sync"
 
 	"golang.org/x/image/draw"
-)
 
-// maxFolderPixels caps the size of one image LoadFolder decodes, so that a
-// corrupt or hostile header cannot make it allocate without bound.
-const maxFolderPixels = 1 << 26
+	"github.com/nash-gan/nash/images"
+)
 
 // LoadFolder loads a folder of the user's images as a Dataset of size×size
 // images: every PNG or JPEG file is decoded once, its centre square (the
@@ -180,30 +175,13 @@ func fittingNotes(dir string, files []string, sizes []image.Point, size int) []s
 	return notes
 }
 
-// decodeFitted decodes the image file at path, fits it to size×size into
-// dst as planes of red, green and blue bytes, and reports whether it is
-// grey and its size.
+// decodeFitted decodes the image file at path (images.Decode, with its
+// pixel cap), fits it to size×size into dst as planes of red, green and
+// blue bytes, and reports whether it is grey and its size.
 func decodeFitted(path string, size int, dst []uint8) (grey bool, dim image.Point, err error) {
-	f, err := os.Open(path)
+	img, _, err := images.Decode(path)
 	if err != nil {
 		return false, image.Point{}, fmt.Errorf("data: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	cfg, format, err := image.DecodeConfig(r)
-	if err != nil {
-		return false, image.Point{}, fmt.Errorf("data: %s is not a PNG or JPEG image: %v", path, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxFolderPixels {
-		return false, image.Point{}, fmt.Errorf("data: %s: a %s image of %d×%d pixels, want at least 1×1 and at most %d pixels", path, format, cfg.Width, cfg.Height, maxFolderPixels)
-	}
-	if _, err := f.Seek(0, 0); err != nil {
-		return false, image.Point{}, fmt.Errorf("data: %w", err)
-	}
-	r.Reset(f)
-	img, _, err := image.Decode(r)
-	if err != nil {
-		return false, image.Point{}, fmt.Errorf("data: %s: decoding the %s image: %v", path, format, err)
 	}
 	fitSquare(img, size, dst)
 	dim = img.Bounds().Size()

@@ -110,7 +110,7 @@ func TestFeatures(t *testing.T) {
 	if err := rep.Print(&text, o); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"fid   7.24393", "(100 subsets of 300)", "(k = 3)", "(100 permutations, ≤ 1000 samples of each)"} {
+	for _, want := range []string{"fid   7.24393", "(one subset: both whole sets of 300)", "(k = 3)", "(100 permutations, ≤ 1000 samples of each)"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}

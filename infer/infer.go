@@ -128,16 +128,12 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	var names []string
 	if spec.Classes > 0 {
 		if err := json.Unmarshal([]byte(f.Metadata[MetaClasses]), &names); err != nil || len(names) != spec.Classes {
-			return nil, fmt.Errorf("%s: metadata %s is %q, want a JSON array of the %d class names", path, MetaClasses, f.Metadata[MetaClasses], spec.Classes)
+			return nil, fmt.Errorf("%s: metadata %s is %.80q, want a JSON array of the %d class names", path, MetaClasses, f.Metadata[MetaClasses], spec.Classes)
 		}
 	}
 	step, err := strconv.Atoi(f.Metadata[MetaStep])
 	if err != nil || step < 0 {
-		return nil, fmt.Errorf("%s: metadata %s is %q, want a step count", path, MetaStep, f.Metadata[MetaStep])
-	}
-	nets, err := models.Build(spec, tensor.NewRNG(0, "init"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, MetaStep, f.Metadata[MetaStep])
 	}
 	name := f.Metadata[MetaGenerator]
 	if name == "" {
@@ -147,6 +143,13 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 				name = gan.GeneratorEMAName
 			}
 		}
+	}
+	if err := checkTensors(f, name, spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	nets, err := models.Build(spec, tensor.NewRNG(0, "init"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// The moving average has the generator's architecture: the family
 	// builds it as the generator.
@@ -187,7 +190,7 @@ func describe(meta map[string]string) (models.Spec, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(v)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return models.Spec{}, fmt.Errorf("metadata %s is %q: %w", MetaModel, v, err)
+		return models.Spec{}, fmt.Errorf("metadata %s is %.80q: %w", MetaModel, v, err)
 	}
 	return s, checkSpec(s, MetaModel)
 }
@@ -206,7 +209,7 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 	}
 	var chw [3]int
 	if err := json.Unmarshal([]byte(meta[metaShape]), &chw); err != nil {
-		return models.Spec{}, fmt.Errorf("metadata %s is %q, want [C,H,W]", metaShape, meta[metaShape])
+		return models.Spec{}, fmt.Errorf("metadata %s is %.80q, want [C,H,W]", metaShape, meta[metaShape])
 	}
 	s := models.Spec{Family: cfg.Model, Data: data.Images, Sample: models.Shape{C: chw[0], H: chw[1], W: chw[2]}, ZDim: cfg.ZDim}
 	if err := checkShape(s.Sample, metaShape); err != nil {
@@ -218,7 +221,7 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 	if cfg.Conditional {
 		var names []string
 		if err := json.Unmarshal([]byte(meta[MetaClasses]), &names); err != nil || len(names) < 2 {
-			return models.Spec{}, fmt.Errorf("metadata %s is %q, want a JSON array of at least 2 class names", MetaClasses, meta[MetaClasses])
+			return models.Spec{}, fmt.Errorf("metadata %s is %.80q, want a JSON array of at least 2 class names", MetaClasses, meta[MetaClasses])
 		}
 		s.Classes = len(names)
 	}
@@ -229,9 +232,37 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 const (
 	maxSide    = 4096
 	maxChannel = 64
-	maxZDim    = 1 << 16
-	maxClasses = 1 << 16
+	maxZDim    = models.MaxZDim
+	maxClasses = models.MaxClasses
 )
+
+// checkTensors rejects a spec that the generator's tensors in f (those
+// named name+".") cannot hold, before its networks are built: every family's
+// generator has a weight for each noise value and each class, and a flat
+// family's a value for each output value, so a spec that asks for more than the tensors hold
+// describes networks the file does not contain.
+func checkTensors(f *checkpoint.File, name string, s models.Spec) error {
+	family, err := models.Lookup(s.Family)
+	if err != nil {
+		return fmt.Errorf("metadata %s: %w", MetaModel, err)
+	}
+	held := 0
+	for _, t := range f.Names() {
+		if strings.HasPrefix(t, name+".") {
+			_, shape, _ := f.Info(t)
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			held += n
+		}
+	}
+	if held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
+		return fmt.Errorf("metadata %s: a generator of z_dim %d, %d classes and samples of %d×%d×%d does not fit the %d values of the tensors %s.*",
+			MetaModel, s.ZDim, s.Classes, s.Sample.C, s.Sample.H, s.Sample.W, held, name)
+	}
+	return nil
+}
 
 // checkSpec rejects a spec whose sizes no nash model has, naming the
 // metadata key it came from.
@@ -251,7 +282,7 @@ func checkSpec(s models.Spec, key string) error {
 // checkShape rejects a sample shape no nash model has, naming the metadata
 // key it came from.
 func checkShape(x models.Shape, key string) error {
-	if x.C < 1 || x.C > maxChannel || x.H < 1 || x.H > maxSide || x.W < 1 || x.W > maxSide {
+	if x.C < 1 || x.C > maxChannel || x.H < 1 || x.H > maxSide || x.W < 1 || x.W > maxSide || x.Len() > models.MaxSampleValues {
 		return fmt.Errorf("metadata %s: sample shape %d×%d×%d out of range", key, x.C, x.H, x.W)
 	}
 	return nil

@@ -33,6 +33,21 @@ type Spec struct {
 	Classes int `json:"classes,omitempty"`
 }
 
+// MaxZDim bounds the length of the generator's noise vector (Spec.ZDim)
+// wherever one enters nash: a configuration, a flag, a checkpoint's
+// metadata. Published GANs use 100 to 512.
+const MaxZDim = 4096
+
+// MaxClasses bounds the classes of a conditional model (Spec.Classes): a
+// conditional generator embeds each class in as many values as there are
+// classes.
+const MaxClasses = 1024
+
+// MaxSampleValues bounds the values of one sample (Shape.Len) wherever a
+// shape enters nash, a dataset or a checkpoint's metadata: a 256×256 RGB
+// image. A flat family's networks hold hundreds of weights per value.
+const MaxSampleValues = 3 * 256 * 256
+
 // Networks are a family's networks, by name: "generator" and
 // "discriminator" for the classic game.
 type Networks map[string]nn.Module

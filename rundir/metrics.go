@@ -51,6 +51,7 @@ var standardKeys = []string{"step", "epoch", "time"}
 type MetricsWriter struct {
 	mu   sync.Mutex
 	f    *os.File
+	size int64 // the file's length: up to the end of the last whole line
 	line []byte
 	keys []string
 }
@@ -66,20 +67,24 @@ func (r *Run) OpenMetrics() (*MetricsWriter, error) {
 		return nil, fmt.Errorf("rundir: %w", err)
 	}
 	fi, err := f.Stat()
+	var size int64
 	if err == nil && fi.Size() > 0 {
+		size = fi.Size()
 		last := make([]byte, 1)
-		if _, err = f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+		if _, err = f.ReadAt(last, size-1); err == nil && last[0] != '\n' {
 			_, err = f.Write([]byte{'\n'})
+			size++
 		}
 	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("rundir: %s: %w", path, err)
 	}
-	return &MetricsWriter{f: f}, nil
+	return &MetricsWriter{f: f, size: size}, nil
 }
 
 // Append writes m as one line. A NaN or infinite value is written as null.
+// A line that cannot be written whole (a full disk) is removed again.
 func (w *MetricsWriter) Append(m Metrics) error {
 	if m.Time.IsZero() {
 		return fmt.Errorf("rundir: %s: step %d: record has no time", w.f.Name(), m.Step)
@@ -112,8 +117,14 @@ func (w *MetricsWriter) Append(m Metrics) error {
 	b = append(b, '}', '\n')
 	w.line = b
 	if _, err := w.f.Write(b); err != nil {
+		// A full disk may have taken part of the line: cut it off, so
+		// that the file keeps whole lines only.
+		if terr := w.f.Truncate(w.size); terr != nil {
+			return fmt.Errorf("rundir: %w (and the partial line is left: %v)", err, terr)
+		}
 		return fmt.Errorf("rundir: %w", err)
 	}
+	w.size += int64(len(b))
 	return nil
 }
 
@@ -236,38 +247,59 @@ func ReadMetrics(path string) (recs []Record, skipped int, err error) {
 	return recs, skipped, nil
 }
 
-// TruncateMetrics removes from the run's metrics.jsonl every line that is
-// not the record of a step up to step (records of later steps, malformed
-// lines and a partial last line), so that a run resumed from a checkpoint
-// of that step logs the later steps again without duplicates. The file is
-// rewritten under a temporary name and renamed; a missing file is left
-// missing. Call it before OpenMetrics.
-func (r *Run) TruncateMetrics(step int) error {
+// TruncateMetrics removes from the run's metrics.jsonl the records of steps
+// after step and a partial last line, so that a run resumed from a
+// checkpoint of that step logs the later steps again without duplicates.
+// Complete lines that are not records (malformed, or written by another
+// tool) are not destroyed: they are appended to metrics.malformed.jsonl
+// (MalformedMetricsPath) first, and their number is returned so that the
+// caller can say so. Both files are rewritten under a temporary name and
+// renamed; a missing metrics file is left missing. Call it before
+// OpenMetrics.
+func (r *Run) TruncateMetrics(step int) (moved int, err error) {
 	path := r.MetricsPath()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return 0, fmt.Errorf("rundir: %w", err)
 	}
-	var keep []byte
+	var keep, aside []byte
 	for line := range bytes.Lines(data) {
 		if line[len(line)-1] != '\n' {
 			break
 		}
-		if rec, ok := parseRecord(line); ok && rec["step"] <= float64(step) {
+		rec, ok := parseRecord(line)
+		switch {
+		case ok && rec["step"] <= float64(step):
 			keep = append(keep, line...)
+		case !ok && len(bytes.TrimSpace(line)) > 0:
+			aside = append(aside, line...)
+			moved++
 		}
 	}
 	if len(keep) == len(data) {
-		return nil
+		return 0, nil
+	}
+	if moved > 0 {
+		old, err := os.ReadFile(r.MalformedMetricsPath())
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("rundir: %w", err)
+		}
+		if err := atomicfile.WriteFile(r.MalformedMetricsPath(), append(old, aside...), 0o644); err != nil {
+			return 0, fmt.Errorf("rundir: %w", err)
+		}
 	}
 	if err := atomicfile.WriteFile(path, keep, 0o644); err != nil {
-		return fmt.Errorf("rundir: %w", err)
+		return 0, fmt.Errorf("rundir: %w", err)
 	}
-	return nil
+	return moved, nil
 }
+
+// MalformedMetricsPath returns the path of metrics.malformed.jsonl, where
+// resuming moves the lines of metrics.jsonl that are not records.
+func (r *Run) MalformedMetricsPath() string { return r.path(MalformedMetricsFile) }
 
 // KeyLabels are the labels readers (the dashboard) show for the keys that
 // training adds to metrics.jsonl besides a game's statistics, which carry

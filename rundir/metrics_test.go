@@ -221,12 +221,14 @@ func TestReadMetricsCountsPartialLine(t *testing.T) {
 
 func TestTruncateMetrics(t *testing.T) {
 	cases := []struct {
-		name, before, after string
+		name, before, after, aside string
+		moved                      int
 	}{
-		{"later steps dropped", "{\"step\":10}\n{\"step\":20}\n{\"step\":30}\n", "{\"step\":10}\n{\"step\":20}\n"},
-		{"nothing to drop", "{\"step\":10}\n{\"step\":20}\n", "{\"step\":10}\n{\"step\":20}\n"},
-		{"malformed and partial lines dropped", "{\"step\":10}\nxx\n\n{\"step\":20}\n{\"step\":2", "{\"step\":10}\n{\"step\":20}\n"},
-		{"everything dropped", "{\"step\":30}\n", ""},
+		{"later steps dropped", "{\"step\":10}\n{\"step\":20}\n{\"step\":30}\n", "{\"step\":10}\n{\"step\":20}\n", "", 0},
+		{"nothing to drop", "{\"step\":10}\n{\"step\":20}\n", "{\"step\":10}\n{\"step\":20}\n", "", 0},
+		{"malformed lines moved aside, partial line dropped", "{\"step\":10}\nxx\n\n{\"step\":20}\n{\"step\":2", "{\"step\":10}\n{\"step\":20}\n", "xx\n", 1},
+		{"NaN tokens kept aside", "{\"step\":10,\"loss_d\":NaN}\n{\"step\":20}\n{\"step\":30,\"loss_d\":NaN}\n", "{\"step\":20}\n", "{\"step\":10,\"loss_d\":NaN}\n{\"step\":30,\"loss_d\":NaN}\n", 2},
+		{"everything dropped", "{\"step\":30}\n", "", "", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -234,17 +236,30 @@ func TestTruncateMetrics(t *testing.T) {
 			if err := os.WriteFile(r.MetricsPath(), []byte(c.before), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := r.TruncateMetrics(20); err != nil {
-				t.Fatal(err)
+			for round := range 2 {
+				moved, err := r.TruncateMetrics(20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := c.moved * (1 - round); moved != want {
+					t.Errorf("round %d: TruncateMetrics(20) moved %d lines aside, want %d", round, moved, want)
+				}
 			}
 			got, _ := os.ReadFile(r.MetricsPath())
 			if string(got) != c.after {
 				t.Errorf("after TruncateMetrics(20): %q, want %q", got, c.after)
 			}
+			aside, err := os.ReadFile(r.MalformedMetricsPath())
+			if c.aside == "" && !os.IsNotExist(err) {
+				t.Errorf("%s written (%q, %v), want none", r.MalformedMetricsPath(), aside, err)
+			}
+			if string(aside) != c.aside {
+				t.Errorf("%s: %q, want %q", r.MalformedMetricsPath(), aside, c.aside)
+			}
 		})
 	}
 	r := newRun(t)
-	if err := r.TruncateMetrics(5); err != nil {
+	if _, err := r.TruncateMetrics(5); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(r.MetricsPath()); !os.IsNotExist(err) {

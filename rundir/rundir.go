@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,11 +32,14 @@ import (
 
 // The names of the contract's files and folders inside a run directory.
 const (
-	ConfigFile     = "config.yaml"
-	MetricsFile    = "metrics.jsonl"
-	StatusFile     = "status.json"
-	SamplesDir     = "samples"
-	CheckpointsDir = "checkpoints"
+	ConfigFile  = "config.yaml"
+	MetricsFile = "metrics.jsonl"
+	// MalformedMetricsFile keeps the lines of metrics.jsonl that were not
+	// records when the run was resumed (TruncateMetrics).
+	MalformedMetricsFile = "metrics.malformed.jsonl"
+	StatusFile           = "status.json"
+	SamplesDir           = "samples"
+	CheckpointsDir       = "checkpoints"
 	// EvalHistoryFile, and the files of EvalFile and MemorisationFile, are
 	// written by nash eval --run, not by training; replacing the run
 	// removes them with the run they describe (and the eval.json of runs
@@ -78,9 +82,9 @@ type Run struct {
 // Create makes dir, with its samples and checkpoints folders, for a new run.
 // If dir exists and is not empty, Create fails with an error that names it
 // and says to pass --force, unless force is true: then it removes the files
-// of a previous run (config.yaml, metrics.jsonl, status.json, nash eval's
-// eval-*.json, eval-memorisation-*.png and evals.jsonl,
-// samples/step-<digits>.png, samples/classes-<digits>.png and
+// of a previous run (config.yaml, metrics.jsonl, metrics.malformed.jsonl,
+// status.json, nash eval's eval-*.json, eval-memorisation-*.png and
+// evals.jsonl, samples/step-<digits>.png, samples/classes-<digits>.png and
 // checkpoints/*.safetensors) and leaves every other file in place.
 func Create(dir string, force bool) (*Run, error) {
 	if dir == "" {
@@ -100,8 +104,8 @@ func Create(dir string, force bool) (*Run, error) {
 		}
 		if len(entries) > 0 && !force {
 			return nil, fmt.Errorf("rundir: %s is not empty; pass --force to replace the run in it "+
-				"(this removes %s, %s, %s, eval-*.json, eval-memorisation-*.png, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
-				dir, ConfigFile, MetricsFile, StatusFile, EvalHistoryFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
+				"(this removes %s, %s, %s, %s, eval-*.json, eval-memorisation-*.png, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
+				dir, ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile, EvalHistoryFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
 		if err := removeRunFiles(dir); err != nil {
 			return nil, err
@@ -118,19 +122,25 @@ func Create(dir string, force bool) (*Run, error) {
 
 // removeRunFiles removes the contract's files from dir.
 func removeRunFiles(dir string) error {
-	for _, name := range []string{ConfigFile, MetricsFile, StatusFile} {
-		if err := removeFile(filepath.Join(dir, name), true); err != nil {
-			return err
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("rundir: %w", err)
-	}
-	for _, e := range entries {
-		if isEvalName(e.Name()) {
-			if err := removeFile(filepath.Join(dir, e.Name()), false); err != nil {
-				return err
+	_, err := removeMatching(dir, false)
+	return err
+}
+
+// RemoveTemporaries removes the temporary files that writes of the run's
+// files killed before their rename left behind (.<name>.tmp-<random>, see
+// internal/atomicfile), and returns how many it removed. Call it only while
+// no process writes the run: resuming it, or replacing it with --force.
+func (r *Run) RemoveTemporaries() (int, error) { return removeMatching(r.dir, true) }
+
+// removeMatching removes from dir the temporary files of the contract's
+// files and, unless temporariesOnly, the files themselves, returning how
+// many temporary files it removed.
+func removeMatching(dir string, temporariesOnly bool) (temporaries int, err error) {
+	top := []string{ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile}
+	if !temporariesOnly {
+		for _, name := range top {
+			if err := removeFile(filepath.Join(dir, name), true); err != nil {
+				return 0, err
 			}
 		}
 	}
@@ -138,6 +148,7 @@ func removeRunFiles(dir string) error {
 		name  string
 		match func(string) bool
 	}{
+		{".", func(name string) bool { return slices.Contains(top, name) || isEvalName(name) }},
 		{SamplesDir, func(name string) bool { return isSampleName(name) || isClassGridName(name) }},
 		{CheckpointsDir, func(name string) bool { return strings.HasSuffix(name, checkpointExt) }},
 	}
@@ -148,24 +159,41 @@ func removeRunFiles(dir string) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("rundir: %w", err)
+			return 0, fmt.Errorf("rundir: %w", err)
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("rundir: %s is not a folder; remove it yourself", sub)
+			return 0, fmt.Errorf("rundir: %s is not a folder; remove it yourself", sub)
 		}
 		entries, err := os.ReadDir(sub)
 		if err != nil {
-			return fmt.Errorf("rundir: %w", err)
+			return 0, fmt.Errorf("rundir: %w", err)
 		}
 		for _, e := range entries {
-			if folder.match(e.Name()) {
-				if err := removeFile(filepath.Join(sub, e.Name()), false); err != nil {
-					return err
-				}
+			// The top level's own files were removed above, and must be
+			// files; here, their temporary files and nash eval's files.
+			base, temporary := temporaryOf(e.Name())
+			if !folder.match(base) || !temporary && (temporariesOnly || slices.Contains(top, base)) {
+				continue
+			}
+			if err := removeFile(filepath.Join(sub, e.Name()), false); err != nil {
+				return 0, err
+			}
+			if temporary {
+				temporaries++
 			}
 		}
 	}
-	return nil
+	return temporaries, nil
+}
+
+// temporaryOf returns the name of the file whose temporary file name is
+// (.<name>.tmp-<random>, internal/atomicfile's), and whether it is one; for
+// any other name it returns name itself.
+func temporaryOf(name string) (string, bool) {
+	if base, _, ok := strings.Cut(strings.TrimPrefix(name, "."), ".tmp-"); ok && strings.HasPrefix(name, ".") && base != "" {
+		return base, true
+	}
+	return name, false
 }
 
 // removeFile removes the file or symbolic link at path, if there is one. A
@@ -317,13 +345,23 @@ func (r *Run) ReadConfig(v any) error {
 		if err == io.EOF {
 			return fmt.Errorf("rundir: %s is empty", path)
 		}
-		return fmt.Errorf("rundir: %s: %w", path, err)
+		return fmt.Errorf("rundir: %s: %w", path, YAMLError(err))
 	}
 	var extra any
 	if err := dec.Decode(&extra); err != io.EOF {
 		return fmt.Errorf("rundir: %s: more than one YAML document", path)
 	}
 	return nil
+}
+
+// YAMLError returns err, an error of decoding YAML, in one line: the lines
+// of a yaml.TypeError (one per value that does not fit) joined by "; ".
+func YAMLError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("yaml: %s", strings.Join(te.Errors, "; "))
+	}
+	return err
 }
 
 // AppendEvalHistory appends one evaluation report, JSON without newlines,

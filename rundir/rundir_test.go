@@ -77,7 +77,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 		before := tree(t, dir)
 		_, err := Create(dir, false)
 		want := "rundir: " + dir + " is not empty; pass --force to replace the run in it " +
-			"(this removes config.yaml, metrics.jsonl, status.json, eval-*.json, eval-memorisation-*.png, evals.jsonl, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
+			"(this removes config.yaml, metrics.jsonl, metrics.malformed.jsonl, status.json, eval-*.json, eval-memorisation-*.png, evals.jsonl, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
 		if err == nil || err.Error() != want {
 			t.Errorf("Create over %q: %v\nwant %s", files, err, want)
 		}
@@ -92,14 +92,16 @@ func TestCreateForceRemovesOnlyRunFiles(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "weights.safetensors")
 	touch(t, filepath.Dir(outside), filepath.Base(outside))
 	runFiles := []string{
-		"config.yaml", "metrics.jsonl", "status.json", "eval.json", "eval-memorisation.png",
-		"eval-last.json", "eval-best.json", "eval-memorisation-last.png", "evals.jsonl",
+		"config.yaml", "metrics.jsonl", "metrics.malformed.jsonl", "status.json", "eval.json", "eval-memorisation.png",
+		"eval-last.json", "eval-best.json", "eval-memorisation-last.png", "evals.jsonl", ".eval-last.json.tmp-5",
 		"samples/step-0000000.png", "samples/step-0001000.png", "samples/step-12345678.png",
 		"samples/classes-0001000.png",
 		"checkpoints/last.safetensors", "checkpoints/step-0001000.safetensors",
+		".config.yaml.tmp-1", ".status.json.tmp-22", "checkpoints/.last.safetensors.tmp-3", "samples/.step-0000004.png.tmp-4",
 	}
 	others := []string{
-		"data.csv", "config.yml", "metrics.jsonl.bak", "eval.json.bak", "samples/eval.json", "eval-notes.txt", "evals.jsonl.bak", ".config.yaml.tmp-1", "sub/config.yaml",
+		"data.csv", "config.yml", "metrics.jsonl.bak", "eval.json.bak", "samples/eval.json", "eval-notes.txt", "evals.jsonl.bak", "sub/config.yaml",
+		".notes.txt.tmp-1", ".tmp-2", "checkpoints/.readme.txt.tmp-3", "sub/.config.yaml.tmp-4",
 		"samples/step-final.png", "samples/step-.png", "samples/step-0000001.png.bak", "samples/grid.png",
 		"samples/classes-final.png",
 		"samples/step-0000002.jpg", "checkpoints/readme.txt", "checkpoints/last.safetensors.bak",
@@ -244,8 +246,8 @@ func TestReadConfigRejects(t *testing.T) {
 	cases := []struct {
 		name, text, want string
 	}{
-		{"unknown key", "dataset: mnist\nz_dims: 100\n", "yaml: unmarshal errors:\n  line 2: field z_dims not found in type rundir.config"},
-		{"wrong type", "z_dim: many\n", "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `many` into int"},
+		{"unknown key", "dataset: mnist\nz_dims: 100\n", "yaml: line 2: field z_dims not found in type rundir.config"},
+		{"wrong type", "z_dim: many\n", "yaml: line 1: cannot unmarshal !!str `many` into int"},
 		{"bad syntax", "dataset: [mnist\n", "yaml: line 1: did not find expected ',' or ']'"},
 		{"two documents", "dataset: mnist\n---\ndataset: cifar\n", "more than one YAML document"},
 		{"empty", "", "is empty"},
@@ -294,5 +296,28 @@ func TestWriteConfigLeavesNoTemporaryFile(t *testing.T) {
 	var cfg config
 	if err := r.ReadConfig(&cfg); err != nil || cfg.ZDim != 2 {
 		t.Errorf("ReadConfig = %+v, %v", cfg, err)
+	}
+}
+
+// RemoveTemporaries removes the temporary files of the run's files that
+// killed writes left, and nothing else.
+func TestRemoveTemporaries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := Create(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".metrics.jsonl.tmp-1", "checkpoints/.last.safetensors.tmp-2", "samples/.classes-0000010.png.tmp-3"}
+	kept := []string{"config.yaml", "checkpoints/last.safetensors", "samples/step-0000010.png", ".notes.tmp-4", "checkpoints/.notes.txt.tmp-5"}
+	touch(t, dir, stale...)
+	touch(t, dir, kept...)
+	n, err := r.RemoveTemporaries()
+	if err != nil || n != len(stale) {
+		t.Fatalf("RemoveTemporaries: %d, %v, want %d", n, err, len(stale))
+	}
+	want := append([]string{"checkpoints/", "samples/"}, kept...)
+	slices.Sort(want)
+	if got := tree(t, dir); !slices.Equal(got, want) {
+		t.Errorf("after RemoveTemporaries:\n got %q\nwant %q", got, want)
 	}
 }

@@ -15,10 +15,16 @@ import (
 // sample shape, with classes classes when cfg is conditional (which needs
 // at least 2; an unconditional configuration ignores classes).
 func Spec(cfg Config, kind data.Kind, sample models.Shape, classes int) (models.Spec, error) {
+	if sample.Len() > models.MaxSampleValues {
+		return models.Spec{}, fmt.Errorf("image_size: samples of %d×%d×%d are %d values, at most %d can be trained on", sample.C, sample.H, sample.W, sample.Len(), models.MaxSampleValues)
+	}
 	s := models.Spec{Family: cfg.Model, Data: kind, Sample: sample, ZDim: cfg.ZDim}
 	if cfg.Conditional {
 		if classes < 2 {
 			return models.Spec{}, fmt.Errorf("conditional: a conditional GAN needs at least 2 classes, the dataset has %d", classes)
+		}
+		if classes > models.MaxClasses {
+			return models.Spec{}, fmt.Errorf("conditional: a conditional GAN has at most %d classes, the dataset has %d", models.MaxClasses, classes)
 		}
 		s.Classes = classes
 	}

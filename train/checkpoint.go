@@ -122,7 +122,7 @@ func setNetwork(f *checkpoint.File, prefix string, m nn.Module) {
 // readConfig returns the configuration saved in f, read from path.
 func readConfig(f *checkpoint.File, path string) (Config, error) {
 	if got := f.Metadata[metaFormat]; got != checkpointFormat {
-		return Config{}, fmt.Errorf("%s: metadata %q is %q, want %q", path, metaFormat, got, checkpointFormat)
+		return Config{}, fmt.Errorf("%s: metadata %q is %.80q, want %q", path, metaFormat, got, checkpointFormat)
 	}
 	cfg, _, err := ReadConfig(bytes.NewReader([]byte(f.Metadata[metaConfig])), path+": metadata "+metaConfig, DefaultConfig())
 	if err != nil {

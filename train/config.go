@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/internal/nearest"
 	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/rundir"
 )
 
 // Config is a run's fully resolved configuration, as written to config.yaml.
@@ -123,7 +126,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports every setting that cannot be used, naming its key.
+// MaxBatch bounds the batch size of any dataset; an image dataset's own
+// size bounds it further, and the memory a configuration needs is checked
+// against the machine's before training starts.
+const MaxBatch = 1 << 16
+
+// Validate reports every setting that cannot be used, naming its key, in
+// one line.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key string, format string, args ...any) {
@@ -136,7 +145,7 @@ func (c Config) Validate() error {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
 		}
 	default:
-		bad("dataset", "unknown dataset %q (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", c.Dataset)
+		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", clip(c.Dataset))
 	}
 	if c.Conditional && data.IsToy(c.Dataset) {
 		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
@@ -148,18 +157,18 @@ func (c Config) Validate() error {
 		bad("image_size", "the 2-D dataset %s has no images", c.Dataset)
 	}
 	if f, err := models.Lookup(c.Model); err != nil {
-		bad("model", "%v", err)
+		bad("model", "unknown model %s (want one of %s)", clip(c.Model), strings.Join(models.Names(), ", "))
 	} else if kind := c.kind(); !slices.Contains(f.Data, kind) {
 		bad("model", "%s trains on %v, not the %s of dataset %s", c.Model, f.Data, kind, c.Dataset)
 	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {
-		bad("loss", "%v", err)
+		bad("loss", "unknown loss %s (want one of %v)", clip(c.Loss), gan.Losses)
 	}
 	switch c.Optimizer {
 	case "adam", "rmsprop", "sgd":
 	default:
-		bad("optimizer", "unknown optimizer %q (want adam, rmsprop or sgd)", c.Optimizer)
+		bad("optimizer", "unknown optimizer %s (want adam, rmsprop or sgd)", clip(c.Optimizer))
 	}
 	if c.NCritic < 1 {
 		bad("n_critic", "must be at least 1, got %d", c.NCritic)
@@ -199,6 +208,12 @@ func (c Config) Validate() error {
 			bad(p.key, "must be positive, got %d", p.v)
 		}
 	}
+	if c.ZDim > models.MaxZDim {
+		bad("z_dim", "must be at most %d, got %d", models.MaxZDim, c.ZDim)
+	}
+	if c.Batch > MaxBatch {
+		bad("batch", "must be at most %d, got %d", MaxBatch, c.Batch)
+	}
 	if c.EvalEvery < -1 {
 		bad("eval_every", "must be −1 (off), 0 (once per epoch) or a step interval, got %d", c.EvalEvery)
 	}
@@ -228,7 +243,15 @@ func (c Config) Validate() error {
 			bad(b.key, "must be in [0, 1), got %g", b.v)
 		}
 	}
-	return errors.Join(errs...)
+	// One line, whatever the number of problems.
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // resolved returns c with every setting whose zero stands for another
@@ -267,14 +290,22 @@ func (c Config) kind() data.Kind {
 
 // ReadConfig decodes a YAML configuration from r over base: keys present
 // replace base's values, unknown keys are errors that name them. It also
-// returns the keys present.
+// returns the keys present. The input must be one YAML document whose
+// values have the keys' types (an integer key refuses 2.9) and are at most
+// maxValueLen bytes long; errors are one line naming name, the key and its
+// line.
 func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error) {
+	dec := yaml.NewDecoder(r)
 	var doc yaml.Node
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return base, nil, nil
 		}
-		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+		return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Config{}, nil, fmt.Errorf("%s: line %d: a second YAML document; a configuration is one document", name, extra.Line)
 	}
 	var keys []string
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
@@ -284,6 +315,9 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 			if k := m[i].Value; !slices.Contains(known, k) {
 				return Config{}, nil, fmt.Errorf("%s: line %d: unknown key %q%s", name, m[i].Line, k, suggest(k, known))
 			}
+			if err := checkValue(m[i].Value, m[i+1]); err != nil {
+				return Config{}, nil, fmt.Errorf("%s: line %d: %w", name, m[i+1].Line, err)
+			}
 			keys = append(keys, m[i].Value)
 		}
 	}
@@ -291,13 +325,13 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	// decode strictly.
 	b, err := yaml.Marshal(&doc)
 	if err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+		return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
+	strict := yaml.NewDecoder(bytes.NewReader(b))
+	strict.KnownFields(true)
 	c := base
-	if err := dec.Decode(&c); err != nil {
-		return Config{}, nil, fmt.Errorf("%s: %w", name, err)
+	if err := strict.Decode(&c); err != nil {
+		return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
 	}
 	return c, keys, nil
 }
@@ -319,6 +353,45 @@ func suggest(key string, known []string) string {
 		return fmt.Sprintf(" (did you mean %s?)", k)
 	}
 	return ""
+}
+
+// maxValueLen bounds a configuration value's length in bytes: a path is
+// at most 4096 bytes on Linux.
+const maxValueLen = 4096
+
+// checkValue refuses a value of key that is too long or not of the key's
+// type: a number where an integer is due that is not one, for instance.
+func checkValue(key string, v *yaml.Node) error {
+	if len(v.Value) > maxValueLen {
+		return fmt.Errorf("%s: a value of %d bytes, at most %d", key, len(v.Value), maxValueLen)
+	}
+	if v.Kind != yaml.ScalarNode {
+		return nil // the strict decoding names wrong kinds
+	}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if YAMLKey(t.Field(i)) != key {
+			continue
+		}
+		switch kind := t.Field(i).Type.Kind(); {
+		case (kind == reflect.Int || kind == reflect.Uint64) && v.ShortTag() != "!!int":
+			return fmt.Errorf("%s: %s is not an integer", key, clip(v.Value))
+		case kind == reflect.Float64 && v.ShortTag() != "!!int" && v.ShortTag() != "!!float":
+			return fmt.Errorf("%s: %s is not a number", key, clip(v.Value))
+		case kind == reflect.Bool && v.ShortTag() != "!!bool":
+			return fmt.Errorf("%s: %s is not true or false", key, clip(v.Value))
+		}
+	}
+	return nil
+}
+
+// clip quotes s, cut to its first 40 bytes when it is longer, for messages.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:n], len(s))
 }
 
 // LoadConfig reads a YAML configuration file over base and returns the keys

@@ -235,7 +235,7 @@ func (s *session) restoreEval(meta map[string]string, path string) error {
 	}
 	var st evalState
 	if err := json.Unmarshal([]byte(v), &st); err != nil || st.BestStep < 1 || math.IsNaN(st.BestFID) {
-		return fmt.Errorf("%s: metadata %s is %q, want the evaluation's state", path, metaEval, v)
+		return fmt.Errorf("%s: metadata %s is %.80q, want the evaluation's state", path, metaEval, v)
 	}
 	s.eval.state = st
 	return nil

@@ -85,6 +85,11 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if err != nil {
 		return err
 	}
+	if n, err := run.RemoveTemporaries(); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(log, "nash: removed %d temporary files that interrupted writes left in %s\n", n, dir)
+	}
 	path, err := infer.RunCheckpoint(dir, "last")
 	if errors.Is(err, infer.ErrNoCheckpoint) {
 		return restart(ctx, run, merge, log)
@@ -138,7 +143,7 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if err := run.WriteConfig(cfg); err != nil {
 		return err
 	}
-	if err := run.TruncateMetrics(s.step); err != nil {
+	if err := truncateMetrics(run, s.step, log); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "nash: resuming %s at step %d\n", dir, s.step)
@@ -161,11 +166,21 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 	if err := run.WriteConfig(s.cfg); err != nil {
 		return err
 	}
-	if err := run.TruncateMetrics(0); err != nil {
+	if err := truncateMetrics(run, 0, log); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "nash: %s stopped before its first checkpoint: training it from step 0 with its saved configuration\n", run.Dir())
 	return s.loop(ctx, log)
+}
+
+// truncateMetrics drops the run's records after step before they are
+// logged again, warning on log about lines that were moved aside.
+func truncateMetrics(run *rundir.Run, step int, log io.Writer) error {
+	moved, err := run.TruncateMetrics(step)
+	if moved > 0 {
+		fmt.Fprintf(log, "nash: warning: %s: %d lines that are not records were moved to %s\n", run.MetricsPath(), moved, run.MalformedMetricsPath())
+	}
+	return err
 }
 
 // resumedSession returns a new session of the run with the configuration
@@ -206,7 +221,7 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 		key := stepsKey(o.Name)
 		steps, err := strconv.Atoi(meta(key))
 		if err != nil || steps < 0 {
-			return fmt.Errorf("%s: metadata %s is %q, want a step count", path, key, meta(key))
+			return fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, key, meta(key))
 		}
 		o.SetSteps(steps)
 	}
@@ -231,11 +246,11 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 	}
 	step, err := strconv.Atoi(meta(metaStep))
 	if err != nil || step < 0 {
-		return fmt.Errorf("%s: metadata %s is %q, want a step count", path, metaStep, meta(metaStep))
+		return fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, metaStep, meta(metaStep))
 	}
 	s.step = step
-	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil {
-		return fmt.Errorf("%s: metadata %s is %q, want an epoch", path, metaEpoch, meta(metaEpoch))
+	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil || s.epoch < 0 {
+		return fmt.Errorf("%s: metadata %s is %.80q, want an epoch", path, metaEpoch, meta(metaEpoch))
 	}
 	return nil
 }

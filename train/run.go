@@ -1,9 +1,12 @@
 package train
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -39,6 +42,8 @@ type session struct {
 	epoch  int
 	// modes is the number of mixture modes covered at the last evaluation.
 	modes int
+	// exploded says that the diverging losses were warned about.
+	exploded bool
 	// The classes of a conditional run (conditional.go).
 	classes
 	// eval is the evaluation during training of image runs (evaluate.go).
@@ -71,6 +76,9 @@ func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
 	// The noise of every sample picture: the seed's "grid" stream.
 	s.fixedZ = s.gen.Noise(src.pictureSamples(), tensor.NewRNG(cfg.Seed, "grid"))
 	s.initClasses(src.classNames())
+	if err := s.checkMemory(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -102,14 +110,6 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	return s.loop(ctx, log)
 }
 
-// heartbeat writes the running status.json of this process at the current
-// step: at the start and every rundir.HeartbeatEvery, so that readers can
-// tell a run whose process died from one that trains.
-func (s *session) heartbeat() error {
-	s.beat = time.Now()
-	return s.run.WriteStatus(rundir.Running(s.step, s.total, s.beat))
-}
-
 // totalSteps returns the number of steps cfg asks for.
 func (s *session) totalSteps() int {
 	total := s.cfg.Epochs * s.src.stepsPerEpoch()
@@ -133,7 +133,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		fmt.Fprintf(log, "nash: %s=%d: training stops at step %d (a limit for tests)\n", testlimit.Steps, limit, total)
 	}
 	s.total = total
-	if err := s.heartbeat(); err != nil {
+	if err := s.status(rundir.StateRunning, nil); err != nil {
 		return err
 	}
 	err := s.train(ctx, log, total)
@@ -144,14 +144,37 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	case err != nil:
 		state = rundir.StateFailed
 	}
-	st := rundir.Status{State: state, Step: s.step, TotalSteps: total, Time: time.Now().UTC()}
+	if serr := s.status(state, err); serr != nil {
+		if err == nil || errors.Is(err, errStatus) {
+			return cmp.Or(err, serr)
+		}
+		return fmt.Errorf("%w; and then %v", err, serr)
+	}
+	return err
+}
+
+// errStatus is wrapped by the errors of writing the run's status.
+var errStatus = errors.New("writing the run's status")
+
+// status writes the run's status.json: state at the current step, with
+// err's message when it failed or was interrupted; a running status names
+// this process, and its writing is the heartbeat that readers tell a
+// living run by (every rundir.HeartbeatEvery at least). A run whose status
+// cannot be written stops, saying so (rather than staying "running" for
+// every reader).
+func (s *session) status(state string, err error) error {
+	now := time.Now()
+	st := rundir.Status{State: state, Step: s.step, TotalSteps: s.total, Time: now.UTC()}
+	if state == rundir.StateRunning {
+		st, s.beat = rundir.Running(s.step, s.total, now), now
+	}
 	if err != nil {
 		st.Error = err.Error()
 	}
-	if serr := s.run.WriteStatus(st); err == nil {
-		err = serr
+	if err := s.run.WriteStatus(st); err != nil {
+		return fmt.Errorf("step %d: %w: %w", s.step, errStatus, err)
 	}
-	return err
+	return nil
 }
 
 // train runs the steps from s.step to total.
@@ -201,6 +224,10 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 		}
 		s.step++
 		s.epoch = b.Epoch
+		if warn := s.explosionWarning(stats, values); warn != "" {
+			bar.clear()
+			fmt.Fprintln(log, warn)
+		}
 		for i, v := range values {
 			epochSum[i] += v
 		}
@@ -236,7 +263,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 			}
 		}
 		if time.Since(s.beat) >= rundir.HeartbeatEvery {
-			if err := s.heartbeat(); err != nil {
+			if err := s.status(rundir.StateRunning, nil); err != nil {
 				return err
 			}
 		}
@@ -301,6 +328,25 @@ func describeStats(stats []gan.Statistic, values []float64, format, sep string) 
 	return b.String()
 }
 
+// explosionBound is the magnitude beyond which a step's statistic means
+// that training is diverging: GAN losses are of order 1 to 100.
+const explosionBound = 1e6
+
+// explosionWarning returns a warning, once per session, when a statistic
+// of the step is beyond explosionBound, long before the losses overflow.
+func (s *session) explosionWarning(stats []gan.Statistic, values []float64) string {
+	if s.exploded {
+		return ""
+	}
+	for i, v := range values {
+		if math.Abs(v) > explosionBound {
+			s.exploded = true
+			return fmt.Sprintf("nash: warning: step %d: %s is %.3g: training is diverging (is the learning rate %g too high?)", s.step, stats[i].Key, v, s.cfg.LR)
+		}
+	}
+	return ""
+}
+
 // collapseWarning returns a warning when fewer modes are covered than at
 // the previous evaluation: the generator is dropping modes.
 func (s *session) collapseWarning(rec rundir.Record) string {
@@ -338,7 +384,10 @@ func (s *session) save(x *tensor.Tensor, always bool) error {
 		return nil
 	}
 	s.saved = now
-	return s.saveCheckpoint(s.run.CheckpointPath("last"))
+	if err := s.saveCheckpoint(s.run.CheckpointPath("last")); err != nil {
+		return err
+	}
+	return s.status(rundir.StateRunning, nil)
 }
 
 // checkpointDue reports whether a checkpoint is written at now, the last

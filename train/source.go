@@ -60,6 +60,9 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Batch > ds.N {
+		return nil, fmt.Errorf("batch: %d is more than the %d images of dataset %s", cfg.Batch, ds.N, cfg.Dataset)
+	}
 	for _, note := range ds.Notes {
 		fmt.Fprintf(log, "nash: warning: %s\n", note)
 	}

@@ -57,7 +57,7 @@ other metrics are asked for. Timings go to standard error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return untilCancelled(cmd.Context(), func() error {
-				if err := validate(o); err != nil {
+				if err := validate(o, n, memN); err != nil {
 					return err
 				}
 				if runDir != "" {
@@ -132,20 +132,37 @@ func untilCancelled(ctx context.Context, f func() error) error {
 	}
 }
 
-// validate checks the options of the flags before any file is read.
-func validate(o evaluate.Options) error {
+// maxEvalSamples bounds the samples nash eval generates or searches
+// (--n, --memorisation-n): 100,000 images of 28×28 take 300 MB.
+const maxEvalSamples = 100_000
+
+// validate checks the options of the flags, and --n and --memorisation-n
+// (n and memN) of --run, before any file is read: each is positive and
+// within its bound.
+func validate(o evaluate.Options, n, memN int) error {
 	for _, m := range o.Metrics {
 		if !slices.Contains(evaluate.AllMetrics, m) {
-			return fmt.Errorf("--metrics: unknown metric %q (want some of %s)", m, strings.Join(evaluate.AllMetrics, ", "))
+			return fmt.Errorf("--metrics: unknown metric %.40q (want some of %s)", m, strings.Join(evaluate.AllMetrics, ", "))
+		}
+	}
+	for _, c := range []struct {
+		flag   string
+		v, max int
+	}{{"k", o.K, 1000}, {"kid-subsets", o.KIDSubsets, 10_000}, {"kid-subset-size", o.KIDSubsetSize, maxEvalSamples},
+		{"max-samples", o.MaxSamples, maxEvalSamples}, {"permutations", o.Permutations, 100_000}, {"splits", o.Splits, 1000}} {
+		if c.v < 1 {
+			return fmt.Errorf("--%s: must be positive, got %d", c.flag, c.v)
+		}
+		if c.v > c.max {
+			return fmt.Errorf("--%s: must be at most %d, got %d", c.flag, c.max, c.v)
 		}
 	}
 	for _, c := range []struct {
 		flag string
 		v    int
-	}{{"k", o.K}, {"kid-subsets", o.KIDSubsets}, {"kid-subset-size", o.KIDSubsetSize}, {"max-samples", o.MaxSamples},
-		{"permutations", o.Permutations}, {"splits", o.Splits}} {
-		if c.v < 1 {
-			return fmt.Errorf("--%s: must be positive, got %d", c.flag, c.v)
+	}{{"n", n}, {"memorisation-n", memN}} {
+		if c.v > maxEvalSamples {
+			return fmt.Errorf("--%s: must be at most %d, got %d", c.flag, maxEvalSamples, c.v)
 		}
 	}
 	return nil

@@ -125,7 +125,7 @@ func TestEvalRejects(t *testing.T) {
 		{"memorisation without a run", []string{"--real", real, "--fake", real, "--metrics", "memorisation"}, "memorisation needs a run's training set"},
 		{"features and images", []string{"--real", real, "--fake", dir}, "not one of each"},
 		{"differently sized images", []string{"--real", sized, "--fake", sized}, "--real: classifier: " + filepath.Join(sized, "b.png") + " is 32×32, want 28×28"},
-		{"unreadable image", []string{"--real", sizedOK, "--fake", broken}, "--fake: classifier: " + filepath.Join(broken, "x.png") + ": cannot decode the image"},
+		{"unreadable image", []string{"--real", sizedOK, "--fake", broken}, "--fake: classifier: images: " + filepath.Join(broken, "x.png") + " is not a PNG or JPEG image"},
 		{"too few images for fid", []string{"--real", sizedOK, "--fake", sizedOK, "--metrics", "fid"}, "metrics: FID: covariance of " + sizedOK + ": 2 samples of dimension 128; need at least 129"},
 		{"k", []string{"--real", real, "--fake", real, "--k", "0"}, "--k: must be positive"},
 		{"missing file", []string{"--real", real, "--fake", filepath.Join(dir, "none.npy")}, "none.npy"},

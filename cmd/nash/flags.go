@@ -12,6 +12,23 @@ import (
 	"github.com/nash-gan/nash/train"
 )
 
+// Upper bounds of the sampling commands' sizes: nash sample's --n, nash
+// interpolate's --steps and --gif's --scale, and the pixels of all of a
+// GIF's frames together.
+const (
+	maxSamples   = 4096
+	maxWalkSteps = 256
+	maxGIFScale  = 16
+	maxGIFPixels = 1 << 25
+)
+
+// Upper bounds of nash bench's and nash toybench's counts.
+const (
+	maxBenchSteps   = 100_000
+	maxBenchRepeats = 1000
+	maxToySeeds     = 100
+)
+
 // configFlags binds a command-line flag to fields of train.Config: the flag
 // is the field's YAML key with '-' for '_', its default is the field's
 // default, and its usage comes from configUsage (keyed by YAML key).

@@ -164,8 +164,8 @@ func newBench() *cobra.Command {
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
-		if warmup < 0 || repeats <= 0 || steps <= 0 {
-			return fmt.Errorf("--warmup must be ≥ 0, --repeats and --bench-steps > 0")
+		if warmup < 0 || repeats <= 0 || steps <= 0 || warmup > maxBenchSteps || repeats > maxBenchRepeats || steps > maxBenchSteps {
+			return fmt.Errorf("--warmup must be 0 to %d, --repeats 1 to %d and --bench-steps 1 to %d", maxBenchSteps, maxBenchRepeats, maxBenchSteps)
 		}
 		r, err := bench.Bench(cfg, warmup, repeats, steps)
 		if err != nil {
@@ -191,9 +191,18 @@ func newInterpolate() *cobra.Command {
 		Short: "Walk the latent space between two seeds: a PNG strip, or an animated GIF with --gif",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if steps < 2 || steps > maxWalkSteps {
+				return fmt.Errorf("--steps: must be between 2 and %d, got %d", maxWalkSteps, steps)
+			}
+			if asGIF && (scale < 1 || scale > maxGIFScale) {
+				return fmt.Errorf("--scale: must be between 1 and %d, got %d", maxGIFScale, scale)
+			}
 			g, err := infer.LoadRun(run, "last")
 			if err != nil {
 				return err
+			}
+			if s := g.Spec.Sample; asGIF && steps*s.H*s.W*scale*scale > maxGIFPixels {
+				return fmt.Errorf("--scale: %d frames of %d×%d pixels exceed the GIF's %d pixels: lower --scale or --steps", steps, s.W*scale, s.H*scale, maxGIFPixels)
 			}
 			walk := infer.Walk{From: from, To: to, Steps: steps, Slerp: slerp, Class: class}
 			if cmd.Flags().Changed("class") {
@@ -261,8 +270,8 @@ numbers.`,
 		if len(vs) == 0 {
 			return fmt.Errorf("--variants: none of %v is a variant", variants)
 		}
-		if seeds < 1 {
-			return fmt.Errorf("--seeds: must be positive, got %d", seeds)
+		if seeds < 1 || seeds > maxToySeeds {
+			return fmt.Errorf("--seeds: must be between 1 and %d, got %d", maxToySeeds, seeds)
 		}
 		var ss []uint64
 		for s := 1; s <= seeds; s++ {

@@ -24,8 +24,8 @@ For a conditional run (trained with --conditional), --class K draws every sample
 of classes. An unconditional run refuses --class and --class-grid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if n <= 0 {
-				return fmt.Errorf("--n: must be positive, got %d", n)
+			if n <= 0 || n > maxSamples {
+				return fmt.Errorf("--n: must be between 1 and %d, got %d", maxSamples, n)
 			}
 			if cmd.Flags().Changed("class") && class < 0 {
 				return fmt.Errorf("--class: must be a class label, 0 or more, got %d", class)
