@@ -221,7 +221,7 @@ func TestReadConfigRefusesWhatItWouldMisread(t *testing.T) {
 		{"second document", "steps: 2\n---\nbatch: 8\n", "my.yaml: line 2: a second YAML document"},
 		{"long value", "model: " + long + "\n", "my.yaml: line 1: model: a value of 5000 bytes, at most 4096"},
 		{"long value of the wrong type", "steps: " + long[:100] + "\n", `steps: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"… (100 bytes) is not an integer`},
-		{"unknown keys", "modle: mlp\nlos: ns\n", "my.yaml: yaml: line 1: field modle not found in type train.Config; line 2: field los not found"},
+		{"unknown keys", "modle: mlp\nlos: ns\n", `my.yaml: line 1: unknown key "modle" (did you mean model?)`},
 	} {
 		_, _, err := ReadConfig(strings.NewReader(c.text), "my.yaml", DefaultConfig())
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || len(err.Error()) > 300 {
