@@ -66,6 +66,9 @@ type Generator struct {
 	// Dataset and Data name the data the generator was trained on (the
 	// run's --dataset and --data), the reference of its evaluation.
 	Dataset, Data string
+	// Config is the run's configuration (config.yaml), as the checkpoint
+	// carries it; exports keep it as the model's description.
+	Config string
 }
 
 // ErrNoCheckpoint is returned (wrapped) by LoadRun for a run that has not
@@ -139,7 +142,13 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	name := f.Metadata[MetaGenerator]
+	name, prefix, exported := f.Metadata[MetaGenerator], "", false
+	if v, ok := f.Metadata[MetaExported]; ok {
+		if v != gan.GeneratorName && v != gan.GeneratorEMAName {
+			return nil, fmt.Errorf("%s: metadata %s is %q, want %s or %s", path, MetaExported, v, gan.GeneratorName, gan.GeneratorEMAName)
+		}
+		name, exported = v, true
+	}
 	if name == "" {
 		name = gan.GeneratorName
 		for _, t := range f.Names() {
@@ -158,12 +167,16 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if net == nil {
 		return nil, fmt.Errorf("%s: metadata %s: model %s builds no %s network", path, MetaGenerator, spec.Family, built)
 	}
-	sd, err := f.StateDict(name + ".")
+	// An exported generator's tensors have no prefix.
+	if !exported {
+		prefix = name + "."
+	}
+	sd, err := f.StateDict(prefix)
 	if err != nil {
 		return nil, err
 	}
 	if err := nn.LoadStateDict(net, sd); err != nil {
-		return nil, fmt.Errorf("%s: %s.*: %w", path, name, err)
+		return nil, fmt.Errorf("%s: %s*: %w", path, prefix, err)
 	}
 	var cfg struct {
 		Dataset string `yaml:"dataset"`
@@ -172,7 +185,7 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if err := yaml.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
 		return nil, fmt.Errorf("%s: metadata %s: %w", path, metaConfig, err)
 	}
-	return &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data}, nil
+	return &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data, Config: f.Metadata[metaConfig]}, nil
 }
 
 // describe returns the spec of the checkpoint's networks: its model
