@@ -2,9 +2,9 @@ package data
 
 import (
 	"bytes"
-	"fmt"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
