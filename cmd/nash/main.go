@@ -47,7 +47,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload())
+	root.AddCommand(newTrain(), newSample(), newExport(), newServe(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload())
 	return root
 }
 
@@ -138,7 +138,7 @@ func newBench() *cobra.Command {
 }
 
 func newInterpolate() *cobra.Command {
-	var run, out string
+	var run, out, ckpt string
 	var from, to uint64
 	var steps, scale, class int
 	var slerp, asGIF bool
@@ -147,7 +147,7 @@ func newInterpolate() *cobra.Command {
 		Short: "Walk the latent space between two seeds: a PNG strip, or an animated GIF with --gif",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, err := infer.LoadRun(run, "last")
+			g, err := loadCheckpoint(run, ckpt)
 			if err != nil {
 				return err
 			}
@@ -181,6 +181,7 @@ func newInterpolate() *cobra.Command {
 	cmd.Flags().IntVar(&scale, "scale", 4, "GIF pixel scale")
 	cmd.Flags().IntVar(&class, "class", 0, "the class of every image of the walk (conditional runs only)")
 	cmd.Flags().StringVar(&out, "out", "interpolation.png", "file to write")
+	addCheckpointFlag(cmd.Flags(), &ckpt)
 	cmd.MarkFlagRequired("run")
 	return cmd
 }
