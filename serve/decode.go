@@ -53,8 +53,9 @@ func parseFormat(v, defaultFormat string) (string, error) {
 	return v, nil
 }
 
-// samplesRequest is GET /v1/samples's query: n samples drawn with seed
-// (as nash sample --seed), of class (−1: cycling through the classes).
+// samplesRequest is GET /v1/samples's query: n samples (64, or the limit
+// if lower, by default) drawn with seed (as nash sample --seed), of class
+// (−1: cycling through the classes).
 type samplesRequest struct {
 	n      int
 	seed   uint64
@@ -64,7 +65,7 @@ type samplesRequest struct {
 
 // parseSamples reads the query of GET /v1/samples.
 func parseSamples(q url.Values, lim limits) (samplesRequest, error) {
-	r := samplesRequest{n: 64, class: -1, format: "png"}
+	r := samplesRequest{n: min(64, lim.maxN), class: -1, format: "png"}
 	for key := range q {
 		switch key {
 		case "n", "seed", "class", "format":
