@@ -328,3 +328,44 @@ func float64s(v []float32) []float64 {
 	}
 	return out
 }
+
+// SampleEach hands over the samples of every row, in batches of
+// sampleBatch, equal bit for bit to Sample's; it stops at f's first
+// error and refuses noise of the wrong shape.
+func TestSampleEach(t *testing.T) {
+	g := randomGenerator(t, exportCases[5].spec, false) // conditional MLP
+	const n = 2*sampleBatch + 7
+	z, y := inputs(g, n, 1)
+	want, err := g.Sample(z, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var los []int
+	got := make([]float32, 0, want.Len())
+	err = g.SampleEach(z, y, func(lo int, x *tensor.Tensor) error {
+		los = append(los, lo)
+		got = append(got, x.Data()...)
+		return nil
+	})
+	if err != nil || fmt.Sprint(los) != fmt.Sprint([]int{0, sampleBatch, 2 * sampleBatch}) || sameBits(got, want.Data()) >= 0 {
+		t.Fatalf("batches at %v (%v), or samples that differ from Sample's", los, err)
+	}
+	stop := fmt.Errorf("stop")
+	calls := 0
+	if err := g.SampleEach(z, y, func(int, *tensor.Tensor) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("SampleEach = %v after %d calls, want f's error after 1", err, calls)
+	}
+	for _, c := range []struct {
+		z, y *tensor.Tensor
+		want string
+	}{
+		{tensor.New(3, 7), gan.ClassLabels(3, 1), "noise of shape [3 7]"},
+		{tensor.New(3, 100), nil, "each sample needs a class"},
+		{tensor.New(3, 100), gan.ClassLabels(3, 10), "not a class in [0, 10)"},
+	} {
+		err := g.SampleEach(c.z, c.y, func(int, *tensor.Tensor) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("SampleEach: error %v, want %q", err, c.want)
+		}
+	}
+}

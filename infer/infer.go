@@ -1,9 +1,13 @@
-// Package infer puts a trained generator to use on its own: it loads from a
-// checkpoint only what sampling needs — the generator (or its moving
-// average) and the few settings that describe it, not the discriminator,
-// the optimisers or the run directory — and samples from it, safely from
-// many goroutines at once: evaluation mode belongs to each call, never to
-// the shared network.
+// Package infer puts a trained generator to use on its own, and is nash's
+// Go API for programs that embed one. It loads from a run's checkpoint
+// (LoadRun) or from a file (Load: a checkpoint, or a generator written by
+// nash export --format safetensors) only what sampling needs — the
+// generator (or its moving average) and the few settings that describe it,
+// not the discriminator, the optimisers or the run directory — and
+// samples from it from seeds (Samples), latent vectors (Sample, SampleEach)
+// and classes, draws latent walks (Interpolate) and exports it (WriteONNX,
+// WriteSafetensors). A Generator is safe for concurrent use: evaluation
+// mode belongs to each call, never to the shared network.
 package infer
 
 import (

@@ -216,3 +216,12 @@ func (g *Generator) SampleEach(z, labels *tensor.Tensor, f func(lo int, x *tenso
 	}
 	return nil
 }
+
+// Image returns sample i of the samples x [n, C, H, W] as a picture, an
+// *image.Gray for one channel and an *image.RGBA for three, values in
+// [−1, 1] mapped to pixels as images.ToPixel maps them.
+func Image(x *tensor.Tensor, i int) image.Image {
+	c, h, w := x.Dim(1), x.Dim(2), x.Dim(3)
+	k := c * h * w
+	return images.Grid(tensor.FromSlice(x.Data()[i*k:(i+1)*k], 1, c, h, w), 1, 0)
+}

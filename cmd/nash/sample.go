@@ -210,11 +210,9 @@ func writeFolder(out string, g *infer.Generator, z, labels *tensor.Tensor) error
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	s := g.Spec.Sample
 	return g.SampleEach(z, labels, func(lo int, x *tensor.Tensor) error {
 		for i := range x.Dim(0) {
-			one := tensor.FromSlice(x.Data()[i*s.Len():(i+1)*s.Len()], 1, s.C, s.H, s.W)
-			if err := images.WritePNG(filepath.Join(out, fmt.Sprintf("%06d.png", lo+i)), images.Grid(one, 1, 0)); err != nil {
+			if err := images.WritePNG(filepath.Join(out, fmt.Sprintf("%06d.png", lo+i)), infer.Image(x, i)); err != nil {
 				return err
 			}
 		}
