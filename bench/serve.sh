@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Measures nash serve on this machine, loopback only, bounded in time: the images per second of one
+# generator served one request at a time (--max-batch 1) and with micro-batching (--max-batch 64), with
+# --clients clients each asking for one image per request, beside PyTorch's in-process rate for the same
+# weights at batch 64 (bench/torch_generator.py), then --many clients for the load test: status codes,
+# latency percentiles and the server's peak resident memory.
+#
+#   bench/serve.sh RUN_DIR [SECONDS] [CLIENTS] [MANY]     # e.g. bench/serve.sh runs/dcgan 15 64 1000
+set -euo pipefail
+run=${1:?usage: bench/serve.sh RUN_DIR [SECONDS] [CLIENTS] [MANY]}
+secs=${2:-15}
+clients=${3:-64}
+many=${4:-1000}
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/nash" ./cmd/nash
+go build -o "$tmp/loadgen" ./scripts/loadgen
+"$tmp/nash" export --run "$run" --format safetensors --out "$tmp/g.safetensors" >/dev/null
+threads=$(nproc)
+addr=127.0.0.1:18093
+
+# serve ARGS… starts nash serve in the background and waits until it answers.
+serve() {
+  "$tmp/nash" serve --model "$tmp/g.safetensors" --addr $addr "$@" >/dev/null 2>"$tmp/serve.log" &
+  pid=$!
+  until curl -sf "http://$addr/v2/health/ready" >/dev/null; do sleep 0.1; done
+}
+
+# stop ends the server with SIGTERM and prints its peak resident memory.
+stop() {
+  echo "  server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
+  kill -TERM $pid
+  wait $pid
+}
+
+for mb in 1 64; do
+  echo "nash serve --max-batch $mb, $clients clients, one image per request, ${secs}s:"
+  serve --max-batch $mb
+  "$tmp/loadgen" -url "http://$addr/v1/samples?n=1&format=npy" -c "$clients" -d "${secs}s" | sed 's/^/  /'
+  stop
+done
+echo "PyTorch in-process, the same weights, batch 64, $threads threads:"
+/usr/bin/python3 bench/torch_generator.py "$tmp/g.safetensors" --threads "$threads" --batch 64 | sed 's/^/  /'
+echo "nash serve (defaults: --max-batch 64, --queue 256), $many clients, one image per request, ${secs}s:"
+serve
+"$tmp/loadgen" -url "http://$addr/v1/samples?n=1&format=npy" -c "$many" -d "${secs}s" | sed 's/^/  /'
+stop
