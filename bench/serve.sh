@@ -5,12 +5,13 @@
 # weights at batch 64 (bench/torch_generator.py), then --many clients for the load test: status codes,
 # latency percentiles and the server's peak resident memory.
 #
-#   bench/serve.sh RUN_DIR [SECONDS] [CLIENTS] [MANY]     # e.g. bench/serve.sh runs/dcgan 15 64 1000
+#   bench/serve.sh RUN_DIR [SECONDS] [CLIENTS] [MANY] [MANY_SECONDS]   # e.g. bench/serve.sh runs/dcgan 15 64 1000 60
 set -euo pipefail
-run=${1:?usage: bench/serve.sh RUN_DIR [SECONDS] [CLIENTS] [MANY]}
+run=${1:?usage: bench/serve.sh RUN_DIR [SECONDS] [CLIENTS] [MANY] [MANY_SECONDS]}
 secs=${2:-15}
 clients=${3:-64}
 many=${4:-1000}
+many_secs=${5:-60}
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -42,7 +43,7 @@ for mb in 1 64; do
 done
 echo "PyTorch in-process, the same weights, batch 64, $threads threads:"
 /usr/bin/python3 bench/torch_generator.py "$tmp/g.safetensors" --threads "$threads" --batch 64 | sed 's/^/  /'
-echo "nash serve (defaults: --max-batch 64, --queue 256), $many clients, one image per request, ${secs}s:"
+echo "nash serve (defaults: --max-batch 64, --queue 256), $many clients, one image per request, ${many_secs}s:"
 serve
-"$tmp/loadgen" -url "http://$addr/v1/samples?n=1&format=npy" -c "$many" -d "${secs}s" | sed 's/^/  /'
+"$tmp/loadgen" -url "http://$addr/v1/samples?n=1&format=npy" -c "$many" -d "${many_secs}s" | sed 's/^/  /'
 stop

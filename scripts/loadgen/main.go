@@ -1,5 +1,6 @@
 // Command loadgen measures nash serve under load: c clients, each sending
-// one request after another for d, and prints the requests, images per
+// one request after another for d (after a 503, waiting as its Retry-After
+// says, as a well-behaved client does), and prints the requests, images per
 // second, the status codes and the latency percentiles:
 //
 //	go run ./scripts/loadgen -url 'http://127.0.0.1:8080/v1/samples?n=1&format=npy' -c 64 -d 20s -images 1
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -52,17 +54,26 @@ func run(url string, clients int, d time.Duration, images int) error {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				t := time.Now()
-				status := 0
+				status, wait := 0, 0
 				resp, err := client.Get(url)
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					status = resp.StatusCode
+					if status == http.StatusServiceUnavailable {
+						wait, _ = strconv.Atoi(resp.Header.Get("Retry-After"))
+					}
 				}
 				if ctx.Err() != nil && err != nil {
 					return
 				}
 				results[c] = append(results[c], outcome{status, time.Since(t)})
+				if wait > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Duration(wait) * time.Second):
+					}
+				}
 			}
 		}()
 	}
