@@ -28,21 +28,24 @@ serve() {
   until curl -sf "http://$addr/v2/health/ready" >/dev/null; do sleep 0.1; done
 }
 
-# stop ends the server with SIGTERM and prints its peak resident memory.
+# stop ends the server with SIGTERM and prints its peak resident memory and mean batch.
 stop() {
-  echo "  server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"
+  echo "  server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)," \
+    "mean forward batch: $(curl -s "http://$addr/metrics" | awk '/^nash_batch_size_sum/ {s=$2} /^nash_batch_size_count/ {c=$2} END {printf "%.1f", s/c}')"
   kill -TERM $pid
   wait $pid
 }
 
 for mb in 1 64; do
-  echo "nash serve --max-batch $mb, $clients clients, one image per request, ${secs}s:"
-  serve --max-batch $mb
+  echo "nash serve --max-batch $mb --queue 1024, $clients clients, one image per request, ${secs}s:"
+  serve --max-batch $mb --queue 1024
   "$tmp/loadgen" -url "http://$addr/v1/samples?n=1&format=npy" -c "$clients" -d "${secs}s" | sed 's/^/  /'
   stop
 done
-echo "PyTorch in-process, the same weights, batch 64, $threads threads:"
-/usr/bin/python3 bench/torch_generator.py "$tmp/g.safetensors" --threads "$threads" --batch 64 | sed 's/^/  /'
+echo "PyTorch in-process, the same weights, batch 64, 1 and $threads threads:"
+for th in $(printf '%s\n' 1 "$threads" | sort -un); do
+  /usr/bin/python3 bench/torch_generator.py "$tmp/g.safetensors" --threads "$th" --batch 64 | sed 's/^/  /'
+done
 echo "nash serve (defaults: --max-batch 64, --queue 256), $many clients, one image per request, ${many_secs}s:"
 serve
 "$tmp/loadgen" -url "http://$addr/v1/samples?n=1&format=npy" -c "$many" -d "${many_secs}s" | sed 's/^/  /'
