@@ -115,8 +115,9 @@ func bestNote(name string) string {
 	return ""
 }
 
-// Load loads the generator saved in the checkpoint at path. Errors name
-// the file.
+// Load loads the generator saved in the checkpoint at path, or written
+// alone by WriteSafetensors (nash export --format safetensors). Errors
+// name the file.
 func Load(path string) (*Generator, error) {
 	f, err := checkpoint.Load(path)
 	if err != nil {
@@ -180,6 +181,9 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 		return nil, err
 	}
 	if err := nn.LoadStateDict(net, sd); err != nil {
+		if exported {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 		return nil, fmt.Errorf("%s: %s*: %w", path, prefix, err)
 	}
 	var cfg struct {

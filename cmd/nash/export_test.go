@@ -79,6 +79,13 @@ func TestExport(t *testing.T) {
 			t.Fatalf("nash export %v wrote %s", c.args, out)
 		}
 	}
+	walk := filepath.Join(dir, "walk.png")
+	if err := runNash("interpolate", "--run", run, "--checkpoint", "last", "--out", walk); err != nil {
+		t.Fatalf("nash interpolate --checkpoint last: %v", err)
+	}
+	if err := runNash("interpolate", "--run", run, "--checkpoint", "best", "--out", walk); err == nil || !strings.Contains(err.Error(), "best.safetensors") {
+		t.Fatalf("nash interpolate --checkpoint best: error %v, want one naming best.safetensors", err)
+	}
 }
 
 func float32Bytes(v []float32) []byte {
