@@ -47,7 +47,9 @@ type Options struct {
 	MaxBatch int
 	MaxWait  time.Duration
 	// Queue bounds the requests waiting for a forward pass; one more is
-	// answered 503 with Retry-After.
+	// answered 503 with Retry-After. At most Queue + MaxBatch·Workers
+	// requests that generate are in hand at once, bodies included, which
+	// bounds the server's memory.
 	Queue int
 	// Workers is the number of forward passes run at once.
 	Workers int
@@ -98,6 +100,10 @@ type Server struct {
 	metrics *counters
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// slots bounds the requests that generate at once (reading their
+	// bodies, queued, sampled or answering), so that memory stays bounded
+	// however many clients connect.
+	slots chan struct{}
 }
 
 // New returns a server of g. Close stops it.
@@ -105,7 +111,8 @@ func New(g *infer.Generator, opts Options) (*Server, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, metrics: newCounters(), log: opts.Log, mux: http.NewServeMux()}
+	s := &Server{opts: opts, metrics: newCounters(), log: opts.Log, mux: http.NewServeMux(),
+		slots: make(chan struct{}, opts.Queue+opts.MaxBatch*opts.Workers)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -260,10 +267,25 @@ func readJSON(r *http.Request) ([]byte, error) {
 	return io.ReadAll(r.Body)
 }
 
+// generating registers h, a route that generates samples, under pattern:
+// when Queue + MaxBatch·Workers such requests are already in hand, it is
+// answered 503 with Retry-After at once, before its body is read.
+func (s *Server) generating(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.route(pattern, func(w http.ResponseWriter, r *http.Request) error {
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			return errQueueFull
+		}
+		defer func() { <-s.slots }()
+		return h(w, r)
+	})
+}
+
 func (s *Server) routes() {
-	s.route("GET /v1/samples", s.samples)
-	s.route("POST /v1/generate", s.generate)
-	s.route("POST /v1/interpolate", s.interpolate)
+	s.generating("GET /v1/samples", s.samples)
+	s.generating("POST /v1/generate", s.generate)
+	s.generating("POST /v1/interpolate", s.interpolate)
 	s.route("GET /v1/model", s.model)
 	s.route("GET /v2/health/live", func(w http.ResponseWriter, _ *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
@@ -276,7 +298,7 @@ func (s *Server) routes() {
 	})
 	s.route("GET /v2/models/{name}", s.v2Model)
 	s.route("GET /v2/models/{name}/ready", s.v2Ready)
-	s.route("POST /v2/models/{name}/infer", s.v2Infer)
+	s.generating("POST /v2/models/{name}/infer", s.v2Infer)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	s.route("/", func(w http.ResponseWriter, r *http.Request) error {
 		return &requestError{status: http.StatusNotFound, field: "path", msg: fmt.Sprintf("%s %q is not a route", r.Method, r.URL.Path)}
