@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +203,40 @@ func TestServeBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("nash serve %v: error %v, want one line containing %q", c.args, err, c.want)
 		}
+	}
+}
+
+// nash serve --model serves an exported generator on the address it was
+// given, answers, and returns when its context ends (as SIGTERM ends it).
+func TestServeCommand(t *testing.T) {
+	dir := t.TempDir()
+	run, model := filepath.Join(dir, "run"), filepath.Join(dir, "g.safetensors")
+	trainTiny(t, run)
+	if err := runNash("export", "--run", run, "--format", "safetensors", "--out", model); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, w := io.Pipe()
+	cmd := newRoot()
+	cmd.SetOut(w)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs([]string{"serve", "--model", model, "--addr", "127.0.0.1:0", "--name", "digits"})
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, r)
+	url := line[strings.Index(line, "http://") : len(line)-1]
+	resp, err := http.Get(url + "/v2/models/digits/ready")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("ready: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("nash serve after its context ended: %v", err)
 	}
 }
