@@ -3,6 +3,8 @@
 //
 //	nash train                      # the reference MLP GAN on embedded MNIST, 50 epochs
 //	nash sample --run DIR           # a grid of digits from a run's last checkpoint
+//	nash export --run DIR --out g.onnx   # the generator as an ONNX model
+//	nash serve --run DIR            # the generator over HTTP
 //	nash bench                      # ms per training step and GFLOP/s
 package main
 

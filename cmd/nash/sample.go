@@ -87,11 +87,13 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 				return nil
 			}
-			z := g.Noise(n, tensor.NewRNG(seed, "sample"))
+			var z *tensor.Tensor
 			if zFile != "" {
 				if z, err = readLatents(zFile, g.Spec.ZDim); err != nil {
 					return err
 				}
+			} else {
+				z = g.Noise(n, tensor.NewRNG(seed, "sample"))
 			}
 			k := -1
 			if cmd.Flags().Changed("class") {
