@@ -180,7 +180,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, grace time.Dur
 }
 
 // route registers h under pattern with its metrics, access log, body
-// limit, timeout and recovery.
+// limit, timeout and error answers (instrument).
 func (s *Server) route(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
 	s.mux.HandleFunc(pattern, s.instrument(pattern, h))
 }
