@@ -12,7 +12,7 @@ import (
 // nash serve's micro-batching and bench/torch_generator.py compare with.
 func BenchmarkSample(b *testing.B) {
 	for _, c := range []int{0, 2} { // exportCases: mlp, dcgan28
-		for _, batch := range []int{1, 8, 64} {
+		for _, batch := range []int{1, 4, 8, 16, 32, 64} {
 			b.Run(fmt.Sprintf("%s/batch=%d", exportCases[c].name, batch), func(b *testing.B) {
 				g := randomGenerator(b, exportCases[c].spec, false)
 				z := g.Noise(batch, tensor.NewRNG(1, "bench"))
