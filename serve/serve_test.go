@@ -269,8 +269,9 @@ func TestOpenInferenceProtocol(t *testing.T) {
 	flat, _ := json.Marshal(z.Data())
 	nested, _ := json.Marshal([][]float32{z.Data()[:100], z.Data()[100:]})
 	for name, data := range map[string]string{"flat": string(flat), "nested": string(nested)} {
-		req := `{"id": "42", "inputs": [{"name": "z", "shape": [2, 100], "datatype": "FP32", "data": ` + data +
-			`}, {"name": "class", "shape": [2], "datatype": "INT64", "data": [3, 8]}], "outputs": [{"name": "images"}]}`
+		// Triton's clients add parameters to the request and its outputs.
+		req := `{"id": "42", "parameters": {"sequence_id": 0}, "inputs": [{"name": "z", "shape": [2, 100], "datatype": "FP32", "data": ` + data +
+			`}, {"name": "class", "shape": [2], "datatype": "INT64", "data": [3, 8]}], "outputs": [{"name": "images", "parameters": {"binary_data": false}}]}`
 		status, _, body := call(t, "POST", ts.URL+"/v2/models/mnist-gan/infer", "application/json", strings.NewReader(req))
 		var resp v2Response
 		if err := json.Unmarshal(body, &resp); err != nil || status != 200 {
