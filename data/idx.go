@@ -54,6 +54,17 @@ type IDX struct {
 // and 2049 for labels.
 func (x *IDX) Magic() uint32 { return unsignedByte<<8 | uint32(len(x.Dims)) }
 
+// IDXHeader returns the start of an IDX file of unsigned bytes of shape
+// dims: the magic number and each dimension, big-endian. The bytes of the
+// array, row-major, follow it.
+func IDXHeader(dims ...int) []byte {
+	b := []byte{0, 0, unsignedByte, byte(len(dims))}
+	for _, d := range dims {
+		b = binary.BigEndian.AppendUint32(b, uint32(d))
+	}
+	return b
+}
+
 // OpenIDX reads the IDX file at path, gzip-compressed or plain.
 func OpenIDX(path string) (*IDX, error) {
 	f, err := os.Open(path)

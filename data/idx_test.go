@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -189,6 +190,28 @@ func BenchmarkReadIDXMNISTTrain(b *testing.B) {
 	for b.Loop() {
 		if _, err := ReadIDX(bytes.NewReader(file), "train"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// IDXHeader followed by the bytes reads back as the same array, of any
+// rank.
+func TestIDXHeaderReadsBack(t *testing.T) {
+	for _, dims := range [][]int{{4}, {2, 3, 2}, {2, 3, 2, 1}} {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		body := make([]byte, n)
+		for i := range body {
+			body[i] = byte(i * 7)
+		}
+		x, err := ReadIDX(bytes.NewReader(append(IDXHeader(dims...), body...)), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(x.Dims) != fmt.Sprint(dims) || !bytes.Equal(x.Data, body) {
+			t.Fatalf("dims %v: read %v", dims, x.Dims)
 		}
 	}
 }

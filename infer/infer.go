@@ -1,9 +1,13 @@
-// Package infer puts a trained generator to use on its own: it loads from a
-// checkpoint only what sampling needs — the generator (or its moving
-// average) and the few settings that describe it, not the discriminator,
-// the optimisers or the run directory — and samples from it, safely from
-// many goroutines at once: evaluation mode belongs to each call, never to
-// the shared network.
+// Package infer puts a trained generator to use on its own, and is nash's
+// Go API for programs that embed one. It loads from a run's checkpoint
+// (LoadRun) or from a file (Load: a checkpoint, or a generator written by
+// nash export --format safetensors) only what sampling needs — the
+// generator (or its moving average) and the few settings that describe it,
+// not the discriminator, the optimisers or the run directory — and
+// samples from it from seeds (Samples), latent vectors (Sample, SampleEach)
+// and classes, draws latent walks (Interpolate) and exports it (WriteONNX,
+// WriteSafetensors). A Generator is safe for concurrent use: evaluation
+// mode belongs to each call, never to the shared network.
 package infer
 
 import (
@@ -66,6 +70,9 @@ type Generator struct {
 	// Dataset and Data name the data the generator was trained on (the
 	// run's --dataset and --data), the reference of its evaluation.
 	Dataset, Data string
+	// Config is the run's configuration (config.yaml), as the checkpoint
+	// carries it; exports keep it as the model's description.
+	Config string
 }
 
 // ErrNoCheckpoint is returned (wrapped) by LoadRun for a run that has not
@@ -108,8 +115,9 @@ func bestNote(name string) string {
 	return ""
 }
 
-// Load loads the generator saved in the checkpoint at path. Errors name
-// the file.
+// Load loads the generator saved in the checkpoint at path, or written
+// alone by WriteSafetensors (nash export --format safetensors). Errors
+// name the file.
 func Load(path string) (*Generator, error) {
 	f, err := checkpoint.Load(path)
 	if err != nil {
@@ -135,7 +143,13 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if err != nil || step < 0 {
 		return nil, fmt.Errorf("%s: metadata %s is %.80q, want a step count", path, MetaStep, f.Metadata[MetaStep])
 	}
-	name := f.Metadata[MetaGenerator]
+	name, prefix, exported := f.Metadata[MetaGenerator], "", false
+	if v, ok := f.Metadata[MetaExported]; ok {
+		if v != gan.GeneratorName && v != gan.GeneratorEMAName {
+			return nil, fmt.Errorf("%s: metadata %s is %q, want %s or %s", path, MetaExported, v, gan.GeneratorName, gan.GeneratorEMAName)
+		}
+		name, exported = v, true
+	}
 	if name == "" {
 		name = gan.GeneratorName
 		for _, t := range f.Names() {
@@ -161,12 +175,19 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if net == nil {
 		return nil, fmt.Errorf("%s: metadata %s: model %s builds no %s network", path, MetaGenerator, spec.Family, built)
 	}
-	sd, err := f.StateDict(name + ".")
+	// An exported generator's tensors have no prefix.
+	if !exported {
+		prefix = name + "."
+	}
+	sd, err := f.StateDict(prefix)
 	if err != nil {
 		return nil, err
 	}
 	if err := nn.LoadStateDict(net, sd); err != nil {
-		return nil, fmt.Errorf("%s: %s.*: %w", path, name, err)
+		if exported {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, fmt.Errorf("%s: %s*: %w", path, prefix, err)
 	}
 	var cfg struct {
 		Dataset string `yaml:"dataset"`
@@ -175,7 +196,7 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	if err := yaml.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
 		return nil, fmt.Errorf("%s: metadata %s: %w", path, metaConfig, err)
 	}
-	return &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data}, nil
+	return &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data, Config: f.Metadata[metaConfig]}, nil
 }
 
 // describe returns the spec of the checkpoint's networks: its model

@@ -35,22 +35,31 @@ type Walk struct {
 
 // Interpolate returns the samples [Steps, C, H, W] along the walk w.
 func (g *Generator) Interpolate(w Walk) (*tensor.Tensor, error) {
-	if w.Steps < 2 {
-		return nil, fmt.Errorf("interpolation needs at least 2 steps, got %d", w.Steps)
+	z, labels, err := g.WalkInputs(w)
+	if err != nil {
+		return nil, err
 	}
-	var labels *tensor.Tensor
+	return g.Sample(z, labels)
+}
+
+// WalkInputs returns the latent vectors [Steps, ZDim] along the walk w and,
+// for a conditional generator, their classes: what Interpolate samples.
+func (g *Generator) WalkInputs(w Walk) (z, labels *tensor.Tensor, err error) {
+	if w.Steps < 2 {
+		return nil, nil, fmt.Errorf("interpolation needs at least 2 steps, got %d", w.Steps)
+	}
 	if g.Spec.Classes > 0 {
 		if err := g.CheckClass(w.Class); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		labels = gan.ClassLabels(w.Steps, w.Class)
 	}
 	a, b := g.Latent(w.From), g.Latent(w.To)
-	z := tensor.New(w.Steps, len(a))
+	z = tensor.New(w.Steps, len(a))
 	for i := 0; i < w.Steps; i++ {
 		mix(z.Data()[i*len(a):(i+1)*len(a)], a, b, float64(i)/float64(w.Steps-1), w.Slerp)
 	}
-	return g.Sample(z, labels)
+	return z, labels, nil
 }
 
 // mix sets dst to the point at fraction f of the way from a to b.

@@ -85,18 +85,15 @@ func (g *Generator) Cycle(n int) *tensor.Tensor {
 // a conditional generator's row i of class i mod the number of classes
 // (Cycle).
 func (g *Generator) GenerateFrom(z *tensor.Tensor) *tensor.Tensor {
-	n, d := z.Dim(0), z.Dim(1)
-	labels := g.Cycle(n)
+	n := z.Dim(0)
 	s := g.Spec.Sample
 	out := tensor.New(n, s.C, s.H, s.W)
-	for lo := 0; lo < n; lo += sampleBatch {
-		hi := min(n, lo+sampleBatch)
-		var y *tensor.Tensor
-		if labels != nil {
-			y = tensor.FromSlice(labels.Data()[lo:hi], hi-lo)
-		}
-		x := g.mustSample(tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d), y)
+	err := g.SampleEach(z, g.Cycle(n), func(lo int, x *tensor.Tensor) error {
 		copy(out.Data()[lo*s.Len():], x.Data())
+		return nil
+	})
+	if err != nil {
+		panic("infer: " + err.Error())
 	}
 	return out
 }
@@ -128,16 +125,26 @@ func (g *Generator) GenerateLabels(n int) []int {
 // mod K); class must be −1 for an unconditional generator. A class out of
 // range is an error naming the classes.
 func (g *Generator) Samples(n int, seed uint64, class int) (*tensor.Tensor, error) {
-	if class != -1 {
-		if err := g.CheckClass(class); err != nil {
-			return nil, err
-		}
-	}
 	z := g.Noise(n, tensor.NewRNG(seed, "sample"))
-	if class >= 0 {
-		return g.Sample(z, gan.ClassLabels(n, class))
+	labels, err := g.Classes(n, class)
+	if err != nil {
+		return nil, err
 	}
-	return g.Sample(z, g.Cycle(n))
+	return g.Sample(z, labels)
+}
+
+// Classes returns the classes of n samples as Samples chooses them: all of
+// class for a conditional generator, or with class −1 sample i of class i
+// mod K (Cycle); nil for an unconditional generator, which takes class −1
+// only. A class out of range is an error naming the classes.
+func (g *Generator) Classes(n, class int) (*tensor.Tensor, error) {
+	if class == -1 {
+		return g.Cycle(n), nil
+	}
+	if err := g.CheckClass(class); err != nil {
+		return nil, err
+	}
+	return gan.ClassLabels(n, class), nil
 }
 
 // CheckClass reports a class the generator cannot take, in words: any
@@ -182,4 +189,39 @@ func (g *Generator) ClassGrid(seed uint64) (image.Image, error) {
 		return nil, fmt.Errorf("the run is not conditional: it has no classes to draw")
 	}
 	return g.ClassGridOf(g.ClassGridNoise(tensor.NewRNG(seed, "sample"))), nil
+}
+
+// SampleEach samples the noise z [n, ZDim] and the classes labels (as
+// Sample takes them) sampleBatch rows at a time and calls f with the
+// index of each batch's first row and its samples, which f must not keep:
+// the way to generate more samples than fit in memory at once. It stops
+// at f's first error and returns it.
+func (g *Generator) SampleEach(z, labels *tensor.Tensor, f func(lo int, x *tensor.Tensor) error) error {
+	if z.Dims() != 2 || z.Dim(1) != g.Spec.ZDim {
+		return fmt.Errorf("noise of shape %v, the generator takes [n, %d]", z.Shape(), g.Spec.ZDim)
+	}
+	n, d := z.Dim(0), z.Dim(1)
+	if err := g.checkLabels(labels, n); err != nil {
+		return err
+	}
+	for lo := 0; lo < n; lo += sampleBatch {
+		hi := min(n, lo+sampleBatch)
+		var y *tensor.Tensor
+		if labels != nil {
+			y = tensor.FromSlice(labels.Data()[lo:hi], hi-lo)
+		}
+		if err := f(lo, g.mustSample(tensor.FromSlice(z.Data()[lo*d:hi*d], hi-lo, d), y)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Image returns sample i of the samples x [n, C, H, W] as a picture, an
+// *image.Gray for one channel and an *image.RGBA for three, values in
+// [−1, 1] mapped to pixels as images.ToPixel maps them.
+func Image(x *tensor.Tensor, i int) image.Image {
+	c, h, w := x.Dim(1), x.Dim(2), x.Dim(3)
+	k := c * h * w
+	return images.Grid(tensor.FromSlice(x.Data()[i*k:(i+1)*k], 1, c, h, w), 1, 0)
 }

@@ -314,20 +314,11 @@ func WriteNPY(path string, f *Features) error {
 
 // EncodeNPY writes f to w as WriteNPY does.
 func EncodeNPY(w io.Writer, f *Features) error {
-	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", f.n, f.d)
-	// Pad with spaces so that magic, version, length and header end on a
-	// multiple of 64 bytes, the last byte a newline.
-	pad := 63 - (len(npyMagic)+4+len(dict))%64
-	header := dict + strings.Repeat(" ", pad) + "\n"
-	if len(header) > math.MaxUint16 {
-		return fmt.Errorf("metrics: %s: .npy header of %d bytes", f.name, len(header))
+	header, err := NPYHeader("<f8", f.n, f.d)
+	if err != nil {
+		return fmt.Errorf("metrics: %s: %w", f.name, err)
 	}
-	var b bytes.Buffer
-	b.WriteString(npyMagic)
-	b.Write([]byte{1, 0})
-	binary.Write(&b, binary.LittleEndian, uint16(len(header)))
-	b.WriteString(header)
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if _, err := w.Write(header); err != nil {
 		return fmt.Errorf("metrics: %s: %w", f.name, err)
 	}
 	buf := make([]byte, 0, 64<<10)
@@ -341,4 +332,34 @@ func EncodeNPY(w io.Writer, f *Features) error {
 		}
 	}
 	return nil
+}
+
+// NPYHeader returns the start of a version 1.0 .npy file of C-ordered
+// values of dtype descr ("<f4" for little-endian float32, "<f8" for
+// float64) and the given shape: magic, version, length and the header
+// dictionary, padded so that the values that follow start at a multiple of
+// 64 bytes.
+func NPYHeader(descr string, shape ...int) ([]byte, error) {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	tuple := strings.Join(dims, ", ")
+	if len(shape) == 1 {
+		tuple += ","
+	}
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, tuple)
+	// Pad with spaces so that magic, version, length and header end on a
+	// multiple of 64 bytes, the last byte a newline.
+	pad := 63 - (len(npyMagic)+4+len(dict))%64
+	header := dict + strings.Repeat(" ", pad) + "\n"
+	if len(header) > math.MaxUint16 {
+		return nil, fmt.Errorf(".npy header of %d bytes", len(header))
+	}
+	var b bytes.Buffer
+	b.WriteString(npyMagic)
+	b.Write([]byte{1, 0})
+	binary.Write(&b, binary.LittleEndian, uint16(len(header)))
+	b.WriteString(header)
+	return b.Bytes(), nil
 }

@@ -188,3 +188,33 @@ func FuzzDecodeNPY(f *testing.F) {
 		}
 	})
 }
+
+// NPYHeader writes numpy's tuple syntax for every rank, pads the header to
+// a multiple of 64 bytes, and a 2-D float32 array after it reads back.
+func TestNPYHeader(t *testing.T) {
+	for _, c := range []struct {
+		shape []int
+		want  string
+	}{
+		{[]int{3}, "'shape': (3,)"},
+		{[]int{2, 3}, "'shape': (2, 3)"},
+		{[]int{5, 1, 28, 28}, "'shape': (5, 1, 28, 28)"},
+	} {
+		h, err := NPYHeader("<f4", c.shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h)%64 != 0 || h[len(h)-1] != '\n' || !strings.Contains(string(h), c.want) || !strings.Contains(string(h), "'<f4'") {
+			t.Errorf("shape %v: header %q", c.shape, h)
+		}
+	}
+	h, _ := NPYHeader("<f4", 2, 1)
+	b := append(h, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40) // 1.0, 2.0
+	f, err := DecodeNPY(bytes.NewReader(b), "x.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Row(0)[0] != 1 || f.Row(1)[0] != 2 {
+		t.Fatalf("read %v %v", f.Row(0), f.Row(1))
+	}
+}

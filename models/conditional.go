@@ -6,6 +6,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/onnx"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -235,4 +236,15 @@ func ConditionalRadfordGenerator(classes, size, zDim, channels, width int, rng *
 func ProjectionRadfordDiscriminator(classes, size, channels, width int, rng *tensor.RNG) *ProjectionDiscriminator {
 	features := (width << (radfordBlocks(size) - 1)) * 4 * 4
 	return NewProjectionDiscriminator(classes, RadfordDiscriminator(size, channels, width, rng), 2, features, rng)
+}
+
+// ExportONNXClasses implements onnx.ConditionalExporter: the embedding of
+// the classes y (int64) concatenated to the noise z, then Net.
+func (g *ConditionalGenerator) ExportONNXClasses(gr *onnx.Graph, name, z, y string) (string, error) {
+	e, err := g.Embed.ExportONNX(gr, onnx.Join(name, "embed"), y)
+	if err != nil {
+		return "", err
+	}
+	x := gr.Node("Concat", name, []string{z, e}, onnx.IntAttr("axis", 1))
+	return onnx.Export(gr, g.Net, onnx.Join(name, "net"), x)
 }

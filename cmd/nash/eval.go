@@ -111,7 +111,7 @@ other metrics are asked for. Timings go to standard error.`,
 	f.StringVar(&runDir, "run", "", "evaluate this run's generator")
 	f.IntVar(&n, "n", 0, "--run: generated samples (default 10000 for images, 2500 for 2-D mixtures)")
 	f.StringVar(&split, "split", "test", "--run: the real images compared with: test or train")
-	f.StringVar(&ckpt, "checkpoint", "last", "--run: the checkpoint evaluated: last, or best (the lowest FID of the evaluation during training)")
+	f.StringVar(&ckpt, "checkpoint", "last", "--run: "+checkpointUsage)
 	f.IntVar(&memN, "memorisation-n", 2000, "--run: generated and test images searched for their nearest training image")
 	f.StringVar(&net, "classifier", "", "feature network: mnist, fashion-mnist (embedded) or a weights file of nash classifier train (default: the run's dataset; mnist for --real/--fake images)")
 	return cmd

@@ -29,10 +29,7 @@ type runOptions struct {
 
 // evalRun evaluates the generator of the run in dir.
 func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
-	if o.checkpoint != "last" && o.checkpoint != "best" {
-		return fmt.Errorf("--checkpoint: %q, want last or best", o.checkpoint)
-	}
-	t, err := infer.LoadRun(dir, o.checkpoint)
+	t, err := loadCheckpoint(dir, o.checkpoint)
 	if err != nil {
 		return err
 	}

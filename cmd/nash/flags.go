@@ -12,14 +12,16 @@ import (
 	"github.com/nash-gan/nash/train"
 )
 
-// Upper bounds of the sampling commands' sizes: nash sample's --n, nash
-// interpolate's --steps and --gif's --scale, and the pixels of all of a
-// GIF's frames together.
+// Upper bounds of the sampling commands' sizes: nash sample's --n for a
+// grid, made in memory, and for the formats written in batches as they
+// are drawn, nash interpolate's --steps and --gif's --scale, and the
+// pixels of all of a GIF's frames together.
 const (
-	maxSamples   = 4096
-	maxWalkSteps = 256
-	maxGIFScale  = 16
-	maxGIFPixels = 1 << 25
+	maxSamples         = 4096
+	maxStreamedSamples = 10_000_000
+	maxWalkSteps       = 256
+	maxGIFScale        = 16
+	maxGIFPixels       = 1 << 25
 )
 
 // Upper bounds of nash bench's and nash toybench's counts.

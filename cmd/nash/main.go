@@ -3,6 +3,8 @@
 //
 //	nash train                      # the reference MLP GAN on embedded MNIST, 50 epochs
 //	nash sample --run DIR           # a grid of digits from a run's last checkpoint
+//	nash export --run DIR --out g.onnx   # the generator as an ONNX model
+//	nash serve --run DIR            # the generator over HTTP
 //	nash bench                      # ms per training step and GFLOP/s
 package main
 
@@ -51,7 +53,8 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrain(), newSample(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(), newDownload(), newRuns(), newPresets())
+	root.AddCommand(newTrain(), newSample(), newExport(), newServe(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(),
+		newDownload(), newRuns(), newPresets())
 	root.SetFlagErrorFunc(suggestFlag)
 	return root
 }
@@ -182,7 +185,7 @@ func newBench() *cobra.Command {
 }
 
 func newInterpolate() *cobra.Command {
-	var run, out string
+	var run, out, ckpt string
 	var from, to uint64
 	var steps, scale, class int
 	var slerp, asGIF bool
@@ -197,7 +200,7 @@ func newInterpolate() *cobra.Command {
 			if asGIF && (scale < 1 || scale > maxGIFScale) {
 				return fmt.Errorf("--scale: must be between 1 and %d, got %d", maxGIFScale, scale)
 			}
-			g, err := infer.LoadRun(run, "last")
+			g, err := loadCheckpoint(run, ckpt)
 			if err != nil {
 				return err
 			}
@@ -234,6 +237,7 @@ func newInterpolate() *cobra.Command {
 	cmd.Flags().IntVar(&scale, "scale", 4, "GIF pixel scale")
 	cmd.Flags().IntVar(&class, "class", 0, "the class of every image of the walk (conditional runs only)")
 	cmd.Flags().StringVar(&out, "out", "interpolation.png", "file to write")
+	addCheckpointFlag(cmd.Flags(), &ckpt)
 	cmd.MarkFlagRequired("run")
 	return cmd
 }

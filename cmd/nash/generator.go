@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/nash-gan/nash/infer"
+)
+
+// checkpointUsage is the help of --checkpoint on every command that loads
+// a run's generator.
+const checkpointUsage = "the run's checkpoint: last, or best (the lowest FID of the evaluation during training)"
+
+// addCheckpointFlag adds --checkpoint, default last, to fs.
+func addCheckpointFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "checkpoint", "last", checkpointUsage)
+}
+
+// loadCheckpoint loads the generator of the run in dir from its checkpoint
+// name, which --checkpoint gave: last or best.
+func loadCheckpoint(dir, name string) (*infer.Generator, error) {
+	path, err := checkpointPath(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return infer.Load(path)
+}
+
+// checkpointPath returns the path of the checkpoint name, which
+// --checkpoint gave, of the run in dir.
+func checkpointPath(dir, name string) (string, error) {
+	if name != "last" && name != "best" {
+		return "", fmt.Errorf("--checkpoint: %q, want last or best", name)
+	}
+	return infer.RunCheckpoint(dir, name)
+}
