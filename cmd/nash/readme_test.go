@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/internal/testlimit"
+	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/tensor"
 )
 
 // readmeCommands returns the nash command lines of README.md's sh blocks,
@@ -80,6 +81,18 @@ func TestREADMECommands(t *testing.T) {
 		"generated-idx3-ubyte": func(path string) {
 			writeIDXImages(t, path, "train", 500)
 		},
+		// README makes it with numpy, which is not nash's to run.
+		"z.npy": func(path string) {
+			z := tensor.New(8, 100)
+			tensor.NewRNG(1, "z").Normal(z, 0, 1)
+			f, err := metrics.FromTensor("z", z)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := metrics.WriteNPY(path, f); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 	t.Setenv(testlimit.Steps, "10")
 	t.Setenv(testlimit.Samples, "300")
@@ -103,8 +116,12 @@ func TestREADMECommands(t *testing.T) {
 			fashionStandIn(t, filepath.Join(dir, args[len(args)-1]))
 			continue
 		}
-		if args[0] == "board" {
-			serveBoard(t, bin, dir, args)
+		switch {
+		case args[0] == "board":
+			serveAndStop(t, bin, dir, args, "api/runs", `"quick"`)
+			continue
+		case args[len(args)-1] == "&":
+			serveAndStop(t, bin, dir, args[:len(args)-1], "v2/health/ready", "")
 			continue
 		}
 		cmd := exec.Command(bin, args...)
@@ -170,9 +187,11 @@ func fashionStandIn(t *testing.T, dir string) {
 	}
 }
 
-// serveBoard starts nash board as README has it, waits until it lists the
-// runs, and stops it with an interrupt, as Ctrl-C would.
-func serveBoard(t *testing.T, bin, dir string, args []string) {
+// serveAndStop starts a server command as README has it (nash board, or
+// nash serve in the background), waits until it answers probe (relative to
+// the address it prints) with 200 and a body containing want, and stops it
+// with an interrupt, as Ctrl-C or kill would.
+func serveAndStop(t *testing.T, bin, dir string, args []string, probe, want string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -185,24 +204,25 @@ func serveBoard(t *testing.T, bin, dir string, args []string) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	serving := regexp.MustCompile(`on (http://\S+/)`)
+	serving := regexp.MustCompile(`on (http://\S+?)/*$`)
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() {
-		t.Fatalf("nash board printed nothing: %v", cmd.Wait())
+		t.Fatalf("%s printed nothing: %v", args, cmd.Wait())
 	}
-	m := serving.FindStringSubmatch(lines.Text())
+	m := serving.FindStringSubmatch(lines.Text() + "/")
 	if m == nil {
-		t.Fatalf("nash board said %q", lines.Text())
+		t.Fatalf("%s said %q", args, lines.Text())
 	}
+	base := strings.TrimSuffix(m[1], "/") + "/"
 	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get(m[1] + "api/runs")
+	resp, err := client.Get(base + probe)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"quick"`) {
-		t.Fatalf("nash board: GET /api/runs: %s\n%s", resp.Status, body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		t.Fatalf("%s: GET %s: %s\n%s", args, probe, resp.Status, body)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
@@ -210,9 +230,9 @@ func serveBoard(t *testing.T, bin, dir string, args []string) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("nash board after Ctrl-C: %v", err)
+			t.Fatalf("%s after an interrupt: %v", args, err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal(fmt.Sprintf("nash board did not stop within 30 s of an interrupt"))
+		t.Fatalf("%s did not stop within 30 s of an interrupt", args)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/atomicfile"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -65,6 +66,11 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			}
 			if n <= 0 || n > limit {
 				return fmt.Errorf("--n: must be between 1 and %d for --format %s, got %d", limit, format, n)
+			}
+			if bound, ok, err := testlimit.Get(testlimit.Samples, 2); err != nil {
+				return err
+			} else if ok {
+				n = min(n, bound)
 			}
 			if cmd.Flags().Changed("class") && class < 0 {
 				return fmt.Errorf("--class: must be a class label, 0 or more, got %d", class)
