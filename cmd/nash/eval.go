@@ -5,18 +5,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nash-gan/nash/classifier"
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/tensor"
 )
 
 func newEval() *cobra.Command {
 	var realPath, fakePath, runDir, net, split, ckpt string
+	var imageSize int
 	var asJSON bool
 	var n, memN int
 	var o evaluate.Options
@@ -36,11 +43,15 @@ func newEval() *cobra.Command {
                 conditional run, how often the feature network sees the class asked for
   memorisation  (--run) nearest training image of --memorisation-n generated images in feature
                 and pixel space against held-out test images': C_T of Meehan et al. and the copy
-                rate, and a picture of the closest pairs (eval-memorisation.png)
+                rate, and a picture of the closest pairs (eval-memorisation-last.png)
+  swd           sliced Wasserstein distance between the Laplacian pyramids of the images, per
+                resolution (ProGAN's SWD, ×10³), on at most --max-samples images of each set
+  ms-ssim       mean MS-SSIM between --max-samples random pairs of each set's images (diversity)
 
 --real and --fake are two .npy arrays of features (float32 or float64, shape (n, d)), or two sets
-of 28×28 grey images — folders of PNG/JPEG files or IDX files — whose features the feature network
-(--classifier) computes. Features come from the penultimate layer of nash's own classifier
+of images — folders of PNG/JPEG files or IDX files. 28×28 images are scored by the feature network
+(--classifier); images of any other size (or with --classifier none) are measured on their pixels
+by swd, ms-ssim, and mmd and c2st on random projections of the pixels. Features come from the penultimate layer of nash's own classifier
 (nash classifier info names it, with its weights' SHA-256; Inception weights are not used).
 
 With --run DIR on an MNIST or Fashion-MNIST run, nash eval samples --n images from the run's
@@ -79,7 +90,7 @@ other metrics are asked for. Timings go to standard error.`,
 				if slices.Contains(o.Metrics, "memorisation") {
 					return fmt.Errorf("--metrics: memorisation needs a run's training set: use --run DIR")
 				}
-				rep, desc, err := evalPaths(realPath, fakePath, net, o, cmd.ErrOrStderr())
+				rep, desc, err := evalPaths(realPath, fakePath, net, imageSize, cmd.Flags().Changed("metrics"), o, cmd.ErrOrStderr())
 				if err != nil {
 					return err
 				}
@@ -113,7 +124,8 @@ other metrics are asked for. Timings go to standard error.`,
 	f.StringVar(&split, "split", "test", "--run: the real images compared with: test or train")
 	f.StringVar(&ckpt, "checkpoint", "last", "--run: "+checkpointUsage)
 	f.IntVar(&memN, "memorisation-n", 2000, "--run: generated and test images searched for their nearest training image")
-	f.StringVar(&net, "classifier", "", "feature network: mnist, fashion-mnist (embedded) or a weights file of nash classifier train (default: the run's dataset; mnist for --real/--fake images)")
+	f.StringVar(&net, "classifier", "", "feature network: mnist, fashion-mnist (embedded) or a weights file of nash classifier train (default: the run's dataset; mnist for 28×28 --real/--fake images), or none: the metrics on pixels (swd, ms-ssim, mmd, c2st), which other images get by default")
+	f.IntVar(&imageSize, "image-size", 0, "--real/--fake folders measured on pixels: the side their images are fitted to (0: the first real image's shorter side)")
 	return cmd
 }
 
@@ -184,7 +196,7 @@ func loadClassifier(flag string) (*classifier.Model, error) {
 // evalPaths compares --real and --fake: two .npy feature arrays, or two
 // sets of images scored by the feature network, whose description it
 // returns.
-func evalPaths(realPath, fakePath, net string, o evaluate.Options, timings io.Writer) (evaluate.Report, *evaluate.FeatureNetwork, error) {
+func evalPaths(realPath, fakePath, net string, imageSize int, metricsGiven bool, o evaluate.Options, timings io.Writer) (evaluate.Report, *evaluate.FeatureNetwork, error) {
 	realNPY, fakeNPY := strings.HasSuffix(realPath, ".npy"), strings.HasSuffix(fakePath, ".npy")
 	if realNPY || fakeNPY {
 		if realNPY != fakeNPY {
@@ -206,7 +218,18 @@ func evalPaths(realPath, fakePath, net string, o evaluate.Options, timings io.Wr
 		rep, err := evaluate.Features(real, fake, o, timings)
 		return rep, nil, err
 	}
-	if net == "" {
+	if net == "none" || net == "" {
+		real, err := readPixels(realPath, imageSize)
+		if err != nil {
+			return evaluate.Report{}, nil, fmt.Errorf("--real: %w", err)
+		}
+		if net == "none" || real.Dim(2) != classifier.Side || real.Dim(3) != classifier.Side {
+			if !metricsGiven {
+				o.Metrics = evaluate.NoNetworkMetrics
+			}
+			rep, err := evalPixels(real, fakePath, o, timings)
+			return rep, nil, err
+		}
 		net = "mnist"
 	}
 	m, err := loadClassifier(net)
@@ -214,15 +237,115 @@ func evalPaths(realPath, fakePath, net string, o evaluate.Options, timings io.Wr
 		return evaluate.Report{}, nil, err
 	}
 	var sets [2]*evaluate.Scored
+	var pics [2]*tensor.Tensor
 	for i, p := range []struct{ flag, path string }{{"--real", realPath}, {"--fake", fakePath}} {
-		x, err := classifier.ReadImages(p.path)
-		if err != nil {
+		if pics[i], err = classifier.ReadImages(p.path); err != nil {
 			return evaluate.Report{}, nil, fmt.Errorf("%s: %w", p.flag, err)
 		}
-		if sets[i], err = evaluate.Score(m, p.path, x); err != nil {
+		if sets[i], err = evaluate.Score(m, p.path, pics[i]); err != nil {
 			return evaluate.Report{}, nil, fmt.Errorf("%s: %w", p.flag, err)
 		}
 	}
 	rep, err := evaluate.Images(sets[0], sets[1], o, timings)
-	return rep, evaluate.Describe(m), err
+	if err != nil {
+		return rep, nil, err
+	}
+	return rep, evaluate.Describe(m), evaluate.Pixels(&rep, pics[0], pics[1], o, timings)
+}
+
+// evalPixels compares the images real with those of fakePath, fitted to
+// real's size, by the metrics that need no feature network: the pixel
+// metrics, and mmd and c2st on random projections of the pixels.
+func evalPixels(real *tensor.Tensor, fakePath string, o evaluate.Options, timings io.Writer) (evaluate.Report, error) {
+	if bad := slices.DeleteFunc(slices.Clone(o.Metrics), func(m string) bool { return slices.Contains(evaluate.NoNetworkMetrics, m) }); len(bad) > 0 {
+		return evaluate.Report{}, fmt.Errorf("--metrics: %s need a feature network (--classifier), which takes 28×28 images; these images are %d×%d: use %s",
+			strings.Join(bad, ", "), real.Dim(2), real.Dim(3), strings.Join(evaluate.NoNetworkMetrics, ", "))
+	}
+	fake, err := readPixels(fakePath, real.Dim(2))
+	if err != nil {
+		return evaluate.Report{}, fmt.Errorf("--fake: %w", err)
+	}
+	if !slices.Equal(real.Shape()[1:], fake.Shape()[1:]) {
+		return evaluate.Report{}, fmt.Errorf("--real images are %v, --fake images %v: compare images of one shape", real.Shape()[1:], fake.Shape()[1:])
+	}
+	rf, err := metrics.RandomProjection("real pixels", real, evaluate.ProjectionDim, o.Seed)
+	if err != nil {
+		return evaluate.Report{}, err
+	}
+	ff, err := metrics.RandomProjection("fake pixels", fake, evaluate.ProjectionDim, o.Seed)
+	if err != nil {
+		return evaluate.Report{}, err
+	}
+	rep, err := evaluate.Features(rf, ff, o, timings)
+	if err != nil {
+		return rep, err
+	}
+	return rep, evaluate.Pixels(&rep, real, fake, o, timings)
+}
+
+// readPixels reads the images of path at their own size for the pixel
+// metrics, as [N, C, H, W] in [−1, 1]: a folder of PNG and JPEG files (as
+// training reads one: class sub-folders allowed, each image's centre square
+// fitted to size×size, 0 meaning the shorter side of its first image;
+// grey when every image is) or an IDX file of unsigned bytes [N, H, W] or
+// [N, C, H, W].
+func readPixels(path string, size int) (*tensor.Tensor, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		idx, err := data.OpenIDX(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s is neither a folder of images nor an IDX file: %w", path, err)
+		}
+		d := slices.Clone(idx.Dims)
+		if len(d) == 3 {
+			d = []int{d[0], 1, d[1], d[2]}
+		}
+		if len(d) != 4 || d[0] < 1 {
+			return nil, fmt.Errorf("%s: IDX array of shape %v, want [N H W] or [N C H W] images", path, idx.Dims)
+		}
+		x := tensor.New(d...)
+		images.ToValues(x.Data(), idx.Data)
+		return x, nil
+	}
+	if size == 0 {
+		if size, err = firstImageSide(path); err != nil {
+			return nil, err
+		}
+	}
+	ds, err := data.LoadFolder(path, size)
+	if err != nil {
+		return nil, err
+	}
+	return classifier.Images(ds), nil
+}
+
+// firstImageSide returns the shorter side of the first PNG or JPEG image of
+// the folder dir, in name order, looking into sub-folders.
+func firstImageSide(dir string) (int, error) {
+	var first string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || first != "" {
+			return err
+		}
+		if ext := strings.ToLower(filepath.Ext(p)); !d.IsDir() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg") {
+			first = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if first == "" {
+		return 0, fmt.Errorf("%s holds no .png, .jpg or .jpeg files", dir)
+	}
+	img, _, err := images.Decode(first)
+	if err != nil {
+		return 0, err
+	}
+	b := img.Bounds()
+	return min(b.Dx(), b.Dy()), nil
 }

@@ -440,3 +440,39 @@ func TestEvalRunFolder(t *testing.T) {
 		t.Errorf("evals.jsonl: %v\n%s", err, history)
 	}
 }
+
+// TestEvalImageFoldersOnPixels compares folders of 36×36 colour images,
+// which the feature network does not take: by default on their pixels
+// (SWD, MS-SSIM, and MMD and C2ST on random projections), and a metric
+// that needs the network is refused, naming it.
+func TestEvalImageFoldersOnPixels(t *testing.T) {
+	root := t.TempDir()
+	blobs, noise := filepath.Join(root, "blobs"), filepath.Join(root, "noise")
+	writeBlobs(t, blobs, 60)
+	if err := os.Mkdir(noise, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rng := tensor.NewRNG(2, "noise")
+	for i := range 60 {
+		img := image.NewRGBA(image.Rect(0, 0, 36, 36))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(rng.IntN(256))
+		}
+		writePNGFile(t, filepath.Join(noise, fmt.Sprintf("%03d.png", i)), img)
+	}
+	self, out := evalJSON[evaluate.Report](t, "--real", blobs, "--fake", blobs, "--json", "--permutations", "50")
+	if self.SWD == nil || self.MSSSIM == nil || self.MMD == nil || self.C2ST == nil || self.FID != nil || self.Dim != evaluate.ProjectionDim {
+		t.Fatalf("pixel metrics of a folder against itself: %s", out)
+	}
+	other, out := evalJSON[evaluate.Report](t, "--real", blobs, "--fake", noise, "--json", "--permutations", "50")
+	if !(other.SWD.Mean > 10*self.SWD.Mean) || !(other.MMD.PValue < 0.05) || !(other.MSSSIM.Fake.Mean < other.MSSSIM.Real.Mean) {
+		t.Errorf("blobs against noise: SWD %g (itself %g), MMD p %g, MS-SSIM noise %g, blobs %g", other.SWD.Mean, self.SWD.Mean, other.MMD.PValue, other.MSSSIM.Fake.Mean, other.MSSSIM.Real.Mean)
+	}
+	if _, err := execute(newEval(), "--real", blobs, "--fake", noise, "--metrics", "fid"); err == nil || !strings.Contains(err.Error(), "fid need a feature network") {
+		t.Errorf("fid of 36×36 images: %v", err)
+	}
+	small, _ := evalJSON[evaluate.Report](t, "--real", blobs, "--fake", noise, "--json", "--image-size", "16", "--metrics", "swd")
+	if small.SWD == nil || small.SWD.Levels[0].Side != 16 {
+		t.Errorf("--image-size 16: %+v", small.SWD)
+	}
+}
