@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,7 +84,18 @@ func processAlive(pid int) bool {
 		return false
 	}
 	err = p.Signal(syscall.Signal(0))
-	return !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH)
+	if errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	// A process that has exited but that no parent has reaped yet (a
+	// zombie, as under a container's init that does not reap) answers the
+	// signal too: Linux's /proc tells.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	_, rest, ok := bytes.Cut(b, []byte(") "))
+	return !ok || len(rest) == 0 || rest[0] != 'Z'
 }
 
 // Running returns the running status of this process at step of total,

@@ -1,9 +1,11 @@
 package rundir
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -115,4 +117,27 @@ func TestState(t *testing.T) {
 			t.Errorf("%s: state %q, want %q", tt.name, got, tt.want)
 		}
 	}
+}
+
+// TestZombieIsDead: a process that exited but was not reaped still
+// answers signal 0; it is not a living training process.
+func TestZombieIsDead(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Skip("cannot start a process:", err)
+	}
+	defer cmd.Wait()
+	for range 500 {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)); err == nil && strings.Contains(string(b), ") Z") {
+			if processAlive(cmd.Process.Pid) {
+				t.Error("a zombie counts as alive")
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Skip("the process did not become a zombie within 5 s")
 }
