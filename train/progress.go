@@ -110,31 +110,31 @@ func bar(width, done, total int) string {
 	return "[" + strings.Repeat("=", filled) + strings.Repeat(" ", inner-filled) + "]"
 }
 
-// println clears the progress line and prints the parts joined by two
-// spaces as one line; on a terminal too narrow for it, the line is broken
-// between parts, continuation lines indented.
-func (p *progress) println(parts ...string) {
+// println clears the progress line and prints the parts joined by sep as
+// one line; on a terminal too narrow for it, the line is broken between
+// parts, continuation lines indented.
+func (p *progress) println(sep string, parts ...string) {
 	p.clear()
 	if p.width == nil {
-		fmt.Fprintln(p.w, strings.Join(parts, "  "))
+		fmt.Fprintln(p.w, strings.Join(parts, sep))
 		return
 	}
-	fmt.Fprintln(p.w, wrapParts(parts, p.width()-1))
+	fmt.Fprintln(p.w, wrapParts(parts, sep, p.width()-1))
 }
 
-// wrapParts joins parts by two spaces into lines of at most width
-// characters where it can (a part longer than a line gets one of its own),
-// lines after the first indented by two spaces.
-func wrapParts(parts []string, width int) string {
+// wrapParts joins parts by sep into lines of at most width characters
+// where it can (a part longer than a line gets one of its own), lines
+// after the first indented by two spaces.
+func wrapParts(parts []string, sep string, width int) string {
 	var b strings.Builder
 	n := 0
 	for i, part := range parts {
 		w := utf8.RuneCountInString(part)
 		switch {
 		case i == 0:
-		case n+2+w <= width:
-			b.WriteString("  ")
-			n += 2
+		case n+len(sep)+w <= width:
+			b.WriteString(sep)
+			n += len(sep)
 		default:
 			b.WriteString("\n  ")
 			n = 2

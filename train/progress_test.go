@@ -36,13 +36,13 @@ func TestProgressLineFits(t *testing.T) {
 func TestWrapParts(t *testing.T) {
 	parts := []string{"epoch   1  step     938", "loss_d 0.7280", "loss_g 2.0291", "D(x) 0.7988", "D(G(z)) 0.3300", "FID 23.41", "classes 10", "3.2s"}
 	for _, width := range []int{40, 59, 79} {
-		for _, line := range strings.Split(wrapParts(parts, width), "\n") {
+		for _, line := range strings.Split(wrapParts(parts, "  ", width), "\n") {
 			if n := utf8.RuneCountInString(line); n > width {
 				t.Errorf("width %d: line %q has %d characters", width, line, n)
 			}
 		}
 	}
-	if got := wrapParts(parts, 500); strings.Contains(got, "\n") || got != strings.Join(parts, "  ") {
+	if got := wrapParts(parts, "  ", 500); strings.Contains(got, "\n") || got != strings.Join(parts, "  ") {
 		t.Errorf("wide: %q", got)
 	}
 }

@@ -190,7 +190,7 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 	}
 	defer mw.Close()
 	bar := newProgress(log, s.step, total)
-	bar.println(fmt.Sprintf("nash: training the %s model (%s loss) on %s:", s.cfg.Model, s.cfg.Loss, s.cfg.Dataset),
+	bar.println(" ", fmt.Sprintf("nash: training the %s model (%s loss) on %s:", s.cfg.Model, s.cfg.Loss, s.cfg.Dataset),
 		fmt.Sprintf("%d steps, %d per epoch,", total, perEpoch), "into "+s.run.Dir())
 	epochs := (total + perEpoch - 1) / perEpoch
 	batch := tensor.New(s.cfg.Batch, s.spec.Sample.Len())
@@ -281,13 +281,13 @@ func (s *session) train(ctx context.Context, log io.Writer, total int) error {
 				parts = append(parts, fmt.Sprintf("%s %.4f", st.Label, epochSum[i]))
 			}
 			parts = append(append(parts, s.eval.line...), fmt.Sprintf("%.1fs", time.Since(start).Seconds()))
-			bar.println(parts...)
+			bar.println("  ", parts...)
 			s.eval.line = nil
 			clear(epochSum)
 			epochSteps, start = 0, time.Now()
 		}
 	}
-	bar.println(append(append([]string{fmt.Sprintf("nash: done: %s (step %d)", s.run.CheckpointPath("last"), s.step)},
+	bar.println("; ", append(append([]string{fmt.Sprintf("nash: done: %s (step %d)", s.run.CheckpointPath("last"), s.step)},
 		s.eval.bestText(s.run.CheckpointPath("best"))...), "samples in "+s.run.SamplePath(s.step))...)
 	return nil
 }
