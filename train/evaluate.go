@@ -107,13 +107,21 @@ func (s *session) evalEvery() int {
 	return s.cfg.EvalEvery
 }
 
+// finalEvaluation reports whether the step is the last of a run that
+// evaluates at its end besides every every steps: a run of at least one
+// interval (so that its final weights are measured too), or one that
+// NASH_MAX_STEPS cut short, which behaves as the run would at its end.
+func (s *session) finalEvaluation(every int) bool {
+	return s.step == s.total && (s.total >= every || s.limited)
+}
+
 // evaluateImages runs the evaluation when the step is due (every
-// evalEvery steps, and the last step of a run): it adds the
+// evalEvery steps, and at the end of a run: finalEvaluation): it adds the
 // eval_* keys to extra, warns on log when the generator collapses and
 // writes checkpoints/best.safetensors when the FID is the lowest yet.
 func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progress) (rundir.Record, error) {
 	every := s.evalEvery()
-	if every == 0 || (s.step%every != 0 && s.step != s.total) {
+	if every == 0 || (s.step%every != 0 && !s.finalEvaluation(every)) {
 		return extra, nil
 	}
 	if s.eval.quick == nil {

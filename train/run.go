@@ -54,6 +54,8 @@ type session struct {
 	beat  time.Time
 	// saved is when the last checkpoint was written by save.
 	saved time.Time
+	// limited is set when NASH_MAX_STEPS cut the run short.
+	limited bool
 }
 
 // newSession prepares a session of cfg in run on the data of src, building
@@ -129,7 +131,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	if limit, ok, err := testlimit.Get(testlimit.Steps, 1); err != nil {
 		return err
 	} else if ok && s.step+limit < total {
-		total = s.step + limit
+		total, s.limited = s.step+limit, true
 		fmt.Fprintf(log, "nash: %s=%d: training stops at step %d (a limit for tests)\n", testlimit.Steps, limit, total)
 	}
 	s.total = total

@@ -240,3 +240,28 @@ func TestServeCommand(t *testing.T) {
 		t.Fatalf("nash serve after its context ended: %v", err)
 	}
 }
+
+// TestSampleFormatFromName: an --out name ending in .npy (or -ubyte, .idx)
+// writes that format without --format; a --format that contradicts the
+// name is refused, writing nothing.
+func TestSampleFormatFromName(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	if err := runNash("train", "--steps", "2", "--batch", "8", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	npy := filepath.Join(dir, "x.npy")
+	if err := runNash("sample", "--run", run, "--n", "4", "--out", npy); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(npy); err != nil || !bytes.HasPrefix(b, []byte("\x93NUMPY")) {
+		t.Errorf("--out x.npy wrote %.8q, %v; want a .npy file", b, err)
+	}
+	bad := filepath.Join(dir, "y.npy")
+	if err := runNash("sample", "--run", run, "--format", "png", "--out", bad); err == nil || !strings.Contains(err.Error(), "names a npy file, but --format is png") {
+		t.Errorf("--format png --out y.npy: %v", err)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a refused sample wrote %s", bad)
+	}
+}

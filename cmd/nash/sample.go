@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,20 @@ var sampleFormats = map[string]string{
 	"npy":    "samples.npy",
 	"idx":    "samples-idx-ubyte",
 	"folder": "samples",
+}
+
+// formatOfName returns the --format that the file name out implies by its
+// ending (.png, .npy, -ubyte or .idx), "" for any other name.
+func formatOfName(out string) string {
+	switch lower := strings.ToLower(out); {
+	case strings.HasSuffix(lower, ".png"):
+		return "png"
+	case strings.HasSuffix(lower, ".npy"):
+		return "npy"
+	case strings.HasSuffix(lower, "-ubyte"), strings.HasSuffix(lower, ".idx"):
+		return "idx"
+	}
+	return ""
 }
 
 func newSample() *cobra.Command {
@@ -55,6 +70,10 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			if !ok {
 				return fmt.Errorf("--format: %q, want png, npy, idx or folder", format)
 			}
+			named := formatOfName(out)
+			if named != "" && !cmd.Flags().Changed("format") {
+				format = named
+			}
 			if out == "" {
 				out = defOut
 			}
@@ -80,6 +99,9 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			}
 			if classGrid && (cmd.Flags().Changed("n") || zFile != "" || format != "png") {
 				return fmt.Errorf("--class-grid draws a PNG of 8 samples of each class: --n, --z and --format cannot be used with it")
+			}
+			if named != "" && named != format {
+				return fmt.Errorf("--out %s names a %s file, but --format is %s", out, named, format)
 			}
 			if zFile != "" && (cmd.Flags().Changed("n") || cmd.Flags().Changed("seed")) {
 				return fmt.Errorf("--z gives the latent vectors: --n and --seed cannot be used with it")
