@@ -158,7 +158,11 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 			}
 		}
 	}
-	if err := checkTensors(f, name, spec); err != nil {
+	// An exported generator's tensors have no prefix.
+	if !exported {
+		prefix = name + "."
+	}
+	if err := checkTensors(f, prefix, spec); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	nets, err := models.Build(spec, tensor.NewRNG(0, "init"))
@@ -174,10 +178,6 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	net := nets[built]
 	if net == nil {
 		return nil, fmt.Errorf("%s: metadata %s: model %s builds no %s network", path, MetaGenerator, spec.Family, built)
-	}
-	// An exported generator's tensors have no prefix.
-	if !exported {
-		prefix = name + "."
 	}
 	sd, err := f.StateDict(prefix)
 	if err != nil {
@@ -258,18 +258,19 @@ const (
 )
 
 // checkTensors rejects a spec that the generator's tensors in f (those
-// named name+".") cannot hold, before its networks are built: every family's
+// whose names start with prefix) cannot hold, before its networks are
+// built: every family's
 // generator has a weight for each noise value and each class, and a flat
 // family's a value for each output value, so a spec that asks for more than the tensors hold
 // describes networks the file does not contain.
-func checkTensors(f *checkpoint.File, name string, s models.Spec) error {
+func checkTensors(f *checkpoint.File, prefix string, s models.Spec) error {
 	family, err := models.Lookup(s.Family)
 	if err != nil {
 		return fmt.Errorf("metadata %s: %w", MetaModel, err)
 	}
 	held := 0
 	for _, t := range f.Names() {
-		if strings.HasPrefix(t, name+".") {
+		if strings.HasPrefix(t, prefix) {
 			_, shape, _ := f.Info(t)
 			n := 1
 			for _, d := range shape {
@@ -279,8 +280,8 @@ func checkTensors(f *checkpoint.File, name string, s models.Spec) error {
 		}
 	}
 	if held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
-		return fmt.Errorf("metadata %s: a generator of z_dim %d, %d classes and samples of %d×%d×%d does not fit the %d values of the tensors %s.*",
-			MetaModel, s.ZDim, s.Classes, s.Sample.C, s.Sample.H, s.Sample.W, held, name)
+		return fmt.Errorf("metadata %s: a generator of z_dim %d, %d classes and samples of %d×%d×%d does not fit the %d values of the tensors %s*",
+			MetaModel, s.ZDim, s.Classes, s.Sample.C, s.Sample.H, s.Sample.W, held, prefix)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -223,7 +224,13 @@ func TestServeCommand(t *testing.T) {
 	cmd.SetErr(io.Discard)
 	cmd.SetArgs([]string{"serve", "--model", model, "--addr", "127.0.0.1:0", "--name", "digits"})
 	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
+	go func() {
+		err := cmd.ExecuteContext(ctx)
+		// A server that cannot start ends the read below, not the test's
+		// time.
+		w.CloseWithError(fmt.Errorf("nash serve returned %v", err))
+		done <- err
+	}()
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestFlagsHaveUpperBounds(t *testing.T) {
 		{[]string{"train", "--z-dim", "100000000", "--out", filepath.Join(dir, "a")}, "z_dim: must be at most 4096, got 100000000"},
 		{[]string{"train", "--batch", "100000000", "--out", filepath.Join(dir, "b")}, "batch: must be at most 65536, got 100000000"},
 		{[]string{"train", "--batch", "65536", "--steps", "1", "--out", filepath.Join(dir, "c")}, "batch: 65536 is more than the 60000 images of dataset mnist"},
-		{[]string{"sample", "--run", missing, "--n", "100000000"}, "--n: must be between 1 and 4096, got 100000000"},
+		{[]string{"sample", "--run", missing, "--n", "100000000"}, "--n: must be between 1 and 4096 for --format png, got 100000000"},
 		{[]string{"interpolate", "--run", missing, "--steps", "100000000"}, "--steps: must be between 2 and 256, got 100000000"},
 		{[]string{"eval", "--run", missing, "--n", "100000000"}, "--n: must be at most 100000, got 100000000"},
 		{[]string{"eval", "--run", missing, "--memorisation-n", "100000000"}, "--memorisation-n: must be at most 100000, got 100000000"},

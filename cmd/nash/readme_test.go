@@ -199,7 +199,8 @@ func serveAndStop(t *testing.T, bin, dir string, args []string, probe, want stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func serveAndStop(t *testing.T, bin, dir string, args []string, probe, want stri
 	serving := regexp.MustCompile(`on (http://\S+?)/*$`)
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() {
-		t.Fatalf("%s printed nothing: %v", args, cmd.Wait())
+		t.Fatalf("%s printed nothing: %v\n%s", args, cmd.Wait(), &stderr)
 	}
 	m := serving.FindStringSubmatch(lines.Text() + "/")
 	if m == nil {
@@ -230,7 +231,7 @@ func serveAndStop(t *testing.T, bin, dir string, args []string, probe, want stri
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("%s after an interrupt: %v", args, err)
+			t.Fatalf("%s after an interrupt: %v\n%s", args, err, &stderr)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s did not stop within 30 s of an interrupt", args)
