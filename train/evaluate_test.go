@@ -51,34 +51,47 @@ func readEval(t *testing.T, path string) (evalState, int, *checkpoint.File) {
 	return st, step, f
 }
 
-func TestEvaluationDuringTraining(t *testing.T) {
-	smallEvaluation(t)
-	out := filepath.Join(t.TempDir(), "run")
-	if err := Run(context.Background(), evalConfig(), out, false, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+// evaluations checks the records of the run in out that hold key, the
+// evaluation's main number: they must be those of steps 2, 4 and 6 and
+// pass ok, given the lowest value so far; it returns the lowest value and
+// its step.
+func evaluations(t *testing.T, out, key string, ok func(r rundir.Record, v, best float64) bool) (best, bestStep float64) {
+	t.Helper()
 	recs, _, err := rundir.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var steps []float64
-	best, bestStep := math.Inf(1), 0.0
+	best = math.Inf(1)
 	for _, r := range recs {
-		fid, ok := r["eval_fid"]
-		if !ok {
+		v, has := r[key]
+		if !has {
 			continue
 		}
 		steps = append(steps, r["step"])
-		if fid < best {
-			best, bestStep = fid, r["step"]
+		if v < best {
+			best, bestStep = v, r["step"]
 		}
-		if _, ok := r["eval_class_accuracy"]; !(fid > 0) || r["eval_classes"] < 1 || r["eval_classes"] > 10 || !(r["eval_diversity"] > 0) || r["eval_best_fid"] != best || ok {
+		if !ok(r, v, best) {
 			t.Errorf("record %v", r)
 		}
 	}
 	if !slices.Equal(steps, []float64{2, 4, 6}) {
 		t.Fatalf("evaluations at steps %v, want 2, 4, 6", steps)
 	}
+	return best, bestStep
+}
+
+func TestEvaluationDuringTraining(t *testing.T) {
+	smallEvaluation(t)
+	out := filepath.Join(t.TempDir(), "run")
+	if err := Run(context.Background(), evalConfig(), out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	best, bestStep := evaluations(t, out, "eval_fid", func(r rundir.Record, fid, best float64) bool {
+		_, ok := r["eval_class_accuracy"]
+		return fid > 0 && r["eval_classes"] >= 1 && r["eval_classes"] <= 10 && r["eval_diversity"] > 0 && r["eval_best_fid"] == best && !ok
+	})
 	st, _, _ := readEval(t, filepath.Join(out, "checkpoints", "last.safetensors"))
 	if st.BestFID != best || float64(st.BestStep) != bestStep {
 		t.Errorf("last checkpoint's evaluation state %+v, metrics say best %g at step %g", st, best, bestStep)
@@ -95,7 +108,7 @@ func TestEvaluationDuringTraining(t *testing.T) {
 	if err := Run(context.Background(), cond, condDir, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	recs, _, err = rundir.ReadMetrics(filepath.Join(condDir, "metrics.jsonl"))
+	recs, _, err := rundir.ReadMetrics(filepath.Join(condDir, "metrics.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,28 +193,10 @@ func TestPixelEvaluationDuringTraining(t *testing.T) {
 	if !strings.Contains(log.String(), "sliced Wasserstein distance to 12 real images") {
 		t.Errorf("log does not name the evaluation on pixels:\n%s", log.String())
 	}
-	recs, _, err := rundir.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var steps []float64
-	best, bestStep := math.Inf(1), 0.0
-	for _, r := range recs {
-		swd, ok := r["eval_swd"]
-		if !ok {
-			continue
-		}
-		steps = append(steps, r["step"])
-		if swd < best {
-			best, bestStep = swd, r["step"]
-		}
-		if _, fid := r["eval_fid"]; !(swd > 0) || !(r["eval_ms_ssim"] > 0) || r["eval_best_swd"] != best || fid {
-			t.Errorf("record %v", r)
-		}
-	}
-	if !slices.Equal(steps, []float64{2, 4, 6}) {
-		t.Fatalf("evaluations at steps %v, want 2, 4, 6", steps)
-	}
+	best, bestStep := evaluations(t, out, "eval_swd", func(r rundir.Record, swd, best float64) bool {
+		_, fid := r["eval_fid"]
+		return swd > 0 && r["eval_ms_ssim"] > 0 && r["eval_best_swd"] == best && !fid
+	})
 	st, _, _ := readEval(t, filepath.Join(out, "checkpoints", "last.safetensors"))
 	if st.BestSWD != best || float64(st.BestStep) != bestStep || st.BestFID != 0 {
 		t.Errorf("last checkpoint's evaluation state %+v, metrics say best SWD %g at step %g", st, best, bestStep)
