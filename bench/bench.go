@@ -2,7 +2,6 @@ package bench
 
 import (
 	"runtime"
-	"slices"
 	"time"
 
 	"github.com/nash-gan/nash/data"
@@ -88,12 +87,8 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 		}
 		per[r] = float64(time.Since(t0).Microseconds()) / 1000 / float64(steps)
 	}
-	slices.Sort(per)
 	flops := float64(tensor.MatMulFLOPs()-f0) / float64(repeats*steps) / 1e9
-	med := per[len(per)/2]
-	if len(per)%2 == 0 {
-		med = (per[len(per)/2-1] + per[len(per)/2]) / 2
-	}
+	med := median(per)
 	peak := gemmPeak()
 	rate := flops / (med / 1000)
 	return BenchResult{

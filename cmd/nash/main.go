@@ -147,8 +147,8 @@ func newRunName(dir string, now time.Time) string {
 }
 
 func newBench() *cobra.Command {
-	var asJSON bool
-	var warmup, repeats, steps int
+	var asJSON, busy bool
+	var warmup, repeats, steps, background, rounds int
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Time one training step (one D update and one G update) of the reference recipe or another objective",
@@ -159,7 +159,15 @@ func newBench() *cobra.Command {
 	cmd.Flags().IntVar(&warmup, "warmup", 3, "untimed steps first")
 	cmd.Flags().IntVar(&repeats, "repeats", 5, "timed repeats (the median is reported)")
 	cmd.Flags().IntVar(&steps, "bench-steps", 20, "steps per timed repeat")
+	cmd.Flags().IntVar(&background, "background", 0, "time 1 and 2 threads and the default, alternately on the machine as it is and with this many busy processes beside the benchmark")
+	cmd.Flags().IntVar(&rounds, "rounds", 3, "with --background: alternations of quiet and loaded (the median is reported)")
+	cmd.Flags().BoolVar(&busy, "busy", false, "keep one CPU busy until standard input closes (what --background starts)")
+	cmd.Flags().MarkHidden("busy")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if busy {
+			bench.Busy(cmd.Context(), cmd.InOrStdin())
+			return nil
+		}
 		given := flags.changed()
 		cfg := flags.over(train.DefaultConfig()).Resolve(func(key string) bool { return slices.Contains(given, key) })
 		// One benchmarked step is one D update and one G update.
@@ -169,6 +177,9 @@ func newBench() *cobra.Command {
 		}
 		if warmup < 0 || repeats <= 0 || steps <= 0 || warmup > maxBenchSteps || repeats > maxBenchRepeats || steps > maxBenchSteps {
 			return fmt.Errorf("--warmup must be 0 to %d, --repeats 1 to %d and --bench-steps 1 to %d", maxBenchSteps, maxBenchRepeats, maxBenchSteps)
+		}
+		if background != 0 {
+			return benchUnderLoad(cmd, cfg, slices.Contains(given, "threads"), warmup, repeats, steps, rounds, background, asJSON)
 		}
 		r, err := bench.Bench(cfg, warmup, repeats, steps)
 		if err != nil {
