@@ -29,18 +29,10 @@ func TestResumeKeepsMalformedMetricsAside(t *testing.T) {
 	if err := os.WriteFile(path, append([]byte(bad), data...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	longer := func(stored Config) (Config, error) {
-		req := stored
-		req.Steps = 6
-		return MergeResume(stored, req, []string{"steps"})
-	}
-	var log strings.Builder
-	if err := Resume(context.Background(), out, longer, &log); err != nil {
-		t.Fatal(err)
-	}
+	log := resumeTo6(t, out)
 	aside := filepath.Join(out, "metrics.malformed.jsonl")
-	if !strings.Contains(log.String(), "1 lines that are not records were moved to "+aside) {
-		t.Errorf("log %q does not name %s", log.String(), aside)
+	if !strings.Contains(log, "1 lines that are not records were moved to "+aside) {
+		t.Errorf("log %q does not name %s", log, aside)
 	}
 	if got, err := os.ReadFile(aside); err != nil || string(got) != bad {
 		t.Errorf("%s holds %q (%v), want %q", aside, got, err, bad)
@@ -189,20 +181,12 @@ func TestResumeRemovesStaleTemporaries(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("half a checkpoint"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	longer := func(stored Config) (Config, error) {
-		req := stored
-		req.Steps = 6
-		return MergeResume(stored, req, []string{"steps"})
-	}
-	var log strings.Builder
-	if err := Resume(context.Background(), out, longer, &log); err != nil {
-		t.Fatal(err)
-	}
+	log := resumeTo6(t, out)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("%s is still there: %v", stale, err)
 	}
-	if !strings.Contains(log.String(), "removed 1 temporary files that interrupted writes left in "+out) {
-		t.Errorf("log %q does not say that a temporary file was removed", log.String())
+	if !strings.Contains(log, "removed 1 temporary files that interrupted writes left in "+out) {
+		t.Errorf("log %q does not say that a temporary file was removed", log)
 	}
 }
 
@@ -287,4 +271,19 @@ func TestSpecBoundsSamplesAndClasses(t *testing.T) {
 	if _, err := Spec(cond, data.Images, models.Shape{C: 3, H: 256, W: 256}, 1024); err != nil {
 		t.Errorf("the largest spec: %v", err)
 	}
+}
+
+// resumeTo6 resumes the run in out to 6 steps and returns what it logged.
+func resumeTo6(t *testing.T, out string) string {
+	t.Helper()
+	longer := func(stored Config) (Config, error) {
+		req := stored
+		req.Steps = 6
+		return MergeResume(stored, req, []string{"steps"})
+	}
+	var log strings.Builder
+	if err := Resume(context.Background(), out, longer, &log); err != nil {
+		t.Fatal(err)
+	}
+	return log.String()
 }
