@@ -5,16 +5,11 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/tensor"
 )
-
-// imageExtensions are the files ReadImages takes from a folder.
-var imageExtensions = []string{".png", ".jpg", ".jpeg"}
 
 // ReadImages reads the images the feature network takes from path: a
 // folder of 28×28 PNG or JPEG files (taken in name order; colour images are
@@ -53,7 +48,7 @@ func readFolder(dir string) (*tensor.Tensor, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() && slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(e.Name()))) {
+		if !e.IsDir() && images.IsImageName(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nash-gan/nash/metrics"
@@ -19,7 +20,36 @@ var PixelMetrics = []string{"swd", "ms-ssim"}
 // NoNetworkMetrics are the metrics of a run that no feature network can
 // score: the pixel metrics, and mmd and c2st on random projections of the
 // pixels (ProjectionDim values).
-var NoNetworkMetrics = []string{"swd", "ms-ssim", "mmd", "c2st"}
+var NoNetworkMetrics = slices.Concat(PixelMetrics, []string{"mmd", "c2st"})
+
+// NeedNetwork returns the metrics of names that need a feature network:
+// those not in NoNetworkMetrics.
+func NeedNetwork(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(m string) bool { return slices.Contains(NoNetworkMetrics, m) })
+}
+
+// Projected compares the images real and fake [N, C, H, W] in [−1, 1], of
+// one shape, without a feature network: the pixel metrics of o, and mmd
+// and c2st on random projections of the pixels (ProjectionDim values,
+// seeded by o.Seed). o must ask only for NoNetworkMetrics.
+func Projected(real, fake *tensor.Tensor, o Options, timings io.Writer) (Report, error) {
+	if bad := NeedNetwork(o.Metrics); len(bad) > 0 {
+		return Report{}, fmt.Errorf("%s need a feature network", strings.Join(bad, ", "))
+	}
+	r, err := project("real pixels", real, o.Seed)
+	if err != nil {
+		return Report{}, err
+	}
+	f, err := project("fake pixels", fake, o.Seed)
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := Images(r, f, o, timings)
+	if err != nil {
+		return rep, err
+	}
+	return rep, Pixels(&rep, real, fake, o, timings)
+}
 
 // ProjectionDim is the number of random projections of the pixels that
 // stand in for features where there is no feature network.

@@ -136,7 +136,7 @@ func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writ
 	if ref.Model != nil {
 		rep.FeatureNetwork = Describe(ref.Model)
 		rep.Features = rep.FeatureNetwork.Description
-	} else if bad := slices.DeleteFunc(slices.Clone(o.Metrics), func(m string) bool { return slices.Contains(NoNetworkMetrics, m) }); len(bad) > 0 {
+	} else if bad := NeedNetwork(o.Metrics); len(bad) > 0 {
 		return nil, fmt.Errorf("%s: %s need a feature network, and there is none for %s", info.Dir, strings.Join(bad, ", "), info.Dataset)
 	}
 	if ref.Test == nil && slices.Contains(o.Metrics, "memorisation") {

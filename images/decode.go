@@ -7,6 +7,8 @@ import (
 	_ "image/jpeg" // decode JPEG files
 	_ "image/png"  // decode PNG files (registered by image/png's import in images.go too)
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // MaxPixels caps the size of an image Decode decodes, so that a corrupt or
@@ -42,4 +44,14 @@ func Decode(path string) (image.Image, string, error) {
 		return nil, "", fmt.Errorf("images: %s: decoding the %s image: %v", path, format, err)
 	}
 	return img, format, nil
+}
+
+// IsImageName reports whether a file name ends as the images Decode reads
+// do: .png, .jpg or .jpeg, in any case.
+func IsImageName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
 }

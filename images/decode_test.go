@@ -66,3 +66,11 @@ func TestDecodeCapsPixels(t *testing.T) {
 		t.Errorf("a 1×1 PNG: %v, %q, %v", img, format, err)
 	}
 }
+
+func TestIsImageName(t *testing.T) {
+	for name, want := range map[string]bool{"a.png": true, "B.JPG": true, "c.jpeg": true, "d.gif": false, "png": false, "e.png.bak": false} {
+		if got := IsImageName(name); got != want {
+			t.Errorf("IsImageName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

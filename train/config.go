@@ -95,8 +95,9 @@ type Config struct {
 	// 0 means once per epoch.
 	SampleEvery int `yaml:"sample_every"`
 	// EvalEvery is the step interval of the evaluation during training of
-	// MNIST and Fashion-MNIST runs (FID of 2,000 samples, class histogram,
-	// feature diversity, best checkpoint); 0 means once per epoch, −1 off.
+	// image runs (MNIST and Fashion-MNIST: FID of 2,000 samples, class
+	// histogram, feature diversity; others: SWD and MS-SSIM on pixels; and
+	// the best checkpoint); 0 means once per epoch, −1 off.
 	EvalEvery int `yaml:"eval_every,omitempty"`
 	// LogEvery is the step interval of metrics.jsonl records.
 	LogEvery int `yaml:"log_every"`

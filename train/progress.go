@@ -92,7 +92,7 @@ func (p *progress) line(width, step int, epoch string, stats []string) string {
 		n := utf8.RuneCountInString(text)
 		if n <= width || drop == 1 {
 			if room := width - n - 2; room >= 12 && drop == k+5 {
-				return bar(room, step, p.total) + "  " + text
+				return drawBar(room, step, p.total) + "  " + text
 			}
 			if n > width {
 				return string([]rune(text)[:max(width, 0)])
@@ -102,9 +102,9 @@ func (p *progress) line(width, step int, epoch string, stats []string) string {
 	}
 }
 
-// bar draws a bar of width characters, filled in proportion to done of
+// drawBar draws a bar of width characters, filled in proportion to done of
 // total.
-func bar(width, done, total int) string {
+func drawBar(width, done, total int) string {
 	inner := width - 2
 	filled := inner * done / max(total, 1)
 	return "[" + strings.Repeat("=", filled) + strings.Repeat(" ", inner-filled) + "]"

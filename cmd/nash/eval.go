@@ -254,10 +254,10 @@ func evalPaths(realPath, fakePath, net string, imageSize int, metricsGiven bool,
 }
 
 // evalPixels compares the images real with those of fakePath, fitted to
-// real's size, by the metrics that need no feature network: the pixel
-// metrics, and mmd and c2st on random projections of the pixels.
+// real's size, by the metrics that need no feature network
+// (evaluate.Projected).
 func evalPixels(real *tensor.Tensor, fakePath string, o evaluate.Options, timings io.Writer) (evaluate.Report, error) {
-	if bad := slices.DeleteFunc(slices.Clone(o.Metrics), func(m string) bool { return slices.Contains(evaluate.NoNetworkMetrics, m) }); len(bad) > 0 {
+	if bad := evaluate.NeedNetwork(o.Metrics); len(bad) > 0 {
 		return evaluate.Report{}, fmt.Errorf("--metrics: %s need a feature network (--classifier), which takes 28×28 images; these images are %d×%d: use %s",
 			strings.Join(bad, ", "), real.Dim(2), real.Dim(3), strings.Join(evaluate.NoNetworkMetrics, ", "))
 	}
@@ -268,19 +268,7 @@ func evalPixels(real *tensor.Tensor, fakePath string, o evaluate.Options, timing
 	if !slices.Equal(real.Shape()[1:], fake.Shape()[1:]) {
 		return evaluate.Report{}, fmt.Errorf("--real images are %v, --fake images %v: compare images of one shape", real.Shape()[1:], fake.Shape()[1:])
 	}
-	rf, err := metrics.RandomProjection("real pixels", real, evaluate.ProjectionDim, o.Seed)
-	if err != nil {
-		return evaluate.Report{}, err
-	}
-	ff, err := metrics.RandomProjection("fake pixels", fake, evaluate.ProjectionDim, o.Seed)
-	if err != nil {
-		return evaluate.Report{}, err
-	}
-	rep, err := evaluate.Features(rf, ff, o, timings)
-	if err != nil {
-		return rep, err
-	}
-	return rep, evaluate.Pixels(&rep, real, fake, o, timings)
+	return evaluate.Projected(real, fake, o, timings)
 }
 
 // readPixels reads the images of path at their own size for the pixel
@@ -330,7 +318,7 @@ func firstImageSide(dir string) (int, error) {
 		if err != nil || first != "" {
 			return err
 		}
-		if ext := strings.ToLower(filepath.Ext(p)); !d.IsDir() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg") {
+		if !d.IsDir() && images.IsImageName(p) {
 			first = p
 			return fs.SkipAll
 		}

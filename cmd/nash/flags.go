@@ -65,7 +65,7 @@ var configUsage = map[string]string{
 	"ema_kimg":        "half-life in thousands of images of the generator's moving average used for sampling (0: off)",
 	"seed":            "seed of every random stream (init, noise, data order)",
 	"sample_every":    "steps between sample grids and checkpoints (0: once per epoch)",
-	"eval_every":      "steps between evaluations during training of MNIST/Fashion-MNIST runs (0: once per epoch, -1: off)",
+	"eval_every":      "steps between evaluations during training of image runs (0: once per epoch, -1: off)",
 	"log_every":       "steps between metrics.jsonl records",
 	"threads":         "goroutines doing arithmetic (0: all cores); results do not depend on it",
 }
