@@ -125,7 +125,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		return extra, nil
 	}
 	if s.eval.quick == nil {
-		if err := s.eval.init(s.cfg, s.spec.Sample, s.gen); err != nil {
+		if err := s.eval.init(s.cfg, s.spec.Sample, s.src.dataset(), s.gen); err != nil {
 			s.eval.off = true
 			bar.clear()
 			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
@@ -182,11 +182,11 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 
 // init prepares the evaluation: the embedded feature network of the
 // dataset and the scored test set (evaluate.NewQuick) when one scores
-// images of shape, else pixelSamples random training images
-// (evaluate.NewQuickPixels); and the fixed noise of the evaluation (the
+// images of shape, else pixelSamples random images of train, the
+// training set (evaluate.NewQuickPixels); and the fixed noise of the evaluation (the
 // seed's "eval" stream, so that evaluations compare over time and across
 // resumes).
-func (e *imageEval) init(cfg Config, shape models.Shape, g *infer.Generator) error {
+func (e *imageEval) init(cfg Config, shape models.Shape, train *data.Dataset, g *infer.Generator) error {
 	n := evalSamples
 	if EvalSupported(cfg.Dataset, shape) {
 		m, err := classifier.Embedded(cfg.Dataset)
@@ -201,15 +201,12 @@ func (e *imageEval) init(cfg Config, shape models.Shape, g *infer.Generator) err
 			return err
 		}
 	} else {
-		ds, err := loadImages(cfg)
-		if err != nil {
-			return err
-		}
-		n = min(pixelSamples, ds.N)
+		n = min(pixelSamples, train.N)
 		if n < 2 {
-			return fmt.Errorf("%d training images: the evaluation on pixels needs at least 2", ds.N)
+			return fmt.Errorf("%d training images: the evaluation on pixels needs at least 2", train.N)
 		}
-		real := evaluate.SampleDataset(ds, n, tensor.NewRNG(cfg.Seed, "eval/real"))
+		real := evaluate.SampleDataset(train, n, tensor.NewRNG(cfg.Seed, "eval/real"))
+		var err error
 		if e.quick, err = evaluate.NewQuickPixels(real, cfg.Seed); err != nil {
 			return err
 		}

@@ -138,7 +138,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 	if err := s.status(rundir.StateRunning, nil); err != nil {
 		return err
 	}
-	err := s.train(ctx, log, total)
+	err := s.train(ctx, log)
 	state := rundir.StateFinished
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -179,8 +179,9 @@ func (s *session) status(state string, err error) error {
 	return nil
 }
 
-// train runs the steps from s.step to total.
-func (s *session) train(ctx context.Context, log io.Writer, total int) error {
+// train runs the steps from s.step to s.total.
+func (s *session) train(ctx context.Context, log io.Writer) error {
+	total := s.total
 	perEpoch := s.src.stepsPerEpoch()
 	sampleEvery := s.cfg.SampleEvery
 	if sampleEvery == 0 {

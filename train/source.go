@@ -33,6 +33,9 @@ type source interface {
 	next(dst *tensor.Tensor, labels []int) data.Batch
 	// classNames names the classes by label; nil for data without classes.
 	classNames() []string
+	// dataset is the finite training set, which the evaluation on pixels
+	// compares with; nil for data drawn afresh at every step.
+	dataset() *data.Dataset
 	// stepsPerEpoch returns the number of batches in an epoch.
 	stepsPerEpoch() int
 	// state returns the position as JSON; setState restores it.
@@ -66,7 +69,7 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 	for _, note := range ds.Notes {
 		fmt.Fprintf(log, "nash: warning: %s\n", note)
 	}
-	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds.ClassNames, models.Shape{C: ds.C, H: ds.H, W: ds.W}}, nil
+	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds, ds.ClassNames, models.Shape{C: ds.C, H: ds.H, W: ds.W}}, nil
 }
 
 // loadImages loads the training images of cfg's dataset at cfg's image
@@ -88,6 +91,7 @@ const defaultFolderSize = 64
 // loaderSource serves a finite dataset of images in shuffled epochs.
 type loaderSource struct {
 	l       *data.Loader
+	ds      *data.Dataset
 	classes []string
 	sample  models.Shape
 }
@@ -107,6 +111,7 @@ func (s loaderSource) picture(x *tensor.Tensor, _ int) image.Image {
 func (s loaderSource) next(dst *tensor.Tensor, labels []int) data.Batch { return s.l.Next(dst, labels) }
 func (s loaderSource) stepsPerEpoch() int                               { return s.l.StepsPerEpoch() }
 func (s loaderSource) classNames() []string                             { return s.classes }
+func (s loaderSource) dataset() *data.Dataset                           { return s.ds }
 
 func (s loaderSource) state() ([]byte, error) {
 	st, err := s.l.State()
@@ -165,7 +170,8 @@ func (s *mixtureSource) measure(x *tensor.Tensor) (rundir.Record, error) {
 	return rundir.Record{"modes": float64(m.Covered), "hq": m.HighQuality, "mode_kl": m.KL}, nil
 }
 
-func (s *mixtureSource) classNames() []string { return nil }
+func (s *mixtureSource) classNames() []string   { return nil }
+func (s *mixtureSource) dataset() *data.Dataset { return nil }
 
 type mixtureState struct {
 	Steps int    `json:"steps"`
