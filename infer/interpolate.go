@@ -108,11 +108,9 @@ func (g *Generator) WriteInterpolationGIF(path string, w Walk, scale int) error 
 			pal[i] = color.Gray{Y: uint8(i)}
 		}
 	}
-	n := shape.Len()
 	var frames []*image.Paletted
 	for i := 0; i < steps; i++ {
-		one := tensor.FromSlice(x.Data()[i*n:(i+1)*n], 1, shape.C, shape.H, shape.W)
-		frames = append(frames, upscale(images.Grid(one, 1, 0), scale, pal))
+		frames = append(frames, upscale(Image(x, i), scale, pal))
 	}
 	anim := &gif.GIF{}
 	order := make([]int, 0, 2*steps)

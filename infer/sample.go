@@ -9,7 +9,8 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// sampleBatch bounds the samples generated at once by GenerateFrom.
+// sampleBatch bounds the samples generated at once by SampleEach (and so
+// SampleAll, GenerateFrom, nash sample and nash serve).
 const sampleBatch = 500
 
 // ClassGridColumns is the number of samples in each row of a class grid.
@@ -85,17 +86,24 @@ func (g *Generator) Cycle(n int) *tensor.Tensor {
 // a conditional generator's row i of class i mod the number of classes
 // (Cycle).
 func (g *Generator) GenerateFrom(z *tensor.Tensor) *tensor.Tensor {
-	n := z.Dim(0)
-	s := g.Spec.Sample
-	out := tensor.New(n, s.C, s.H, s.W)
-	err := g.SampleEach(z, g.Cycle(n), func(lo int, x *tensor.Tensor) error {
-		copy(out.Data()[lo*s.Len():], x.Data())
-		return nil
-	})
+	out, err := g.SampleAll(z, g.Cycle(z.Dim(0)))
 	if err != nil {
 		panic("infer: " + err.Error())
 	}
 	return out
+}
+
+// SampleAll is Sample computed sampleBatch rows at a time (SampleEach),
+// so that the networks' activations stay bounded however many rows z has:
+// the samples [n, C, H, W] of the noise z and labels.
+func (g *Generator) SampleAll(z, labels *tensor.Tensor) (*tensor.Tensor, error) {
+	s := g.Spec.Sample
+	out := tensor.New(z.Dim(0), s.C, s.H, s.W)
+	err := g.SampleEach(z, labels, func(lo int, x *tensor.Tensor) error {
+		copy(out.Data()[lo*s.Len():], x.Data())
+		return nil
+	})
+	return out, err
 }
 
 // Generate returns n samples from the noise of seed's "eval" stream

@@ -148,29 +148,28 @@ func (b *batcher) sample(jobs []*job, rows int) {
 		return
 	}
 	g := live[0].g
-	d := g.Spec.ZDim
-	z := tensor.New(rows, d)
-	var labels *tensor.Tensor
-	if g.Spec.Classes > 0 {
-		labels = tensor.New(rows)
-	}
-	at := 0
-	for _, j := range live {
-		n := j.z.Dim(0)
-		copy(z.Data()[at*d:], j.z.Data())
-		if labels != nil {
-			copy(labels.Data()[at:], j.labels.Data())
+	// One job's noise is the pass's as it is; several are merged.
+	z, labels := live[0].z, live[0].labels
+	if len(live) > 1 {
+		d := g.Spec.ZDim
+		z = tensor.New(rows, d)
+		labels = nil
+		if g.Spec.Classes > 0 {
+			labels = tensor.New(rows)
 		}
-		at += n
+		at := 0
+		for _, j := range live {
+			copy(z.Data()[at*d:], j.z.Data())
+			if labels != nil {
+				copy(labels.Data()[at:], j.labels.Data())
+			}
+			at += j.z.Dim(0)
+		}
 	}
 	b.metrics.batchSize.Observe(float64(rows))
 	s := g.Spec.Sample
-	out := tensor.New(rows, s.C, s.H, s.W)
-	err := g.SampleEach(z, labels, func(lo int, x *tensor.Tensor) error {
-		copy(out.Data()[lo*s.Len():], x.Data())
-		return nil
-	})
-	at = 0
+	out, err := g.SampleAll(z, labels)
+	at := 0
 	for _, j := range live {
 		n := j.z.Dim(0)
 		if err != nil {

@@ -10,7 +10,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -19,11 +18,9 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
-	"math"
 	"mime"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -139,9 +136,11 @@ func (s *Server) Handler() http.Handler {
 		return badField("path", "%q has a \"..\" segment", r.URL.Path)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slices.Contains(strings.Split(r.URL.Path, "/"), "..") {
-			dots(w, r)
-			return
+		for seg := range strings.SplitSeq(r.URL.Path, "/") {
+			if seg == ".." {
+				dots(w, r)
+				return
+			}
 		}
 		s.mux.ServeHTTP(w, r)
 	})
@@ -464,17 +463,11 @@ func writeSamples(w http.ResponseWriter, x *tensor.Tensor, format string) error 
 		if err != nil {
 			return err
 		}
-		var b bytes.Buffer
-		b.Grow(len(header) + 4*x.Len())
-		b.Write(header)
-		var v4 [4]byte
-		for _, v := range x.Data() {
-			binary.LittleEndian.PutUint32(v4[:], math.Float32bits(v))
-			b.Write(v4[:])
-		}
 		w.Header().Set("Content-Type", "application/octet-stream")
-		_, err = w.Write(b.Bytes())
-		return err
+		if _, err := w.Write(header); err != nil {
+			return err
+		}
+		return binary.Write(w, binary.LittleEndian, x.Data())
 	}
 	writeJSON(w, http.StatusOK, samplesJSON{Shape: x.Shape(), Data: x.Data()})
 	return nil

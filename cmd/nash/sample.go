@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,11 +182,7 @@ func writeSamples(g *infer.Generator, z, labels *tensor.Tensor, format, out stri
 	n := z.Dim(0)
 	switch format {
 	case "png":
-		all := tensor.New(n, s.C, s.H, s.W)
-		err := g.SampleEach(z, labels, func(lo int, x *tensor.Tensor) error {
-			copy(all.Data()[lo*s.Len():], x.Data())
-			return nil
-		})
+		all, err := g.SampleAll(z, labels)
 		if err != nil {
 			return err
 		}
@@ -197,34 +192,32 @@ func writeSamples(g *infer.Generator, z, labels *tensor.Tensor, format, out stri
 		if err != nil {
 			return err
 		}
-		return writeStream(out, header, g, z, labels, func(w *bufio.Writer, v float32) {
-			var b [4]byte
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			w.Write(b[:])
+		return writeStream(out, header, g, z, labels, func(w *bufio.Writer, x []float32) error {
+			return binary.Write(w, binary.LittleEndian, x)
 		})
 	case "idx":
 		dims := []int{n, s.C, s.H, s.W}
 		if s.C == 1 {
 			dims = []int{n, s.H, s.W}
 		}
-		return writeStream(out, data.IDXHeader(dims...), g, z, labels, func(w *bufio.Writer, v float32) {
-			w.WriteByte(images.ToPixel(v))
+		return writeStream(out, data.IDXHeader(dims...), g, z, labels, func(w *bufio.Writer, x []float32) error {
+			for _, v := range x {
+				w.WriteByte(images.ToPixel(v))
+			}
+			return nil
 		})
 	}
 	return writeFolder(out, g, z, labels)
 }
 
-// writeStream writes header and then every value of the samples, as put
-// writes it, to the file out.
-func writeStream(out string, header []byte, g *infer.Generator, z, labels *tensor.Tensor, put func(*bufio.Writer, float32)) error {
+// writeStream writes header and then the samples to the file out, each
+// batch of SampleEach as put writes its values.
+func writeStream(out string, header []byte, g *infer.Generator, z, labels *tensor.Tensor, put func(*bufio.Writer, []float32) error) error {
 	return atomicfile.Write(out, 0o644, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		bw.Write(header)
 		err := g.SampleEach(z, labels, func(_ int, x *tensor.Tensor) error {
-			for _, v := range x.Data() {
-				put(bw, v)
-			}
-			return nil
+			return put(bw, x.Data())
 		})
 		if err != nil {
 			return err
