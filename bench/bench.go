@@ -2,6 +2,7 @@ package bench
 
 import (
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/nash-gan/nash/data"
@@ -88,6 +89,7 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 		per[r] = float64(time.Since(t0).Microseconds()) / 1000 / float64(steps)
 	}
 	flops := float64(tensor.MatMulFLOPs()-f0) / float64(repeats*steps) / 1e9
+	slices.Sort(per)
 	med := median(per)
 	peak := gemmPeak()
 	rate := flops / (med / 1000)

@@ -138,10 +138,6 @@ func UnderLoad(cfg train.Config, warmup, repeats, steps, rounds, n int, argv []s
 		if err != nil {
 			return LoadResult{}, err
 		}
-		// The quiet figures that follow should not see the thread pool
-		// still cautious after the load (kernels stops spinning for 2 s
-		// after it notices contention).
-		time.Sleep(2500 * time.Millisecond)
 	}
 	res := LoadResult{Model: cfg.Model, Loss: cfg.Loss, Background: n, Rounds: rounds}
 	for i, t := range loadThreads {
@@ -150,12 +146,12 @@ func UnderLoad(cfg train.Config, warmup, repeats, steps, rounds, n int, argv []s
 	return res, nil
 }
 
-// median returns the median of xs, which it sorts.
+// median returns the median of xs, leaving xs as it is.
 func median(xs []float64) float64 {
-	slices.Sort(xs)
-	m := xs[len(xs)/2]
-	if len(xs)%2 == 0 {
-		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	s := slices.Sorted(slices.Values(xs))
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
 	return m
 }

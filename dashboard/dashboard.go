@@ -403,7 +403,7 @@ const maxEvalBytes = 4 << 20
 
 // evalRow is one evaluation of the history (rundir.EvalHistoryFile) as the
 // run page lists it: each number of the generated images beside the
-// real-data floor's, null where the report lacks it.
+// real-data floor's, absent where the report lacks it.
 type evalRow struct {
 	Time       time.Time          `json:"time"`
 	Checkpoint string             `json:"checkpoint"`

@@ -68,7 +68,9 @@ func (s *Server) runs() ([]runInfo, error) {
 	}
 	list := []runInfo{}
 	for _, name := range names {
-		if name == "." || s.checkRun(name) != nil {
+		// Find has checked that name is a run; validName refuses what
+		// the dashboard's URLs cannot carry.
+		if name == "." || !validName(name) {
 			continue
 		}
 		info, _ := s.info(name)

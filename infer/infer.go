@@ -253,8 +253,6 @@ func legacySpec(meta map[string]string) (models.Spec, error) {
 const (
 	maxSide    = 4096
 	maxChannel = 64
-	maxZDim    = models.MaxZDim
-	maxClasses = models.MaxClasses
 )
 
 // checkTensors rejects a spec that the generator's tensors in f (those
@@ -293,10 +291,10 @@ func checkSpec(s models.Spec, key string) error {
 		return err
 	}
 	switch {
-	case s.ZDim < 1 || s.ZDim > maxZDim:
-		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, maxZDim)
-	case s.Classes < 0 || s.Classes == 1 || s.Classes > maxClasses:
-		return fmt.Errorf("metadata %s: %d classes, want 0 or 2 to %d", key, s.Classes, maxClasses)
+	case s.ZDim < 1 || s.ZDim > models.MaxZDim:
+		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, models.MaxZDim)
+	case s.Classes < 0 || s.Classes == 1 || s.Classes > models.MaxClasses:
+		return fmt.Errorf("metadata %s: %d classes, want 0 or 2 to %d", key, s.Classes, models.MaxClasses)
 	}
 	return nil
 }

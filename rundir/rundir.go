@@ -6,8 +6,10 @@
 //	DIR/samples/step-NNNNNNN.png     a sample grid from one fixed z
 //	DIR/samples/classes-NNNNNNN.png  a conditional run's grid, one row per class
 //	DIR/checkpoints/NAME.safetensors checkpoints, last.safetensors the latest
-//	DIR/eval.json                    nash eval --run's report
-//	DIR/eval-memorisation.png        its picture of the closest training images
+//	DIR/status.json                  how training went, and its process
+//	DIR/eval-CHECKPOINT.json         nash eval --run's latest report on a checkpoint
+//	DIR/evals.jsonl                  every report of nash eval --run
+//	DIR/eval-memorisation-CHECKPOINT.png  its picture of the closest training images
 //
 // Create refuses a directory that is not empty unless told to replace a
 // previous run, and then removes only the files above, never anything else.
@@ -42,10 +44,12 @@ const (
 	CheckpointsDir       = "checkpoints"
 	// EvalHistoryFile, and the files of EvalFile and MemorisationFile, are
 	// written by nash eval --run, not by training; replacing the run
-	// removes them with the run they describe (and the eval.json of runs
-	// evaluated before there was one file per checkpoint).
-	EvalHistoryFile = "evals.jsonl"
-	legacyEvalFile  = "eval.json"
+	// removes them with the run they describe (and the eval.json and
+	// eval-memorisation.png of runs evaluated before there was one file
+	// per checkpoint).
+	EvalHistoryFile        = "evals.jsonl"
+	legacyEvalFile         = "eval.json"
+	legacyMemorisationFile = "eval-memorisation.png"
 )
 
 // EvalFile returns the name of the latest evaluation of the run's
@@ -62,7 +66,7 @@ func MemorisationFile(checkpoint string) string { return "eval-memorisation-" + 
 // eval's.
 func isEvalName(name string) bool {
 	switch {
-	case name == EvalHistoryFile || name == legacyEvalFile || name == "eval-memorisation.png":
+	case name == EvalHistoryFile || name == legacyEvalFile || name == legacyMemorisationFile:
 		return true
 	case strings.HasPrefix(name, "eval-memorisation-") && strings.HasSuffix(name, ".png"):
 		return true
@@ -84,7 +88,8 @@ type Run struct {
 // and says to pass --force, unless force is true: then it removes the files
 // of a previous run (config.yaml, metrics.jsonl, metrics.malformed.jsonl,
 // status.json, nash eval's eval-*.json, eval-memorisation-*.png and
-// evals.jsonl, samples/step-<digits>.png, samples/classes-<digits>.png and
+// evals.jsonl (and an older nash eval's eval-memorisation.png),
+// samples/step-<digits>.png, samples/classes-<digits>.png and
 // checkpoints/*.safetensors) and leaves every other file in place.
 func Create(dir string, force bool) (*Run, error) {
 	if dir == "" {
@@ -190,8 +195,8 @@ func removeMatching(dir string, temporariesOnly bool) (temporaries int, err erro
 // (.<name>.tmp-<random>, internal/atomicfile's), and whether it is one; for
 // any other name it returns name itself.
 func temporaryOf(name string) (string, bool) {
-	if base, _, ok := strings.Cut(strings.TrimPrefix(name, "."), ".tmp-"); ok && strings.HasPrefix(name, ".") && base != "" {
-		return base, true
+	if target, ok := atomicfile.TargetOf(name); ok {
+		return target, true
 	}
 	return name, false
 }

@@ -94,8 +94,10 @@ func processAlive(pid int) bool {
 	if err != nil {
 		return true
 	}
-	_, rest, ok := bytes.Cut(b, []byte(") "))
-	return !ok || len(rest) == 0 || rest[0] != 'Z'
+	// The state follows the command's name in parentheses, which may
+	// itself hold ") ": it is after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 // Running returns the running status of this process at step of total,

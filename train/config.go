@@ -135,9 +135,9 @@ const MaxBatch = 1 << 16
 // Validate reports every setting that cannot be used, naming its key, in
 // one line.
 func (c Config) Validate() error {
-	var errs []error
+	var msgs []string
 	bad := func(key string, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		msgs = append(msgs, key+": "+fmt.Sprintf(format, args...))
 	}
 	switch {
 	case c.Dataset == "mnist", data.IsToy(c.Dataset):
@@ -245,10 +245,6 @@ func (c Config) Validate() error {
 		}
 	}
 	// One line, whatever the number of problems.
-	msgs := make([]string, len(errs))
-	for i, err := range errs {
-		msgs[i] = err.Error()
-	}
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -256,8 +252,10 @@ func (c Config) Validate() error {
 }
 
 // resolved returns c with every setting whose zero stands for another
-// value given that value, for training on the data of src, so that
-// config.yaml says what the run used: the discriminator's learning rate,
+// value given that value, for training on the data of src, so that a new
+// run's config.yaml says what it used (runs resumed from checkpoints made
+// before keep their zeros, which would otherwise change their
+// configuration's hash, so the loop still reads a zero as its value): the discriminator's learning rate,
 // the intervals of samples and evaluations (an epoch), the threads (every
 // core this process may use) and the image size of square images.
 func (c Config) resolved(src source) Config {

@@ -22,7 +22,7 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, "."+base+tmpInfix+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -61,4 +61,23 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// tmpInfix separates a temporary file's target name from its random part:
+// Write's temporary files are named .<name>.tmp-<random>.
+const tmpInfix = ".tmp-"
+
+// TargetOf returns the name of the file that the temporary file called
+// name (one of Write's, .<target>.tmp-<random>) was to become, and whether
+// name is such a temporary file.
+func TargetOf(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return "", false
+	}
+	target, _, ok := strings.Cut(rest, tmpInfix)
+	if !ok || target == "" {
+		return "", false
+	}
+	return target, true
 }

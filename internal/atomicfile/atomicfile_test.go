@@ -59,3 +59,20 @@ func TestWriteRefusesAFolder(t *testing.T) {
 		t.Errorf("left %v behind", entries)
 	}
 }
+
+func TestTargetOf(t *testing.T) {
+	dir := t.TempDir()
+	// A name made as Write makes its temporary files' reads back to the
+	// target.
+	f, err := os.CreateTemp(dir, ".last.safetensors"+tmpInfix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for name, want := range map[string]string{filepath.Base(f.Name()): "last.safetensors", ".config.yaml.tmp-1": "config.yaml", "config.yaml": "", ".tmp-2": "", ".notes": ""} {
+		got, ok := TargetOf(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("TargetOf(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+}
