@@ -25,7 +25,10 @@ addr=127.0.0.1:18093
 serve() {
   "$tmp/nash" serve --model "$tmp/g.safetensors" --addr $addr "$@" >/dev/null 2>"$tmp/serve.log" &
   pid=$!
-  until curl -sf "http://$addr/v2/health/ready" >/dev/null; do sleep 0.1; done
+  until curl -sf "http://$addr/v2/health/ready" >/dev/null; do
+    kill -0 $pid 2>/dev/null || { cat "$tmp/serve.log" >&2; exit 1; }
+    sleep 0.1
+  done
 }
 
 # stop ends the server with SIGTERM and prints its peak resident memory and mean batch.

@@ -14,6 +14,7 @@ import json
 import os
 import statistics
 import struct
+import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -51,6 +52,10 @@ def read_safetensors(path):
 sd, meta = read_safetensors(a.file)
 spec = json.loads(meta["model"])
 z_dim = spec["z_dim"]
+sample = spec["sample_shape"]
+if spec.get("classes") or spec["family"] not in ("dcgan", "mlp") or (sample["C"], sample["H"], sample["W"]) != (1, 28, 28):
+    sys.exit(f"{a.file}: a {spec['family']} generator of {sample} with {spec.get('classes', 0)} classes; "
+             "this twin has only the unconditional MNIST dcgan and the recipe mlp")
 if spec["family"] == "dcgan":
     G = nn.Sequential(nn.Linear(z_dim, 128 * 7 * 7, bias=False), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128),
                       nn.ReLU(), nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),

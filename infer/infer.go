@@ -36,7 +36,8 @@ const (
 	// MetaModel holds the models.Spec of the run's networks, as JSON.
 	MetaModel = "model"
 	// MetaGenerator names the network that sampling uses: the prefix of
-	// its tensors without the dot.
+	// its tensors without the dot (in an exported file, MetaExported names
+	// the network its unprefixed tensors came from).
 	MetaGenerator = "generator"
 	// MetaClasses holds a conditional run's class names, by label, as a
 	// JSON array.

@@ -79,9 +79,10 @@ func v2Meta(name string, g *infer.Generator) v2Metadata {
 		Outputs: []v2TensorMeta{{Name: infer.ONNXImages, Datatype: "FP32", Shape: []int{-1, s.Sample.C, s.Sample.H, s.Sample.W}}}}
 }
 
-// flatten appends to dst the numbers of data, a JSON array nested to any
-// depth, refusing more than max of them. The error is in words.
-func flatten(dst []float64, data json.RawMessage, max int) ([]float64, string) {
+// flatten returns the numbers of data, a JSON array nested to any depth,
+// refusing more than max of them. The error is in words.
+func flatten(data json.RawMessage, max int) ([]float64, string) {
+	var dst []float64
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	depth := 0
@@ -151,7 +152,7 @@ func decodeV2(body []byte, g *infer.Generator, lim limits) (id string, z, labels
 			if len(in.Shape) != 2 || in.Shape[1] != d || in.Shape[0] < 1 || in.Shape[0] > lim.maxN {
 				return "", nil, nil, badField("inputs.z.shape", "%v, want [n, %d] with n from 1 to %d", in.Shape, d, lim.maxN)
 			}
-			vals, msg := flatten(nil, in.Data, in.Shape[0]*d)
+			vals, msg := flatten(in.Data, in.Shape[0]*d)
 			if msg != "" {
 				return "", nil, nil, badField("inputs.z.data", "%s", msg)
 			}
@@ -176,7 +177,7 @@ func decodeV2(body []byte, g *infer.Generator, lim limits) (id string, z, labels
 			if len(in.Shape) != 1 || in.Shape[0] < 1 || in.Shape[0] > lim.maxN {
 				return "", nil, nil, badField("inputs.class.shape", "%v, want [n] with n from 1 to %d", in.Shape, lim.maxN)
 			}
-			vals, msg := flatten(nil, in.Data, in.Shape[0])
+			vals, msg := flatten(in.Data, in.Shape[0])
 			if msg != "" {
 				return "", nil, nil, badField("inputs.class.data", "%s", msg)
 			}
