@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/nash-gan/nash/infer"
@@ -42,6 +43,7 @@ type batcher struct {
 	metrics  *counters
 	stop     chan struct{}
 	stopped  chan struct{}
+	stopOnce sync.Once
 }
 
 func newBatcher(queue, maxBatch, workers int, maxWait time.Duration, m *counters) *batcher {
@@ -88,7 +90,7 @@ func (b *batcher) submit(ctx context.Context, g *infer.Generator, z, labels *ten
 
 // close stops the workers once the queued jobs are done, and waits.
 func (b *batcher) close() {
-	close(b.stop)
+	b.stopOnce.Do(func() { close(b.stop) })
 	<-b.stopped
 }
 

@@ -192,9 +192,27 @@ func TestHostileRequests(t *testing.T) {
 			}
 		})
 	}
+	// An Open Inference Protocol class input whose values do not fill its
+	// shape.
+	v2 := `{"inputs": [{"name": "z", "shape": [1, 100], "datatype": "FP32", "data": ` + latents(1, 100) +
+		`}, {"name": "class", "shape": [5], "datatype": "INT64", "data": [3]}]}`
+	if status, _, body := call(t, "POST", cts.URL+"/v2/models/nash/infer", js, strings.NewReader(v2)); status != 400 || !strings.Contains(string(body), "inputs.class.data") {
+		t.Errorf("a class input of 1 value for shape [5]: status %d, body %s", status, body)
+	}
 	if status, _, body := call(t, "GET", ts.URL+"/v1/samples?n=4&format=json", "", nil); status != 200 {
 		t.Fatalf("after the hostile requests: %d %s", status, body)
 	}
+}
+
+// Closing a server twice (ListenAndServe closes it, and so may its caller)
+// is harmless.
+func TestCloseTwice(t *testing.T) {
+	s, err := New(generator(t, false), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s.Close()
 }
 
 // The /v1 routes answer what the generator gives for the same noise, in

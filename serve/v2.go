@@ -181,6 +181,9 @@ func decodeV2(body []byte, g *infer.Generator, lim limits) (id string, z, labels
 			if msg != "" {
 				return "", nil, nil, badField("inputs.class.data", "%s", msg)
 			}
+			if len(vals) != in.Shape[0] {
+				return "", nil, nil, badField("inputs.class.data", "%d values for shape %v", len(vals), in.Shape)
+			}
 			ys = make([]int, len(vals))
 			for i, v := range vals {
 				if v != math.Trunc(v) || math.Abs(v) > 1<<31 {

@@ -304,6 +304,9 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return Config{}, nil, fmt.Errorf("%s: %w", name, rundir.YAMLError(err))
+		}
 		return Config{}, nil, fmt.Errorf("%s: line %d: a second YAML document; a configuration is one document", name, extra.Line)
 	}
 	var keys []string

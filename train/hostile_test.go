@@ -203,6 +203,7 @@ func TestReadConfigRefusesWhatItWouldMisread(t *testing.T) {
 		{"text for a number", "lr: fast\n", `lr: "fast" is not a number`},
 		{"text for a flag", "conditional: maybe\n", `conditional: "maybe" is not true or false`},
 		{"second document", "steps: 2\n---\nbatch: 8\n", "my.yaml: line 2: a second YAML document"},
+		{"broken second document", "steps: 2\n---\n: : [\n", "did not find expected key"},
 		{"long value", "model: " + long + "\n", "my.yaml: line 1: model: a value of 5000 bytes, at most 4096"},
 		{"long value of the wrong type", "steps: " + long[:100] + "\n", `steps: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"… (100 bytes) is not an integer`},
 		{"unknown keys", "modle: mlp\nlos: ns\n", `my.yaml: line 1: unknown key "modle" (did you mean model?)`},

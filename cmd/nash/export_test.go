@@ -272,3 +272,28 @@ func TestSampleFormatFromName(t *testing.T) {
 		t.Errorf("a refused sample wrote %s", bad)
 	}
 }
+
+// TestSampleZWithinLimit: --z holds no more latent vectors than --n may
+// ask for in the format.
+func TestSampleZWithinLimit(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	if err := runNash("train", "--steps", "2", "--batch", "8", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	zPath := filepath.Join(dir, "z.npy")
+	f, err := metrics.NewFeatures("z", make([]float64, (maxSamples+1)*100), maxSamples+1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := metrics.WriteNPY(zPath, f); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "grid.png")
+	if err := runNash("sample", "--run", run, "--z", zPath, "--out", out); err == nil || !strings.Contains(err.Error(), "--z: "+zPath) {
+		t.Errorf("%d latent vectors for a PNG grid: %v", maxSamples+1, err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused sample wrote %s", out)
+	}
+}

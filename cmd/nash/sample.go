@@ -125,6 +125,9 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 				if z, err = readLatents(zFile, g.Spec.ZDim); err != nil {
 					return err
 				}
+				if z.Dim(0) > limit {
+					return fmt.Errorf("--z: %s: %d latent vectors, at most %d for --format %s", zFile, z.Dim(0), limit, format)
+				}
 			} else {
 				z = g.Noise(n, tensor.NewRNG(seed, "sample"))
 			}
