@@ -432,7 +432,11 @@ func (s *Server) runEvals(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, fmt.Errorf("run %q: %s: %w", name, rundir.EvalHistoryFile, err))
+		return
+	}
+	if !fi.Mode().IsRegular() {
 		httpError(w, http.StatusInternalServerError, fmt.Errorf("run %q: %s is not a regular file", name, rundir.EvalHistoryFile))
 		return
 	}

@@ -147,7 +147,7 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	name, prefix, exported := f.Metadata[MetaGenerator], "", false
 	if v, ok := f.Metadata[MetaExported]; ok {
 		if v != gan.GeneratorName && v != gan.GeneratorEMAName {
-			return nil, fmt.Errorf("%s: metadata %s is %q, want %s or %s", path, MetaExported, v, gan.GeneratorName, gan.GeneratorEMAName)
+			return nil, fmt.Errorf("%s: metadata %s is %.80q, want %s or %s", path, MetaExported, v, gan.GeneratorName, gan.GeneratorEMAName)
 		}
 		name, exported = v, true
 	}
