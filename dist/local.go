@@ -106,6 +106,8 @@ func (l *local) Barrier() error {
 	return nil
 }
 
-func (l *local) Abort(code int) { panic(fmt.Sprintf("dist: rank %d aborted with code %d", l.rank, code)) }
+func (l *local) Abort(code int) {
+	panic(fmt.Sprintf("dist: rank %d aborted with code %d", l.rank, code))
+}
 
 func (l *local) Close() error { return nil }
