@@ -117,3 +117,9 @@ func FromContext(ctx context.Context) Comm {
 	}
 	return Single{}
 }
+
+// MPIRunFlags are the flags of Open MPI's mpirun that launch n ranks on
+// this machine whatever its cores, also as root (as CI and containers run).
+func MPIRunFlags(n int) []string {
+	return []string{"--oversubscribe", "--allow-run-as-root", "-np", strconv.Itoa(n)}
+}
