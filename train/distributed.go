@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -104,16 +103,16 @@ func (s *session) initRanks(comm dist.Comm) error {
 		return nil
 	}
 	if s.cfg.Batch < n {
-		return fmt.Errorf("batch: %d samples cannot be shared among %d ranks (each needs at least one: give --batch %d or more, or fewer ranks)", s.cfg.Batch, n, n)
+		return dist.Everywhere(fmt.Errorf("batch: %d samples cannot be shared among %d ranks (each needs at least one: give --batch %d or more, or fewer ranks)", s.cfg.Batch, n, n))
 	}
 	if ds := s.src.dataset(); ds != nil && ds.N%s.cfg.Batch != 0 && ds.N%s.cfg.Batch < n {
-		return fmt.Errorf("batch: the last batch of each epoch of %s has %d images, fewer than the %d ranks", s.cfg.Dataset, ds.N%s.cfg.Batch, n)
+		return dist.Everywhere(fmt.Errorf("batch: the last batch of each epoch of %s has %d images, fewer than the %d ranks", s.cfg.Dataset, ds.N%s.cfg.Batch, n))
 	}
 	s.dist.summer = dist.NewSummer(comm)
 	for _, o := range s.game.Optimizers() {
 		h, ok := o.Optimizer.(optim.Hookable)
 		if !ok {
-			return fmt.Errorf("model: the optimiser %s of the %s model cannot average its gradients over ranks (it is not an optim.Hookable)", o.Name, s.cfg.Model)
+			return dist.Everywhere(fmt.Errorf("model: the optimiser %s of the %s model cannot average its gradients over ranks (it is not an optim.Hookable)", o.Name, s.cfg.Model))
 		}
 		h.SetGradHook(s.sumGrads)
 	}
@@ -246,9 +245,9 @@ func (s *session) stopped(ctx context.Context) error {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return dist.Everywhere(err)
 	}
-	return fmt.Errorf("rank %d was interrupted: %w", s.dist.stop, context.Canceled)
+	return dist.Everywhere(fmt.Errorf("rank %d was interrupted: %w", s.dist.stop, context.Canceled))
 }
 
 // joinRanks is initRanks and join.
@@ -257,6 +256,14 @@ func (s *session) joinRanks(comm dist.Comm) error {
 		return err
 	}
 	return s.join()
+}
+
+// everywhere marks err, in a distributed run, as met by every rank alike.
+func (s *session) everywhere(err error) error {
+	if s.size() == 1 {
+		return err
+	}
+	return dist.Everywhere(err)
 }
 
 // join checks that every rank runs the same binary on the same
@@ -282,9 +289,9 @@ func (s *session) join() error {
 		theirs := all[r*len(mine) : (r+1)*len(mine)]
 		switch {
 		case !bytes.Equal(theirs[:32], all[:32]):
-			return fmt.Errorf("rank %d runs a different nash binary from rank 0's: every rank must run the same build", r)
+			return dist.Everywhere(fmt.Errorf("rank %d runs a different nash binary from rank 0's: every rank must run the same build", r))
 		case !bytes.Equal(theirs[32:], all[32:64]):
-			return fmt.Errorf("rank %d was given a different configuration from rank 0's: every rank must be given the same settings", r)
+			return dist.Everywhere(fmt.Errorf("rank %d was given a different configuration from rank 0's: every rank must be given the same settings", r))
 		}
 	}
 	return s.broadcastWeights()
@@ -355,9 +362,6 @@ func (s *session) saveRanks(meta map[string]string) {
 	}
 }
 
-// errRanks is wrapped by the refusal to resume on another number of ranks.
-var errRanks = errors.New("a run resumes on the number of ranks it was trained on")
-
 // restoreRanks checks that the checkpoint f, read from path, was written
 // by a run on as many ranks as this one and gives this rank its own random
 // streams.
@@ -371,7 +375,7 @@ func (s *session) restoreRanks(f *checkpoint.File, path string) error {
 		saved = n
 	}
 	if saved != s.size() {
-		return fmt.Errorf("%s: the run was trained on %d ranks, this one is %d: %w (each rank's noise is its own): launch it with mpirun -np %d", path, saved, s.size(), errRanks, saved)
+		return s.everywhere(fmt.Errorf("%s: the run was trained on %d ranks, this one is %d: a run resumes on the number of ranks it was trained on (each rank's noise is its own): launch it with mpirun -np %d", path, saved, s.size(), saved))
 	}
 	r := s.rank()
 	if r == 0 {
@@ -405,7 +409,7 @@ func (s *session) follow(ctx context.Context) error {
 			return err
 		}
 		if !finite(values) {
-			return fmt.Errorf("rank %d: step %d: non-finite loss: training stopped", s.rank(), s.step+1)
+			return dist.Everywhere(fmt.Errorf("step %d: non-finite loss: training stopped", s.step+1))
 		}
 		s.step++
 		s.epoch = b.Epoch
