@@ -12,9 +12,7 @@ package dist
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 )
@@ -126,42 +124,11 @@ func MPIRunFlags(n int) []string {
 	return []string{"--oversubscribe", "--allow-run-as-root", "-np", strconv.Itoa(n)}
 }
 
-// everywhere marks an error that every rank meets alike.
-type everywhere struct{ error }
-
-func (e everywhere) Unwrap() error { return e.error }
-
-// Everywhere marks err as one that every rank of a group meets alike (a
-// refused configuration, a collective stop), which rank 0 alone need
-// report; nil stays nil.
-func Everywhere(err error) error {
-	if err == nil {
-		return nil
-	}
-	return everywhere{err}
-}
-
-// IsEverywhere reports whether err was marked by Everywhere.
-func IsEverywhere(err error) bool {
-	var e everywhere
-	return errors.As(err, &e)
-}
-
-// Report writes err to w as the command line reports it, from rank c: on
-// rank 0 "nash: " and the error; on another rank "nash: rank r: " and the
-// error, unless every rank meets it alike (Everywhere), when rank 0's line
-// says it.
-func Report(w io.Writer, c Comm, err error) {
-	switch {
-	case c.Rank() == 0:
-		fmt.Fprintln(w, "nash:", err)
-	case !IsEverywhere(err):
-		fmt.Fprintf(w, "nash: rank %d: %v\n", c.Rank(), err)
-	}
-}
-
 // LaunchedRank returns the rank an MPI launcher gave the process, 0 when
-// none did: before Open, the rank that reports errors every rank meets.
+// none did. Rank 0 alone reports errors: the other ranks run the same binary
+// on the same settings and data (which start-up checks) and meet the same
+// ones, and one that meets an error of its own stops the group with Abort,
+// which mpirun reports naming it.
 func LaunchedRank() int {
 	for _, v := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK"} {
 		if r, err := strconv.Atoi(os.Getenv(v)); err == nil && r >= 0 {

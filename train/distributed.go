@@ -103,16 +103,16 @@ func (s *session) initRanks(comm dist.Comm) error {
 		return nil
 	}
 	if s.cfg.Batch < n {
-		return dist.Everywhere(fmt.Errorf("batch: %d samples cannot be shared among %d ranks (each needs at least one: give --batch %d or more, or fewer ranks)", s.cfg.Batch, n, n))
+		return fmt.Errorf("batch: %d samples cannot be shared among %d ranks (each needs at least one: give --batch %d or more, or fewer ranks)", s.cfg.Batch, n, n)
 	}
 	if ds := s.src.dataset(); ds != nil && ds.N%s.cfg.Batch != 0 && ds.N%s.cfg.Batch < n {
-		return dist.Everywhere(fmt.Errorf("batch: the last batch of each epoch of %s has %d images, fewer than the %d ranks", s.cfg.Dataset, ds.N%s.cfg.Batch, n))
+		return fmt.Errorf("batch: the last batch of each epoch of %s has %d images, fewer than the %d ranks", s.cfg.Dataset, ds.N%s.cfg.Batch, n)
 	}
 	s.dist.summer = dist.NewSummer(comm)
 	for _, o := range s.game.Optimizers() {
 		h, ok := o.Optimizer.(optim.Hookable)
 		if !ok {
-			return dist.Everywhere(fmt.Errorf("model: the optimiser %s of the %s model cannot average its gradients over ranks (it is not an optim.Hookable)", o.Name, s.cfg.Model))
+			return fmt.Errorf("model: the optimiser %s of the %s model cannot average its gradients over ranks (it is not an optim.Hookable)", o.Name, s.cfg.Model)
 		}
 		h.SetGradHook(s.sumGrads)
 	}
@@ -245,9 +245,9 @@ func (s *session) stopped(ctx context.Context) error {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
-		return dist.Everywhere(err)
+		return err
 	}
-	return dist.Everywhere(fmt.Errorf("rank %d was interrupted: %w", s.dist.stop, context.Canceled))
+	return fmt.Errorf("rank %d was interrupted: %w", s.dist.stop, context.Canceled)
 }
 
 // joinRanks is initRanks and join.
@@ -256,14 +256,6 @@ func (s *session) joinRanks(comm dist.Comm) error {
 		return err
 	}
 	return s.join()
-}
-
-// everywhere marks err, in a distributed run, as met by every rank alike.
-func (s *session) everywhere(err error) error {
-	if s.size() == 1 {
-		return err
-	}
-	return dist.Everywhere(err)
 }
 
 // join checks that every rank runs the same binary on the same
@@ -289,9 +281,9 @@ func (s *session) join() error {
 		theirs := all[r*len(mine) : (r+1)*len(mine)]
 		switch {
 		case !bytes.Equal(theirs[:32], all[:32]):
-			return dist.Everywhere(fmt.Errorf("rank %d runs a different nash binary from rank 0's: every rank must run the same build", r))
+			return fmt.Errorf("rank %d runs a different nash binary from rank 0's: every rank must run the same build", r)
 		case !bytes.Equal(theirs[32:], all[32:64]):
-			return dist.Everywhere(fmt.Errorf("rank %d was given a different configuration from rank 0's: every rank must be given the same settings", r))
+			return fmt.Errorf("rank %d was given a different configuration from rank 0's: every rank must be given the same settings", r)
 		}
 	}
 	return s.broadcastWeights()
@@ -375,7 +367,7 @@ func (s *session) restoreRanks(f *checkpoint.File, path string) error {
 		saved = n
 	}
 	if saved != s.size() {
-		return s.everywhere(fmt.Errorf("%s: the run was trained on %d ranks, this one is %d: a run resumes on the number of ranks it was trained on (each rank's noise is its own): launch it with mpirun -np %d", path, saved, s.size(), saved))
+		return fmt.Errorf("%s: the run was trained on %d ranks, this one is %d: a run resumes on the number of ranks it was trained on (each rank's noise is its own): launch it with mpirun -np %d", path, saved, s.size(), saved)
 	}
 	r := s.rank()
 	if r == 0 {
@@ -409,7 +401,7 @@ func (s *session) follow(ctx context.Context) error {
 			return err
 		}
 		if !finite(values) {
-			return dist.Everywhere(fmt.Errorf("step %d: non-finite loss: training stopped", s.step+1))
+			return fmt.Errorf("step %d: non-finite loss: training stopped", s.step+1)
 		}
 		s.step++
 		s.epoch = b.Epoch

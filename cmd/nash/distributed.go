@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -14,7 +15,7 @@ import (
 // onRanks runs f, a command's training, on the group of ranks the process
 // was launched in (dist.Open): alone, f's error is the command's; on
 // several ranks, f's context carries the group, ranks other than 0 log
-// nothing, and an error is reported (dist.Report) and stops every rank
+// and report nothing (dist.LaunchedRank), and an error stops every rank
 // (Abort) at once, so that none waits on a rank that has stopped.
 func onRanks(cmd *cobra.Command, f func(ctx context.Context, log io.Writer) error) error {
 	comm, err := dist.Open()
@@ -32,7 +33,9 @@ func onRanks(cmd *cobra.Command, f func(ctx context.Context, log io.Writer) erro
 	if err == nil {
 		return comm.Close()
 	}
-	dist.Report(os.Stderr, comm, err)
+	if comm.Rank() == 0 {
+		fmt.Fprintln(os.Stderr, "nash:", err)
+	}
 	code := 1
 	if errors.Is(err, context.Canceled) {
 		code = 130
