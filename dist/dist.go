@@ -12,6 +12,7 @@ package dist
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -136,4 +137,29 @@ func LaunchedRank() int {
 		}
 	}
 	return 0
+}
+
+// AllgatherBytes returns every rank's b, of any length, in rank order, on
+// every rank of c.
+func AllgatherBytes(c Comm, b []byte) ([][]byte, error) {
+	n := c.Size()
+	lens := make([]byte, 8*n)
+	if err := c.Allgather(binary.LittleEndian.AppendUint64(nil, uint64(len(b))), lens); err != nil {
+		return nil, err
+	}
+	longest := 0
+	for r := range n {
+		longest = max(longest, int(binary.LittleEndian.Uint64(lens[8*r:])))
+	}
+	mine := make([]byte, longest)
+	copy(mine, b)
+	all := make([]byte, n*longest)
+	if err := c.Allgather(mine, all); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, n)
+	for r := range out {
+		out[r] = all[r*longest : r*longest+int(binary.LittleEndian.Uint64(lens[8*r:]))]
+	}
+	return out, nil
 }

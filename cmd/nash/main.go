@@ -59,7 +59,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTrain(), newSample(), newExport(), newServe(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(),
-		newDownload(), newRuns(), newPresets())
+		newDownload(), newRuns(), newPresets(), newSweep())
 	root.SetFlagErrorFunc(suggestFlag)
 	return root
 }

@@ -235,3 +235,23 @@ func withoutLimits() []string {
 	}
 	return env
 }
+
+// nash sweep under mpirun shares the runs among the ranks and gives the
+// table one process gives.
+func TestMPISweep(t *testing.T) {
+	mpirun(t)
+	bin := buildWith(t, "-tags", "mpi")
+	dir := t.TempDir()
+	cfg := writeSweep(t, toySweep)
+	want, err := execute(newRoot(), "sweep", "--config", cfg, "--out", filepath.Join(dir, "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := launch(t, 2, bin, "sweep", "--config", cfg, "--out", filepath.Join(dir, "mpi"))
+	if err != nil {
+		t.Fatalf("mpirun -np 2 nash sweep: %v\n%s", err, got)
+	}
+	if timeless(got) == "" || timeless(got) != timeless(want) {
+		t.Errorf("mpirun -np 2 nash sweep's table:\n%s\nwant one process's:\n%s", got, want)
+	}
+}
