@@ -60,3 +60,56 @@ func TestMPIRank(t *testing.T) {
 	}
 	fmt.Printf("rank %d of %d: ok\n", r, n)
 }
+
+// gradientSizes are the parameter counts of the networks whose gradients a
+// step sums: the 28×28 DCGAN's discriminator and generator, then the
+// recipe MLP's.
+var gradientSizes = []int{138561, 759681, 533505, 559632}
+
+// BenchmarkMPISum times Summer.Sum of each network's gradient between two
+// ranks on this machine (loopback), each sum after a barrier, so that the
+// time is the transfer's and not a late rank's: run under mpirun from
+// here, it prints the ranks' results.
+func BenchmarkMPISum(b *testing.B) {
+	if os.Getenv("NASH_DIST_RANK_TEST") != "" {
+		b.Skip("running as a rank")
+	}
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		b.Skip("mpirun is not installed")
+	}
+	cmd := exec.Command(mpirun, append(MPIRunFlags(2), os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkMPISumRank$", "-test.benchtime=50x")...)
+	cmd.Env = append(os.Environ(), "NASH_DIST_RANK_TEST=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("mpirun: %v\n%s", err, out)
+	}
+	os.Stdout.Write(out)
+}
+
+// BenchmarkMPISumRank is one rank of BenchmarkMPISum.
+func BenchmarkMPISumRank(b *testing.B) {
+	if os.Getenv("NASH_DIST_RANK_TEST") == "" {
+		b.Skip("runs under mpirun from BenchmarkMPISum")
+	}
+	c, err := Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := NewSummer(c)
+	for _, n := range gradientSizes {
+		buf := make([]float32, n)
+		b.Run(fmt.Sprintf("rank%d/floats=%d", c.Rank(), n), func(b *testing.B) {
+			b.SetBytes(int64(4 * n))
+			for b.Loop() {
+				if err := c.Barrier(); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Sum(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	c.Close()
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/nash-gan/nash/autograd"
@@ -72,6 +73,10 @@ type ranks struct {
 	stop      int
 	// averaged are the step's statistics averaged over the ranks.
 	averaged []float64
+	// steps counts the steps of this session, busy their time, and sync
+	// the part of it spent summing gradients and exchanging records.
+	steps      int
+	busy, sync time.Duration
 }
 
 // size and rank are the run's number of ranks and this one's: one rank, 0,
@@ -135,6 +140,7 @@ func (s *session) initRanks(comm dist.Comm) error {
 // the global batch's mean loss.
 func (s *session) sumGrads(params []*autograd.Var) {
 	d := &s.dist
+	defer d.timeSync(time.Now())
 	d.grads = d.grads[:0]
 	for _, p := range params {
 		if p.Grad != nil {
@@ -177,10 +183,12 @@ func (s *session) shard(x *tensor.Tensor, n int) gan.Batch {
 // distributed run averaged over the ranks, after an exchange that also
 // shares every rank's random streams and whether its ctx is done.
 func (s *session) trainStep(ctx context.Context, x *tensor.Tensor, n int) ([]float64, error) {
-	values := s.game.Step(s.shard(x, n))
 	if s.size() == 1 {
-		return values, nil
+		return s.game.Step(s.shard(x, n)), nil
 	}
+	t0 := time.Now()
+	defer func() { s.dist.busy += time.Since(t0); s.dist.steps++ }()
+	values := s.game.Step(s.shard(x, n))
 	if err := s.dist.err; err != nil {
 		return nil, fmt.Errorf("step %d: summing the gradients over the ranks: %w", s.step+1, err)
 	}
@@ -192,6 +200,7 @@ func (s *session) trainStep(ctx context.Context, x *tensor.Tensor, n int) ([]flo
 // statistics averaged over the ranks, weighted by their shares.
 func (s *session) exchange(ctx context.Context, values []float64) ([]float64, error) {
 	d := &s.dist
+	defer d.timeSync(time.Now())
 	var b bytes.Buffer
 	stop := 0.0
 	if ctx.Err() != nil {
@@ -230,6 +239,21 @@ func (s *session) exchange(ctx context.Context, values []float64) ([]float64, er
 		d.streams = append(d.streams, rec[head:])
 	}
 	return d.averaged, nil
+}
+
+// timeSync adds the time since t0 to the time spent synchronising.
+func (d *ranks) timeSync(t0 time.Time) { d.sync += time.Since(t0) }
+
+// reportSync writes to log, in a distributed run, the time a step spent
+// synchronising the ranks: summing gradients (waiting for the slowest rank
+// included) and exchanging the step's records.
+func (s *session) reportSync(log io.Writer) {
+	d := &s.dist
+	if s.size() == 1 || d.steps == 0 {
+		return
+	}
+	fmt.Fprintf(log, "nash: %d ranks: synchronising took %.2f ms of each step's %.2f ms (%.1f%%)\n", s.size(),
+		d.sync.Seconds()*1e3/float64(d.steps), d.busy.Seconds()*1e3/float64(d.steps), 100*d.sync.Seconds()/d.busy.Seconds())
 }
 
 // stopped returns why training stops before the next step: ctx's error,

@@ -150,6 +150,7 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		return err
 	}
 	err := s.train(ctx, log)
+	s.reportSync(log)
 	state := rundir.StateFinished
 	switch {
 	case err != nil && ctx.Err() != nil:
