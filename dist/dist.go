@@ -37,6 +37,9 @@ type Comm interface {
 	Alltoall(send, recv []byte) error
 	// Barrier returns when every rank has called it.
 	Barrier() error
+	// Split divides the group: the ranks that give one color form a new
+	// group, ranked by key (then by their rank here).
+	Split(color, key int) (Comm, error)
 	// Abort stops every rank of the group with the exit code.
 	Abort(code int)
 	// Close ends this process's part in the group.
@@ -70,6 +73,9 @@ func (s Single) Alltoall(send, recv []byte) error { return s.Allgather(send, rec
 
 // Barrier implements Comm.
 func (Single) Barrier() error { return nil }
+
+// Split implements Comm: the group of one.
+func (Single) Split(int, int) (Comm, error) { return Single{}, nil }
 
 // Abort implements Comm: the process exits with code.
 func (Single) Abort(code int) { os.Exit(code) }

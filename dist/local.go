@@ -2,6 +2,7 @@ package dist
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -9,8 +10,7 @@ import (
 // one Comm per rank: distributed code runs and is tested without MPI, each
 // rank's Comm used by one goroutine. Abort panics.
 func Local(n int) []Comm {
-	h := &hub{n: n, slots: make([][]byte, n)}
-	h.cond = sync.NewCond(&h.mu)
+	h := newHub(n)
 	out := make([]Comm, n)
 	for r := range out {
 		out[r] = &local{h: h, rank: r}
@@ -19,7 +19,7 @@ func Local(n int) []Comm {
 }
 
 // hub is what Local's ranks share: a slot per rank where each leaves its
-// buffer, and a reusable barrier.
+// buffer, one where it leaves a value for Split, and a reusable barrier.
 type hub struct {
 	n       int
 	mu      sync.Mutex
@@ -27,6 +27,13 @@ type hub struct {
 	waiting int
 	round   int
 	slots   [][]byte
+	values  []any
+}
+
+func newHub(n int) *hub {
+	h := &hub{n: n, slots: make([][]byte, n), values: make([]any, n)}
+	h.cond = sync.NewCond(&h.mu)
+	return h
 }
 
 // wait returns when all n ranks have called it.
@@ -104,6 +111,29 @@ func (l *local) Alltoall(send, recv []byte) error {
 func (l *local) Barrier() error {
 	l.h.wait()
 	return nil
+}
+
+// Split implements Comm: the first rank of each new group makes its hub
+// and the others take it from that rank's slot.
+func (l *local) Split(color, key int) (Comm, error) {
+	h := l.h
+	h.values[l.rank] = [2]int{color, key}
+	h.wait()
+	var members []int
+	for r := range h.n {
+		if h.values[r].([2]int)[0] == color {
+			members = append(members, r)
+		}
+	}
+	slices.SortStableFunc(members, func(a, b int) int { return h.values[a].([2]int)[1] - h.values[b].([2]int)[1] })
+	h.wait()
+	if members[0] == l.rank {
+		h.values[l.rank] = newHub(len(members))
+	}
+	h.wait()
+	sub := h.values[members[0]].(*hub)
+	h.wait()
+	return &local{h: sub, rank: slices.Index(members, l.rank)}, nil
 }
 
 func (l *local) Abort(code int) {

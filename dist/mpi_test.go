@@ -58,6 +58,17 @@ func TestMPIRank(t *testing.T) {
 	if err := c.Barrier(); err != nil {
 		t.Fatal(err)
 	}
+	sub, err := c.Split(0, -r)
+	if err != nil || sub.Rank() != n-1-r || sub.Size() != n {
+		t.Fatalf("Split(0, -rank): rank %v of %v, %v", sub.Rank(), sub.Size(), err)
+	}
+	all := make([]byte, n)
+	if err := sub.Allgather([]byte{byte(r)}, all); err != nil || all[0] != byte(n-1) {
+		t.Fatalf("allgather in the reversed group: %v, %v", all, err)
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
 	fmt.Printf("rank %d of %d: ok\n", r, n)
 }
 

@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -89,5 +90,34 @@ func TestOpenWithoutLauncher(t *testing.T) {
 	c, err := Open()
 	if err != nil || c.Size() != 1 || c.Rank() != 0 {
 		t.Fatalf("Open outside mpirun: %v, %v", c, err)
+	}
+}
+
+// Split groups the ranks by color, ranked by key, into groups whose
+// collectives are their own.
+func TestLocalSplit(t *testing.T) {
+	comms := Local(4)
+	var wg sync.WaitGroup
+	got := make([]string, 4)
+	for r, c := range comms {
+		wg.Go(func() {
+			sub, err := c.Split(r%2, -r)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			all := make([]byte, sub.Size())
+			if err := sub.Allgather([]byte{byte(r)}, all); err != nil {
+				t.Error(err)
+			}
+			got[r] = fmt.Sprintf("%d of %d: %v", sub.Rank(), sub.Size(), all)
+		})
+	}
+	wg.Wait()
+	want := []string{"1 of 2: [2 0]", "1 of 2: [3 1]", "0 of 2: [2 0]", "0 of 2: [3 1]"}
+	for r := range want {
+		if got[r] != want[r] {
+			t.Errorf("rank %d: %s, want %s", r, got[r], want[r])
+		}
 	}
 }

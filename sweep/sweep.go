@@ -203,8 +203,12 @@ type Result struct {
 
 // Train trains the runs of the grid that fall to part of parts (run i to
 // part i mod parts) into folders of out, replacing runs there only when
-// force is set, and returns their results. Progress lines go to log.
+// force is set, and returns their results. Progress lines go to log. When
+// ctx carries a group of ranks (dist.NewContext), they train each run
+// together, data-parallel, and only the group's rank 0, which writes the
+// runs, returns results.
 func Train(ctx context.Context, g *Grid, out string, part, parts int, force bool, log io.Writer) ([]Result, error) {
+	lead := dist.FromContext(ctx).Rank() == 0
 	var res []Result
 	for _, r := range g.Runs {
 		if r.Index%parts != part {
@@ -214,6 +218,9 @@ func Train(ctx context.Context, g *Grid, out string, part, parts int, force bool
 		t0 := time.Now()
 		if err := train.Run(ctx, r.Config, dir, force, io.Discard); err != nil {
 			return nil, fmt.Errorf("run %s: %w", r.Name, err)
+		}
+		if !lead {
+			continue
 		}
 		x := Result{Index: r.Index, Run: r.Name, Swept: r.Values, Seconds: time.Since(t0).Seconds()}
 		recs, _, err := rundir.ReadMetrics(filepath.Join(dir, "metrics.jsonl"))

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/train"
@@ -253,5 +254,16 @@ func TestMPISweep(t *testing.T) {
 	}
 	if timeless(got) == "" || timeless(got) != timeless(want) {
 		t.Errorf("mpirun -np 2 nash sweep's table:\n%s\nwant one process's:\n%s", got, want)
+	}
+
+	// --per-run 2: both ranks train each run together.
+	team := filepath.Join(dir, "team")
+	got, err = launch(t, 2, bin, "sweep", "--config", cfg, "--out", team, "--per-run", "2")
+	if err != nil || strings.Count(timeless(got), "| nash ") != 2 {
+		t.Fatalf("mpirun -np 2 nash sweep --per-run 2: %v\n%s", err, got)
+	}
+	f, err := checkpoint.Load(filepath.Join(team, "loss=ns_seed=2", "checkpoints", "last.safetensors"))
+	if err != nil || f.Metadata["ranks"] != "2" {
+		t.Errorf("a run of the sweep --per-run 2 was not trained on 2 ranks: %v", err)
 	}
 }

@@ -24,7 +24,7 @@ const maxJobs = 1024
 
 func newSweep() *cobra.Command {
 	var configFile, out string
-	var jobs, part, parts int
+	var jobs, perRun, part, parts int
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -39,13 +39,15 @@ file of train's settings ('_' for '-'), each a value or a list of values; it is 
   steps: 2000
 
 Each run is named by its swept values (loss=ns_seed=1). Under mpirun (a build with -tags mpi) each rank
-trains its share of the runs; otherwise --jobs processes do. On 2-D mixtures the table is nash toybench's:
+trains its share of the runs (or, with --per-run K, each group of K ranks trains one run at a time
+data-parallel, as nash train does under mpirun); otherwise --jobs processes do. On 2-D mixtures the table is nash toybench's:
 mode coverage, mean ± standard deviation over the seeds.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "the grid: a YAML file of train's settings, each a value or a list (required)")
 	cmd.Flags().StringVar(&out, "out", filepath.Join("runs", "sweep"), "folder for the runs and the table")
 	cmd.Flags().IntVar(&jobs, "jobs", 1, "processes training runs at once, each on its share of the cores (without mpirun)")
+	cmd.Flags().IntVar(&perRun, "per-run", 1, "under mpirun: ranks that train each run together, data-parallel")
 	cmd.Flags().BoolVar(&force, "force", false, "replace runs of the same names in the folder")
 	cmd.Flags().IntVar(&part, "part", 0, "")
 	cmd.Flags().IntVar(&parts, "parts", 0, "")
@@ -79,15 +81,13 @@ mode coverage, mean ± standard deviation over the seeds.`,
 			return err
 		}
 		var res []sweep.Result
-		switch {
-		case comm.Size() > 1 && jobs > 1:
-			return fmt.Errorf("--jobs: under mpirun the %d ranks share the runs; leave --jobs out", comm.Size())
-		case comm.Size() > 1:
-			log := cmd.ErrOrStderr()
-			mine, err := sweep.Train(ctx, g, out, comm.Rank(), comm.Size(), force, log)
-			if err == nil {
-				res, err = sweep.Gather(comm, mine)
-			}
+		switch size := comm.Size(); {
+		case perRun < 1 || size%perRun != 0:
+			return fmt.Errorf("--per-run: %d does not divide the %d ranks into groups", perRun, size)
+		case size > 1 && jobs > 1:
+			return fmt.Errorf("--jobs: under mpirun the %d ranks share the runs; leave --jobs out", size)
+		case size > 1:
+			res, err = rankSweep(ctx, comm, g, out, perRun, force, cmd.ErrOrStderr())
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "nash: rank %d: %v\n", comm.Rank(), err)
 				comm.Abort(1)
@@ -112,6 +112,34 @@ mode coverage, mean ± standard deviation over the seeds.`,
 		return nil
 	}
 	return cmd
+}
+
+// rankSweep trains the grid g on the ranks of comm, in groups of perRun
+// that train a run together, and gathers the results on every rank.
+func rankSweep(ctx context.Context, comm dist.Comm, g *sweep.Grid, out string, perRun int, force bool, log io.Writer) ([]sweep.Result, error) {
+	rank, size := comm.Rank(), comm.Size()
+	if perRun == 1 {
+		mine, err := sweep.Train(ctx, g, out, rank, size, force, log)
+		if err != nil {
+			return nil, err
+		}
+		return sweep.Gather(comm, mine)
+	}
+	team, err := comm.Split(rank/perRun, rank)
+	if err != nil {
+		return nil, err
+	}
+	if team.Rank() != 0 {
+		log = io.Discard
+	}
+	mine, err := sweep.Train(dist.NewContext(ctx, team), g, out, rank/perRun, size/perRun, force, log)
+	if err == nil {
+		err = team.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sweep.Gather(comm, mine)
 }
 
 // runJobs trains the grid of configFile with jobs processes of this
