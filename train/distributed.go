@@ -2,11 +2,13 @@ package train
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"maps"
 	"math"
@@ -196,8 +198,11 @@ func (s *session) trainStep(ctx context.Context, x *tensor.Tensor, n int) ([]flo
 }
 
 // exchange gathers every rank's record of the step (whether its ctx is
-// done, its statistics and its random streams' states) and returns the
-// statistics averaged over the ranks, weighted by their shares.
+// done, its share of the batch, at every sample step and the last a digest
+// of its weights, its statistics and its random streams' states) and
+// returns the statistics averaged over the ranks, weighted by their shares.
+// Weights that differ from rank 0's stop the run: a game stepped an
+// optimiser its Optimizers do not list, whose gradients were not summed.
 func (s *session) exchange(ctx context.Context, values []float64) ([]float64, error) {
 	d := &s.dist
 	defer d.timeSync(time.Now())
@@ -206,9 +211,9 @@ func (s *session) exchange(ctx context.Context, values []float64) ([]float64, er
 	if ctx.Err() != nil {
 		stop = 1
 	}
-	for _, v := range append([]float64{stop, d.share}, values...) {
-		binary.Write(&b, binary.LittleEndian, v)
-	}
+	binary.Write(&b, binary.LittleEndian, [2]float64{stop, d.share})
+	binary.Write(&b, binary.LittleEndian, s.weightDigest())
+	binary.Write(&b, binary.LittleEndian, values)
 	for _, st := range s.game.Streams() {
 		state, err := st.MarshalBinary()
 		if err != nil {
@@ -226,19 +231,39 @@ func (s *session) exchange(ctx context.Context, values []float64) ([]float64, er
 	}
 	d.averaged = append(d.averaged[:0], make([]float64, len(values))...)
 	d.streams, d.stop = d.streams[:0], -1
-	head := 8 * (2 + len(values))
+	head := 8 * (3 + len(values))
 	for r := range size {
 		rec := d.all[r*len(d.mine) : (r+1)*len(d.mine)]
-		f := func(i int) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(rec[8*i:])) }
-		if f(0) != 0 && d.stop < 0 {
+		word := func(i int) uint64 { return binary.LittleEndian.Uint64(rec[8*i:]) }
+		if math.Float64frombits(word(0)) != 0 && d.stop < 0 {
 			d.stop = r
 		}
+		if word(2) != binary.LittleEndian.Uint64(d.all[16:]) {
+			return nil, fmt.Errorf("step %d: rank %d's weights differ from rank 0's: the %s model's game updates networks with an optimiser that its Optimizers do not list, so its gradients were not summed", s.step+1, r, s.cfg.Model)
+		}
 		for i := range values {
-			d.averaged[i] += f(1) * f(2+i)
+			d.averaged[i] += math.Float64frombits(word(1)) * math.Float64frombits(word(3+i))
 		}
 		d.streams = append(d.streams, rec[head:])
 	}
 	return d.averaged, nil
+}
+
+// weightDigest returns, at the steps that sample (sample_every, or each
+// epoch's last) and at the last, a hash of every parameter of the game's
+// networks; 0 at the other steps.
+func (s *session) weightDigest() uint64 {
+	every := cmp.Or(s.cfg.SampleEvery, s.src.stepsPerEpoch())
+	if next := s.step + 1; next%every != 0 && next != s.total {
+		return 0
+	}
+	h := fnv.New64a()
+	for _, n := range s.game.Networks() {
+		for _, p := range n.Module.Parameters() {
+			binary.Write(h, binary.LittleEndian, p.Value.Data())
+		}
+	}
+	return h.Sum64()
 }
 
 // timeSync adds the time since t0 to the time spent synchronising.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"io"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/optim"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -159,7 +161,7 @@ func runOnRanks(t *testing.T, n int, cfg Config, dir string) {
 // one; resumed on another number of ranks it is refused.
 func TestRanksRunIsReproducibleAndResumes(t *testing.T) {
 	cfg := quickConfig()
-	cfg.Steps = 6
+	cfg.Steps, cfg.Dataset, cfg.Batch = 6, "ring8", 64
 	dir := t.TempDir()
 	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
 	runOnRanks(t, 2, cfg, a)
@@ -205,4 +207,76 @@ func TestRanksRefuseABatchTooSmall(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the refused run left %s behind: %v", dir, err)
 	}
+}
+
+// A rank interrupted stops every rank at the same step, rank 0 saving the
+// checkpoint, from which the run resumes on the same ranks.
+func TestRanksStopTogether(t *testing.T) {
+	cfg := quickConfig()
+	cfg.Steps = 6
+	dir := filepath.Join(t.TempDir(), "run")
+	errs := onRanks(2, func(c dist.Comm) error {
+		ctx, cancel := context.WithCancel(context.Background())
+		if c.Rank() == 1 {
+			cancel()
+		}
+		defer cancel()
+		return Run(dist.NewContext(ctx, c), cfg, dir, false, io.Discard)
+	})
+	if errs[0] == nil || !strings.Contains(errs[0].Error(), "interrupted at step 1, checkpoint saved") || !strings.Contains(errs[0].Error(), "rank 1 was interrupted") {
+		t.Fatalf("rank 0: %v", errs[0])
+	}
+	if !errors.Is(errs[1], context.Canceled) {
+		t.Fatalf("rank 1: %v", errs[1])
+	}
+	tr, err := LoadCheckpoint(dir, "last")
+	if err != nil || tr.Step != 1 {
+		t.Fatalf("the checkpoint of the interrupted run: %+v, %v", tr, err)
+	}
+}
+
+// The ranks compare their weights at sample steps: a game whose optimiser
+// does not sum its gradients over the ranks (here one whose hook is
+// removed on every rank) is stopped, naming the step.
+func TestRanksNoticeWeightsThatDiverge(t *testing.T) {
+	cfg := quickConfig()
+	errs := onRanks(2, func(c dist.Comm) error {
+		src, err := openSource(cfg, io.Discard)
+		if err != nil {
+			return err
+		}
+		s, err := newSession(cfg.resolved(src), nil, src)
+		if err != nil {
+			return err
+		}
+		if err := s.joinRanks(c); err != nil {
+			return err
+		}
+		s.game.Optimizers()[1].Optimizer.(optim.Hookable).SetGradHook(nil)
+		s.total = cfg.Steps
+		x := tensor.New(cfg.Batch, s.spec.Sample.Len())
+		for ; s.step < s.total; s.step++ {
+			b := s.src.next(x, s.labels)
+			if _, err := s.trainStep(context.Background(), x, b.N); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for r, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "step 2: rank 1's weights differ from rank 0's") {
+			t.Errorf("rank %d: %v", r, err)
+		}
+	}
+}
+
+// A conditional GAN trains on two ranks, each on its share of the batch's
+// labels, the same from one launch to the next.
+func TestRanksConditional(t *testing.T) {
+	cfg := quickConfig()
+	cfg.Conditional = true
+	dir := t.TempDir()
+	runOnRanks(t, 2, cfg, filepath.Join(dir, "a"))
+	runOnRanks(t, 2, cfg, filepath.Join(dir, "b"))
+	sameFiles(t, filepath.Join(dir, "a"), filepath.Join(dir, "b"), "checkpoints/last.safetensors")
 }
