@@ -83,18 +83,20 @@ func (Single) Abort(code int) { os.Exit(code) }
 // Close implements Comm.
 func (Single) Close() error { return nil }
 
-// launchVars are the environment variables by which MPI launchers tell a
-// process how many ranks it is one of: Open MPI's mpirun, and the PMI of
-// MPICH's launchers and Slurm's srun.
-var launchVars = []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}
-
 // Launched returns the number of ranks the process was launched as one of
 // by an MPI launcher, with the variable that says so; 0 when it was not
-// launched by one.
+// launched by one. Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE, the PMI of
+// MPICH's launchers PMI_SIZE; Slurm's srun with PMIx sets PMIX_RANK beside
+// SLURM_NTASKS (which a batch script alone also has).
 func Launched() (int, string) {
-	for _, v := range launchVars {
+	for _, v := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"} {
 		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 0 {
 			return n, v
+		}
+	}
+	if _, ok := os.LookupEnv("PMIX_RANK"); ok {
+		if n, err := strconv.Atoi(os.Getenv("SLURM_NTASKS")); err == nil && n > 0 {
+			return n, "SLURM_NTASKS"
 		}
 	}
 	return 0, ""
@@ -137,7 +139,7 @@ func MPIRunFlags(n int) []string {
 // ones, and one that meets an error of its own stops the group with Abort,
 // which mpirun reports naming it.
 func LaunchedRank() int {
-	for _, v := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK"} {
+	for _, v := range []string{"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"} {
 		if r, err := strconv.Atoi(os.Getenv(v)); err == nil && r >= 0 {
 			return r
 		}

@@ -87,6 +87,7 @@ func TestLocalCollectives(t *testing.T) {
 func TestOpenWithoutLauncher(t *testing.T) {
 	t.Setenv("OMPI_COMM_WORLD_SIZE", "")
 	t.Setenv("PMI_SIZE", "")
+	t.Setenv("SLURM_NTASKS", "")
 	c, err := Open()
 	if err != nil || c.Size() != 1 || c.Rank() != 0 {
 		t.Fatalf("Open outside mpirun: %v, %v", c, err)
