@@ -39,9 +39,9 @@ file of train's settings ('_' for '-'), each a value or a list of values; it is 
   steps: 2000
 
 Each run is named by its swept values (loss=ns_seed=1). Under mpirun (a build with -tags mpi) each rank
-trains its share of the runs (or, with --per-run K, each group of K ranks trains one run at a time
-data-parallel, as nash train does under mpirun); otherwise --jobs processes do. On 2-D mixtures the table is nash toybench's:
-mode coverage, mean ± standard deviation over the seeds.`,
+trains its share of the runs (or, with --per-run K, each group of K ranks trains one run at a time,
+data-parallel as nash train does under mpirun); otherwise --jobs processes do. On 2-D mixtures the table is
+nash toybench's: mode coverage, mean ± standard deviation over the seeds.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "the grid: a YAML file of train's settings, each a value or a list (required)")
