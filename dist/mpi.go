@@ -40,9 +40,6 @@ import (
 	"unsafe"
 )
 
-// MPI reports whether this build links MPI.
-const MPI = true
-
 // group is an MPI communicator: the world, or a part of it (Split). Go
 // moves goroutines among OS threads and MPI initialised at
 // MPI_THREAD_FUNNELED must be called from the thread that initialised it,

@@ -43,6 +43,7 @@ type base struct {
 	hook   GradHook
 }
 
+// SetGradHook implements Hookable.
 func (b *base) SetGradHook(h GradHook) { b.hook = h }
 
 // runHook calls the hook, if any, with the parameters.
