@@ -83,12 +83,12 @@ func (Single) Abort(code int) { os.Exit(code) }
 // Close implements Comm.
 func (Single) Close() error { return nil }
 
-// Launched returns the number of ranks the process was launched as one of
+// launched returns the number of ranks the process was launched as one of
 // by an MPI launcher, with the variable that says so; 0 when it was not
 // launched by one. Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE, the PMI of
 // MPICH's launchers PMI_SIZE; Slurm's srun with PMIx sets PMIX_RANK beside
 // SLURM_NTASKS (which a batch script alone also has).
-func Launched() (int, string) {
+func launched() (int, string) {
 	for _, v := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"} {
 		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 0 {
 			return n, v
@@ -105,7 +105,7 @@ func Launched() (int, string) {
 // Open returns the group this process was launched in: MPI's world when an
 // MPI launcher started it (in a build with MPI), Single otherwise.
 func Open() (Comm, error) {
-	n, v := Launched()
+	n, v := launched()
 	if n <= 1 {
 		return Single{}, nil
 	}

@@ -53,11 +53,9 @@ type Setting struct {
 	Value string `json:"value"`
 }
 
-// Grid is a sweep file's runs and the keys it sweeps.
+// Grid is a sweep file's runs.
 type Grid struct {
 	Runs []Run
-	// Swept are the keys given lists, in the file's order.
-	Swept []string
 }
 
 // Load reads the sweep file at path: a YAML mapping of train's
@@ -83,7 +81,6 @@ func Load(path string) (*Grid, error) {
 	var keys []string
 	var values [][]*yaml.Node
 	var listed []bool
-	var swept []string
 	for i := 0; i+1 < len(m); i += 2 {
 		k, v := m[i], m[i+1]
 		if !slices.Contains(known, k.Value) {
@@ -102,7 +99,6 @@ func Load(path string) (*Grid, error) {
 				return nil, fmt.Errorf("%s: line %d: %s: an empty list makes an empty grid", path, v.Line, k.Value)
 			}
 			vals = v.Content
-			swept = append(swept, k.Value)
 		}
 		for _, x := range vals {
 			if x.Kind != yaml.ScalarNode {
@@ -117,7 +113,7 @@ func Load(path string) (*Grid, error) {
 			return nil, fmt.Errorf("%s: the grid has more than %d runs", path, MaxRuns)
 		}
 	}
-	g := &Grid{Swept: swept}
+	g := &Grid{}
 	pick := make([]int, len(keys))
 	for i := range total {
 		rem := i

@@ -34,7 +34,7 @@ func TestLoadExpandsTheProduct(t *testing.T) {
 	if c := g.Runs[3].Config; c.Seed != 1 || c.NCritic != 5 || c.GP != 10 || c.Beta2 != 0.9 {
 		t.Errorf("wgan-gp's run: seed %d, n_critic %d, gp %g, beta2 %g: want WGAN-GP's own settings", c.Seed, c.NCritic, c.GP, c.Beta2)
 	}
-	if strings.Join(g.Swept, ",") != "loss,seed,lr" {
-		t.Errorf("swept keys %v", g.Swept)
+	if v := g.Runs[4].Values; len(v) != 3 || v[1] != (Setting{"seed", "2"}) {
+		t.Errorf("run 4's swept values %v", v)
 	}
 }
