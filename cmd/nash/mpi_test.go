@@ -30,6 +30,7 @@ func TestMPI(t *testing.T) {
 	t.Run("Refusals", func(t *testing.T) { mpiRefusals(t, bin) })
 	t.Run("RankThatDies", func(t *testing.T) { mpiRankThatDies(t, bin) })
 	t.Run("Sweep", func(t *testing.T) { mpiSweep(t, bin) })
+	t.Run("Resume", func(t *testing.T) { mpiResume(t, bin) })
 }
 
 // mpirun returns the path of Open MPI's mpirun, skipping t without it.
@@ -277,4 +278,28 @@ func mpiSweep(t *testing.T, bin string) {
 	if err != nil || f.Metadata["ranks"] != "2" {
 		t.Errorf("a run of the sweep --per-run 2 was not trained on 2 ranks: %v", err)
 	}
+}
+
+// A run of two ranks stopped and resumed on two ranks ends as one never
+// stopped; resumed by one process it is refused, naming the ranks.
+func mpiResume(t *testing.T, bin string) {
+	dir := t.TempDir()
+	whole, part := filepath.Join(dir, "whole"), filepath.Join(dir, "part")
+	args := []string{bin, "train", "--batch", "16", "--sample-every", "2", "--threads", "1"}
+	if out, err := launch(t, 2, append(args, "--steps", "4", "--out", whole)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if out, err := launch(t, 2, append(args, "--steps", "2", "--out", part)...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	alone := exec.Command(bin, "train", "--resume", part, "--steps", "4")
+	alone.Env = withoutLimits()
+	out, err := alone.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "the run was trained on 2 ranks, this one is 1") {
+		t.Fatalf("one process resumed a run of two ranks: %v\n%s", err, out)
+	}
+	if out, err := launch(t, 2, bin, "train", "--resume", part, "--steps", "4"); err != nil {
+		t.Fatalf("mpirun -np 2 nash train --resume: %v\n%s", err, out)
+	}
+	sameFiles(t, whole, part, "checkpoints/last.safetensors")
 }
