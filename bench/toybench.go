@@ -67,20 +67,11 @@ func ToyBench(ctx context.Context, base train.Config, variants []ToyVariant, dat
 					return nil, fmt.Errorf("variant %s on %s, seed %d: %w", v.Name, ds, seed, err)
 				}
 				secs := time.Since(t0).Seconds()
-				g, err := infer.LoadRun(runDir, "last")
+				r, err := ToyScore(runDir, m, seed)
 				if err != nil {
 					return nil, err
 				}
-				x, err := g.Sample(g.Noise(toySamples, tensor.NewRNG(seed, "toybench")), nil)
-				if err != nil {
-					return nil, err
-				}
-				mc, err := metrics.MixtureModes(x.Reshape(toySamples, 2), m)
-				if err != nil {
-					return nil, err
-				}
-				r := ToyResult{Variant: v.Name, Dataset: ds, Seed: seed, Modes: mc.Covered,
-					HighQuality: mc.HighQuality, KL: mc.KL, Seconds: secs}
+				r.Variant, r.Dataset, r.Seconds = v.Name, ds, secs
 				fmt.Fprintf(log, "%-8s %-22s seed %d: %2d modes, %5.1f%% high quality, %.0fs\n",
 					ds, v.Name, seed, r.Modes, 100*r.HighQuality, r.Seconds)
 				out = append(out, r)
@@ -88,6 +79,26 @@ func ToyBench(ctx context.Context, base train.Config, variants []ToyVariant, dat
 		}
 	}
 	return out, nil
+}
+
+// ToyScore measures the final generator of the run in runDir, trained on
+// the 2-D mixture m with seed, as the benchmark does (2,500 samples of
+// the seed's "toybench" noise, from the moving average when it keeps one):
+// the result's Modes, HighQuality and KL.
+func ToyScore(runDir string, m *data.Mixture, seed uint64) (ToyResult, error) {
+	g, err := infer.LoadRun(runDir, "last")
+	if err != nil {
+		return ToyResult{}, err
+	}
+	x, err := g.Sample(g.Noise(toySamples, tensor.NewRNG(seed, "toybench")), nil)
+	if err != nil {
+		return ToyResult{}, err
+	}
+	mc, err := metrics.MixtureModes(x.Reshape(toySamples, 2), m)
+	if err != nil {
+		return ToyResult{}, err
+	}
+	return ToyResult{Seed: seed, Modes: mc.Covered, HighQuality: mc.HighQuality, KL: mc.KL}, nil
 }
 
 // published are the papers' rows, each with the table it is from: modes

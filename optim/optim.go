@@ -25,9 +25,32 @@ type Optimizer interface {
 	SetSteps(steps int)
 }
 
+// GradHook receives an optimiser's parameters, in their fixed order, at the
+// start of its Step, before their gradients are read: where a distributed
+// run replaces each gradient with its average over the ranks.
+type GradHook func(params []*autograd.Var)
+
+// Hookable is an optimiser whose Step calls a GradHook first; nash's
+// optimisers all are.
+type Hookable interface {
+	// SetGradHook makes every Step call h first; nil removes the hook.
+	SetGradHook(h GradHook)
+}
+
 type base struct {
 	params []*autograd.Var
 	steps  int
+	hook   GradHook
+}
+
+// SetGradHook implements Hookable.
+func (b *base) SetGradHook(h GradHook) { b.hook = h }
+
+// runHook calls the hook, if any, with the parameters.
+func (b *base) runHook() {
+	if b.hook != nil {
+		b.hook(b.params)
+	}
 }
 
 func (b *base) ZeroGrad() {
@@ -74,6 +97,7 @@ func NewAdam(params []*autograd.Var, lr, beta1, beta2 float32) *Adam {
 // Step implements Optimizer with PyTorch's rule:
 // m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − (lr/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε).
 func (a *Adam) Step() {
+	a.runHook()
 	a.steps++
 	bc1 := float32(1 - math.Pow(float64(a.Beta1), float64(a.steps)))
 	bc2 := float32(1 - math.Pow(float64(a.Beta2), float64(a.steps)))
@@ -104,6 +128,7 @@ func NewSGD(params []*autograd.Var, lr, momentum float32) *SGD {
 
 // Step implements Optimizer: b ← μb + g (b = g on the first step), p ← p − lr·b.
 func (s *SGD) Step() {
+	s.runHook()
 	s.steps++
 	for i, p := range s.params {
 		if p.Grad == nil {
@@ -144,6 +169,7 @@ func NewRMSprop(params []*autograd.Var, lr float32) *RMSprop {
 
 // Step implements Optimizer: s ← αs + (1−α)g², p ← p − lr·g/(√s + ε).
 func (r *RMSprop) Step() {
+	r.runHook()
 	r.steps++
 	for i, p := range r.params {
 		if p.Grad == nil {

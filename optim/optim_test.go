@@ -92,3 +92,37 @@ func TestStepSkipsParametersWithoutGradient(t *testing.T) {
 		}
 	}
 }
+
+// Every optimiser's Step hands its parameters to the hook before reading
+// their gradients: a hook that halves the gradient halves SGD's move.
+func TestGradHookRunsBeforeTheUpdate(t *testing.T) {
+	for name, mk := range map[string]func(ps []*autograd.Var) Optimizer{
+		"adam":    func(ps []*autograd.Var) Optimizer { return NewAdam(ps, 0.1, 0.5, 0.999) },
+		"sgd":     func(ps []*autograd.Var) Optimizer { return NewSGD(ps, 0.1, 0) },
+		"rmsprop": func(ps []*autograd.Var) Optimizer { return NewRMSprop(ps, 0.1) },
+	} {
+		p, q := param(1, 2), param(1, 2)
+		copy(p.Grad.Data(), []float32{4, -8})
+		copy(q.Grad.Data(), []float32{2, -4})
+		opt, ref := mk([]*autograd.Var{p}), mk([]*autograd.Var{q})
+		var seen []*autograd.Var
+		opt.(Hookable).SetGradHook(func(ps []*autograd.Var) {
+			seen = ps
+			for _, v := range ps {
+				for i := range v.Grad.Data() {
+					v.Grad.Data()[i] *= 0.5
+				}
+			}
+		})
+		opt.Step()
+		ref.Step()
+		if len(seen) != 1 || seen[0] != p {
+			t.Fatalf("%s: the hook saw %v, want the optimiser's parameter", name, seen)
+		}
+		for i := range 2 {
+			if p.Value.Data()[i] != q.Value.Data()[i] {
+				t.Errorf("%s: weight %d is %v after a halved gradient, want %v", name, i, p.Value.Data()[i], q.Value.Data()[i])
+			}
+		}
+	}
+}

@@ -80,6 +80,7 @@ func (s *session) saveCheckpoint(path string) error {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	f.Metadata[metaGameState] = string(state)
+	s.saveRanks(f.Metadata)
 	model, err := json.Marshal(s.spec)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/rundir"
 )
@@ -85,14 +86,17 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if err != nil {
 		return err
 	}
-	if n, err := run.RemoveTemporaries(); err != nil {
-		return err
-	} else if n > 0 {
-		fmt.Fprintf(log, "nash: removed %d temporary files that interrupted writes left in %s\n", n, dir)
+	comm := dist.FromContext(ctx)
+	if comm.Rank() == 0 {
+		if n, err := run.RemoveTemporaries(); err != nil {
+			return err
+		} else if n > 0 {
+			fmt.Fprintf(log, "nash: removed %d temporary files that interrupted writes left in %s\n", n, dir)
+		}
 	}
 	path, err := infer.RunCheckpoint(dir, "last")
 	if errors.Is(err, infer.ErrNoCheckpoint) {
-		return restart(ctx, run, merge, log)
+		return restart(ctx, comm, run, merge, log)
 	}
 	if err != nil {
 		return err
@@ -114,6 +118,9 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	}
 	s, err := resumedSession(run, stored, merge, log)
 	if err != nil {
+		return err
+	}
+	if err := s.initRanks(comm); err != nil {
 		return err
 	}
 	cfg, src := s.cfg, s.src
@@ -140,6 +147,12 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 		fmt.Fprintf(log, "nash: %s is finished at step %d of %d: nothing to train (give --steps or --epochs beyond it to continue)\n", dir, s.step, total)
 		return nil
 	}
+	if err := s.join(); err != nil {
+		return err
+	}
+	if !s.lead() {
+		return s.loop(ctx, log)
+	}
 	if err := run.WriteConfig(cfg); err != nil {
 		return err
 	}
@@ -154,7 +167,7 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 // checkpoint, with the configuration it saved (merged with the user's
 // settings): nothing of it was kept but that and a few metrics, which are
 // dropped.
-func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Config, error), log io.Writer) error {
+func restart(ctx context.Context, comm dist.Comm, run *rundir.Run, merge func(stored Config) (Config, error), log io.Writer) error {
 	var stored Config
 	if err := run.ReadConfig(&stored); err != nil {
 		return err
@@ -162,6 +175,12 @@ func restart(ctx context.Context, run *rundir.Run, merge func(stored Config) (Co
 	s, err := resumedSession(run, stored, merge, log)
 	if err != nil {
 		return err
+	}
+	if err := s.joinRanks(comm); err != nil {
+		return err
+	}
+	if !s.lead() {
+		return s.loop(ctx, log)
 	}
 	if err := run.WriteConfig(s.cfg); err != nil {
 		return err
@@ -252,5 +271,5 @@ func (s *session) restore(f *checkpoint.File, path string) error {
 	if s.epoch, err = strconv.Atoi(meta(metaEpoch)); err != nil || s.epoch < 0 {
 		return fmt.Errorf("%s: metadata %s is %.80q, want an epoch", path, metaEpoch, meta(metaEpoch))
 	}
-	return nil
+	return s.restoreRanks(f, path)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
@@ -56,6 +57,8 @@ type session struct {
 	saved time.Time
 	// limited is set when NASH_MAX_STEPS cut the run short.
 	limited bool
+	// dist is the session's part in a distributed run (distributed.go).
+	dist ranks
 }
 
 // newSession prepares a session of cfg in run on the data of src, building
@@ -103,11 +106,16 @@ func Run(ctx context.Context, cfg Config, out string, force bool, log io.Writer)
 	if err != nil {
 		return err
 	}
-	if s.run, err = rundir.Create(out, force); err != nil {
+	if err := s.joinRanks(dist.FromContext(ctx)); err != nil {
 		return err
 	}
-	if err := s.run.WriteConfig(cfg); err != nil {
-		return err
+	if s.lead() {
+		if s.run, err = rundir.Create(out, force); err != nil {
+			return err
+		}
+		if err := s.run.WriteConfig(cfg); err != nil {
+			return err
+		}
 	}
 	return s.loop(ctx, log)
 }
@@ -135,10 +143,14 @@ func (s *session) loop(ctx context.Context, log io.Writer) error {
 		fmt.Fprintf(log, "nash: %s=%d: training stops at step %d (a limit for tests)\n", testlimit.Steps, limit, total)
 	}
 	s.total = total
+	if !s.lead() {
+		return s.follow(ctx)
+	}
 	if err := s.status(rundir.StateRunning, nil); err != nil {
 		return err
 	}
 	err := s.train(ctx, log)
+	s.reportSync(log)
 	state := rundir.StateFinished
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -206,7 +218,7 @@ func (s *session) train(ctx context.Context, log io.Writer) error {
 	epochSteps := 0
 	start := time.Now()
 	for s.step < total {
-		if err := ctx.Err(); err != nil {
+		if err := s.stopped(ctx); err != nil {
 			bar.clear()
 			if serr := s.save(s.gen.GenerateFrom(s.fixedZ), true); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
@@ -215,7 +227,10 @@ func (s *session) train(ctx context.Context, log io.Writer) error {
 		}
 		b := s.src.next(batch, s.labels)
 		s.schedule(total)
-		values := s.game.Step(s.batch(batch, b.N))
+		values, err := s.trainStep(ctx, batch, b.N)
+		if err != nil {
+			return err
+		}
 		if !finite(values) {
 			bar.clear()
 			kept := "no checkpoint was written before it"

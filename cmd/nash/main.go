@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -27,6 +28,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nash-gan/nash/bench"
+	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/nearest"
@@ -38,7 +40,10 @@ func main() {
 	err := newRoot().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "nash:", err)
+		// Under mpirun, rank 0 reports what every rank meets alike.
+		if dist.LaunchedRank() == 0 {
+			fmt.Fprintln(os.Stderr, "nash:", err)
+		}
 		if errors.Is(err, context.Canceled) {
 			os.Exit(130)
 		}
@@ -54,7 +59,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTrain(), newSample(), newExport(), newServe(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(),
-		newDownload(), newRuns(), newPresets())
+		newDownload(), newRuns(), newPresets(), newSweep())
 	root.SetFlagErrorFunc(suggestFlag)
 	return root
 }
@@ -98,9 +103,11 @@ Settings come from the defaults, then --preset NAME (nash presets lists them), t
 					return fmt.Errorf("--%s cannot be used with --resume", f)
 				}
 			}
-			return train.Resume(cmd.Context(), resume, func(stored train.Config) (train.Config, error) {
-				return train.MergeResume(stored, flags.over(stored), flags.changed())
-			}, cmd.ErrOrStderr())
+			return onRanks(cmd, func(ctx context.Context, log io.Writer) error {
+				return train.Resume(ctx, resume, func(stored train.Config) (train.Config, error) {
+					return train.MergeResume(stored, flags.over(stored), flags.changed())
+				}, log)
+			})
 		}
 		cfg := train.DefaultConfig()
 		var presetKeys, fileKeys []string
@@ -127,7 +134,9 @@ Settings come from the defaults, then --preset NAME (nash presets lists them), t
 		if out == "" {
 			out = newRunName("runs", time.Now())
 		}
-		return train.Run(cmd.Context(), cfg, out, force, cmd.ErrOrStderr())
+		return onRanks(cmd, func(ctx context.Context, log io.Writer) error {
+			return train.Run(ctx, cfg, out, force, log)
+		})
 	}
 	return cmd
 }

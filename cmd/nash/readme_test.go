@@ -81,6 +81,12 @@ func TestREADMECommands(t *testing.T) {
 		"generated-idx3-ubyte": func(path string) {
 			writeIDXImages(t, path, "train", 500)
 		},
+		// README shows it in a yaml block of its own.
+		"sweep.yaml": func(path string) {
+			if err := os.WriteFile(path, []byte(readmeBlock(t, "# sweep.yaml")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
 		// README makes it with numpy, which is not nash's to run.
 		"z.npy": func(path string) {
 			z := tensor.New(8, 100)
@@ -236,4 +242,20 @@ func serveAndStop(t *testing.T, bin, dir string, args []string, probe, want stri
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s did not stop within 30 s of an interrupt", args)
 	}
+}
+
+// readmeBlock returns the fenced block of README.md whose first line is
+// first.
+func readmeBlock(t *testing.T, first string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n"+first+"\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatalf("README.md has no block starting %q", first)
+	}
+	return first + "\n" + block
 }
