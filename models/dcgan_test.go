@@ -15,8 +15,8 @@ import (
 // dcgan returns the 28×28 DCGAN with Adam as bench/torch_gan_step.py sets it up.
 func dcgan(seed uint64, batchNorm bool) *gan.GAN {
 	rng := tensor.NewRNG(seed, "init")
-	g := DCGANGenerator(100, batchNorm, rng)
-	d := DCGANDiscriminator(batchNorm, rng)
+	g := DCGANGenerator(100, 1, batchNorm, rng)
+	d := DCGANDiscriminator(1, batchNorm, rng)
 	return gan.New(g, d, optim.NewAdam(nn.Vars(g.Parameters()), 2e-4, 0.5, 0.999),
 		optim.NewAdam(nn.Vars(d.Parameters()), 2e-4, 0.5, 0.999), gan.NonSaturating, 100, tensor.NewRNG(1, "noise"))
 }
@@ -53,16 +53,16 @@ func TestDCGANStateDicts(t *testing.T) {
 		m    nn.Module
 		want []string
 	}{
-		{"generator", DCGANGenerator(100, false, rng), []string{"0.weight[6272 100]", "0.bias[6272]",
+		{"generator", DCGANGenerator(100, 1, false, rng), []string{"0.weight[6272 100]", "0.bias[6272]",
 			"3.weight[128 64 4 4]", "3.bias[64]", "5.weight[64 1 4 4]", "5.bias[1]"}},
-		{"discriminator", DCGANDiscriminator(false, rng), []string{"0.weight[64 1 4 4]", "0.bias[64]",
+		{"discriminator", DCGANDiscriminator(1, false, rng), []string{"0.weight[64 1 4 4]", "0.bias[64]",
 			"2.weight[128 64 4 4]", "2.bias[128]", "5.weight[1 6272]", "5.bias[1]"}},
-		{"generator/batchnorm", DCGANGenerator(64, true, rng), []string{"0.weight[6272 64]",
+		{"generator/batchnorm", DCGANGenerator(64, 1, true, rng), []string{"0.weight[6272 64]",
 			"2.weight[128]", "2.bias[128]", "4.weight[128 64 4 4]", "5.weight[64]", "5.bias[64]",
 			"7.weight[64 1 4 4]", "7.bias[1]",
 			"2.running_mean[128]", "2.running_var[128]", "2.num_batches_tracked[]",
 			"5.running_mean[64]", "5.running_var[64]", "5.num_batches_tracked[]"}},
-		{"discriminator/batchnorm", DCGANDiscriminator(true, rng), []string{"0.weight[64 1 4 4]", "0.bias[64]",
+		{"discriminator/batchnorm", DCGANDiscriminator(1, true, rng), []string{"0.weight[64 1 4 4]", "0.bias[64]",
 			"2.weight[128 64 4 4]", "3.weight[128]", "3.bias[128]", "6.weight[1 6272]", "6.bias[1]",
 			"3.running_mean[128]", "3.running_var[128]", "3.num_batches_tracked[]"}},
 	} {
@@ -84,8 +84,8 @@ func TestDCGANShapes(t *testing.T) {
 		// torch.nn.Sequential (for size 64, PyTorch's DCGAN tutorial).
 		params [2]int
 	}{
-		{"28x28", DCGANGenerator(100, false, rng), DCGANDiscriminator(false, rng), 100, []int{3, 1, 28, 28}, [2]int{765_633, 138_561}},
-		{"28x28/batchnorm", DCGANGenerator(100, true, rng), DCGANDiscriminator(true, rng), 100, []int{3, 1, 28, 28}, [2]int{759_681, 138_689}},
+		{"28x28", DCGANGenerator(100, 1, false, rng), DCGANDiscriminator(1, false, rng), 100, []int{3, 1, 28, 28}, [2]int{765_633, 138_561}},
+		{"28x28/batchnorm", DCGANGenerator(100, 1, true, rng), DCGANDiscriminator(1, true, rng), 100, []int{3, 1, 28, 28}, [2]int{759_681, 138_689}},
 		{"32x32", RadfordGenerator(32, 100, 3, 64, rng), RadfordDiscriminator(32, 3, 64, rng), 100, []int{3, 3, 32, 32}, [2]int{1_068_928, 663_296}},
 		{"64x64", RadfordGenerator(64, 100, 3, 64, rng), RadfordDiscriminator(64, 3, 64, rng), 100, []int{3, 3, 64, 64}, [2]int{3_576_704, 2_765_568}},
 	} {

@@ -66,6 +66,9 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 	if cfg.Batch > ds.N {
 		return nil, fmt.Errorf("batch: %d is more than the %d images of dataset %s", cfg.Batch, ds.N, cfg.Dataset)
 	}
+	if last := ds.N % cfg.Batch; cfg.Pack > 1 && last%cfg.Pack != 0 {
+		return nil, fmt.Errorf("pack: %d does not divide the last batch of an epoch, %d of the %d images of dataset %s", cfg.Pack, last, ds.N, cfg.Dataset)
+	}
 	for _, note := range ds.Notes {
 		fmt.Fprintf(log, "nash: warning: %s\n", note)
 	}
@@ -75,14 +78,22 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 // loadImages loads the training images of cfg's dataset at cfg's image
 // size: a folder of images is decoded once into memory, fitted to
 // image_size (64 by default); an IDX dataset keeps its size unless
-// image_size asks for another.
+// image_size asks for another. Stacked MNIST's images are drawn from the
+// seed's "data/stacked-mnist" stream.
 func loadImages(cfg Config) (*data.Dataset, error) {
+	if cfg.Dataset == data.StackedMNISTName {
+		return data.StackedMNIST(cfg.Data, stackedImages, tensor.NewRNG(cfg.Seed, "data/stacked-mnist"))
+	}
 	size := cfg.ImageSize
 	if size == 0 && cfg.Dataset == "folder" {
 		size = defaultFolderSize
 	}
 	return data.LoadImages(cfg.Dataset, cfg.Data, "train", size)
 }
+
+// stackedImages is the number of Stacked MNIST training images: the
+// benchmark's 128,000 (tests make it smaller).
+var stackedImages = data.StackedMNISTImages
 
 // defaultFolderSize is the image size of the folder dataset when
 // image_size is 0: the 64×64 of the DCGAN paper and PyTorch's example.
