@@ -43,6 +43,8 @@ type StackedReport struct {
 	Run     string `json:"run"`
 	Dataset string `json:"dataset"`
 	Step    int    `json:"step"`
+	// Truncation describes the truncation of the noise, "" for none.
+	Truncation string `json:"truncation,omitempty"`
 	// N is the number of samples, Modes the digit triples seen of Of.
 	N     int `json:"n"`
 	Modes int `json:"modes"`
@@ -61,7 +63,7 @@ func Stacked(g Generator, info RunInfo, m *classifier.Model, n int, seed uint64)
 	if err != nil {
 		return nil, err
 	}
-	return &StackedReport{Run: info.Dir, Dataset: info.Dataset, Step: info.Step, N: n, Modes: h.Covered, Of: len(h.Counts), KL: h.KL,
+	return &StackedReport{Run: info.Dir, Dataset: info.Dataset, Step: info.Step, Truncation: info.Truncation, N: n, Modes: h.Covered, Of: len(h.Counts), KL: h.KL,
 		Counts: h.Counts, Classifier: Describe(m)}, nil
 }
 

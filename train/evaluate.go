@@ -52,11 +52,11 @@ const metaEval = "eval"
 type evalState struct {
 	// BestFID (BestSWD for a run evaluated on pixels) is the lowest seen,
 	// at step BestStep (0: none yet).
-	BestFID  float64 `json:"best_fid,omitempty"`
-	BestSWD  float64 `json:"best_swd,omitempty"`
+	BestFID float64 `json:"best_fid,omitempty"`
+	BestSWD float64 `json:"best_swd,omitempty"`
 	// BestModeKL is the lowest KL of Stacked MNIST's modes to uniform.
 	BestModeKL float64 `json:"best_mode_kl,omitempty"`
-	BestStep int     `json:"best_step"`
+	BestStep   int     `json:"best_step"`
 	// Classes and Diversity are the last evaluation's classes covered and
 	// diversity ratio; MSSSIM its MS-SSIM, on pixels.
 	Classes   int     `json:"classes,omitempty"`

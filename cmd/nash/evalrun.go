@@ -25,6 +25,7 @@ type runOptions struct {
 	checkpoint     string
 	metricsChanged bool
 	asJSON         bool
+	truncation     infer.Truncation
 }
 
 // evalRun evaluates the generator of the run in dir.
@@ -33,7 +34,10 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA}
+	if t, err = t.Truncated(o.truncation); err != nil {
+		return err
+	}
+	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA, Truncation: o.truncation.String()}
 	if t.Spec.Data == data.Points {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a run on a 2-D mixture is measured by modes; got %v", o.Metrics)
