@@ -8,6 +8,7 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
@@ -79,10 +80,17 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 // size: a folder of images is decoded once into memory, fitted to
 // image_size (64 by default); an IDX dataset keeps its size unless
 // image_size asks for another. Stacked MNIST's images are drawn from the
-// seed's "data/stacked-mnist" stream.
+// seed's "data/stacked-mnist" stream (at most NASH_MAX_SAMPLES of them
+// when a test sets it).
 func loadImages(cfg Config) (*data.Dataset, error) {
 	if cfg.Dataset == data.StackedMNISTName {
-		return data.StackedMNIST(cfg.Data, stackedImages, tensor.NewRNG(cfg.Seed, "data/stacked-mnist"))
+		n := stackedImages
+		if limit, ok, err := testlimit.Get(testlimit.Samples, 1); err != nil {
+			return nil, err
+		} else if ok {
+			n = min(n, limit)
+		}
+		return data.StackedMNIST(cfg.Data, n, tensor.NewRNG(cfg.Seed, "data/stacked-mnist"))
 	}
 	size := cfg.ImageSize
 	if size == 0 && cfg.Dataset == "folder" {
