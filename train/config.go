@@ -183,6 +183,9 @@ func (c Config) Validate() error {
 	} else if kind := c.kind(); !slices.Contains(f.Data, kind) {
 		bad("model", "%s trains on %v, not the %s of dataset %s", c.Model, f.Data, kind, c.Dataset)
 	}
+	if f, err := models.Lookup(c.Model); err == nil && f.Game != "" && c.Pack > 1 {
+		bad("pack", "packing belongs to the classic game, and %s plays %s", c.Model, f.Game)
+	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {
 		bad("loss", "unknown loss %s (want one of %v)", clip(c.Loss), gan.Losses)
