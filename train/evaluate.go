@@ -10,6 +10,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
@@ -23,8 +24,8 @@ import (
 // the generated images whose modes a Stacked MNIST run counts: fewer than
 // the protocol's 26,000 of nash eval (evaluate.StackedSamples), which
 // would cost as much as an epoch, but enough to see every mode of a
-// perfect generator (KL's bias ≈ 999/(2·10,000) = 0.05, 0.02 at 26,000).
-// Tests make them smaller.
+// perfect generator (KL's bias ≈ 999/(2·10,000) = 0.05, 0.02 at 26,000);
+// NASH_MAX_SAMPLES bounds them too. Tests make them smaller.
 var (
 	evalSamples    = 2000
 	evalRealImages = 10000
@@ -221,6 +222,11 @@ func (e *imageEval) init(cfg Config, shape models.Shape, train *data.Dataset, g 
 			return err
 		}
 		e.quick, n = evaluate.NewQuickStacked(m), stackedSamples
+		if limit, ok, err := testlimit.Get(testlimit.Samples, 1); err != nil {
+			return err
+		} else if ok {
+			n = min(n, limit)
+		}
 	case EvalSupported(cfg.Dataset, shape):
 		m, err := classifier.Embedded(cfg.Dataset)
 		if err != nil {

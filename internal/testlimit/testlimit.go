@@ -3,7 +3,7 @@
 // written in little time: NASH_MAX_STEPS (the steps one nash train trains)
 // and NASH_MAX_SAMPLES (the samples of nash sample and of nash eval --run,
 // ten times as many training images searched by eval's memorisation test,
-// and the Stacked MNIST images nash train draws). They are for
+// and the Stacked MNIST images nash train draws and scores). They are for
 // tests; users have --steps and --n.
 package testlimit
 
