@@ -16,9 +16,11 @@ import (
 // images, the diversity of their features relative to the test images'
 // and, for a conditional generator, its class accuracy. Without one
 // (NewQuickPixels): the sliced Wasserstein distance of the images to real
-// ones and their mean MS-SSIM.
+// ones and their mean MS-SSIM. On Stacked MNIST (NewQuickStacked): the
+// digit triples covered and their KL divergence to uniform.
 type Quick struct {
 	model         *classifier.Model
+	stacked       bool
 	real          metrics.Gaussian
 	realDiversity float64
 	// pixels are the real images of a pixel evaluation, seed its random
@@ -48,6 +50,14 @@ func NewQuickPixels(real *tensor.Tensor, seed uint64) (*Quick, error) {
 	return &Quick{pixels: real, seed: seed, realMSSSIM: m.Mean}, nil
 }
 
+// NewQuickStacked returns the quick evaluation of a Stacked MNIST run,
+// whose channels the MNIST classifier m reads (StackedModes).
+func NewQuickStacked(m *classifier.Model) *Quick { return &Quick{model: m, stacked: true} }
+
+// Stacked reports whether q counts Stacked MNIST's modes
+// (NewQuickStacked).
+func (q *Quick) Stacked() bool { return q.stacked }
+
 // Pixels reports whether q measures pixels (NewQuickPixels) rather than a
 // feature network's features.
 func (q *Quick) Pixels() bool { return q.model == nil }
@@ -56,6 +66,9 @@ func (q *Quick) Pixels() bool { return q.model == nil }
 func (q *Quick) Describe() string {
 	if q.Pixels() {
 		return fmt.Sprintf("the sliced Wasserstein distance to %d real images and MS-SSIM (no feature network for this data)", q.pixels.Dim(0))
+	}
+	if q.stacked {
+		return "the digit triples covered of 1,000, each channel read by " + q.model.Describe()
 	}
 	return q.model.Describe()
 }
@@ -84,7 +97,8 @@ func NewQuick(model *classifier.Model, test *data.Dataset, realImages, samples i
 }
 
 // QuickScore is one quick evaluation: FID, the classes, Diversity and
-// ClassAccuracy with a feature network, SWD and MSSSIM without.
+// ClassAccuracy with a feature network, SWD and MSSSIM without, Modes and
+// ModeKL on Stacked MNIST.
 type QuickScore struct {
 	// FID is the Fréchet distance to the test images' Gaussian.
 	FID float64
@@ -102,15 +116,27 @@ type QuickScore struct {
 	// distance to the real images; MSSSIM and RealMSSSIM are the mean
 	// MS-SSIM of the images and of the real ones.
 	SWD, MSSSIM, RealMSSSIM float64
+	// Modes is the number of Stacked MNIST's digit triples seen, ModeKL
+	// the KL divergence of their histogram to uniform (StackedModes).
+	Modes  int
+	ModeKL float64
 }
 
 // Score evaluates the images x [N, 1, 28, 28] in [−1, 1] (or [N, 784];
-// for pixels, [N, C, H, W] of the real images' shape);
+// for pixels, [N, C, H, W] of the real images' shape; [N, 3, 28, 28] on
+// Stacked MNIST);
 // labels, nil for an unconditional generator, are the classes the images
 // were generated for.
 func (q *Quick) Score(x *tensor.Tensor, labels []int) (QuickScore, error) {
 	if q.Pixels() {
 		return q.scorePixels(x)
+	}
+	if q.stacked {
+		h, err := StackedModes(q.model, x)
+		if err != nil {
+			return QuickScore{}, err
+		}
+		return QuickScore{Modes: h.Covered, ModeKL: h.KL}, nil
 	}
 	s, err := Score(q.model, "generated features", x)
 	if err != nil {

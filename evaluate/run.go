@@ -38,6 +38,9 @@ type RunInfo struct {
 	Step int
 	// EMA is whether the generator is the moving average of G.
 	EMA bool
+	// Truncation describes the truncation of the generator's noise
+	// (infer.Truncation), "" for none.
+	Truncation string
 }
 
 // Reference is what a run's generated images are measured against: the
@@ -70,6 +73,7 @@ type RunReport struct {
 	Checkpoint     string              `json:"checkpoint"`
 	Step           int                 `json:"step"`
 	Generator      string              `json:"generator"`
+	Truncation     string              `json:"truncation,omitempty"`
 	N              int                 `json:"n"`
 	Split          string              `json:"split"`
 	Seed           uint64              `json:"seed"`
@@ -132,6 +136,9 @@ func Run(g Generator, info RunInfo, ref Reference, o RunOptions, timings io.Writ
 		Time: time.Now().UTC(), Features: ProjectionFeatures}
 	if info.EMA {
 		rep.Generator = "EMA of G"
+	}
+	if rep.Truncation = info.Truncation; rep.Truncation != "" {
+		rep.Generator += ", noise truncated: " + rep.Truncation
 	}
 	if ref.Model != nil {
 		rep.FeatureNetwork = Describe(ref.Model)

@@ -31,6 +31,12 @@ type Options struct {
 	// LabelSmoothing, when positive, is one-sided label smoothing: the real
 	// target of the cross-entropy objectives becomes 1 − LabelSmoothing.
 	LabelSmoothing float32
+	// Pack, when above 1, is PacGAN's packing: D judges Pack samples at
+	// once, concatenated along their channels (flat samples: their
+	// values), so its input has Pack times a sample's channels. A batch
+	// must be a multiple of Pack samples. The objectives score packed
+	// samples; R1 and WGAN-GP take each sample's own gradient norm.
+	Pack int
 	// EMABeta, when positive, keeps GEMA as an exponential moving average of
 	// G's weights: ema ← β·ema + (1 − β)·w after every G update.
 	EMABeta float64
@@ -63,6 +69,8 @@ type GAN struct {
 	z                *tensor.Tensor // Step's noise, reused while the batch size holds
 	fakeY            *tensor.Tensor // Update's sampled fake labels, likewise
 	dReal, dFake     labelled       // D with the real and the fake labels bound
+	packReal         packed         // D, or dReal, judging packed samples
+	packFake         packed         // D, or dFake, likewise
 	stats            []float64      // Step's statistics, reused
 }
 
@@ -159,6 +167,10 @@ func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 		g.sampleLabels(fakeY, rng)
 		g.dReal.y, g.dFake.y = tp.Const(labels), tp.Const(fakeY)
 		dReal, dFake = &g.dReal, &g.dFake
+	}
+	if o.Pack > 1 {
+		g.packReal.d, g.packReal.m, g.packFake.d, g.packFake.m = dReal, o.Pack, dFake, o.Pack
+		dReal, dFake = &g.packReal, &g.packFake
 	}
 	prev := tp.SetGrad(updateG)
 	fake := g.generate(tp, tp.Const(g.z), fakeY)

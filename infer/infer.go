@@ -74,6 +74,9 @@ type Generator struct {
 	// Config is the run's configuration (config.yaml), as the checkpoint
 	// carries it; exports keep it as the model's description.
 	Config string
+	// Truncation truncates the noise Noise draws (Truncated); the zero
+	// value draws plain noise.
+	Truncation Truncation
 }
 
 // ErrNoCheckpoint is returned (wrapped) by LoadRun for a run that has not

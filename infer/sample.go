@@ -16,10 +16,14 @@ const sampleBatch = 500
 // ClassGridColumns is the number of samples in each row of a class grid.
 const ClassGridColumns = 8
 
-// Noise returns n noise vectors [n, ZDim] drawn from N(0, 1) with rng.
+// Noise returns n noise vectors [n, ZDim] drawn from N(0, 1) with rng,
+// truncated by g.Truncation.
 func (g *Generator) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 	z := tensor.New(n, g.Spec.ZDim)
 	rng.Normal(z, 0, 1)
+	if !g.Truncation.Off() {
+		g.Truncation.apply(z, rng)
+	}
 	return z
 }
 

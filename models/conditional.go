@@ -212,14 +212,14 @@ func ProjectionMLPDiscriminator(classes, in int, hidden []int, rng *tensor.RNG) 
 // 28×28 images made conditional: a classes-dimensional class embedding
 // concatenated to the noise.
 func ConditionalDCGANGenerator(classes, zDim int, rng *tensor.RNG) *ConditionalGenerator {
-	return NewConditionalGenerator(classes, classes, DCGANGenerator(zDim+classes, true, rng), rng)
+	return NewConditionalGenerator(classes, classes, DCGANGenerator(zDim+classes, 1, true, rng), rng)
 }
 
 // ProjectionDCGANDiscriminator returns DCGANDiscriminator (without
 // BatchNorm) as a projection discriminator: φ(x) is the flattened
 // 128×7×7 feature map, the head the final Linear(6272, 1).
 func ProjectionDCGANDiscriminator(classes int, rng *tensor.RNG) *ProjectionDiscriminator {
-	return NewProjectionDiscriminator(classes, DCGANDiscriminator(false, rng), 1, 128*7*7, rng)
+	return NewProjectionDiscriminator(classes, DCGANDiscriminator(1, false, rng), 1, 128*7*7, rng)
 }
 
 // ConditionalRadfordGenerator returns RadfordGenerator made conditional: a

@@ -9,10 +9,11 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// DCGANGenerator returns a small DCGAN generator for 28×28 single-channel
-// images, mapping noise [N, zDim] to images [N, 1, 28, 28] in [−1, 1].
-// Without batchNorm it is the network of bench/torch_gan_step.py --model
-// dcgan, equal in names and shapes to the torch.nn.Sequential
+// DCGANGenerator returns a small DCGAN generator for 28×28 images of
+// channels channels, mapping noise [N, zDim] to images
+// [N, channels, 28, 28] in [−1, 1]. With one channel and without
+// batchNorm it is the network of bench/torch_gan_step.py --model dcgan,
+// equal in names and shapes to the torch.nn.Sequential
 //
 //	Linear(zDim, 6272), LeakyReLU(0.2), Unflatten(1, (128, 7, 7)),
 //	ConvTranspose2d(128, 64, 4, 2, 1), LeakyReLU(0.2),
@@ -27,23 +28,24 @@ import (
 //
 // Weights have PyTorch's default initialisation; nn.InitDCGAN applies the
 // paper's.
-func DCGANGenerator(zDim int, batchNorm bool, rng *tensor.RNG) *nn.Sequential {
+func DCGANGenerator(zDim, channels int, batchNorm bool, rng *tensor.RNG) *nn.Sequential {
 	grid := nn.Unflatten{Dim: 1, Shape: []int{128, 7, 7}}
 	if !batchNorm {
 		return nn.NewSequential(
 			nn.NewLinear(zDim, 128*7*7, true, rng), nn.LeakyReLU{Slope: 0.2}, grid,
 			nn.NewConvTranspose2d(128, 64, 4, 2, 1, 0, true, rng), nn.LeakyReLU{Slope: 0.2},
-			nn.NewConvTranspose2d(64, 1, 4, 2, 1, 0, true, rng), nn.Tanh{})
+			nn.NewConvTranspose2d(64, channels, 4, 2, 1, 0, true, rng), nn.Tanh{})
 	}
 	return nn.NewSequential(
 		nn.NewLinear(zDim, 128*7*7, false, rng), grid, nn.NewBatchNorm2d(128), nn.ReLU{},
 		nn.NewConvTranspose2d(128, 64, 4, 2, 1, 0, false, rng), nn.NewBatchNorm2d(64), nn.ReLU{},
-		nn.NewConvTranspose2d(64, 1, 4, 2, 1, 0, true, rng), nn.Tanh{})
+		nn.NewConvTranspose2d(64, channels, 4, 2, 1, 0, true, rng), nn.Tanh{})
 }
 
 // DCGANDiscriminator returns the discriminator matching DCGANGenerator,
-// mapping images [N, 1, 28, 28] to one logit per sample, [N, 1]. Without
-// batchNorm it is bench/torch_gan_step.py's
+// mapping images [N, channels, 28, 28] to one logit per sample, [N, 1]
+// (channels is a sample's channels times PacGAN's packing). With one
+// channel and without batchNorm it is bench/torch_gan_step.py's
 //
 //	Conv2d(1, 64, 4, 2, 1), LeakyReLU(0.2), Conv2d(64, 128, 4, 2, 1), LeakyReLU(0.2),
 //	Flatten(), Linear(6272, 1)
@@ -52,8 +54,8 @@ func DCGANGenerator(zDim int, batchNorm bool, rng *tensor.RNG) *nn.Sequential {
 //
 //	Conv2d(1, 64, 4, 2, 1), LeakyReLU(0.2), Conv2d(64, 128, 4, 2, 1, bias=False),
 //	BatchNorm2d(128), LeakyReLU(0.2), Flatten(), Linear(6272, 1)
-func DCGANDiscriminator(batchNorm bool, rng *tensor.RNG) *nn.Sequential {
-	layers := []nn.Module{nn.NewConv2d(1, 64, 4, 2, 1, true, rng), nn.LeakyReLU{Slope: 0.2},
+func DCGANDiscriminator(channels int, batchNorm bool, rng *tensor.RNG) *nn.Sequential {
+	layers := []nn.Module{nn.NewConv2d(channels, 64, 4, 2, 1, true, rng), nn.LeakyReLU{Slope: 0.2},
 		nn.NewConv2d(64, 128, 4, 2, 1, !batchNorm, rng)}
 	if batchNorm {
 		layers = append(layers, nn.NewBatchNorm2d(128))
@@ -139,17 +141,18 @@ const radfordWidth = 64
 func init() {
 	Register(Family{
 		Name:  "dcgan",
-		Help:  "convolutional: 28×28 grey, 32×32 or 64×64 grey or RGB",
+		Help:  "convolutional: 28×28, 32×32 or 64×64, grey or RGB",
 		Data:  []data.Kind{data.Images},
 		Build: buildDCGAN,
 	})
 }
 
 // buildDCGAN builds the DCGAN for s's image size, with the paper's
-// initialisation: the small DCGAN for 28×28 grey images (BatchNorm in G
+// initialisation: the small DCGAN for 28×28 images (BatchNorm in G
 // only, since a gradient penalty is per sample, which a batch-normalised D
 // would not be), Radford et al.'s for 32×32 and 64×64; their conditional
-// forms when s has classes.
+// forms when s has classes (28×28 grey only). The discriminator takes
+// s.DInput(): packed samples when s packs them.
 func buildDCGAN(s Spec, rng *tensor.RNG) (Networks, error) {
 	x := s.Sample
 	square := x.H == x.W && (x.C == 1 || x.C == 3)
@@ -159,8 +162,8 @@ func buildDCGAN(s Spec, rng *tensor.RNG) (Networks, error) {
 		nn.InitDCGAN(cg.Net, rng)
 		nn.InitDCGAN(cd.Body, rng)
 		return Networks{"generator": cg, "discriminator": cd}, nil
-	case x == Shape{C: 1, H: 28, W: 28}:
-		g, d := DCGANGenerator(s.ZDim, true, rng), DCGANDiscriminator(false, rng)
+	case x.H == 28 && x.W == 28 && (x.C == 1 || x.C == 3) && s.Classes == 0:
+		g, d := DCGANGenerator(s.ZDim, x.C, true, rng), DCGANDiscriminator(s.DInput().C, false, rng)
 		nn.InitDCGAN(g, rng)
 		nn.InitDCGAN(d, rng)
 		return Networks{"generator": g, "discriminator": d}, nil
@@ -172,10 +175,10 @@ func buildDCGAN(s Spec, rng *tensor.RNG) (Networks, error) {
 		nn.InitDCGAN(cd.Head, rng)
 		return Networks{"generator": cg, "discriminator": cd}, nil
 	case square && (x.H == 32 || x.H == 64):
-		g, d := RadfordGenerator(x.H, s.ZDim, x.C, radfordWidth, rng), RadfordDiscriminator(x.H, x.C, radfordWidth, rng)
+		g, d := RadfordGenerator(x.H, s.ZDim, x.C, radfordWidth, rng), RadfordDiscriminator(x.H, s.DInput().C, radfordWidth, rng)
 		nn.InitDCGAN(g, rng)
 		nn.InitDCGAN(d, rng)
 		return Networks{"generator": g, "discriminator": d}, nil
 	}
-	return nil, fmt.Errorf("built for 28×28 grey images and 32×32 or 64×64 grey or RGB images, not %d×%d with %d channels (choose --image-size 32 or 64)", x.H, x.W, x.C)
+	return nil, fmt.Errorf("built for 28×28, 32×32 or 64×64 grey or RGB images (28×28 grey only when conditional), not %d×%d with %d channels (choose --image-size 32 or 64)", x.H, x.W, x.C)
 }

@@ -73,7 +73,7 @@ func evaluationCases() []struct {
 		m     nn.Module
 		input []int
 	}{
-		{"DCGANGenerator", DCGANGenerator(16, true, rng), []int{4, 16}},
+		{"DCGANGenerator", DCGANGenerator(16, 1, true, rng), []int{4, 16}},
 		{"spectral discriminator with BatchNorm and Dropout", nn.NewSequential(
 			nn.SpectralNorm(nn.NewConv2d(1, 8, 4, 2, 1, false, rng), rng), nn.NewBatchNorm2d(8), nn.LeakyReLU{Slope: 0.2},
 			nn.Flatten{}, nn.NewDropout(0.3, tensor.NewRNG(1, "dropout")),

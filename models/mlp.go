@@ -61,11 +61,11 @@ func buildMLP(s Spec, rng *tensor.RNG) (Networks, error) {
 	case s.Data == data.Points && s.Classes > 0:
 		return nil, fmt.Errorf("2-D points have no classes to condition on")
 	case s.Data == data.Points:
-		return Networks{"generator": ToyGenerator(s.ZDim, toyHidden, rng), "discriminator": ToyDiscriminator(toyHidden, rng)}, nil
+		return Networks{"generator": ToyGenerator(s.ZDim, toyHidden, rng), "discriminator": ToyDiscriminator(toyHidden, s.DInput().Len()/2, rng)}, nil
 	case s.Classes > 0:
 		g := ConditionalMLPGenerator(s.Classes, s.ZDim, mlpGeneratorHidden, s.Sample.Len(), rng)
 		return Networks{"generator": g, "discriminator": ProjectionMLPDiscriminator(s.Classes, s.Sample.Len(), mlpDiscriminatorHidden, rng)}, nil
 	}
 	g := MLPGenerator(s.ZDim, mlpGeneratorHidden, s.Sample.Len(), rng)
-	return Networks{"generator": g, "discriminator": MLPDiscriminator(s.Sample.Len(), mlpDiscriminatorHidden, rng)}, nil
+	return Networks{"generator": g, "discriminator": MLPDiscriminator(s.DInput().Len(), mlpDiscriminatorHidden, rng)}, nil
 }

@@ -31,6 +31,18 @@ type Spec struct {
 	// Classes is the number of classes of a conditional model (whose
 	// networks implement gan.Conditional), 0 for an unconditional one.
 	Classes int `json:"classes,omitempty"`
+	// Pack is the number of samples the discriminator judges at once
+	// (PacGAN), concatenated along the channels of images or the values
+	// of flat samples: its input is Pack samples wide. 0 and 1 are one.
+	Pack int `json:"pack,omitempty"`
+}
+
+// DInput returns the shape of the discriminator's input: the shape of a
+// sample with Pack times its channels.
+func (s Spec) DInput() Shape {
+	x := s.Sample
+	x.C *= max(s.Pack, 1)
+	return x
 }
 
 // MaxZDim bounds the length of the generator's noise vector (Spec.ZDim)
@@ -125,6 +137,9 @@ func Build(s Spec, rng *tensor.RNG) (Networks, error) {
 	}
 	if !slices.Contains(f.Data, s.Data) {
 		return nil, fmt.Errorf("model: %s trains on %v, not %s", s.Family, f.Data, s.Data)
+	}
+	if s.Pack > 1 && s.Classes > 0 {
+		return nil, fmt.Errorf("model: packing %d samples of different classes is not for a conditional model", s.Pack)
 	}
 	nets, err := f.Build(s, rng)
 	if err != nil {

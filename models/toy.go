@@ -13,9 +13,10 @@ func ToyGenerator(zDim int, hidden []int, rng *tensor.RNG) *nn.Sequential {
 }
 
 // ToyDiscriminator returns an MLP discriminator for 2-D data: Linear and
-// ReLU layers of the given hidden sizes, then Linear(hₖ, 1).
-func ToyDiscriminator(hidden []int, rng *tensor.RNG) *nn.Sequential {
-	return relu(2, hidden, 1, rng)
+// ReLU layers of the given hidden sizes, then Linear(hₖ, 1); it judges
+// pack points at once (PacGAN), 2·pack values.
+func ToyDiscriminator(hidden []int, pack int, rng *tensor.RNG) *nn.Sequential {
+	return relu(2*pack, hidden, 1, rng)
 }
 
 func relu(in int, hidden []int, out int, rng *tensor.RNG) *nn.Sequential {

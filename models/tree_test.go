@@ -52,7 +52,7 @@ func TestInitAndSpectralNormKeepTheirDraws(t *testing.T) {
 			return ProjectionMLPDiscriminator(10, 784, []int{512, 256}, rng)
 		}, true, "b748431402d763e8a91f52e8ef0e7ada6f335c283d9633ce6fa13686f0b59b8b"},
 		{"DCGANDiscriminator", func(rng *tensor.RNG) nn.Module {
-			d := DCGANDiscriminator(false, rng)
+			d := DCGANDiscriminator(1, false, rng)
 			nn.InitDCGAN(d, rng)
 			return d
 		}, true, "565dd3a5b1751007edac09d3c8614e296cc602576711bb4b5eb9a363268417e3"},
@@ -73,7 +73,7 @@ func TestInitAndSpectralNormKeepTheirDraws(t *testing.T) {
 			return d
 		}, true, "e5fffc86bc8e28ef4231b72689b635c0373bd7265f58f20541f589483869b8e1"},
 		{"DCGANGenerator", func(rng *tensor.RNG) nn.Module {
-			g := DCGANGenerator(100, true, rng)
+			g := DCGANGenerator(100, 1, true, rng)
 			nn.InitDCGAN(g, rng)
 			return g
 		}, false, "516fe6a2171115abddb1b1008b091f46b3801445b11a742505668f6c545d5126"},

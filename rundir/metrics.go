@@ -317,4 +317,5 @@ var KeyLabels = map[string]string{
 	"modes":               "modes covered",
 	"hq":                  "high-quality samples",
 	"mode_kl":             "mode KL to uniform",
+	"eval_best_mode_kl":   "best mode KL so far",
 }

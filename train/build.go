@@ -19,6 +19,9 @@ func Spec(cfg Config, kind data.Kind, sample models.Shape, classes int) (models.
 		return models.Spec{}, fmt.Errorf("image_size: samples of %d×%d×%d are %d values, at most %d can be trained on", sample.C, sample.H, sample.W, sample.Len(), models.MaxSampleValues)
 	}
 	s := models.Spec{Family: cfg.Model, Data: kind, Sample: sample, ZDim: cfg.ZDim}
+	if cfg.Pack > 1 {
+		s.Pack = cfg.Pack
+	}
 	if cfg.Conditional {
 		if classes < 2 {
 			return models.Spec{}, fmt.Errorf("conditional: a conditional GAN needs at least 2 classes, the dataset has %d", classes)
@@ -79,6 +82,7 @@ func classicGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, 
 		GP:             float32(cfg.GP),
 		R1:             float32(cfg.R1),
 		LabelSmoothing: float32(cfg.LabelSmoothing),
+		Pack:           spec.Pack,
 	}
 	if cfg.EMAKimg > 0 {
 		again, err := models.Build(spec, tensor.NewRNG(cfg.Seed, "init"))

@@ -29,8 +29,9 @@ import (
 // Config is a run's fully resolved configuration, as written to config.yaml.
 // Its YAML keys are also the command-line flag names, with '-' for '_'.
 type Config struct {
-	// Dataset is mnist, fashion-mnist, idx or folder (images), or ring8 or
-	// grid25 (2-D Gaussian mixtures).
+	// Dataset is mnist, fashion-mnist, idx or folder (images),
+	// stacked-mnist (three MNIST digits in the channels of an RGB image,
+	// 1,000 modes), or ring8 or grid25 (2-D Gaussian mixtures).
 	Dataset string `yaml:"dataset"`
 	// Data is the folder holding the dataset's IDX files, or the images of
 	// the folder dataset; empty for the embedded MNIST.
@@ -86,6 +87,9 @@ type Config struct {
 	// SpectralNorm wraps every linear and convolutional layer of the
 	// discriminator in spectral normalisation.
 	SpectralNorm bool `yaml:"spectral_norm"`
+	// Pack is PacGAN's packing: the discriminator judges Pack samples at
+	// once, concatenated along their channels; 0 and 1 are off.
+	Pack int `yaml:"pack,omitempty"`
 	// EMAKimg is the half-life, in thousands of images, of the generator's
 	// exponential moving average, used for sampling; 0 is off.
 	EMAKimg float64 `yaml:"ema_kimg"`
@@ -132,6 +136,9 @@ func DefaultConfig() Config {
 // against the machine's before training starts.
 const MaxBatch = 1 << 16
 
+// MaxPack bounds PacGAN's packing: the paper packs 2 to 4 samples.
+const MaxPack = 16
+
 // Validate reports every setting that cannot be used, naming its key, in
 // one line.
 func (c Config) Validate() error {
@@ -140,16 +147,30 @@ func (c Config) Validate() error {
 		msgs = append(msgs, key+": "+fmt.Sprintf(format, args...))
 	}
 	switch {
-	case c.Dataset == "mnist", data.IsToy(c.Dataset):
+	case c.Dataset == "mnist", c.Dataset == data.StackedMNISTName, data.IsToy(c.Dataset):
 	case c.Dataset == "fashion-mnist", c.Dataset == "idx", c.Dataset == "folder":
 		if c.Data == "" {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
 		}
 	default:
-		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, ring8 or grid25)", clip(c.Dataset))
+		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, stacked-mnist, ring8 or grid25)", clip(c.Dataset))
 	}
 	if c.Conditional && data.IsToy(c.Dataset) {
 		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
+	}
+	if c.Conditional && c.Dataset == data.StackedMNISTName {
+		bad("conditional", "stacked-mnist's 1,000 digit triples are its modes, not classes to train on")
+	}
+	if c.Dataset == data.StackedMNISTName && c.ImageSize != 0 && c.ImageSize != 28 {
+		bad("image_size", "stacked-mnist's images are 28×28, got %d", c.ImageSize)
+	}
+	if c.Pack < 0 || c.Pack > MaxPack {
+		bad("pack", "must be between 0 and %d (0, 1: off), got %d", MaxPack, c.Pack)
+	} else if c.Pack > 1 && c.Batch > 0 && c.Batch%c.Pack != 0 {
+		bad("pack", "%d does not divide the batch of %d", c.Pack, c.Batch)
+	}
+	if c.Pack > 1 && c.Conditional {
+		bad("pack", "packing judges samples of different classes together: not for a conditional GAN")
 	}
 	if c.ImageSize < 0 || c.ImageSize > 1024 {
 		bad("image_size", "must be between 1 and 1024 (0: the dataset's own, 64 for folder), got %d", c.ImageSize)
@@ -161,6 +182,9 @@ func (c Config) Validate() error {
 		bad("model", "unknown model %s (want one of %s)", clip(c.Model), strings.Join(models.Names(), ", "))
 	} else if kind := c.kind(); !slices.Contains(f.Data, kind) {
 		bad("model", "%s trains on %v, not the %s of dataset %s", c.Model, f.Data, kind, c.Dataset)
+	}
+	if f, err := models.Lookup(c.Model); err == nil && f.Game != "" && c.Pack > 1 {
+		bad("pack", "packing belongs to the classic game, and %s plays %s", c.Model, f.Game)
 	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
@@ -19,21 +20,28 @@ import (
 // training scores, against the Gaussian of the features of the first
 // evalRealImages test images (all 10,000 of MNIST's and Fashion-MNIST's);
 // pixelSamples is the number of generated and of real training images of
-// the evaluation on pixels (runs no feature network scores). Tests make
-// them smaller.
+// the evaluation on pixels (runs no feature network scores); stackedSamples
+// the generated images whose modes a Stacked MNIST run counts: fewer than
+// the protocol's 26,000 of nash eval (evaluate.StackedSamples), which
+// would cost as much as an epoch, but enough to see every mode of a
+// perfect generator (KL's bias ≈ 999/(2·10,000) = 0.05, 0.02 at 26,000);
+// NASH_MAX_SAMPLES bounds them too. Tests make them smaller.
 var (
 	evalSamples    = 2000
 	evalRealImages = 10000
 	pixelSamples   = 256
+	stackedSamples = 10000
 )
 
 // diversityDrop is the factor by which the feature diversity must fall
-// between two evaluations for a collapse warning; msssimRise is how far
+// between two evaluations for a collapse warning, modesDrop the factor for
+// Stacked MNIST's modes covered (a few of 1,000 come and go by chance); msssimRise is how far
 // above the real images' the MS-SSIM of generated images must be, and
 // rising, for one.
 const (
 	diversityDrop = 0.75
 	msssimRise    = 0.3
+	modesDrop     = 0.95
 )
 
 // metaEval is the checkpoint metadata holding the evaluation's state.
@@ -45,14 +53,18 @@ const metaEval = "eval"
 type evalState struct {
 	// BestFID (BestSWD for a run evaluated on pixels) is the lowest seen,
 	// at step BestStep (0: none yet).
-	BestFID  float64 `json:"best_fid,omitempty"`
-	BestSWD  float64 `json:"best_swd,omitempty"`
-	BestStep int     `json:"best_step"`
+	BestFID float64 `json:"best_fid,omitempty"`
+	BestSWD float64 `json:"best_swd,omitempty"`
+	// BestModeKL is the lowest KL of Stacked MNIST's modes to uniform.
+	BestModeKL float64 `json:"best_mode_kl,omitempty"`
+	BestStep   int     `json:"best_step"`
 	// Classes and Diversity are the last evaluation's classes covered and
 	// diversity ratio; MSSSIM its MS-SSIM, on pixels.
 	Classes   int     `json:"classes,omitempty"`
 	Diversity float64 `json:"diversity,omitempty"`
 	MSSSIM    float64 `json:"ms_ssim,omitempty"`
+	// Modes is the last evaluation's Stacked MNIST modes covered.
+	Modes int `json:"modes,omitempty"`
 }
 
 // imageEval is the cheap evaluation of an image run every eval_every
@@ -61,7 +73,8 @@ type evalState struct {
 // FID against the test set's features, the class histogram and the
 // diversity of the features relative to real images'), and compared on
 // their pixels with the training images for any other run (the sliced
-// Wasserstein distance and MS-SSIM).
+// Wasserstein distance and MS-SSIM); a Stacked MNIST run's modes are
+// counted (evaluate.StackedModes).
 type imageEval struct {
 	state evalState
 	// quick and z are set at the first evaluation.
@@ -82,6 +95,8 @@ func (e *imageEval) bestText(path string) []string {
 		return nil
 	case e.state.BestSWD > 0:
 		return []string{fmt.Sprintf("best %s (SWD×10³ %.2f at step %d)", path, 1e3*e.state.BestSWD, e.state.BestStep)}
+	case e.state.Modes > 0:
+		return []string{fmt.Sprintf("best %s (mode KL %.3f at step %d)", path, e.state.BestModeKL, e.state.BestStep)}
 	default:
 		return []string{fmt.Sprintf("best %s (FID %.2f at step %d)", path, e.state.BestFID, e.state.BestStep)}
 	}
@@ -143,7 +158,19 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 	}
 	prev := s.eval.state
 	var best bool
-	if s.eval.quick.Pixels() {
+	switch {
+	case s.eval.quick.Stacked():
+		if prev.BestStep > 0 && float64(r.Modes) < modesDrop*float64(prev.Modes) {
+			bar.clear()
+			fmt.Fprintf(log, "nash: warning: step %d: modes covered fell from %d to %d of 1,000: the generator is collapsing\n", s.step, prev.Modes, r.Modes)
+		}
+		s.eval.state.Modes = r.Modes
+		if best = prev.BestStep == 0 || r.ModeKL < prev.BestModeKL; best {
+			s.eval.state.BestModeKL, s.eval.state.BestStep = r.ModeKL, s.step
+		}
+		extra["modes"], extra["mode_kl"], extra["eval_best_mode_kl"] = float64(r.Modes), r.ModeKL, s.eval.state.BestModeKL
+		s.eval.line = []string{fmt.Sprintf("modes %d", r.Modes), fmt.Sprintf("KL %.3f", r.ModeKL)}
+	case s.eval.quick.Pixels():
 		if prev.BestStep > 0 && r.MSSSIM > r.RealMSSSIM+msssimRise && r.MSSSIM > prev.MSSSIM {
 			bar.clear()
 			fmt.Fprintf(log, "nash: warning: step %d: MS-SSIM between generated images %.3f (was %.3f; real images %.3f): the generator is collapsing\n",
@@ -155,7 +182,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		}
 		extra["eval_swd"], extra["eval_ms_ssim"], extra["eval_best_swd"] = r.SWD, r.MSSSIM, s.eval.state.BestSWD
 		s.eval.line = []string{fmt.Sprintf("SWD×10³ %.2f", 1e3*r.SWD), fmt.Sprintf("MS-SSIM %.3f", r.MSSSIM)}
-	} else {
+	default:
 		if prev.BestStep > 0 && (r.Classes < prev.Classes || r.Diversity < diversityDrop*prev.Diversity) {
 			bar.clear()
 			fmt.Fprintf(log, "nash: warning: step %d: %d classes covered (was %d), feature diversity %.3f of real (was %.3f): the generator is collapsing\n",
@@ -188,7 +215,19 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 // resumes).
 func (e *imageEval) init(cfg Config, shape models.Shape, train *data.Dataset, g *infer.Generator) error {
 	n := evalSamples
-	if EvalSupported(cfg.Dataset, shape) {
+	switch {
+	case cfg.Dataset == data.StackedMNISTName:
+		m, err := classifier.Embedded("mnist")
+		if err != nil {
+			return err
+		}
+		e.quick, n = evaluate.NewQuickStacked(m), stackedSamples
+		if limit, ok, err := testlimit.Get(testlimit.Samples, 1); err != nil {
+			return err
+		} else if ok {
+			n = min(n, limit)
+		}
+	case EvalSupported(cfg.Dataset, shape):
 		m, err := classifier.Embedded(cfg.Dataset)
 		if err != nil {
 			return err
@@ -200,7 +239,7 @@ func (e *imageEval) init(cfg Config, shape models.Shape, train *data.Dataset, g 
 		if e.quick, err = evaluate.NewQuick(m, test, evalRealImages, evalSamples); err != nil {
 			return err
 		}
-	} else {
+	default:
 		n = min(pixelSamples, train.N)
 		if n < 2 {
 			return fmt.Errorf("%d training images: the evaluation on pixels needs at least 2", train.N)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
@@ -66,6 +67,9 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 	if cfg.Batch > ds.N {
 		return nil, fmt.Errorf("batch: %d is more than the %d images of dataset %s", cfg.Batch, ds.N, cfg.Dataset)
 	}
+	if last := ds.N % cfg.Batch; cfg.Pack > 1 && last%cfg.Pack != 0 {
+		return nil, fmt.Errorf("pack: %d does not divide the last batch of an epoch, %d of the %d images of dataset %s", cfg.Pack, last, ds.N, cfg.Dataset)
+	}
 	for _, note := range ds.Notes {
 		fmt.Fprintf(log, "nash: warning: %s\n", note)
 	}
@@ -75,14 +79,29 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 // loadImages loads the training images of cfg's dataset at cfg's image
 // size: a folder of images is decoded once into memory, fitted to
 // image_size (64 by default); an IDX dataset keeps its size unless
-// image_size asks for another.
+// image_size asks for another. Stacked MNIST's images are drawn from the
+// seed's "data/stacked-mnist" stream (at most NASH_MAX_SAMPLES of them
+// when a test sets it).
 func loadImages(cfg Config) (*data.Dataset, error) {
+	if cfg.Dataset == data.StackedMNISTName {
+		n := stackedImages
+		if limit, ok, err := testlimit.Get(testlimit.Samples, 1); err != nil {
+			return nil, err
+		} else if ok {
+			n = min(n, limit)
+		}
+		return data.StackedMNIST(cfg.Data, n, tensor.NewRNG(cfg.Seed, "data/stacked-mnist"))
+	}
 	size := cfg.ImageSize
 	if size == 0 && cfg.Dataset == "folder" {
 		size = defaultFolderSize
 	}
 	return data.LoadImages(cfg.Dataset, cfg.Data, "train", size)
 }
+
+// stackedImages is the number of Stacked MNIST training images: the
+// benchmark's 128,000 (tests make it smaller).
+var stackedImages = data.StackedMNISTImages
 
 // defaultFolderSize is the image size of the folder dataset when
 // image_size is 0: the 64×64 of the DCGAN paper and PyTorch's example.

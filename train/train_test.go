@@ -38,6 +38,11 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"gp without wgan-gp", func(c *Config) { c.GP = 10 }, "gp: the gradient penalty belongs to the wgan-gp loss, not ns"},
 		{"smoothing with hinge", func(c *Config) { c.Loss, c.LabelSmoothing = "hinge", 0.1 }, "label_smoothing: smooths the cross-entropy"},
 		{"nothing to train", func(c *Config) { c.Epochs = 0 }, "epochs: epochs and steps are both 0"},
+		{"pack", func(c *Config) { c.Pack = 3 }, "pack: 3 does not divide the batch of 64"},
+		{"negative pack", func(c *Config) { c.Pack = -1 }, "pack: must be between 0 and 16"},
+		{"conditional pack", func(c *Config) { c.Pack, c.Conditional = 2, true }, "pack: packing judges samples of different classes"},
+		{"stacked size", func(c *Config) { c.Dataset, c.ImageSize = "stacked-mnist", 32 }, "image_size: stacked-mnist's images are 28×28, got 32"},
+		{"stacked classes", func(c *Config) { c.Dataset, c.Conditional = "stacked-mnist", true }, "conditional: stacked-mnist's 1,000 digit triples"},
 	}
 	for _, c := range cases {
 		cfg := DefaultConfig()

@@ -17,6 +17,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/images"
+	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/tensor"
 )
@@ -27,6 +28,7 @@ func newEval() *cobra.Command {
 	var asJSON bool
 	var n, memN int
 	var o evaluate.Options
+	var trunc infer.Truncation
 	cmd := &cobra.Command{
 		Use:   "eval --real A --fake B | --run DIR",
 		Short: "Measure generated samples against real ones: FID, KID, IS, precision/recall/density/coverage, two-sample tests, memorisation, modes",
@@ -71,12 +73,18 @@ other metrics are asked for. Timings go to standard error.`,
 				if err := validate(o, n, memN); err != nil {
 					return err
 				}
+				if err := trunc.Validate(); err != nil {
+					return err
+				}
+				if runDir == "" && !trunc.Off() {
+					return fmt.Errorf("--truncation and --truncation-threshold sample a run's generator: use them with --run")
+				}
 				if runDir != "" {
 					if realPath != "" || fakePath != "" {
 						return fmt.Errorf("--run cannot be combined with --real and --fake")
 					}
 					return evalRun(cmd, runDir, runOptions{RunOptions: evaluate.RunOptions{Options: o, N: n, MemorisationN: memN, Split: split}, classifier: net, checkpoint: ckpt,
-						metricsChanged: cmd.Flags().Changed("metrics"), asJSON: asJSON})
+						metricsChanged: cmd.Flags().Changed("metrics"), asJSON: asJSON, truncation: trunc})
 				}
 				if realPath == "" || fakePath == "" {
 					return fmt.Errorf("--real and --fake are required")
@@ -123,6 +131,7 @@ other metrics are asked for. Timings go to standard error.`,
 	f.IntVar(&n, "n", 0, "--run: generated samples (default 10000 for images, 2500 for 2-D mixtures)")
 	f.StringVar(&split, "split", "test", "--run: the real images compared with: test or train")
 	f.StringVar(&ckpt, "checkpoint", "last", "--run: "+checkpointUsage)
+	addTruncationFlags(f, &trunc)
 	f.IntVar(&memN, "memorisation-n", 2000, "--run: generated and test images searched for their nearest training image")
 	f.StringVar(&net, "classifier", "", "feature network: mnist, fashion-mnist (embedded) or a weights file of nash classifier train (default: the run's dataset; mnist for 28×28 --real/--fake images), or none: the metrics on pixels (swd, ms-ssim, mmd, c2st), which other images get by default")
 	f.IntVar(&imageSize, "image-size", 0, "--real/--fake folders measured on pixels: the side their images are fitted to (0: the first real image's shorter side)")

@@ -25,6 +25,7 @@ type runOptions struct {
 	checkpoint     string
 	metricsChanged bool
 	asJSON         bool
+	truncation     infer.Truncation
 }
 
 // evalRun evaluates the generator of the run in dir.
@@ -33,7 +34,10 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA}
+	if t, err = t.Truncated(o.truncation); err != nil {
+		return err
+	}
+	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA, Truncation: o.truncation.String()}
 	if t.Spec.Data == data.Points {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a run on a 2-D mixture is measured by modes; got %v", o.Metrics)
@@ -45,6 +49,23 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 			return fmt.Errorf("--n: must be positive, got %d", o.N)
 		}
 		return evalMixture(cmd, t, info, o.N, o.Seed, o.asJSON)
+	}
+	if t.Dataset == data.StackedMNISTName {
+		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
+			return fmt.Errorf("--metrics: a Stacked MNIST run is measured by modes; got %v", o.Metrics)
+		}
+		if o.N == 0 {
+			o.N = evaluate.StackedSamples
+		}
+		if limit, ok, err := testlimit.Get(testlimit.Samples, 1); err != nil {
+			return err
+		} else if ok {
+			o.N = min(o.N, limit)
+		}
+		if o.N < 1 {
+			return fmt.Errorf("--n: must be positive, got %d", o.N)
+		}
+		return evalStacked(cmd, t, info, o)
 	}
 	if o.N == 0 {
 		o.N = 10000
@@ -124,6 +145,27 @@ func evalMixture(cmd *cobra.Command, t *infer.Generator, info evaluate.RunInfo, 
 		return fmt.Errorf("--run %s: %w", info.Dir, err)
 	}
 	if asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+	}
+	return rep.Print(cmd.OutOrStdout())
+}
+
+// evalStacked reports the modes of a Stacked MNIST run, each channel read
+// by --classifier (MNIST's by default).
+func evalStacked(cmd *cobra.Command, t *infer.Generator, info evaluate.RunInfo, o runOptions) error {
+	net := o.classifier
+	if net == "" {
+		net = "mnist"
+	}
+	m, err := loadClassifier(net)
+	if err != nil {
+		return err
+	}
+	rep, err := evaluate.Stacked(t, info, m, o.N, o.Seed)
+	if err != nil {
+		return fmt.Errorf("--run %s: %w", info.Dir, err)
+	}
+	if o.asJSON {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
 	}
 	return rep.Print(cmd.OutOrStdout())

@@ -40,7 +40,7 @@ type configFlags struct {
 }
 
 var configUsage = map[string]string{
-	"dataset":         "dataset: mnist (embedded), fashion-mnist, idx or folder (these three need --data), ring8 or grid25 (2-D mixtures)",
+	"dataset":         "dataset: mnist (embedded), fashion-mnist, idx or folder (these three need --data), stacked-mnist (3 MNIST digits in R, G, B: 1,000 modes), ring8 or grid25 (2-D mixtures)",
 	"data":            "folder with the dataset's IDX files (train-images-idx3-ubyte[.gz], …), or with the folder dataset's PNG/JPEG images (class sub-folders optional)",
 	"image_size":      "side of the square training images: resized and centre-cropped (0: the dataset's own; folder: 64)",
 	"conditional":     "class-conditional GAN: G gets the class with the noise, D (a projection discriminator) with the image",
@@ -62,6 +62,7 @@ var configUsage = map[string]string{
 	"r1":              "R1 penalty weight γ on real samples (0: off)",
 	"label_smoothing": "one-sided label smoothing of the real target, e.g. 0.1 (minimax, ns)",
 	"spectral_norm":   "spectral normalisation of the discriminator's layers",
+	"pack":            "PacGAN packing: the discriminator judges this many samples at once, concatenated along channels; must divide --batch (0, 1: off)",
 	"ema_kimg":        "half-life in thousands of images of the generator's moving average used for sampling (0: off)",
 	"seed":            "seed of every random stream (init, noise, data order)",
 	"sample_every":    "steps between sample grids and checkpoints (0: once per epoch)",

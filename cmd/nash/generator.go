@@ -17,6 +17,12 @@ func addCheckpointFlag(fs *pflag.FlagSet, p *string) {
 	fs.StringVar(p, "checkpoint", "last", checkpointUsage)
 }
 
+// addTruncationFlags adds --truncation and --truncation-threshold to fs.
+func addTruncationFlags(fs *pflag.FlagSet, t *infer.Truncation) {
+	fs.Float64Var(&t.Psi, "truncation", 0, "truncation trick: the noise pulled toward its mean, z ← ψ·z, for ψ in (0, 1] (0: off); trades recall for precision")
+	fs.Float64Var(&t.Threshold, "truncation-threshold", 0, fmt.Sprintf("truncation trick: noise components beyond ± this value redrawn, at least %g (0: off)", infer.MinThreshold))
+}
+
 // loadCheckpoint loads the generator of the run in dir from its checkpoint
 // name, which --checkpoint gave: last or best.
 func loadCheckpoint(dir, name string) (*infer.Generator, error) {

@@ -47,6 +47,7 @@ func formatOfName(out string) string {
 
 func newSample() *cobra.Command {
 	var run, out, zFile, format, ckpt string
+	var trunc infer.Truncation
 	var n, class int
 	var seed uint64
 	var classGrid bool
@@ -105,8 +106,17 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			if zFile != "" && (cmd.Flags().Changed("n") || cmd.Flags().Changed("seed")) {
 				return fmt.Errorf("--z gives the latent vectors: --n and --seed cannot be used with it")
 			}
+			if err := trunc.Validate(); err != nil {
+				return err
+			}
+			if zFile != "" && !trunc.Off() {
+				return fmt.Errorf("--z gives the latent vectors: --truncation and --truncation-threshold cannot be used with it")
+			}
 			g, err := loadCheckpoint(run, ckpt)
 			if err != nil {
+				return err
+			}
+			if g, err = g.Truncated(trunc); err != nil {
 				return err
 			}
 			if classGrid {
@@ -155,6 +165,7 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 	cmd.Flags().IntVar(&class, "class", 0, "draw every sample of this class (conditional runs only)")
 	cmd.Flags().BoolVar(&classGrid, "class-grid", false, "one labelled row of 8 samples per class (conditional runs only)")
 	addCheckpointFlag(cmd.Flags(), &ckpt)
+	addTruncationFlags(cmd.Flags(), &trunc)
 	cmd.MarkFlagRequired("run")
 	return cmd
 }

@@ -2,8 +2,8 @@
 // work one nash command does, so that tests can run README's commands as
 // written in little time: NASH_MAX_STEPS (the steps one nash train trains)
 // and NASH_MAX_SAMPLES (the samples of nash sample and of nash eval --run,
-// and ten times as many training images searched by eval's memorisation
-// test). They are for
+// ten times as many training images searched by eval's memorisation test,
+// and the Stacked MNIST images nash train draws and scores). They are for
 // tests; users have --steps and --n.
 package testlimit
 
