@@ -260,7 +260,8 @@ func TestSgemmEmpty(t *testing.T) {
 }
 
 // TestSgemmGoroutines checks that results are bit-identical at every
-// worker count, on shapes above the parallel threshold split both ways.
+// worker count, on shapes above the parallel threshold split both ways,
+// into one part per thread (a quiet machine) and more (a contended one).
 func TestSgemmGoroutines(t *testing.T) {
 	shapes := []gemmCase{
 		{m: 64, n: 784, k: 512, transB: true, alpha: 1},
@@ -276,10 +277,10 @@ func TestSgemmGoroutines(t *testing.T) {
 			for _, tc := range shapes {
 				a, b, c0 := tc.operands(rng)
 				var first []float32
-				for _, procs := range []int{1, 2, 3, 4} {
+				for round, procs := range []int{1, 2, 3, 4, 2, 3} {
 					runtime.GOMAXPROCS(procs)
 					c := matrix{rows: c0.rows, cols: c0.cols, ld: c0.ld, data: slices.Clone(c0.data)}
-					tc.sgemm(a, b, c)
+					withContention(round >= 4, func() { tc.sgemm(a, b, c) })
 					if procs == 1 {
 						tc.check(t, a, b, c0, c)
 						first = c.data
@@ -287,7 +288,7 @@ func TestSgemmGoroutines(t *testing.T) {
 					}
 					for i := range first {
 						if math.Float32bits(first[i]) != math.Float32bits(c.data[i]) {
-							t.Fatalf("%v: element %d is %g with GOMAXPROCS=%d, %g with 1", tc, i, c.data[i], procs, first[i])
+							t.Fatalf("%v: element %d is %g with GOMAXPROCS=%d (contended %v), %g with 1", tc, i, c.data[i], procs, round >= 4, first[i])
 						}
 					}
 				}
@@ -297,7 +298,8 @@ func TestSgemmGoroutines(t *testing.T) {
 }
 
 // TestSgemmAllocs checks that steady-state calls allocate nothing, on the
-// calling goroutine and when the work is shared out.
+// calling goroutine and when the work is shared out on a quiet or a
+// contended machine.
 func TestSgemmAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
@@ -309,11 +311,15 @@ func TestSgemmAllocs(t *testing.T) {
 			{m: 64, n: 512, k: 256, transB: true, alpha: 1},
 			{m: 8, n: 8, k: 8, alpha: 1},
 		} {
-			runtime.GOMAXPROCS(procs)
-			a, b, c := tc.operands(rng)
-			tc.sgemm(a, b, c)
-			if allocs := testing.AllocsPerRun(20, func() { tc.sgemm(a, b, c) }); allocs != 0 {
-				t.Errorf("%v, GOMAXPROCS=%d: %v allocations per call, want 0", tc, procs, allocs)
+			for _, busy := range []bool{false, true} {
+				runtime.GOMAXPROCS(procs)
+				a, b, c := tc.operands(rng)
+				withContention(busy, func() {
+					tc.sgemm(a, b, c)
+					if allocs := testing.AllocsPerRun(20, func() { tc.sgemm(a, b, c) }); allocs != 0 {
+						t.Errorf("%v, GOMAXPROCS=%d, contended %v: %v allocations per call, want 0", tc, procs, busy, allocs)
+					}
+				})
 			}
 		}
 	}
