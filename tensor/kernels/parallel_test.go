@@ -77,13 +77,19 @@ func TestParallelWaitsForSlowPart(t *testing.T) {
 
 // withContention runs f with the detector's verdict set to busy.
 func withContention(busy bool, f func()) {
+	defer forceContention(busy)()
+	f()
+}
+
+// forceContention sets the detector's verdict to busy until the function
+// it returns is called.
+func forceContention(busy bool) (restore func()) {
 	contention.forced.Store(true)
 	saved := contention.on.Swap(busy)
-	defer func() {
+	return func() {
 		contention.on.Store(saved)
 		contention.forced.Store(false)
-	}()
-	f()
+	}
 }
 
 // TestPartsFollowContention checks the part counts Parts gives on a quiet
