@@ -15,10 +15,13 @@ import (
 // (often its own process's) off the processor, and the parts of a
 // descheduled thread hold up everyone waiting for them. The detector below
 // watches how long the process's threads wait on the run queues of the
-// operating system (Linux's /proc schedstat); while that share of their
-// time is high, products and long passes are cut into more parts than
-// threads, claimed as threads come free, and waiting threads park after a
-// short spin so that the processors go to whoever has work.
+// operating system (Linux's /proc schedstat). While that share of their
+// time is high (contended), products and long passes are cut into more
+// parts than threads, claimed as threads come free, and waiting threads
+// park after a short spin so that the processors go to whoever has work.
+// While it is so high that a thread waits for a processor most of its time
+// (crowded), sharing work costs more in waiting for descheduled threads than
+// a second thread gains, and the calling goroutine does all of it.
 //
 // GOMAXPROCS already respects the process's CPU affinity and, since Go
 // 1.25, a container's CPU quota (cgroup cpu.max); the pool never runs more
@@ -32,18 +35,30 @@ const (
 	// before the detector decides.
 	window = 20 * time.Millisecond
 	// contendedOn and contendedOff are the shares of that time spent
-	// waiting to run above which the machine counts as contended, and
+	// waiting to run above which a quiet machine counts as contended, and
 	// below which it counts as quiet again. A quiet machine shows 0–3 %;
-	// one busy process beside two threads on two processors about 30 %.
+	// one busy process beside two threads on two processors at most a
+	// third (each of three runnable threads waits a third of the time).
 	contendedOn, contendedOff = 0.10, 0.05
+	// crowdedOn and crowdedOff are the shares above which the machine
+	// counts as crowded, and below which a crowded machine counts as
+	// contended again.
+	crowdedOn, crowdedOff = 0.60, 0.40
+)
+
+// The states of the machine the detector tells apart.
+const (
+	quiet     int32 = iota // the threads have their processors to themselves
+	contended              // other work competes: finer parts, short spins
+	crowded                // threads mostly wait to run: no sharing
 )
 
 // contention is the detector's state.
 var contention struct {
 	mu      sync.Mutex   // held by the goroutine taking a sample
 	next    atomic.Int64 // when the next sample is due, in ns since epoch
-	on      atomic.Bool  // the machine is contended
-	forced  atomic.Bool  // on is set by a test, not measured
+	state   atomic.Int32 // quiet, contended or crowded
+	forced  atomic.Bool  // state is set by a test, not measured
 	threads [8]threadTimes
 	slot    int // the entry of threads a new thread replaces
 	// run and wait are the window's sums over the sampled threads.
@@ -60,17 +75,17 @@ type threadTimes struct {
 // epoch is the origin of the detector's monotonic clock.
 var epoch = time.Now()
 
-// contended reports whether other work competes with the process's threads
-// for the processors, taking a sample of the calling thread's scheduler
-// statistics when one is due.
-func contended() bool {
+// machine returns the state of the machine (quiet, contended or crowded),
+// taking a sample of the calling thread's scheduler statistics when one is
+// due.
+func machine() int32 {
 	now := int64(time.Since(epoch))
 	if now >= contention.next.Load() && !contention.forced.Load() && contention.mu.TryLock() {
 		contention.next.Store(now + int64(sampleEvery))
 		sampleContention()
 		contention.mu.Unlock()
 	}
-	return contention.on.Load()
+	return contention.state.Load()
 }
 
 // sampleContention adds the calling thread's time since its last sample to
@@ -99,12 +114,20 @@ func sampleContention() {
 	if total < int64(window) {
 		return
 	}
-	share := float64(c.wait) / float64(total)
-	switch {
-	case share > contendedOn:
-		c.on.Store(true)
-	case share < contendedOff:
-		c.on.Store(false)
-	}
+	c.state.Store(nextState(c.state.Load(), float64(c.wait)/float64(total)))
 	c.run, c.wait = 0, 0
+}
+
+// nextState returns the state that follows state when the sampled threads
+// spent share of their time waiting to run.
+func nextState(state int32, share float64) int32 {
+	switch {
+	case share > crowdedOn:
+		return crowded
+	case share < contendedOff:
+		return quiet
+	case state == crowded && share < crowdedOff, state == quiet && share > contendedOn:
+		return contended
+	}
+	return state
 }

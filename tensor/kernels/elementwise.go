@@ -225,7 +225,7 @@ func Adam(p, g, m, v []float32, lr, beta1, beta2, eps, bc1, bc2 float32) {
 		step: lr / bc1, sbc2: float32(math.Sqrt(float64(bc2))), eps: eps,
 	}
 	j.parts = elementwiseParts(len(p))
-	parallel(j, j.parts, contention.on.Load())
+	parallel(j, j.parts, contention.state.Load())
 	*j = adamJob{}
 	adamJobs.Put(j)
 }

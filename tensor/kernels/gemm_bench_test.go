@@ -92,7 +92,11 @@ func BenchmarkGANStep(b *testing.B) {
 			if run.split != "" {
 				// The split and the waiting of a quiet or a contended
 				// machine, whatever the detector would say.
-				defer forceContention(run.split == "contended")()
+				state := quiet
+				if run.split == "contended" {
+					state = contended
+				}
+				defer forceContention(state)()
 			}
 			b.ReportAllocs()
 			for b.Loop() {

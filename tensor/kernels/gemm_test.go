@@ -261,7 +261,8 @@ func TestSgemmEmpty(t *testing.T) {
 
 // TestSgemmGoroutines checks that results are bit-identical at every
 // worker count, on shapes above the parallel threshold split both ways,
-// into one part per thread (a quiet machine) and more (a contended one).
+// into one part per thread (a quiet machine), more (a contended one) and
+// none (a crowded one).
 func TestSgemmGoroutines(t *testing.T) {
 	shapes := []gemmCase{
 		{m: 64, n: 784, k: 512, transB: true, alpha: 1},
@@ -277,18 +278,21 @@ func TestSgemmGoroutines(t *testing.T) {
 			for _, tc := range shapes {
 				a, b, c0 := tc.operands(rng)
 				var first []float32
-				for round, procs := range []int{1, 2, 3, 4, 2, 3} {
-					runtime.GOMAXPROCS(procs)
+				for _, r := range []struct {
+					procs int
+					state int32
+				}{{1, quiet}, {2, quiet}, {3, quiet}, {4, quiet}, {2, contended}, {3, contended}, {2, crowded}} {
+					runtime.GOMAXPROCS(r.procs)
 					c := matrix{rows: c0.rows, cols: c0.cols, ld: c0.ld, data: slices.Clone(c0.data)}
-					withContention(round >= 4, func() { tc.sgemm(a, b, c) })
-					if procs == 1 {
+					withContention(r.state, func() { tc.sgemm(a, b, c) })
+					if r.procs == 1 {
 						tc.check(t, a, b, c0, c)
 						first = c.data
 						continue
 					}
 					for i := range first {
 						if math.Float32bits(first[i]) != math.Float32bits(c.data[i]) {
-							t.Fatalf("%v: element %d is %g with GOMAXPROCS=%d (contended %v), %g with 1", tc, i, c.data[i], procs, round >= 4, first[i])
+							t.Fatalf("%v: element %d is %g with GOMAXPROCS=%d (machine state %d), %g with 1", tc, i, c.data[i], r.procs, r.state, first[i])
 						}
 					}
 				}
@@ -311,13 +315,13 @@ func TestSgemmAllocs(t *testing.T) {
 			{m: 64, n: 512, k: 256, transB: true, alpha: 1},
 			{m: 8, n: 8, k: 8, alpha: 1},
 		} {
-			for _, busy := range []bool{false, true} {
+			for _, state := range []int32{quiet, contended, crowded} {
 				runtime.GOMAXPROCS(procs)
 				a, b, c := tc.operands(rng)
-				withContention(busy, func() {
+				withContention(state, func() {
 					tc.sgemm(a, b, c)
 					if allocs := testing.AllocsPerRun(20, func() { tc.sgemm(a, b, c) }); allocs != 0 {
-						t.Errorf("%v, GOMAXPROCS=%d, contended %v: %v allocations per call, want 0", tc, procs, busy, allocs)
+						t.Errorf("%v, GOMAXPROCS=%d, machine state %d: %v allocations per call, want 0", tc, procs, state, allocs)
 					}
 				})
 			}

@@ -25,27 +25,31 @@ const minPartWork = 1 << 18
 // thread, the others take all but the part it holds.
 const partsPerThread = 4
 
-// run computes p with kernel ker on up to runtime.GOMAXPROCS(0) goroutines.
-// It splits C along one dimension into parts aligned to ker's micro-tiles;
+// run computes p with kernel ker on up to runtime.GOMAXPROCS(0) goroutines,
+// or on the calling one alone while the machine is crowded. It splits C
+// along one dimension into parts aligned to ker's micro-tiles;
 // each part is an independent product with its own pack buffers, so the
 // arithmetic for every element of C is the same for any number of parts.
 func (p *gemmProblem) run(ker *microKernel) {
 	workers := runtime.GOMAXPROCS(0)
-	if workers == 1 || p.m*p.n*p.k < minParallelWork {
+	state := quiet
+	if workers > 1 && p.m*p.n*p.k >= minParallelWork {
+		state = machine()
+	}
+	if workers == 1 || p.m*p.n*p.k < minParallelWork || state == crowded {
 		ws := workspaces.Get().(*workspace)
 		p.compute(ker, ws)
 		workspaces.Put(ws)
 		return
 	}
-	busy := contended()
 	parts := workers
-	if busy {
+	if state == contended {
 		parts = min(workers*partsPerThread, max(workers, p.m*p.n*p.k/minPartWork))
 	}
 	j := jobs.Get().(*gemmJob)
 	j.p, j.ker = *p, ker
 	j.split(parts)
-	parallel(j, j.parts, busy)
+	parallel(j, j.parts, state)
 	*j = gemmJob{}
 	jobs.Put(j)
 }
@@ -150,14 +154,14 @@ func init() {
 }
 
 // parallel runs t's parts 0 … parts-1 on the calling goroutine and up to
-// parts-1 pool goroutines and returns when all are done; busy says that
-// the machine is contended. Parts are claimed one at a time by whichever
+// parts-1 pool goroutines and returns when all are done; state is the
+// machine's (see machine). Parts are claimed one at a time by whichever
 // goroutine comes free first, so a part that no pool goroutine has claimed
 // yet (one the operating system has not scheduled, on a busy machine) is
-// run by the caller. If another goroutine's task holds the pool, the caller
-// runs every part itself.
-func parallel(t task, parts int, busy bool) {
-	if parts <= 1 || parts > maxParts || !pool.mu.TryLock() {
+// run by the caller. If the machine is crowded or another goroutine's task
+// holds the pool, the caller runs every part itself.
+func parallel(t task, parts int, state int32) {
+	if parts <= 1 || parts > maxParts || state == crowded || !pool.mu.TryLock() {
 		for part := range parts {
 			t.do(part)
 		}
@@ -176,7 +180,7 @@ func parallel(t task, parts int, busy bool) {
 		}
 	}
 	claimParts(gen)
-	waitDone(int64(parts), busy)
+	waitDone(int64(parts), state == contended)
 	pool.t = nil
 }
 
@@ -220,16 +224,22 @@ func waitDone(parts int64, busy bool) {
 // must not itself call Parallel or Sgemm expecting them to share out work:
 // they run on its goroutine. Parts gives the number of parts to cut work
 // into.
-func Parallel(parts int, do func(part int)) { parallel(funcTask(do), parts, contended()) }
+func Parallel(parts int, do func(part int)) { parallel(funcTask(do), parts, machine()) }
 
 // Parts returns how many parts to cut units independent units of work into
-// for Parallel: one per thread (runtime.GOMAXPROCS(0)) on a quiet machine,
-// and more on a contended one, so that the others take the parts of a
-// thread the operating system has descheduled; never more than units.
+// for Parallel: one per thread (runtime.GOMAXPROCS(0)) on a quiet machine;
+// more on a contended one, so that the others take the parts of a thread
+// the operating system has descheduled; one on a crowded one. It is never
+// more than units.
 func Parts(units int) int {
 	parts := runtime.GOMAXPROCS(0)
-	if parts > 1 && contended() {
-		parts *= partsPerThread
+	if parts > 1 {
+		switch machine() {
+		case contended:
+			parts *= partsPerThread
+		case crowded:
+			parts = 1
+		}
 	}
 	return max(1, min(parts, units))
 }
@@ -299,7 +309,7 @@ func waitTask(seen uint64) uint64 {
 			continue
 		}
 		limit := spinFor
-		if contention.on.Load() {
+		if contention.state.Load() != quiet {
 			limit = contendedSpinFor
 		}
 		if idle := time.Since(start); idle < limit {

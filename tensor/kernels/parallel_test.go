@@ -19,13 +19,13 @@ func (c *countingTask) do(part int) { c.runs[part].Add(1) }
 // several goroutines at once, back to back so that pool goroutines still
 // holding an old task meet new ones, and checks that every part of every
 // task ran exactly once.
-// It does so on a quiet machine and on a contended one, where waiting
+// It does so on a quiet machine, on a contended one, where waiting
 // goroutines park after a short spin and the last part's goroutine wakes
-// the caller.
+// the caller, and on a crowded one, where the caller runs every part.
 func TestParallelRunsEachPartOnce(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	for _, busy := range []bool{false, true} {
-		withContention(busy, func() {
+	for _, state := range []int32{quiet, contended, crowded} {
+		withContention(state, func() {
 			var wg sync.WaitGroup
 			var bad atomic.Int32
 			for g := range 3 {
@@ -35,7 +35,7 @@ func TestParallelRunsEachPartOnce(t *testing.T) {
 					for i := range 2000 {
 						parts := 1 + (i*7+g)%9
 						c := &countingTask{runs: make([]atomic.Int32, parts)}
-						parallel(c, parts, busy)
+						parallel(c, parts, state)
 						for p := range c.runs {
 							if c.runs[p].Load() != 1 {
 								bad.Add(1)
@@ -46,7 +46,7 @@ func TestParallelRunsEachPartOnce(t *testing.T) {
 			}
 			wg.Wait()
 			if n := bad.Load(); n != 0 {
-				t.Errorf("contended %v: %d parts did not run exactly once", busy, n)
+				t.Errorf("state %d: %d parts did not run exactly once", state, n)
 			}
 		})
 	}
@@ -57,8 +57,8 @@ func TestParallelRunsEachPartOnce(t *testing.T) {
 // quiet and a contended machine.
 func TestParallelWaitsForSlowPart(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	for _, busy := range []bool{false, true} {
-		withContention(busy, func() {
+	for _, state := range []int32{quiet, contended} {
+		withContention(state, func() {
 			for range 20 {
 				var done atomic.Int32
 				Parallel(2, func(part int) {
@@ -68,26 +68,26 @@ func TestParallelWaitsForSlowPart(t *testing.T) {
 					done.Add(1)
 				})
 				if n := done.Load(); n != 2 {
-					t.Fatalf("contended %v: Parallel returned after %d of 2 parts", busy, n)
+					t.Fatalf("state %d: Parallel returned after %d of 2 parts", state, n)
 				}
 			}
 		})
 	}
 }
 
-// withContention runs f with the detector's verdict set to busy.
-func withContention(busy bool, f func()) {
-	defer forceContention(busy)()
+// withContention runs f with the detector's verdict set to state.
+func withContention(state int32, f func()) {
+	defer forceContention(state)()
 	f()
 }
 
-// forceContention sets the detector's verdict to busy until the function
+// forceContention sets the detector's verdict to state until the function
 // it returns is called.
-func forceContention(busy bool) (restore func()) {
+func forceContention(state int32) (restore func()) {
 	contention.forced.Store(true)
-	saved := contention.on.Swap(busy)
+	saved := contention.state.Swap(state)
 	return func() {
-		contention.on.Store(saved)
+		contention.state.Store(saved)
 		contention.forced.Store(false)
 	}
 }
@@ -97,27 +97,45 @@ func forceContention(busy bool) (restore func()) {
 func TestPartsFollowContention(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	for _, tc := range []struct {
-		busy         bool
+		state        int32
 		units, parts int
-	}{{false, 100, 2}, {true, 100, 2 * partsPerThread}, {true, 3, 3}, {false, 0, 1}} {
-		withContention(tc.busy, func() {
+	}{{quiet, 100, 2}, {contended, 100, 2 * partsPerThread}, {contended, 3, 3}, {crowded, 100, 1}, {quiet, 0, 1}} {
+		withContention(tc.state, func() {
 			if got := Parts(tc.units); got != tc.parts {
-				t.Errorf("contended %v: Parts(%d) = %d, want %d", tc.busy, tc.units, got, tc.parts)
+				t.Errorf("state %d: Parts(%d) = %d, want %d", tc.state, tc.units, got, tc.parts)
 			}
 		})
 	}
 }
 
+// TestNextState walks the detector's states through the shares of time
+// spent waiting to run, with their hysteresis.
+func TestNextState(t *testing.T) {
+	for _, tc := range []struct {
+		state int32
+		share float64
+		want  int32
+	}{
+		{quiet, 0.01, quiet}, {quiet, 0.07, quiet}, {quiet, 0.3, contended}, {quiet, 0.7, crowded},
+		{contended, 0.07, contended}, {contended, 0.02, quiet}, {contended, 0.5, contended}, {contended, 0.7, crowded},
+		{crowded, 0.5, crowded}, {crowded, 0.3, contended}, {crowded, 0.07, contended}, {crowded, 0.01, quiet},
+	} {
+		if got := nextState(tc.state, tc.share); got != tc.want {
+			t.Errorf("nextState(%d, %g) = %d, want %d", tc.state, tc.share, got, tc.want)
+		}
+	}
+}
+
 // TestContentionDetected oversubscribes the processors three times over
 // with spinning goroutines and checks that the detector, sampling from one
-// of them, calls the machine contended.
+// of them, no longer calls the machine quiet.
 func TestContentionDetected(t *testing.T) {
 	if _, _, _, ok := schedTimes(); !ok {
 		t.Skip("no per-thread scheduler statistics on this system")
 	}
 	n := 3 * runtime.NumCPU()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
-	defer contention.on.Store(false)
+	defer contention.state.Store(quiet)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range n - 1 {
@@ -134,12 +152,12 @@ func TestContentionDetected(t *testing.T) {
 		}()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !contended() && time.Now().Before(deadline) {
+	for machine() == quiet && time.Now().Before(deadline) {
 	}
 	close(stop)
 	wg.Wait()
-	if !contention.on.Load() {
-		t.Errorf("%d spinning threads on %d processors: not counted as contended", n, runtime.NumCPU())
+	if contention.state.Load() == quiet {
+		t.Errorf("%d spinning threads on %d processors: counted as quiet", n, runtime.NumCPU())
 	}
 }
 
