@@ -66,8 +66,8 @@ func BenchmarkSgemm(b *testing.B) {
 
 // BenchmarkGANStep runs every GEMM of one reference GAN layer set in turn,
 // the product mix of a training step: on one thread, and on two with the
-// split the detector chooses and with a quiet and a contended machine's
-// split forced.
+// split the detector chooses and with a quiet, a contended and a crowded
+// machine's split forced.
 func BenchmarkGANStep(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	shapes := ganShapes()
@@ -82,7 +82,7 @@ func BenchmarkGANStep(b *testing.B) {
 	for _, run := range []struct {
 		procs int
 		split string
-	}{{1, ""}, {2, ""}, {2, "quiet"}, {2, "contended"}} {
+	}{{1, ""}, {2, ""}, {2, "quiet"}, {2, "contended"}, {2, "crowded"}} {
 		name := fmt.Sprintf("threads=%d", run.procs)
 		if run.split != "" {
 			name += "/" + run.split
@@ -90,13 +90,9 @@ func BenchmarkGANStep(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(run.procs))
 			if run.split != "" {
-				// The split and the waiting of a quiet or a contended
-				// machine, whatever the detector would say.
-				state := quiet
-				if run.split == "contended" {
-					state = contended
-				}
-				defer forceContention(state)()
+				// The split and the waiting of the named state,
+				// whatever the detector would say.
+				defer forceContention(map[string]int32{"quiet": quiet, "contended": contended, "crowded": crowded}[run.split])()
 			}
 			b.ReportAllocs()
 			for b.Loop() {
