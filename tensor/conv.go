@@ -2,7 +2,6 @@ package tensor
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/nash-gan/nash/tensor/kernels"
@@ -349,11 +348,11 @@ const minParallelCopy = 1 << 16
 
 // run computes the job's items units on up to runtime.GOMAXPROCS(0)
 // goroutines, the caller and the GEMM's pool goroutines (kernels.Parallel),
-// where size is the number of elements the job touches, and returns the job
-// to the pool.
+// in kernels.Parts's count of parts, where size is the number of elements
+// the job touches, and returns the job to the pool.
 func (j *convJob) run(items, size int) {
 	j.items = items
-	j.parts = max(1, min(runtime.GOMAXPROCS(0), items, size/minParallelCopy))
+	j.parts = max(1, min(kernels.Parts(items), size/minParallelCopy))
 	kernels.Parallel(j.parts, j.doPart)
 	j.d, j.s, j.v = nil, nil, nil
 	convJobs.Put(j)

@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 )
 
@@ -226,7 +225,7 @@ func Adam(p, g, m, v []float32, lr, beta1, beta2, eps, bc1, bc2 float32) {
 		step: lr / bc1, sbc2: float32(math.Sqrt(float64(bc2))), eps: eps,
 	}
 	j.parts = elementwiseParts(len(p))
-	parallel(j, j.parts)
+	parallel(j, j.parts, contention.state.Load())
 	*j = adamJob{}
 	adamJobs.Put(j)
 }
@@ -251,9 +250,10 @@ func (j *adamJob) do(part int) {
 // shared among goroutines: Adam takes about 30 µs for it on one core.
 const minParallelElements = 1 << 15
 
-// elementwiseParts returns the number of chunks to cut n elements into.
+// elementwiseParts returns the number of chunks to cut n elements into:
+// Parts's count, each chunk at least minParallelElements long.
 func elementwiseParts(n int) int {
-	return max(1, min(runtime.GOMAXPROCS(0), n/minParallelElements))
+	return min(Parts(n), max(1, n/minParallelElements))
 }
 
 // chunk returns the bounds of chunk part of n elements cut into parts

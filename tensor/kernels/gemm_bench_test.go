@@ -65,7 +65,9 @@ func BenchmarkSgemm(b *testing.B) {
 }
 
 // BenchmarkGANStep runs every GEMM of one reference GAN layer set in turn,
-// the product mix of a training step.
+// the product mix of a training step: on one thread, and on two with the
+// split the detector chooses and with a quiet, a contended and a crowded
+// machine's split forced.
 func BenchmarkGANStep(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	shapes := ganShapes()
@@ -77,9 +79,21 @@ func BenchmarkGANStep(b *testing.B) {
 		clear(ops[i].c.data)
 		flops += 2 * float64(tc.m) * float64(tc.n) * float64(tc.k)
 	}
-	for _, procs := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", procs), func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	for _, run := range []struct {
+		procs int
+		split string
+	}{{1, ""}, {2, ""}, {2, "quiet"}, {2, "contended"}, {2, "crowded"}} {
+		name := fmt.Sprintf("threads=%d", run.procs)
+		if run.split != "" {
+			name += "/" + run.split
+		}
+		b.Run(name, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(run.procs))
+			if run.split != "" {
+				// The split and the waiting of the named state,
+				// whatever the detector would say.
+				defer forceContention(map[string]int32{"quiet": quiet, "contended": contended, "crowded": crowded}[run.split])()
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				for i, tc := range shapes {

@@ -260,7 +260,9 @@ func TestSgemmEmpty(t *testing.T) {
 }
 
 // TestSgemmGoroutines checks that results are bit-identical at every
-// worker count, on shapes above the parallel threshold split both ways.
+// worker count, on shapes above the parallel threshold split both ways,
+// into one part per thread (a quiet machine), more (a contended one) and
+// none (a crowded one).
 func TestSgemmGoroutines(t *testing.T) {
 	shapes := []gemmCase{
 		{m: 64, n: 784, k: 512, transB: true, alpha: 1},
@@ -276,18 +278,21 @@ func TestSgemmGoroutines(t *testing.T) {
 			for _, tc := range shapes {
 				a, b, c0 := tc.operands(rng)
 				var first []float32
-				for _, procs := range []int{1, 2, 3, 4} {
-					runtime.GOMAXPROCS(procs)
+				for _, r := range []struct {
+					procs int
+					state int32
+				}{{1, quiet}, {2, quiet}, {3, quiet}, {4, quiet}, {2, contended}, {3, contended}, {2, crowded}} {
+					runtime.GOMAXPROCS(r.procs)
 					c := matrix{rows: c0.rows, cols: c0.cols, ld: c0.ld, data: slices.Clone(c0.data)}
-					tc.sgemm(a, b, c)
-					if procs == 1 {
+					withContention(r.state, func() { tc.sgemm(a, b, c) })
+					if r.procs == 1 {
 						tc.check(t, a, b, c0, c)
 						first = c.data
 						continue
 					}
 					for i := range first {
 						if math.Float32bits(first[i]) != math.Float32bits(c.data[i]) {
-							t.Fatalf("%v: element %d is %g with GOMAXPROCS=%d, %g with 1", tc, i, c.data[i], procs, first[i])
+							t.Fatalf("%v: element %d is %g with GOMAXPROCS=%d (machine state %d), %g with 1", tc, i, c.data[i], r.procs, r.state, first[i])
 						}
 					}
 				}
@@ -297,7 +302,8 @@ func TestSgemmGoroutines(t *testing.T) {
 }
 
 // TestSgemmAllocs checks that steady-state calls allocate nothing, on the
-// calling goroutine and when the work is shared out.
+// calling goroutine and when the work is shared out on a quiet or a
+// contended machine.
 func TestSgemmAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
@@ -309,11 +315,15 @@ func TestSgemmAllocs(t *testing.T) {
 			{m: 64, n: 512, k: 256, transB: true, alpha: 1},
 			{m: 8, n: 8, k: 8, alpha: 1},
 		} {
-			runtime.GOMAXPROCS(procs)
-			a, b, c := tc.operands(rng)
-			tc.sgemm(a, b, c)
-			if allocs := testing.AllocsPerRun(20, func() { tc.sgemm(a, b, c) }); allocs != 0 {
-				t.Errorf("%v, GOMAXPROCS=%d: %v allocations per call, want 0", tc, procs, allocs)
+			for _, state := range []int32{quiet, contended, crowded} {
+				runtime.GOMAXPROCS(procs)
+				a, b, c := tc.operands(rng)
+				withContention(state, func() {
+					tc.sgemm(a, b, c)
+					if allocs := testing.AllocsPerRun(20, func() { tc.sgemm(a, b, c) }); allocs != 0 {
+						t.Errorf("%v, GOMAXPROCS=%d, machine state %d: %v allocations per call, want 0", tc, procs, state, allocs)
+					}
+				})
 			}
 		}
 	}

@@ -14,22 +14,42 @@ import (
 // 10 µs of work with the AVX-512 kernel.
 const minParallelWork = 1 << 20
 
-// run computes p with kernel ker on up to runtime.GOMAXPROCS(0) goroutines.
-// It splits C along one dimension into parts aligned to ker's micro-tiles;
+// minPartWork is the least work (m·n·k) of a part when a product is cut
+// into more parts than threads on a contended machine: about 5 µs with the
+// AVX-512 kernel, so that claiming a part and packing its panels stay
+// small beside it.
+const minPartWork = 1 << 18
+
+// partsPerThread is how many parts per thread a product or pass is cut
+// into on a contended machine: when the operating system deschedules a
+// thread, the others take all but the part it holds.
+const partsPerThread = 4
+
+// run computes p with kernel ker on up to runtime.GOMAXPROCS(0) goroutines,
+// or on the calling one alone while the machine is crowded. It splits C
+// along one dimension into parts aligned to ker's micro-tiles;
 // each part is an independent product with its own pack buffers, so the
 // arithmetic for every element of C is the same for any number of parts.
 func (p *gemmProblem) run(ker *microKernel) {
 	workers := runtime.GOMAXPROCS(0)
-	if workers == 1 || p.m*p.n*p.k < minParallelWork {
+	state := quiet
+	if workers > 1 && p.m*p.n*p.k >= minParallelWork {
+		state = machine()
+	}
+	if workers == 1 || p.m*p.n*p.k < minParallelWork || state == crowded {
 		ws := workspaces.Get().(*workspace)
 		p.compute(ker, ws)
 		workspaces.Put(ws)
 		return
 	}
+	parts := workers
+	if state == contended {
+		parts = min(workers*partsPerThread, max(workers, p.m*p.n*p.k/minPartWork))
+	}
 	j := jobs.Get().(*gemmJob)
 	j.p, j.ker = *p, ker
-	j.split(workers)
-	parallel(j, j.parts)
+	j.split(parts)
+	parallel(j, j.parts, state)
 	*j = gemmJob{}
 	jobs.Put(j)
 }
@@ -45,12 +65,12 @@ type gemmJob struct {
 	tiles, parts int
 }
 
-// split chooses the dimension to cut and the number of parts for up to
-// workers goroutines, minimising the largest part's work.
-func (j *gemmJob) split(workers int) {
+// split chooses the dimension to cut and the number of parts, up to
+// target, minimising the largest part's work.
+func (j *gemmJob) split(target int) {
 	mt := (j.p.m + j.ker.mr - 1) / j.ker.mr
 	nt := (j.p.n + j.ker.nr - 1) / j.ker.nr
-	wm, wn := min(workers, mt), min(workers, nt)
+	wm, wn := min(target, mt), min(target, nt)
 	costM := (mt + wm - 1) / wm * j.ker.mr * j.p.n
 	costN := (nt + wn - 1) / wn * j.ker.nr * j.p.m
 	if costN <= costM {
@@ -86,9 +106,10 @@ type task interface {
 }
 
 // The pool runs one task at a time on long-lived goroutines. Between tasks
-// they spin for spinFor, watching the task generation, so that the many
-// short products of a training step start in well under a microsecond;
-// after that they park until the next task wakes them.
+// they spin, watching the task generation, so that the many short products
+// of a training step start in well under a microsecond; after spinFor
+// (contendedSpinFor on a contended machine) they park until the next task
+// wakes them.
 //
 // The state word holds the generation of the current task in its high 32
 // bits, its number of parts in the next 16 and the next unclaimed part in
@@ -103,36 +124,51 @@ var pool struct {
 	alive  atomic.Int64
 	parked atomic.Int64
 	wake   chan struct{}
+	// sleeping says that the task's caller has parked until its last part
+	// is done; the goroutine that finishes that part clears it and sends
+	// on finished.
+	sleeping atomic.Bool
+	finished chan struct{}
 }
 
-// spinFor is how long an idle pool goroutine watches for the next task
-// before parking: longer than the element-wise work between the products
-// of a training step.
+// spinFor is how long an idle pool goroutine, or a caller waiting for its
+// task's last parts, watches before parking on a quiet machine: longer
+// than the element-wise work between the products of a training step.
 const spinFor = 200 * time.Microsecond
+
+// contendedSpinFor is the same on a contended machine, where a spinning
+// thread may be keeping the thread it waits for off the processor: long
+// enough to bridge two products that follow each other at once, short
+// beside a time slice of the operating system.
+const contendedSpinFor = 20 * time.Microsecond
 
 // yieldAfter is how long a goroutine spins, for a task or for the last part
 // of its own, before it lets other goroutines run between checks: the Go
 // scheduler may have preempted the pool goroutine holding that part, or
-// other goroutines (convolution workers, say) may be waiting for the
-// processor.
+// other goroutines may be waiting for the processor.
 const yieldAfter = 20 * time.Microsecond
 
-func init() { pool.wake = make(chan struct{}, 256) }
+func init() {
+	pool.wake = make(chan struct{}, 256)
+	pool.finished = make(chan struct{}, 1)
+}
 
 // parallel runs t's parts 0 … parts-1 on the calling goroutine and up to
-// parts-1 pool goroutines and returns when all are done. If another
-// goroutine's task holds the pool, the caller runs every part itself. A
-// part that no pool goroutine has claimed yet (one the operating system has
-// not scheduled, on a busy machine) is run by the caller.
-func parallel(t task, parts int) {
-	if parts <= 1 || parts > maxParts || !pool.mu.TryLock() {
+// parts-1 pool goroutines and returns when all are done; state is the
+// machine's (see machine). Parts are claimed one at a time by whichever
+// goroutine comes free first, so a part that no pool goroutine has claimed
+// yet (one the operating system has not scheduled, on a busy machine) is
+// run by the caller. If the machine is crowded or another goroutine's task
+// holds the pool, the caller runs every part itself.
+func parallel(t task, parts int, state int32) {
+	if parts <= 1 || parts > maxParts || state == crowded || !pool.mu.TryLock() {
 		for part := range parts {
 			t.do(part)
 		}
 		return
 	}
 	defer pool.mu.Unlock()
-	startWorkers(parts - 1)
+	startWorkers(min(parts, runtime.GOMAXPROCS(0)) - 1)
 	pool.t = t
 	pool.done.Store(0)
 	gen := pool.state.Load()>>32 + 1
@@ -144,13 +180,39 @@ func parallel(t task, parts int) {
 		}
 	}
 	claimParts(gen)
-	waitStart := time.Now()
-	for spins := 0; pool.done.Load() < int64(parts); spins++ {
-		if spins%64 == 63 && time.Since(waitStart) > yieldAfter {
-			runtime.Gosched()
+	waitDone(int64(parts), state == contended)
+	pool.t = nil
+}
+
+// waitDone returns once parts parts of the current task are done: it
+// spins, yielding to other goroutines after yieldAfter, and parks after
+// spinFor, or contendedSpinFor when busy, until the goroutine finishing the
+// last part wakes it.
+func waitDone(parts int64, busy bool) {
+	limit := spinFor
+	if busy {
+		limit = contendedSpinFor
+	}
+	start := time.Now()
+	for spins := 0; pool.done.Load() < parts; spins++ {
+		if spins%64 != 63 {
+			continue
+		}
+		waited := time.Since(start)
+		if waited < limit {
+			if waited > yieldAfter {
+				runtime.Gosched()
+			}
+			continue
+		}
+		// A goroutine that clears sleeping sends once on finished; one
+		// finishing an earlier task may do so after this task began, so
+		// the count is checked again after every wake.
+		pool.sleeping.Store(true)
+		if pool.done.Load() < parts || !pool.sleeping.Swap(false) {
+			<-pool.finished
 		}
 	}
-	pool.t = nil
 }
 
 // Parallel runs do(0) … do(parts−1) on the calling goroutine and the
@@ -160,8 +222,27 @@ func parallel(t task, parts int) {
 // here on goroutines that are already spinning, rather than on new ones
 // that a spinning pool goroutine keeps off the other processors. A part
 // must not itself call Parallel or Sgemm expecting them to share out work:
-// they run on its goroutine.
-func Parallel(parts int, do func(part int)) { parallel(funcTask(do), parts) }
+// they run on its goroutine. Parts gives the number of parts to cut work
+// into.
+func Parallel(parts int, do func(part int)) { parallel(funcTask(do), parts, machine()) }
+
+// Parts returns how many parts to cut units independent units of work into
+// for Parallel: one per thread (runtime.GOMAXPROCS(0)) on a quiet machine;
+// more on a contended one, so that the others take the parts of a thread
+// the operating system has descheduled; one on a crowded one. It is never
+// more than units.
+func Parts(units int) int {
+	parts := runtime.GOMAXPROCS(0)
+	if parts > 1 {
+		switch machine() {
+		case contended:
+			parts *= partsPerThread
+		case crowded:
+			parts = 1
+		}
+	}
+	return max(1, min(parts, units))
+}
 
 // funcTask is a function as a task.
 type funcTask func(part int)
@@ -170,7 +251,8 @@ func (f funcTask) do(part int) { f(part) }
 
 // claimParts runs parts of task generation gen until none is left. The
 // task is read only after a part is claimed: until that part is done, the
-// generation's caller waits and leaves pool.t alone.
+// generation's caller waits and leaves pool.t alone. The goroutine that
+// finishes the last part wakes the caller if it has parked.
 func claimParts(gen uint64) {
 	for {
 		s := pool.state.Load()
@@ -182,7 +264,9 @@ func claimParts(gen uint64) {
 			continue
 		}
 		pool.t.do(int(next))
-		pool.done.Add(1)
+		if pool.done.Add(1) == int64(parts) && pool.sleeping.Swap(false) {
+			pool.finished <- struct{}{}
+		}
 	}
 }
 
@@ -213,7 +297,8 @@ func work(seen uint64) {
 }
 
 // waitTask returns the generation of a task newer than seen, spinning for
-// spinFor and then parking until parallel wakes the pool.
+// spinFor (contendedSpinFor while the machine is contended) and then
+// parking until parallel wakes the pool.
 func waitTask(seen uint64) uint64 {
 	start := time.Now()
 	for spins := 0; ; spins++ {
@@ -223,7 +308,11 @@ func waitTask(seen uint64) uint64 {
 		if spins%64 != 63 {
 			continue
 		}
-		if idle := time.Since(start); idle < spinFor {
+		limit := spinFor
+		if contention.state.Load() != quiet {
+			limit = contendedSpinFor
+		}
+		if idle := time.Since(start); idle < limit {
 			if idle > yieldAfter {
 				runtime.Gosched()
 			}
