@@ -69,7 +69,11 @@ func Stacked(g Generator, info RunInfo, m *classifier.Model, n int, seed uint64)
 
 // Print writes the report as one line.
 func (r *StackedReport) Print(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "%s (%s, step %d, %d samples): %d of %d modes covered, KL to uniform %.4f\n",
-		r.Run, r.Dataset, r.Step, r.N, r.Modes, r.Of, r.KL)
+	noise := ""
+	if r.Truncation != "" {
+		noise = ", noise truncated: " + r.Truncation
+	}
+	_, err := fmt.Fprintf(w, "%s (%s, step %d, %d samples%s): %d of %d modes covered, KL to uniform %.4f\n",
+		r.Run, r.Dataset, r.Step, r.N, noise, r.Modes, r.Of, r.KL)
 	return err
 }

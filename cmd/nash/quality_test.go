@@ -24,6 +24,10 @@ func TestStackedMNISTPackingAndTruncation(t *testing.T) {
 	if err != nil || !strings.Contains(out, "(stacked-mnist, step 2, 64 samples): ") || !strings.Contains(out, "of 1000 modes covered, KL to uniform") {
 		t.Errorf("nash eval --run: %q, %v", out, err)
 	}
+	out, err = execute(newRoot(), "eval", "--run", run, "--truncation", "0.5")
+	if err != nil || !strings.Contains(out, "64 samples, noise truncated: ψ 0.5): ") {
+		t.Errorf("nash eval --run --truncation 0.5: %q, %v", out, err)
+	}
 	grid := filepath.Join(dir, "grid.png")
 	if err := runNash("sample", "--run", run, "--truncation", "0.5", "--truncation-threshold", "1.5", "--out", grid); err != nil {
 		t.Error(err)
