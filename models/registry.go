@@ -31,6 +31,24 @@ type Spec struct {
 	// Classes is the number of classes of a conditional model (whose
 	// networks implement gan.Conditional), 0 for an unconditional one.
 	Classes int `json:"classes,omitempty"`
+	// Vocab is the number of distinct tokens of a sequence model (data of
+	// kind tokens, whose samples are sequences of Sample.W tokens), 0 for
+	// other data.
+	Vocab int `json:"vocab,omitempty"`
+	// Words are the tokens of a text corpus by id, one a line (no token
+	// holds a line break), and Sep what joins them (data.Text); empty for
+	// sequences shown as ids (the oracle's). A string keeps Spec
+	// comparable.
+	Words string `json:"words,omitempty"`
+	Sep   string `json:"sep,omitempty"`
+}
+
+// WordList returns the tokens of Words by id, nil when there are none.
+func (s Spec) WordList() []string {
+	if s.Words == "" {
+		return nil
+	}
+	return strings.Split(s.Words, "\n")
 }
 
 // MaxZDim bounds the length of the generator's noise vector (Spec.ZDim)

@@ -30,33 +30,22 @@ func MaxOverTime(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	idx := tensor.New(rows)
 	v, at := x.Value.Data(), idx.Data()
 	for r := range rows {
-		best := r * l
-		for j := r*l + 1; j < (r+1)*l; j++ {
-			if v[j] > v[best] {
+		best := 0
+		for j := 1; j < l; j++ {
+			if v[r*l+j] > v[r*l+best] {
 				best = j
 			}
 		}
 		at[r] = float32(best)
 	}
-	return tp.Reshape(tp.Gather(tp.Reshape(x, rows*l, 1), tp.Const(idx)), s[0], s[1])
+	return tp.Reshape(tp.Pick(tp.Reshape(x, rows, l), tp.Const(idx)), s[0], s[1])
 }
 
 // Pick returns x[i, idx[i]] of x [n, d] for each row i, [n]: the
 // log-probabilities of the targets idx (integral values) when x holds
 // log-softmax rows. The gradient flows to x.
 func Pick(tp *autograd.Tape, x *autograd.Var, idx []float32) *autograd.Var {
-	s := x.Shape()
-	if len(s) != 2 || len(idx) != s[0] {
-		panic(fmt.Sprintf("nn: Pick of %d targets from shape %v", len(idx), s))
-	}
-	flat := tensor.New(s[0])
-	for i, t := range idx {
-		if t < 0 || int(t) >= s[1] {
-			panic(fmt.Sprintf("nn: Pick: target %v outside [0, %d)", t, s[1]))
-		}
-		flat.Data()[i] = float32(i*s[1]) + t
-	}
-	return tp.Reshape(tp.Gather(tp.Reshape(x, s[0]*s[1], 1), tp.Const(flat)), s[0])
+	return tp.Pick(x, tp.Const(tensor.FromSlice(idx, len(idx))))
 }
 
 // CrossEntropy returns the mean over the rows of logits [n, V] of
@@ -125,6 +114,7 @@ func prefixed(prefix string, ps []Parameter) []Parameter {
 func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, out []int) {
 	v := logits.Dim(1)
 	d := logits.Data()
+	e := make([]float64, v)
 	for i := range u {
 		row := d[i*v : (i+1)*v]
 		m := row[0]
@@ -132,13 +122,14 @@ func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, 
 			m = max(m, x)
 		}
 		var sum float64
-		for _, x := range row {
-			sum += math.Exp(float64(x-m) / temperature)
+		for j, x := range row {
+			e[j] = math.Exp(float64(x-m) / temperature)
+			sum += e[j]
 		}
 		target, acc := u[i]*sum, 0.0
 		out[i] = v - 1
-		for j, x := range row {
-			acc += math.Exp(float64(x-m) / temperature)
+		for j, p := range e {
+			acc += p
 			if acc > target {
 				out[i] = j
 				break

@@ -306,6 +306,13 @@ func (r *Run) SamplePath(step int) string {
 	return r.path(SamplesDir, fmt.Sprintf("step-%07d.png", step))
 }
 
+// TextSamplePath returns the path of the generated sequences of a step of
+// a run on token sequences: samples/step-NNNNNNN.txt, numbered as
+// SamplePath, one sequence a line.
+func (r *Run) TextSamplePath(step int) string {
+	return r.path(SamplesDir, fmt.Sprintf("step-%07d.txt", step))
+}
+
 // ClassGridPath returns the path of a conditional run's class grid of a
 // step: samples/classes-NNNNNNN.png, numbered as SamplePath.
 func (r *Run) ClassGridPath(step int) string {
