@@ -140,12 +140,30 @@ func (t *Tempered) Forward(tp *autograd.Tape, z *autograd.Var) *autograd.Var {
 // Sample writes to out [N, Len] the tokens drawn with the uniform values u
 // [N, Len] at the given temperature. When prefix is not nil, the first
 // from tokens of each sequence are prefix's [N, Len] (teacher forcing) and
-// only the rest are drawn: a roll-out from a prefix. It records nothing
-// and allocates its own tape.
+// only the rest are drawn: a roll-out from a prefix. It records nothing,
+// allocates its own tape and draws sampleChunk sequences at a time, so
+// that its memory does not grow with N.
 func (g *Generator) Sample(u []float64, temperature float64, prefix []float32, from int, out []float32) {
 	n := len(out) / g.Len
 	tp := autograd.NewTape()
 	tp.SetGrad(false)
+	tp.SetTraining(false)
+	for lo := 0; lo < n; lo += sampleChunk {
+		hi := min(lo+sampleChunk, n)
+		var p []float32
+		if prefix != nil {
+			p = prefix[lo*g.Len : hi*g.Len]
+		}
+		g.sample(tp, u[lo*g.Len:hi*g.Len], temperature, p, from, out[lo*g.Len:hi*g.Len])
+		tp.Reset()
+	}
+}
+
+// sampleChunk is the number of sequences Sample draws at once.
+const sampleChunk = 1024
+
+func (g *Generator) sample(tp *autograd.Tape, u []float64, temperature float64, prefix []float32, from int, out []float32) {
+	n := len(out) / g.Len
 	ids := tensor.New(n)
 	for i := range ids.Data() {
 		ids.Data()[i] = Start

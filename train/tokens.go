@@ -11,6 +11,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/internal/atomicfile"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/seq"
@@ -42,6 +43,9 @@ type tokenSource struct {
 	rng    *tensor.RNG
 	perm   []int
 	tokenPosition
+	// samples is the number of the oracle's sequences of each set, and
+	// of those generated at each sample step.
+	samples int
 	// gen is the generator being trained, whose NLL of the held-out
 	// sequences is measured (set by the session).
 	gen *seq.Generator
@@ -64,8 +68,12 @@ func openTokens(cfg Config, rng *tensor.RNG) (*tokenSource, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.oracle = o
-		s.train, s.test = evaluate.OracleData(o, cfg.Seed, evaluate.OracleSamples)
+		n, err := oracleSamples()
+		if err != nil {
+			return nil, err
+		}
+		s.oracle, s.samples = o, n
+		s.train, s.test = evaluate.OracleData(o, cfg.Seed, n)
 	} else {
 		t, err := data.LoadText(cfg.Data, cmp.Or(cfg.Tokens, "char"), cfg.MaxLen)
 		if err != nil {
@@ -96,7 +104,7 @@ func (s *tokenSource) vocab() int {
 // step: the oracle protocol's 10,000, or textSamples.
 func (s *tokenSource) pictureSamples() int {
 	if s.oracle != nil {
-		return evaluate.OracleSamples
+		return s.samples
 	}
 	return textSamples
 }
@@ -172,6 +180,17 @@ func (s *tokenSource) setState(b []byte) error {
 		s.permute()
 	}
 	return nil
+}
+
+// oracleSamples returns the number of sequences of the oracle benchmark's
+// sets: the protocol's evaluate.OracleSamples, unless NASH_MAX_SAMPLES
+// bounds a test's work.
+func oracleSamples() (int, error) {
+	limit, ok, err := testlimit.Get(testlimit.Samples, 2)
+	if err != nil || !ok {
+		return evaluate.OracleSamples, err
+	}
+	return min(limit, evaluate.OracleSamples), nil
 }
 
 // The defaults of the sequence settings left at 0.
