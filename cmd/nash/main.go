@@ -27,9 +27,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nash-gan/nash/bench"
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/nearest"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -172,6 +174,10 @@ func newBench() *cobra.Command {
 		cfg := flags.over(train.DefaultConfig()).Resolve(func(key string) bool { return slices.Contains(given, key) })
 		// One benchmarked step is one D update and one G update.
 		cfg.NCritic = 1
+		if f, err := models.Lookup(cfg.Model); err == nil && slices.Contains(f.Data, data.Tokens) {
+			// A sequence model is timed on the oracle benchmark's sizes.
+			cfg.Dataset = "oracle"
+		}
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
