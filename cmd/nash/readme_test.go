@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -80,6 +81,16 @@ func TestREADMECommands(t *testing.T) {
 		},
 		"generated-idx3-ubyte": func(path string) {
 			writeIDXImages(t, path, "train", 500)
+		},
+		// Debian's fortunes, which README makes with grep.
+		"fortunes.txt": func(path string) {
+			var b strings.Builder
+			for i := range 200 {
+				fmt.Fprintf(&b, "fortune %d favours the %s\n", i, []string{"bold", "brave", "prepared"}[i%3])
+			}
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		},
 		// README makes it with numpy, which is not nash's to run.
 		"z.npy": func(path string) {
