@@ -224,8 +224,23 @@ func removeFile(path string, required bool) error {
 	return nil
 }
 
-// isSampleName reports whether name is step-<digits>.png.
-func isSampleName(name string) bool { _, ok := SampleStep(name); return ok }
+// isSampleName reports whether name is step-<digits>.png, or the text
+// samples of a run on token sequences, step-<digits>.txt.
+func isSampleName(name string) bool {
+	_, png := SampleStep(name)
+	_, txt := TextSampleStep(name)
+	return png || txt
+}
+
+// TextSampleStep returns the step of a file of generated sequences,
+// step-<digits>.txt (TextSamplePath's), and whether name is one.
+func TextSampleStep(name string) (int, bool) {
+	base, ok := strings.CutSuffix(name, ".txt")
+	if !ok {
+		return 0, false
+	}
+	return SampleStep(base + ".png")
+}
 
 // isClassGridName reports whether name is classes-<digits>.png.
 func isClassGridName(name string) bool { _, ok := ClassGridStep(name); return ok }
