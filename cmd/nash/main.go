@@ -221,6 +221,9 @@ func newInterpolate() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if g.Spec.Data == data.Tokens {
+				return fmt.Errorf("--run %s: a run on token sequences has no picture to walk between: nash sample --out FILE.txt samples it", run)
+			}
 			if s := g.Spec.Sample; asGIF && steps*s.H*s.W*scale*scale > maxGIFPixels {
 				return fmt.Errorf("--scale: %d frames of %d×%d pixels exceed the GIF's %d pixels: lower --scale or --steps", steps, s.W*scale, s.H*scale, maxGIFPixels)
 			}
