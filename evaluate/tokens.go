@@ -121,7 +121,12 @@ const BLEUSmoothing = "NLTK method 1 (ε = 0.1), as Texygen"
 // selfBLEUSamples of fake, Texygen's usage) with every held-out line as
 // references. NLL_test is g's own NLL of test at temperature 1.
 func MeasureTokens(g, oracle *seq.Generator, fake, test *tensor.Tensor, temperature float64) TokenReport {
-	r := TokenReport{Temperature: temperature, Samples: fake.Dim(0), NLLTest: g.NLL(test)}
+	return measureSamples(oracle, fake, test, temperature, g.NLL(test))
+}
+
+// measureSamples is MeasureTokens with the generator's NLL_test given.
+func measureSamples(oracle *seq.Generator, fake, test *tensor.Tensor, temperature, nllTest float64) TokenReport {
+	r := TokenReport{Temperature: temperature, Samples: fake.Dim(0), NLLTest: nllTest}
 	if oracle != nil {
 		r.NLLOracle = oracle.NLL(fake)
 		return r
@@ -182,9 +187,11 @@ func TokenSweep(g, oracle *seq.Generator, test *tensor.Tensor, n int, seed uint6
 	}
 	fake := tensor.New(n, g.Len)
 	out := make([]TokenReport, len(temperatures))
+	// NLL_test does not depend on the sampling temperature.
+	nllTest := g.NLL(test)
 	for i, t := range temperatures {
 		g.Sample(u, t, nil, 0, fake.Data())
-		out[i] = MeasureTokens(g, oracle, fake, test, t)
+		out[i] = measureSamples(oracle, fake, test, t, nllTest)
 	}
 	return out
 }
