@@ -100,7 +100,8 @@ func OracleData(oracle *seq.Generator, seed uint64, n int) (train, test *tensor.
 // TokenReport is the measure of a sequence generator: NLL_oracle (the
 // oracle's mean negative log-likelihood per token of the generated
 // sequences, nats: quality) and NLL_test (the generator's on the held-out
-// sequences: diversity) for the oracle benchmark; BLEU-2…5 of the
+// sequences, at the sampling temperature: diversity) for the oracle
+// benchmark; BLEU-2…5 of the
 // generated lines against the held-out ones and their Self-BLEU-2…5
 // (Texygen's definitions, BLEUSmoothing) for text, with NLL_test.
 type TokenReport struct {
@@ -119,9 +120,9 @@ const BLEUSmoothing = "NLTK method 1 (ε = 0.1), as Texygen"
 // temperature against the held-out sequences test: with an oracle, the
 // oracle's NLL of fake; otherwise BLEU and Self-BLEU (the first
 // selfBLEUSamples of fake, Texygen's usage) with every held-out line as
-// references. NLL_test is g's own NLL of test at temperature 1.
+// references. NLL_test is g's own NLL of test at the temperature.
 func MeasureTokens(g, oracle *seq.Generator, fake, test *tensor.Tensor, temperature float64) TokenReport {
-	return measureSamples(oracle, fake, test, temperature, g.NLL(test))
+	return measureSamples(oracle, fake, test, temperature, g.NLLAt(test, temperature))
 }
 
 // measureSamples is MeasureTokens with the generator's NLL_test given.
@@ -187,11 +188,9 @@ func TokenSweep(g, oracle *seq.Generator, test *tensor.Tensor, n int, seed uint6
 	}
 	fake := tensor.New(n, g.Len)
 	out := make([]TokenReport, len(temperatures))
-	// NLL_test does not depend on the sampling temperature.
-	nllTest := g.NLL(test)
 	for i, t := range temperatures {
 		g.Sample(u, t, nil, 0, fake.Data())
-		out[i] = measureSamples(oracle, fake, test, t, nllTest)
+		out[i] = measureSamples(oracle, fake, test, t, g.NLLAt(test, t))
 	}
 	return out
 }

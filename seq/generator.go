@@ -266,7 +266,11 @@ const nllBatch = 64
 
 // NLL returns the mean negative log-likelihood per token of the sequences
 // x [N, Len] under g, in nats, computed batch by batch without recording.
-func (g *Generator) NLL(x *tensor.Tensor) float64 {
+func (g *Generator) NLL(x *tensor.Tensor) float64 { return g.NLLAt(x, 1) }
+
+// NLLAt is NLL under g sampling at the given temperature: each step's
+// distribution is the softmax of the logits divided by it.
+func (g *Generator) NLLAt(x *tensor.Tensor, temperature float64) float64 {
 	n := x.Dim(0)
 	var sum float64
 	tp := autograd.NewTape()
@@ -280,7 +284,7 @@ func (g *Generator) NLL(x *tensor.Tensor) float64 {
 		hs, targets := g.hidden(tp, tensor.FromSlice(x.Data()[lo*g.Len:hi*g.Len], hi-lo, g.Len))
 		logits := tensor.FromSlice(buf.Data()[:m*g.Vocab], m, g.Vocab)
 		g.logits(logits, hs.Value)
-		negLogProbs(rowNLL[:m], logits, targets)
+		negLogProbs(rowNLL[:m], logits, targets, temperature)
 		for _, v := range rowNLL[:m] {
 			sum += v
 		}
@@ -289,9 +293,9 @@ func (g *Generator) NLL(x *tensor.Tensor) float64 {
 	return sum / float64(n*g.Len)
 }
 
-// negLogProbs writes −log softmax(logits)[target] of each row to out,
-// blocks of rows shared among the GEMM pool's goroutines.
-func negLogProbs(out []float64, logits *tensor.Tensor, targets []float32) {
+// negLogProbs writes −log softmax(logits/temperature)[target] of each row
+// to out, blocks of rows shared among the GEMM pool's goroutines.
+func negLogProbs(out []float64, logits *tensor.Tensor, targets []float32, temperature float64) {
 	const block = 16
 	v := logits.Dim(1)
 	d := logits.Data()
@@ -304,9 +308,9 @@ func negLogProbs(out []float64, logits *tensor.Tensor, targets []float32) {
 			}
 			var s float64
 			for _, x := range row {
-				s += math.Exp(float64(x - m))
+				s += math.Exp(float64(x-m) / temperature)
 			}
-			out[r] = math.Log(s) - float64(row[int(targets[r])]-m)
+			out[r] = math.Log(s) - float64(row[int(targets[r])]-m)/temperature
 		}
 	})
 }

@@ -170,3 +170,22 @@ func TestDiscriminatorSoftMatchesHard(t *testing.T) {
 		}
 	}
 }
+
+// NLLAt at temperature 1 is NLL, and a high temperature brings any
+// sequence's NLL towards log V (uniform).
+func TestNLLAt(t *testing.T) {
+	rng := tensor.NewRNG(1, "nll")
+	g := NewGenerator(9, 5, 4, 4, rng)
+	x := tokens(rng, 6, 5, 9)
+	tp := autograd.NewTape()
+	var want float64
+	for _, v := range g.LogProbs(tp, x).Value.Data() {
+		want -= float64(v) / 30
+	}
+	if got := g.NLLAt(x, 1); math.Abs(got-want) > 1e-5 || g.NLL(x) != got {
+		t.Fatalf("NLL %v, NLLAt 1 %v, want %v", g.NLL(x), got, want)
+	}
+	if got := g.NLLAt(x, 1e4); math.Abs(got-math.Log(9)) > 1e-3 {
+		t.Fatalf("NLL at temperature 10⁴ %v, want log 9 = %v", got, math.Log(9))
+	}
+}
