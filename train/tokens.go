@@ -10,6 +10,7 @@ import (
 
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
@@ -244,6 +245,18 @@ func (c Config) sequenceProblems() []string {
 		}
 		if !(o.v >= 0) {
 			bad(o.key, "must not be negative, got %g", o.v)
+		}
+	}
+	if slices.Contains([]string{"mle", "seqgan", "relgan"}, c.Model) {
+		for _, o := range []struct {
+			key string
+			set bool
+		}{{"spectral_norm", c.SpectralNorm}, {"ema_kimg", c.EMAKimg != 0}, {"r1", c.R1 != 0}, {"gp", c.GP != 0},
+			{"clip", c.Clip != 0}, {"label_smoothing", c.LabelSmoothing != 0}, {"n_critic", c.NCritic != 1},
+			{"loss", c.Model != "relgan" && c.Loss != string(gan.NonSaturating)}} {
+			if o.set {
+				bad(o.key, "is not a setting of model %s", c.Model)
+			}
 		}
 	}
 	if c.MaxBeta != 0 && !(c.MaxBeta >= 1) {

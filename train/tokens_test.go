@@ -123,6 +123,8 @@ func TestSequenceSettingsRefused(t *testing.T) {
 		{"tokens wrong", func(c *Config) { c.Tokens = "byte" }, `tokens: unknown tokens "byte"`},
 		{"rollouts on mle", func(c *Config) { c.Rollouts = 4 }, `rollouts: is a setting of model seqgan, not "mle"`},
 		{"image model on text", func(c *Config) { c.Model = "dcgan" }, "model: dcgan trains on"},
+		{"spectral norm on seqgan", func(c *Config) { c.Model, c.SpectralNorm = "seqgan", true }, "spectral_norm: is not a setting of model seqgan"},
+		{"a loss for mle", func(c *Config) { c.Loss = "hinge" }, "loss: is not a setting of model mle"},
 		{"empty file", func(c *Config) { c.Data = empty }, "empty.txt: 0 non-empty lines"},
 		{"binary file", func(c *Config) { c.Data = binary }, "binary.txt: not a text file"},
 		{"line too long", func(c *Config) { c.MaxLen = 4 }, "more than max_len 4 allows"},
