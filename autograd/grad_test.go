@@ -59,6 +59,13 @@ var opCases = []opCase{
 	{name: "Abs", shapes: [][]int{{2, 5}}, lo: -2, hi: 2, away: 0.1, firstOrderOnly: true, f: func(tp *Tape, x []*Var) *Var { return tp.Abs(x[0]) }},
 	{name: "Reshape", shapes: [][]int{{2, 6}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.Mul(tp.Reshape(x[0], 3, -1), tp.Reshape(x[0], 3, 4)) }},
 	{name: "Transpose", shapes: [][]int{{2, 3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.Transpose(x[0]) }},
+	{name: "Pick", shapes: [][]int{{3, 5}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
+		return tp.Pick(x[0], Const(tensor.FromSlice([]float32{4, 0, 2}, 3)))
+	}},
+	{name: "Place", shapes: [][]int{{3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
+		return tp.Place(x[0], Const(tensor.FromSlice([]float32{4, 0, 2}, 3)), 5)
+	}},
+	{name: "LogSoftmax", shapes: [][]int{{3, 5}}, lo: -3, hi: 3, f: func(tp *Tape, x []*Var) *Var { return tp.LogSoftmax(x[0]) }},
 }
 
 func randomInputs(rng *tensor.RNG, c opCase) []*Var {

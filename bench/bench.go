@@ -57,14 +57,22 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	shape := models.Shape{C: 1, H: 28, W: 28}
-	spec, err := train.Spec(cfg, data.Images, shape, 0)
+	family, err := models.Lookup(cfg.Model)
 	if err != nil {
 		return BenchResult{}, err
 	}
-	family, err := models.Lookup(spec.Family)
+	kind, shape := data.Images, models.Shape{C: 1, H: 28, W: 28}
+	tokens := slices.Contains(family.Data, data.Tokens)
+	if tokens {
+		// The oracle benchmark's sequences: 20 tokens over 5,000.
+		kind, shape = data.Tokens, models.Shape{C: 1, H: 1, W: data.OracleLen}
+	}
+	spec, err := train.Spec(cfg, kind, shape, 0)
 	if err != nil {
 		return BenchResult{}, err
+	}
+	if tokens {
+		spec.ZDim, spec.Vocab = shape.W, data.OracleVocab
 	}
 	g, err := train.Build(cfg, spec)
 	if err != nil {
@@ -74,7 +82,14 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	if family.Flat {
 		real = tensor.New(cfg.Batch, shape.Len())
 	}
-	tensor.NewRNG(cfg.Seed, "data").Uniform(real, -1, 1)
+	rng := tensor.NewRNG(cfg.Seed, "data")
+	if tokens {
+		for i := range real.Data() {
+			real.Data()[i] = float32(rng.IntN(data.OracleVocab))
+		}
+	} else {
+		rng.Uniform(real, -1, 1)
+	}
 	batch := gan.Batch{X: real}
 	for range warmup {
 		g.Step(batch)

@@ -26,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 p = argparse.ArgumentParser()
 p.add_argument("--nash", default="nash", help="the nash binary")
 p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-p.add_argument("--models", nargs="+", default=["mlp"], help="mlp, gp-mlp, dcgan, gp-dcgan (as torch_gan_step.py names them)")
+p.add_argument("--models", nargs="+", default=["mlp"],
+               help="mlp, gp-mlp, dcgan, gp-dcgan (as torch_gan_step.py names them), mle, seqgan (torch_seq_step.py)")
 p.add_argument("--rounds", type=int, default=3)
 p.add_argument("--background", type=int, default=0,
                help="also time both engines with this many busy processes beside them, alternating with none")
@@ -37,7 +38,11 @@ if a.background < 0:
 
 # nash bench flags for each torch_gan_step.py model.
 NASH = {"mlp": [], "gp-mlp": ["--loss", "wgan-gp"],
-        "dcgan": ["--model", "dcgan"], "gp-dcgan": ["--model", "dcgan", "--loss", "wgan-gp"]}
+        "dcgan": ["--model", "dcgan"], "gp-dcgan": ["--model", "dcgan", "--loss", "wgan-gp"],
+        "mle": ["--model", "mle", "--bench-steps", "5", "--repeats", "3"], "seqgan": ["--model", "seqgan", "--bench-steps", "6", "--repeats", "1", "--warmup", "0"]}
+# The PyTorch twin of each model, with its flags: the sequence models' are torch_seq_step.py's.
+TORCH = {m: ["torch_gan_step.py"] for m in ["mlp", "gp-mlp", "dcgan", "gp-dcgan"]}
+TORCH.update({"mle": ["torch_seq_step.py", "--steps", "5", "--repeats", "3"], "seqgan": ["torch_seq_step.py", "--steps", "6", "--repeats", "1", "--warmup", "0"]})
 
 
 def run(cmd):
@@ -67,8 +72,9 @@ class Background:
 
 def measure(model, t):
     n = run([a.nash, "bench", "--json", "--threads", str(t)] + NASH[model])["ms_per_step_median"]
-    q = run([sys.executable, os.path.join(HERE, "torch_gan_step.py"), "--model", model,
-             "--threads", str(t), "--json"])["ms_per_step_median"]
+    script, *extra = TORCH[model]
+    q = run([sys.executable, os.path.join(HERE, script), "--model", model,
+             "--threads", str(t), "--json"] + extra)["ms_per_step_median"]
     return n, q
 
 

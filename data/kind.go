@@ -10,6 +10,8 @@ const (
 	// Points are 2-D points of a Gaussian mixture, shown as a scatter
 	// picture over the mixture's modes.
 	Points Kind = "points"
+	// Tokens are sequences of token ids (integral values), shown as text.
+	Tokens Kind = "tokens"
 )
 
 // IsToy reports whether name is one of the 2-D mixtures of Toy, whose

@@ -35,6 +35,16 @@ type Spec struct {
 	// (PacGAN), concatenated along the channels of images or the values
 	// of flat samples: its input is Pack samples wide. 0 and 1 are one.
 	Pack int `json:"pack,omitempty"`
+	// Vocab is the number of distinct tokens of a sequence model (data of
+	// kind tokens, whose samples are sequences of Sample.W tokens), 0 for
+	// other data.
+	Vocab int `json:"vocab,omitempty"`
+	// Words are the tokens of a text corpus by id, one a line (no token
+	// holds a line break), and Sep what joins them (data.Text); empty for
+	// sequences shown as ids (the oracle's). A string keeps Spec
+	// comparable.
+	Words string `json:"words,omitempty"`
+	Sep   string `json:"sep,omitempty"`
 }
 
 // DInput returns the shape of the discriminator's input: the shape of a
@@ -43,6 +53,14 @@ func (s Spec) DInput() Shape {
 	x := s.Sample
 	x.C *= max(s.Pack, 1)
 	return x
+}
+
+// WordList returns the tokens of Words by id, nil when there are none.
+func (s Spec) WordList() []string {
+	if s.Words == "" {
+		return nil
+	}
+	return strings.Split(s.Words, "\n")
 }
 
 // MaxZDim bounds the length of the generator's noise vector (Spec.ZDim)

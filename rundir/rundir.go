@@ -224,8 +224,23 @@ func removeFile(path string, required bool) error {
 	return nil
 }
 
-// isSampleName reports whether name is step-<digits>.png.
-func isSampleName(name string) bool { _, ok := SampleStep(name); return ok }
+// isSampleName reports whether name is step-<digits>.png, or the text
+// samples of a run on token sequences, step-<digits>.txt.
+func isSampleName(name string) bool {
+	_, png := SampleStep(name)
+	_, txt := TextSampleStep(name)
+	return png || txt
+}
+
+// TextSampleStep returns the step of a file of generated sequences,
+// step-<digits>.txt (TextSamplePath's), and whether name is one.
+func TextSampleStep(name string) (int, bool) {
+	base, ok := strings.CutSuffix(name, ".txt")
+	if !ok {
+		return 0, false
+	}
+	return SampleStep(base + ".png")
+}
 
 // isClassGridName reports whether name is classes-<digits>.png.
 func isClassGridName(name string) bool { _, ok := ClassGridStep(name); return ok }
@@ -304,6 +319,13 @@ func (r *Run) MetricsPath() string { return r.path(MetricsFile) }
 // samples/step-NNNNNNN.png, the step zero-padded to 7 digits.
 func (r *Run) SamplePath(step int) string {
 	return r.path(SamplesDir, fmt.Sprintf("step-%07d.png", step))
+}
+
+// TextSamplePath returns the path of the generated sequences of a step of
+// a run on token sequences: samples/step-NNNNNNN.txt, numbered as
+// SamplePath, one sequence a line.
+func (r *Run) TextSamplePath(step int) string {
+	return r.path(SamplesDir, fmt.Sprintf("step-%07d.txt", step))
 }
 
 // ClassGridPath returns the path of a conditional run's class grid of a

@@ -108,6 +108,27 @@ type Config struct {
 	// Threads bounds the goroutines doing arithmetic; 0 uses every core.
 	// Results do not depend on it.
 	Threads int `yaml:"threads"`
+	// The settings of token sequences (datasets oracle and text), written
+	// only when set. Tokens splits the text dataset's lines into char or
+	// word tokens (default char); MaxLen is the length of its sequences,
+	// end token included (0: the longest line's).
+	Tokens string `yaml:"tokens,omitempty"`
+	MaxLen int    `yaml:"max_len,omitempty"`
+	// Pretrained is a checkpoint whose generator initialises a sequence
+	// GAN's (an mle run's checkpoints/last.safetensors).
+	Pretrained string `yaml:"pretrained,omitempty"`
+	// SeqGAN's schedule: maximum-likelihood steps of G, then D steps,
+	// before the adversarial phase, whose every G step is followed by
+	// DSteps D steps (default 5), and the Monte-Carlo roll-outs of each
+	// prefix (default 16).
+	PretrainSteps  int `yaml:"pretrain_steps,omitempty"`
+	DPretrainSteps int `yaml:"d_pretrain_steps,omitempty"`
+	DSteps         int `yaml:"d_steps,omitempty"`
+	Rollouts       int `yaml:"rollouts,omitempty"`
+	// MaxBeta is relgan's final inverse temperature of the Gumbel-softmax
+	// (default 100), reached after AnnealSteps steps (default 1,000).
+	MaxBeta     float64 `yaml:"max_beta,omitempty"`
+	AnnealSteps int     `yaml:"anneal_steps,omitempty"`
 }
 
 // DefaultConfig returns the reference recipe of the texts: the MLP GAN on
@@ -147,14 +168,19 @@ func (c Config) Validate() error {
 		msgs = append(msgs, key+": "+fmt.Sprintf(format, args...))
 	}
 	switch {
-	case c.Dataset == "mnist", c.Dataset == data.StackedMNISTName, data.IsToy(c.Dataset):
+	case c.Dataset == "mnist", c.Dataset == data.StackedMNISTName, data.IsToy(c.Dataset), c.Dataset == "oracle":
 	case c.Dataset == "fashion-mnist", c.Dataset == "idx", c.Dataset == "folder":
 		if c.Data == "" {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
 		}
+	case c.Dataset == "text":
+		if c.Data == "" {
+			bad("data", "dataset text needs a text file, one sequence a line")
+		}
 	default:
-		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, stacked-mnist, ring8 or grid25)", clip(c.Dataset))
+		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, stacked-mnist, ring8, grid25, oracle or text)", clip(c.Dataset))
 	}
+	msgs = append(msgs, c.sequenceProblems()...)
 	if c.Conditional && data.IsToy(c.Dataset) {
 		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
 	}
@@ -292,6 +318,9 @@ func (c Config) resolved(src source) Config {
 	if c.Threads == 0 {
 		c.Threads = runtime.GOMAXPROCS(0)
 	}
+	if src.kind() == data.Tokens {
+		c = c.resolvedSequences(src.shape().W)
+	}
 	if src.kind() == data.Images {
 		if c.EvalEvery == 0 {
 			c.EvalEvery = src.stepsPerEpoch()
@@ -305,6 +334,9 @@ func (c Config) resolved(src source) Config {
 
 // kind returns the kind of the samples of the configuration's dataset.
 func (c Config) kind() data.Kind {
+	if isSequenceDataset(c.Dataset) {
+		return data.Tokens
+	}
 	if data.IsToy(c.Dataset) {
 		return data.Points
 	}

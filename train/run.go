@@ -19,6 +19,7 @@ import (
 	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
+	"github.com/nash-gan/nash/seq"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -68,6 +69,10 @@ func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokens, _ := src.(*tokenSource)
+	if tokens != nil {
+		spec.ZDim, spec.Vocab, spec.Words, spec.Sep = spec.Sample.W, tokens.vocab(), strings.Join(tokens.words, "\n"), tokens.sep
+	}
 	family, err := models.Lookup(spec.Family)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -77,6 +82,11 @@ func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
 		return nil, err
 	}
 	s := &session{cfg: cfg, run: run, game: game, spec: spec, flat: family.Flat, src: src, baseLR: baseLRs(game)}
+	if tokens != nil {
+		if tokens.gen, _ = game.Generator().(*seq.Generator); tokens.gen == nil {
+			return nil, fmt.Errorf("model: %s does not generate token sequences", cfg.Model)
+		}
+	}
 	s.gen = &infer.Generator{Net: game.Generator(), Spec: spec, EMA: cfg.EMAKimg > 0}
 	// The noise of every sample picture: the seed's "grid" stream.
 	s.fixedZ = s.gen.Noise(src.pictureSamples(), tensor.NewRNG(cfg.Seed, "grid"))
@@ -306,8 +316,17 @@ func (s *session) train(ctx context.Context, log io.Writer) error {
 		}
 	}
 	bar.println("; ", append(append([]string{fmt.Sprintf("nash: done: %s (step %d)", s.run.CheckpointPath("last"), s.step)},
-		s.eval.bestText(s.run.CheckpointPath("best"))...), "samples in "+s.run.SamplePath(s.step))...)
+		s.eval.bestText(s.run.CheckpointPath("best"))...), "samples in "+s.samplePath())...)
 	return nil
+}
+
+// samplePath returns the path of the current step's samples: a picture,
+// or text for token sequences.
+func (s *session) samplePath() string {
+	if _, ok := s.src.(*tokenSource); ok {
+		return s.run.TextSamplePath(s.step)
+	}
+	return s.run.SamplePath(s.step)
 }
 
 // batch returns the game's batch of the first n samples of x (and their
@@ -391,7 +410,11 @@ const checkpointGap = time.Minute
 // save writes the sample picture x of the current step and, when always
 // is set or checkpointGap has passed since the last one, the checkpoint.
 func (s *session) save(x *tensor.Tensor, always bool) error {
-	if err := images.WritePNG(s.run.SamplePath(s.step), s.src.picture(x, s.step)); err != nil {
+	if tokens, ok := s.src.(*tokenSource); ok {
+		if err := tokens.writeText(s.run.TextSamplePath(s.step), x); err != nil {
+			return err
+		}
+	} else if err := images.WritePNG(s.run.SamplePath(s.step), s.src.picture(x, s.step)); err != nil {
 		return err
 	}
 	if err := s.saveClassGrid(); err != nil {

@@ -53,6 +53,9 @@ const toySteps = 1000
 // Randomness comes from the seed's "data" stream.
 func openSource(cfg Config, log io.Writer) (source, error) {
 	rng := tensor.NewRNG(cfg.Seed, "data")
+	if isSequenceDataset(cfg.Dataset) {
+		return openTokens(cfg, rng)
+	}
 	if data.IsToy(cfg.Dataset) {
 		m, err := data.Toy(cfg.Dataset)
 		if err != nil {

@@ -27,6 +27,7 @@ func newEval() *cobra.Command {
 	var imageSize int
 	var asJSON bool
 	var n, memN int
+	var temperatures []float64
 	var o evaluate.Options
 	var trunc infer.Truncation
 	cmd := &cobra.Command{
@@ -62,7 +63,10 @@ dataset, prints beside each number the real-data floor (the training set's image
 test set's: the value of a perfect generator) and writes eval.json into the run. For a run on a
 2-D mixture (ring8, grid25) it reports mode coverage as the papers define it: --n samples (2,500),
 each assigned to its nearest mode, high quality within 3σ, a mode covered with at least one
-high-quality sample, and the KL divergence of the high-quality mode histogram to uniform.
+high-quality sample, and the KL divergence of the high-quality mode histogram to uniform. For a run
+on token sequences it samples --n sequences (10,000) at each of --temperatures and prints the
+quality–diversity curve: NLL_oracle against NLL_test for the oracle, BLEU-2…5 against the held-out
+lines beside Self-BLEU-2…5 and NLL_test for text.
 
 mmd and c2st use at most --max-samples samples of each set. Every metric draws its random
 numbers from its own stream of --seed, so the results are reproducible and do not depend on which
@@ -84,7 +88,7 @@ other metrics are asked for. Timings go to standard error.`,
 						return fmt.Errorf("--run cannot be combined with --real and --fake")
 					}
 					return evalRun(cmd, runDir, runOptions{RunOptions: evaluate.RunOptions{Options: o, N: n, MemorisationN: memN, Split: split}, classifier: net, checkpoint: ckpt,
-						metricsChanged: cmd.Flags().Changed("metrics"), asJSON: asJSON, truncation: trunc})
+						metricsChanged: cmd.Flags().Changed("metrics"), asJSON: asJSON, truncation: trunc, temperatures: temperatures})
 				}
 				if realPath == "" || fakePath == "" {
 					return fmt.Errorf("--real and --fake are required")
@@ -132,6 +136,7 @@ other metrics are asked for. Timings go to standard error.`,
 	f.StringVar(&split, "split", "test", "--run: the real images compared with: test or train")
 	f.StringVar(&ckpt, "checkpoint", "last", "--run: "+checkpointUsage)
 	addTruncationFlags(f, &trunc)
+	f.Float64SliceVar(&temperatures, "temperatures", []float64{1}, "--run on token sequences: the sampling temperatures of the quality–diversity curve")
 	f.IntVar(&memN, "memorisation-n", 2000, "--run: generated and test images searched for their nearest training image")
 	f.StringVar(&net, "classifier", "", "feature network: mnist, fashion-mnist (embedded) or a weights file of nash classifier train (default: the run's dataset; mnist for 28×28 --real/--fake images), or none: the metrics on pixels (swd, ms-ssim, mmd, c2st), which other images get by default")
 	f.IntVar(&imageSize, "image-size", 0, "--real/--fake folders measured on pixels: the side their images are fitted to (0: the first real image's shorter side)")

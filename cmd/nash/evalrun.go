@@ -26,6 +26,7 @@ type runOptions struct {
 	metricsChanged bool
 	asJSON         bool
 	truncation     infer.Truncation
+	temperatures   []float64
 }
 
 // evalRun evaluates the generator of the run in dir.
@@ -38,6 +39,9 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 		return err
 	}
 	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA, Truncation: o.truncation.String()}
+	if t.Spec.Data == data.Tokens {
+		return evalTokens(cmd, t, info, o)
+	}
 	if t.Spec.Data == data.Points {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a run on a 2-D mixture is measured by modes; got %v", o.Metrics)

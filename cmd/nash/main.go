@@ -28,10 +28,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nash-gan/nash/bench"
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/nearest"
+	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/train"
 )
 
@@ -181,6 +183,10 @@ func newBench() *cobra.Command {
 		cfg := flags.over(train.DefaultConfig()).Resolve(func(key string) bool { return slices.Contains(given, key) })
 		// One benchmarked step is one D update and one G update.
 		cfg.NCritic = 1
+		if f, err := models.Lookup(cfg.Model); err == nil && slices.Contains(f.Data, data.Tokens) {
+			// A sequence model is timed on the oracle benchmark's sizes.
+			cfg.Dataset = "oracle"
+		}
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("invalid configuration: %w", err)
 		}
@@ -223,6 +229,9 @@ func newInterpolate() *cobra.Command {
 			g, err := loadCheckpoint(run, ckpt)
 			if err != nil {
 				return err
+			}
+			if g.Spec.Data == data.Tokens {
+				return fmt.Errorf("--run %s: a run on token sequences has no picture to walk between: nash sample --out FILE.txt samples it", run)
 			}
 			if s := g.Spec.Sample; asGIF && steps*s.H*s.W*scale*scale > maxGIFPixels {
 				return fmt.Errorf("--scale: %d frames of %d×%d pixels exceed the GIF's %d pixels: lower --scale or --steps", steps, s.W*scale, s.H*scale, maxGIFPixels)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -84,6 +85,16 @@ func TestREADMECommands(t *testing.T) {
 		// README shows it in a yaml block of its own.
 		"sweep.yaml": func(path string) {
 			if err := os.WriteFile(path, []byte(readmeBlock(t, "# sweep.yaml")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// Debian's fortunes, which README makes with grep.
+		"fortunes.txt": func(path string) {
+			var b strings.Builder
+			for i := range 200 {
+				fmt.Fprintf(&b, "fortune %d favours the %s\n", i, []string{"bold", "brave", "prepared"}[i%3])
+			}
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		},

@@ -29,6 +29,7 @@ var sampleFormats = map[string]string{
 	"npy":    "samples.npy",
 	"idx":    "samples-idx-ubyte",
 	"folder": "samples",
+	"txt":    "samples.txt",
 }
 
 // formatOfName returns the --format that the file name out implies by its
@@ -41,6 +42,8 @@ func formatOfName(out string) string {
 		return "npy"
 	case strings.HasSuffix(lower, "-ubyte"), strings.HasSuffix(lower, ".idx"):
 		return "idx"
+	case strings.HasSuffix(lower, ".txt"):
+		return "txt"
 	}
 	return ""
 }
@@ -48,6 +51,7 @@ func formatOfName(out string) string {
 func newSample() *cobra.Command {
 	var run, out, zFile, format, ckpt string
 	var trunc infer.Truncation
+	var temperature float64
 	var n, class int
 	var seed uint64
 	var classGrid bool
@@ -59,6 +63,8 @@ with --seed or from the latent vectors of --z FILE.npy (shape (n, z_dim), float3
   png     a grid, 8 per row (--out grid.png)
   npy     a float32 array (n, C, H, W) of values in [-1, 1] (--out samples.npy)
   idx     an IDX file of pixel bytes, (n, H, W) for grey images, (n, C, H, W) for colour (--out samples-idx-ubyte)
+  txt     the token sequences of a run on token sequences, one a line: words or characters for text, token ids
+          separated by spaces for the oracle (--out samples.txt; --temperature T samples at temperature T)
   folder  one PNG per sample, 000000.png, … (--out samples, a new or empty folder), as FID tools such as
           torch-fidelity and clean-fid read them: nash sample --run DIR --n 50000 --format folder
 For a conditional run (trained with --conditional), --class K draws every sample of class K (a label, from 0),
@@ -68,7 +74,7 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			defOut, ok := sampleFormats[format]
 			if !ok {
-				return fmt.Errorf("--format: %q, want png, npy, idx or folder", format)
+				return fmt.Errorf("--format: %q, want png, npy, idx, folder or txt", format)
 			}
 			named := formatOfName(out)
 			if named != "" && !cmd.Flags().Changed("format") {
@@ -119,6 +125,9 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			if g, err = g.Truncated(trunc); err != nil {
 				return err
 			}
+			if g, err = tokenSampler(g, format, cmd.Flags().Changed("temperature"), temperature); err != nil {
+				return err
+			}
 			if classGrid {
 				img, err := g.ClassGrid(seed)
 				if err != nil {
@@ -156,6 +165,7 @@ of classes. An unconditional run refuses --class and --class-grid.`,
 			return nil
 		},
 	}
+	cmd.Flags().Float64Var(&temperature, "temperature", 1, "sampling temperature of a run on token sequences (txt)")
 	cmd.Flags().StringVar(&run, "run", "", "run directory (required)")
 	cmd.Flags().StringVar(&out, "out", "", "file (or folder, for --format folder) to write (default grid.png, samples.npy, samples-idx-ubyte or samples)")
 	cmd.Flags().StringVar(&format, "format", "png", "png (a grid), npy (an array), idx (pixel bytes) or folder (one PNG per sample)")
@@ -208,6 +218,12 @@ func writeSamples(g *infer.Generator, z, labels *tensor.Tensor, format, out stri
 		}
 		return writeStream(out, header, g, z, labels, func(w *bufio.Writer, x []float32) error {
 			return binary.Write(w, binary.LittleEndian, x)
+		})
+	case "txt":
+		words := g.Spec.WordList()
+		return writeStream(out, nil, g, z, labels, func(w *bufio.Writer, x []float32) error {
+			_, err := w.WriteString(data.SequencesText(tensor.FromSlice(x, len(x)/s.W, s.W), words, g.Spec.Sep, len(x)/s.W))
+			return err
 		})
 	case "idx":
 		dims := []int{n, s.C, s.H, s.W}

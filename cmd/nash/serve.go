@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/serve"
 )
@@ -52,6 +53,9 @@ request goes to standard error. SIGTERM or Ctrl-C stops accepting and lets the r
 			g, err := infer.Load(path)
 			if err != nil {
 				return err
+			}
+			if g.Spec.Data == data.Tokens {
+				return fmt.Errorf("%s: nash serve serves images and points; a generator of token sequences is sampled by nash sample --out FILE.txt", path)
 			}
 			o.Log = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 			s, err := serve.New(g, o)
