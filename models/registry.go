@@ -31,6 +31,9 @@ type Spec struct {
 	// Classes is the number of classes of a conditional model (whose
 	// networks implement gan.Conditional), 0 for an unconditional one.
 	Classes int `json:"classes,omitempty"`
+	// CycleGAN holds the widths and depths of a cyclegan family's
+	// networks; nil for other families.
+	CycleGAN *CycleGANSpec `json:"cyclegan,omitempty"`
 }
 
 // MaxZDim bounds the length of the generator's noise vector (Spec.ZDim)
