@@ -87,7 +87,9 @@ func (g *ResnetGenerator) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.
 }
 
 // Parameters implements nn.Module: model.<i>.….
-func (g *ResnetGenerator) Parameters() []nn.Parameter { return prefixed("model.", g.Model.Parameters()) }
+func (g *ResnetGenerator) Parameters() []nn.Parameter {
+	return prefixed("model.", g.Model.Parameters())
+}
 
 // Children implements nn.Container: model.
 func (g *ResnetGenerator) Children() []nn.Child { return []nn.Child{{Name: "model", Module: g.Model}} }

@@ -89,4 +89,3 @@ func TestCycleGANRefusesSizes(t *testing.T) {
 		}
 	}
 }
-
