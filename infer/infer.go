@@ -278,7 +278,7 @@ func checkTensors(f *checkpoint.File, prefix string, s models.Spec) error {
 			held += n
 		}
 	}
-	if held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
+	if s.Data != data.Unpaired && held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
 		return fmt.Errorf("metadata %s: a generator of z_dim %d, %d classes and samples of %d×%d×%d does not fit the %d values of the tensors %s*",
 			MetaModel, s.ZDim, s.Classes, s.Sample.C, s.Sample.H, s.Sample.W, held, prefix)
 	}
@@ -292,6 +292,9 @@ func checkSpec(s models.Spec, key string) error {
 		return err
 	}
 	switch {
+	case s.Data == data.Unpaired && s.ZDim != s.Sample.Len():
+		return fmt.Errorf("metadata %s: a translator's input length %d is not its images' %d×%d×%d", key, s.ZDim, s.Sample.C, s.Sample.H, s.Sample.W)
+	case s.Data == data.Unpaired:
 	case s.ZDim < 1 || s.ZDim > models.MaxZDim:
 		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, models.MaxZDim)
 	case s.Classes < 0 || s.Classes == 1 || s.Classes > models.MaxClasses:
