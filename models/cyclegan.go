@@ -240,10 +240,7 @@ func CheckCycleGAN(x Shape, c CycleGANSpec) error {
 // buildCycleGAN builds G_A, G_B, D_A and D_B for s's images with the
 // reference release's initialisation.
 func buildCycleGAN(s Spec, rng *tensor.RNG) (Networks, error) {
-	if s.CycleGAN == nil {
-		return nil, fmt.Errorf("the spec has no cyclegan sizes")
-	}
-	c, x := *s.CycleGAN, s.Sample
+	c, x := s.CycleGAN, s.Sample
 	if err := CheckCycleGAN(x, c); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func cycleSpec(c, side int, sizes CycleGANSpec) Spec {
-	return Spec{Family: "cyclegan", Data: data.Unpaired, Sample: Shape{C: c, H: side, W: side}, CycleGAN: &sizes}
+	return Spec{Family: "cyclegan", Data: data.Unpaired, Sample: Shape{C: c, H: side, W: side}, CycleGAN: sizes}
 }
 
 // TestCycleGANNames checks the reference release's state-dict names and

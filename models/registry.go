@@ -32,8 +32,8 @@ type Spec struct {
 	// networks implement gan.Conditional), 0 for an unconditional one.
 	Classes int `json:"classes,omitempty"`
 	// CycleGAN holds the widths and depths of a cyclegan family's
-	// networks; nil for other families.
-	CycleGAN *CycleGANSpec `json:"cyclegan,omitempty"`
+	// networks; zero for other families.
+	CycleGAN CycleGANSpec `json:"cyclegan,omitzero"`
 }
 
 // MaxZDim bounds the length of the generator's noise vector (Spec.ZDim)

@@ -111,8 +111,8 @@ func (c Config) validateTranslation() []string {
 const maxPoolSize = 1000
 
 // cycleSpec returns the sizes of a translation run's networks.
-func (c Config) cycleSpec() *models.CycleGANSpec {
-	return &models.CycleGANSpec{NGF: c.NGF, NDF: c.NDF, Blocks: c.NBlocks, DLayers: c.NLayersD}
+func (c Config) cycleSpec() models.CycleGANSpec {
+	return models.CycleGANSpec{NGF: c.NGF, NDF: c.NDF, Blocks: c.NBlocks, DLayers: c.NLayersD}
 }
 
 // cycleGame returns CycleGAN's game of the family's networks: Adam (or

@@ -61,7 +61,7 @@ func openUnpaired(cfg Config, log io.Writer, rng *tensor.RNG) (*unpairedSource, 
 		crop = d.A.H
 	}
 	shape := models.Shape{C: d.A.C, H: crop, W: crop}
-	if err := models.CheckCycleGAN(shape, *cfg.cycleSpec()); err != nil {
+	if err := models.CheckCycleGAN(shape, cfg.cycleSpec()); err != nil {
 		return nil, err
 	}
 	if cfg.Batch > min(d.A.N, d.B.N) {
