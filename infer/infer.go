@@ -130,6 +130,26 @@ func Load(path string) (*Generator, error) {
 // FromCheckpoint rebuilds the generator saved in f, read from path (which
 // errors name).
 func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
+	return fromCheckpoint(f, path, "")
+}
+
+// LoadNetwork loads the network called network of the checkpoint at path
+// as a generator, as Load loads the one sampling uses: G_B of a
+// translation run, say, whose G_A Load gives.
+func LoadNetwork(path, network string) (*Generator, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := f.Metadata[MetaExported]; ok {
+		return nil, fmt.Errorf("%s: an exported file holds one network, not %s", path, network)
+	}
+	return fromCheckpoint(f, path, network)
+}
+
+// fromCheckpoint is FromCheckpoint of the network called network, or
+// when network is empty of the one the metadata names.
+func fromCheckpoint(f *checkpoint.File, path, network string) (*Generator, error) {
 	spec, err := describe(f.Metadata)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -150,6 +170,9 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 			return nil, fmt.Errorf("%s: metadata %s is %.80q, want %s or %s", path, MetaExported, v, gan.GeneratorName, gan.GeneratorEMAName)
 		}
 		name, exported = v, true
+	}
+	if network != "" {
+		name = network
 	}
 	if name == "" {
 		name = gan.GeneratorName

@@ -29,11 +29,14 @@ type runOptions struct {
 
 // evalRun evaluates the generator of the run in dir.
 func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
-	t, err := loadCheckpoint(dir, o.checkpoint)
+	t, err := loadAny(dir, o.checkpoint)
 	if err != nil {
 		return err
 	}
 	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA}
+	if t.Spec.Data == data.Unpaired {
+		return evalTranslation(cmd, t, info, o)
+	}
 	if t.Spec.Data == data.Points {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a run on a 2-D mixture is measured by modes; got %v", o.Metrics)

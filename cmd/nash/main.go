@@ -54,7 +54,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTrain(), newSample(), newExport(), newServe(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(),
-		newDownload(), newRuns(), newPresets())
+		newDownload(), newRuns(), newPresets(), newTranslate())
 	root.SetFlagErrorFunc(suggestFlag)
 	return root
 }

@@ -53,6 +53,9 @@ request goes to standard error. SIGTERM or Ctrl-C stops accepting and lets the r
 			if err != nil {
 				return err
 			}
+			if err := noiseGenerator(g, path); err != nil {
+				return err
+			}
 			o.Log = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 			s, err := serve.New(g, o)
 			if err != nil {
