@@ -51,3 +51,49 @@ func TestResnetGeneratorMatchesTorch(t *testing.T) {
 		t.Logf("%+v: %s", c, strings.TrimSpace(string(out)))
 	}
 }
+
+// TestReleaseGeneratorLoads writes a generator of the PyTorch twin with
+// scripts/torch_cyclegan.py, as a converted latest_net_G_A.pth is, and
+// checks that LoadRelease reads its sizes from the shapes, loads it
+// strictly and translates as PyTorch does to 1e-4; it skips where Debian's
+// PyTorch is absent.
+func TestReleaseGeneratorLoads(t *testing.T) {
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skipf("PyTorch is absent (%s with python3-torch): %v", py, err)
+	}
+	dir := t.TempDir()
+	model, io := filepath.Join(dir, "g.safetensors"), filepath.Join(dir, "io.safetensors")
+	if out, err := exec.Command(py, "../scripts/torch_cyclegan.py", "write", model, io, "--ngf", "4", "--blocks", "3",
+		"--channels", "3", "--size", "12").CombinedOutput(); err != nil {
+		t.Fatalf("torch_cyclegan.py write: %v\n%s", err, out)
+	}
+	g, err := LoadRelease(model, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := g.Spec.CycleGAN; s.NGF != 4 || s.Blocks != 3 || g.Spec.Sample.C != 3 {
+		t.Fatalf("read sizes %+v, channels %d", s, g.Spec.Sample.C)
+	}
+	f, err := checkpoint.Load(io)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := f.Tensor("input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := f.Tensor("output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := g.SampleAll(x.Reshape(x.Dim(0), x.Len()/x.Dim(0)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got.Data() {
+		if d := v - want.Data()[i]; d > 1e-4 || d < -1e-4 {
+			t.Fatalf("value %d: nash %g, PyTorch %g", i, v, want.Data()[i])
+		}
+	}
+}

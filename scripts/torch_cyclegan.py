@@ -17,9 +17,12 @@ convert PTH OUT
              into a safetensors file of the same names, which nash
              translate --weights reads: checks that it loads strictly into
              the twin first.
-write OUT    writes a twin generator (--ngf, --blocks, --channels,
-             --size, torch.manual_seed(--seed), the release's N(0, 0.02)
-             initialisation), a fixed "input" and its eval-mode "output".
+write OUT IO writes a twin generator's state dict to OUT as the release's
+             generators convert (--ngf, --blocks, --channels,
+             torch.manual_seed(--seed), the release's N(0, 0.02)
+             initialisation, biases drawn too), and a fixed "input" of
+             --size and its eval-mode "output" to IO; nash's infer tests
+             load OUT strictly and compare (TestReleaseGeneratorLoads).
 
 The networks (Zhu et al. 2017, section 4 and appendix 7.2): the generator is
 c7s1-ngf, d2ngf, d4ngf, R4ngf × blocks, u2ngf, ungf, c7s1-C: 7×7
@@ -169,10 +172,14 @@ def write(args):
     torch.manual_seed(args.seed)
     g = ResnetGenerator(args.channels, args.channels, args.ngf, args.blocks)
     init_weights(g)
-    x = torch.rand(2, args.channels, args.size, args.size) * 2 - 1
     with torch.no_grad():
+        for m in g.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                m.bias.uniform_(-0.1, 0.1)
+        x = torch.rand(2, args.channels, args.size, args.size) * 2 - 1
         y = g.eval()(x)
-    write_safetensors(args.out, {**g.state_dict(), "input": x, "output": y})
+    write_safetensors(args.out, g.state_dict())
+    write_safetensors(args.io, {"input": x, "output": y})
 
 
 def main():
@@ -187,6 +194,7 @@ def main():
     v.add_argument("out")
     w = sub.add_parser("write")
     w.add_argument("out")
+    w.add_argument("io")
     for k, d in (("ngf", 8), ("blocks", 2), ("channels", 3), ("size", 16), ("seed", 1)):
         w.add_argument("--" + k, type=int, default=d)
     args = p.parse_args()
