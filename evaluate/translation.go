@@ -11,6 +11,7 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -70,10 +71,6 @@ type TranslationReport struct {
 	Picture string `json:"picture"`
 }
 
-// TranslationPicture names the picture of a translation run's evaluation
-// of checkpoint.
-func TranslationPicture(checkpoint string) string { return "translation-" + checkpoint + ".png" }
-
 // pictureColumns is the number of test images of each direction in the
 // picture.
 const pictureColumns = 8
@@ -84,7 +81,7 @@ const pictureColumns = 8
 // test images into info.Dir.
 func Translation(ab, ba Translator, a, b Domain, info RunInfo, n int, timings io.Writer) (*TranslationReport, error) {
 	rep := &TranslationReport{Run: info.Dir, Dataset: info.Dataset, Checkpoint: info.Checkpoint, Step: info.Step,
-		Picture: TranslationPicture(info.Checkpoint)}
+		Picture: rundir.TranslationFile(info.Checkpoint)}
 	var rows []*tensor.Tensor
 	for _, d := range []struct {
 		name     string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -51,7 +52,7 @@ func TestTranslationIdentity(t *testing.T) {
 			t.Errorf("%s: cycle %v, FID %v, floor %v", r.Direction, r.CycleL1, *r.FID, *r.FIDFloor)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, TranslationPicture("last"))); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.TranslationFile("last"))); err != nil {
 		t.Error(err)
 	}
 	if err := rep.Print(io.Discard); err != nil {

@@ -16,9 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -80,6 +83,22 @@ func TestREADMECommands(t *testing.T) {
 		},
 		"generated-idx3-ubyte": func(path string) {
 			writeIDXImages(t, path, "train", 500)
+		},
+		"my/horse2zebra": func(path string) {
+			writeTranslationData(t, path, 4)
+		},
+		"my/horse.png": func(path string) {
+			writeTestPNG(t, path, 40, 30)
+		},
+		// README converts a release's .pth with PyTorch: a tiny generator
+		// of the release's names stands in for it.
+		"horse2zebra.safetensors": func(path string) {
+			g := models.NewResnetGenerator(3, 3, 4, 2, tensor.NewRNG(1, "init"))
+			var f checkpoint.File
+			f.SetStateDict("", nn.StateDict(g))
+			if err := checkpoint.Save(path, &f); err != nil {
+				t.Fatal(err)
+			}
 		},
 		// README makes it with numpy, which is not nash's to run.
 		"z.npy": func(path string) {

@@ -12,6 +12,28 @@ import (
 	"testing"
 )
 
+// writeTestPNG writes a w×h colour PNG to path, making its folder.
+func writeTestPNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for p := range w * h {
+		img.Set(p%w, p/w, color.RGBA{uint8(3 * p), uint8(p / 3), 200, 255})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writeTranslationData writes trainA/, trainB/, testA/ and testB/ of n
 // random 10×10 images each under dir.
 func writeTranslationData(t *testing.T, dir string, n int) {
@@ -77,7 +99,7 @@ func TestTranslate(t *testing.T) {
 	if !strings.Contains(out, "a2b") || !strings.Contains(out, "b2a") || !strings.Contains(out, "cycle L1") {
 		t.Errorf("nash eval printed %q", out)
 	}
-	for _, f := range []string{"eval-last.json", "translation-last.png", "evals.jsonl"} {
+	for _, f := range []string{"eval-last.json", "eval-translation-last.png", "evals.jsonl"} {
 		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 			t.Errorf("nash eval did not write %s: %v", f, err)
 		}
