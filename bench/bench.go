@@ -52,13 +52,22 @@ func gemmPeak() float64 {
 // Bench times the training step of cfg (D update then G update) on uniform
 // noise shaped like MNIST, the way bench/torch_gan_step.py times
 // PyTorch: warmup steps first, then repeats of steps steps each; it reports
-// the median, fastest and slowest repeat per step.
+// the median, fastest and slowest repeat per step. A translation model
+// (cyclegan) steps on two batches of RGB noise of image_size (32 when 0),
+// as bench/torch_cyclegan_step.py times PyTorch.
 func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
 	}
-	shape := models.Shape{C: 1, H: 28, W: 28}
-	spec, err := train.Spec(cfg, data.Images, shape, 0)
+	shape, kind := models.Shape{C: 1, H: 28, W: 28}, data.Images
+	if f, err := models.Lookup(cfg.Model); err == nil && slices.Contains(f.Data, data.Unpaired) {
+		side := cfg.ImageSize
+		if side == 0 {
+			side = 32
+		}
+		shape, kind = models.Shape{C: 3, H: side, W: side}, data.Unpaired
+	}
+	spec, err := train.Spec(cfg, kind, shape, 0)
 	if err != nil {
 		return BenchResult{}, err
 	}
@@ -76,6 +85,10 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	}
 	tensor.NewRNG(cfg.Seed, "data").Uniform(real, -1, 1)
 	batch := gan.Batch{X: real}
+	if kind == data.Unpaired {
+		batch.Y = tensor.New(cfg.Batch, shape.C, shape.H, shape.W)
+		tensor.NewRNG(cfg.Seed, "data B").Uniform(batch.Y, -1, 1)
+	}
 	for range warmup {
 		g.Step(batch)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/models"
@@ -182,5 +183,33 @@ func TestCycleGANValidate(t *testing.T) {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
+	}
+}
+
+// BenchmarkCycleGANDigitsStep times one step of the digits benchmark's
+// configuration (ngf = ndf = 16, 3 blocks, 2 discriminator layers, 32×32,
+// batch 1) on noise; go test -bench CycleGAN -cpuprofile shows where the
+// time goes.
+func BenchmarkCycleGANDigitsStep(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Model, cfg.Dataset = "cyclegan", "mnist-printed"
+	cfg = cfg.Resolve(func(string) bool { return false })
+	cfg.NGF, cfg.NDF, cfg.NBlocks, cfg.NLayersD = 16, 16, 3, 2
+	spec, err := Spec(cfg, data.Unpaired, models.Shape{C: 3, H: 32, W: 32}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := Build(cfg, spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, y := tensor.New(1, 3, 32, 32), tensor.New(1, 3, 32, 32)
+	rng := tensor.NewRNG(1, "noise")
+	rng.Uniform(x, -1, 1)
+	rng.Uniform(y, -1, 1)
+	g.Step(gan.Batch{X: x, Y: y})
+	b.ResetTimer()
+	for range b.N {
+		g.Step(gan.Batch{X: x, Y: y})
 	}
 }
