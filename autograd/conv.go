@@ -413,3 +413,38 @@ func (tp *Tape) fillChannels(v *Var, shape []int) *Var {
 func fillChannelsBackward(tp *Tape, _ *node, g *Var, _ []bool, grads []*Var) {
 	grads[0] = tp.SumChannels(g)
 }
+
+// ReflectionPad2d returns x [N, C, H, W] padded by p on every side of its
+// last two axes with its reflection, as torch.nn.ReflectionPad2d(p): a
+// [N, C, H+2p, W+2p] tensor; p must be less than H and W.
+func (tp *Tape) ReflectionPad2d(x *Var, p int) *Var {
+	s := x.Shape()
+	if len(s) != 4 {
+		panic(fmt.Sprintf("autograd: ReflectionPad2d of shape %v, which is not [N, C, H, W]", s))
+	}
+	out := tp.newTensor(s[0], s[1], s[2]+2*p, s[3]+2*p)
+	tensor.ReflectPad2d(out, x.Value, p)
+	v, n := tp.record("ReflectionPad2d", out, func(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
+		grads[0] = tp.reflectionUnpad2d(g, n.ints[0])
+	}, x)
+	if n != nil {
+		n.ints = append(n.intBuf[:0], p)
+	}
+	return v
+}
+
+// reflectionUnpad2d returns the adjoint of ReflectionPad2d by p applied to
+// g [N, C, H+2p, W+2p]: [N, C, H, W], each value the sum of the values of g
+// that the padding copied from it.
+func (tp *Tape) reflectionUnpad2d(g *Var, p int) *Var {
+	s := g.Shape()
+	out := tp.newTensor(s[0], s[1], s[2]-2*p, s[3]-2*p)
+	tensor.ReflectPad2dAdjoint(out, g.Value, p)
+	v, n := tp.record("ReflectionUnpad2d", out, func(tp *Tape, n *node, g *Var, _ []bool, grads []*Var) {
+		grads[0] = tp.ReflectionPad2d(g, n.ints[0])
+	}, g)
+	if n != nil {
+		n.ints = append(n.intBuf[:0], p)
+	}
+	return v
+}

@@ -31,6 +31,9 @@ var convOpCases = []opCase{
 	{name: "Slice/middle", shapes: [][]int{{3, 5}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.Slice(x[0], 1, 1, 4) }},
 	{name: "Slice/head", shapes: [][]int{{4, 2}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.Slice(x[0], 0, 0, 3) }},
 	{name: "Slice/tail", shapes: [][]int{{2, 3, 2}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.Slice(x[0], 1, 1, 3) }},
+	{name: "ReflectionPad2d", shapes: [][]int{{2, 2, 4, 5}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.ReflectionPad2d(x[0], 2) }},
+	{name: "ReflectionPad2d/1", shapes: [][]int{{1, 3, 2, 3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.ReflectionPad2d(x[0], 1) }},
+	{name: "ReflectionUnpad2d", shapes: [][]int{{2, 1, 7, 8}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.reflectionUnpad2d(x[0], 2) }},
 	{name: "Gather", shapes: [][]int{{4, 3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.Gather(x[0], Const(rowIndex)) }},
 	{name: "ScatterAdd", shapes: [][]int{{5, 3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var { return tp.ScatterAdd(x[0], Const(rowIndex), 4) }},
 	{name: "Dropout", shapes: [][]int{{4, 5}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {

@@ -52,7 +52,9 @@ func gemmPeak() float64 {
 // Bench times the training step of cfg (D update then G update) on uniform
 // noise shaped like MNIST, the way bench/torch_gan_step.py times
 // PyTorch: warmup steps first, then repeats of steps steps each; it reports
-// the median, fastest and slowest repeat per step.
+// the median, fastest and slowest repeat per step. A translation model
+// (cyclegan) steps on two batches of RGB noise of image_size (32 when 0),
+// as bench/torch_cyclegan_step.py times PyTorch.
 func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	if cfg.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Threads))
@@ -63,9 +65,16 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 	}
 	kind, shape := data.Images, models.Shape{C: 1, H: 28, W: 28}
 	tokens := slices.Contains(family.Data, data.Tokens)
-	if tokens {
+	switch {
+	case tokens:
 		// The oracle benchmark's sequences: 20 tokens over 5,000.
 		kind, shape = data.Tokens, models.Shape{C: 1, H: 1, W: data.OracleLen}
+	case slices.Contains(family.Data, data.Unpaired):
+		side := cfg.ImageSize
+		if side == 0 {
+			side = 32
+		}
+		kind, shape = data.Unpaired, models.Shape{C: 3, H: side, W: side}
 	}
 	spec, err := train.Spec(cfg, kind, shape, 0)
 	if err != nil {
@@ -91,6 +100,10 @@ func Bench(cfg train.Config, warmup, repeats, steps int) (BenchResult, error) {
 		rng.Uniform(real, -1, 1)
 	}
 	batch := gan.Batch{X: real}
+	if kind == data.Unpaired {
+		batch.Y = tensor.New(cfg.Batch, shape.C, shape.H, shape.W)
+		tensor.NewRNG(cfg.Seed, "data B").Uniform(batch.Y, -1, 1)
+	}
 	for range warmup {
 		g.Step(batch)
 	}

@@ -27,7 +27,9 @@ p = argparse.ArgumentParser()
 p.add_argument("--nash", default="nash", help="the nash binary")
 p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
 p.add_argument("--models", nargs="+", default=["mlp"],
-               help="mlp, gp-mlp, dcgan, gp-dcgan (as torch_gan_step.py names them), mle, seqgan (torch_seq_step.py)")
+               help="mlp, gp-mlp, dcgan, gp-dcgan (as torch_gan_step.py names them), mle, seqgan (torch_seq_step.py), "
+                    "cyclegan-digits (the digits benchmark's networks at 32x32), cyclegan-128 (the release's 6-block "
+                    "networks at 128x128, batch 1)")
 p.add_argument("--rounds", type=int, default=3)
 p.add_argument("--background", type=int, default=0,
                help="also time both engines with this many busy processes beside them, alternating with none")
@@ -39,10 +41,18 @@ if a.background < 0:
 # nash bench flags for each torch_gan_step.py model.
 NASH = {"mlp": [], "gp-mlp": ["--loss", "wgan-gp"],
         "dcgan": ["--model", "dcgan"], "gp-dcgan": ["--model", "dcgan", "--loss", "wgan-gp"],
-        "mle": ["--model", "mle", "--bench-steps", "5", "--repeats", "3"], "seqgan": ["--model", "seqgan", "--bench-steps", "6", "--repeats", "1", "--warmup", "0"]}
-# The PyTorch twin of each model, with its flags: the sequence models' are torch_seq_step.py's.
-TORCH = {m: ["torch_gan_step.py"] for m in ["mlp", "gp-mlp", "dcgan", "gp-dcgan"]}
-TORCH.update({"mle": ["torch_seq_step.py", "--steps", "5", "--repeats", "3"], "seqgan": ["torch_seq_step.py", "--steps", "6", "--repeats", "1", "--warmup", "0"]})
+        "mle": ["--model", "mle", "--bench-steps", "5", "--repeats", "3"], "seqgan": ["--model", "seqgan", "--bench-steps", "6", "--repeats", "1", "--warmup", "0"],
+        "cyclegan-digits": ["--model", "cyclegan", "--image-size", "32", "--ngf", "16", "--ndf", "16", "--n-blocks", "3",
+                            "--n-layers-d", "2", "--bench-steps", "10"],
+        "cyclegan-128": ["--model", "cyclegan", "--image-size", "128", "--n-blocks", "6", "--repeats", "3",
+                         "--bench-steps", "2", "--warmup", "1"]}
+# The PyTorch script and its flags for each model (torch_gan_step.py --model M otherwise).
+TORCH = {"mle": ["torch_seq_step.py", "--model", "mle", "--steps", "5", "--repeats", "3"],
+         "seqgan": ["torch_seq_step.py", "--model", "seqgan", "--steps", "6", "--repeats", "1", "--warmup", "0"],
+         "cyclegan-digits": ["torch_cyclegan_step.py", "--size", "32", "--ngf", "16", "--ndf", "16", "--blocks", "3",
+                             "--layers", "2", "--steps", "10"],
+         "cyclegan-128": ["torch_cyclegan_step.py", "--size", "128", "--blocks", "6", "--repeats", "3", "--steps", "2",
+                          "--warmup", "1"]}
 
 
 def run(cmd):
@@ -72,9 +82,8 @@ class Background:
 
 def measure(model, t):
     n = run([a.nash, "bench", "--json", "--threads", str(t)] + NASH[model])["ms_per_step_median"]
-    script, *extra = TORCH[model]
-    q = run([sys.executable, os.path.join(HERE, script), "--model", model,
-             "--threads", str(t), "--json"] + extra)["ms_per_step_median"]
+    script, *flags = TORCH.get(model, ["torch_gan_step.py", "--model", model])
+    q = run([sys.executable, os.path.join(HERE, script)] + flags + ["--threads", str(t), "--json"])["ms_per_step_median"]
     return n, q
 
 

@@ -14,16 +14,17 @@ import (
 var weightsFiles embed.FS
 
 // EmbeddedDatasets lists the datasets with embedded weights.
-var EmbeddedDatasets = []string{"mnist", "fashion-mnist"}
+var EmbeddedDatasets = []string{"mnist", "fashion-mnist", "printed"}
 
 var embedded sync.Map // dataset → *Model
 
-// Embedded returns the embedded network trained on dataset ("mnist" or
-// "fashion-mnist"). Networks are parsed once and shared: Extract does not
+// Embedded returns the embedded network trained on dataset ("mnist",
+// "fashion-mnist" or "printed", the printed digits of data.Printed as
+// data.GreyCentre shows them). Networks are parsed once and shared: Extract does not
 // change them.
 func Embedded(dataset string) (*Model, error) {
 	if !slices.Contains(EmbeddedDatasets, dataset) {
-		return nil, fmt.Errorf("classifier: no embedded network for dataset %q (have mnist and fashion-mnist)", dataset)
+		return nil, fmt.Errorf("classifier: no embedded network for dataset %q (have mnist, fashion-mnist and printed)", dataset)
 	}
 	if m, ok := embedded.Load(dataset); ok {
 		return m.(*Model), nil

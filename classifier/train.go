@@ -16,7 +16,8 @@ import (
 
 // TrainConfig is what nash classifier train takes.
 type TrainConfig struct {
-	// Dataset is "mnist" or "fashion-mnist"; Dir the folder of its IDX
+	// Dataset is "mnist", "fashion-mnist" or "printed" (data.Printed,
+	// grey 28×28, rendered by nash); Dir the folder of its IDX
 	// files (empty for the embedded MNIST).
 	Dataset string
 	Dir     string `json:"-"`
@@ -47,9 +48,9 @@ func DefaultTrainConfig(dataset string) TrainConfig {
 // Validate checks c before any data is read.
 func (c TrainConfig) Validate() error {
 	switch c.Dataset {
-	case "mnist", "fashion-mnist":
+	case "mnist", "fashion-mnist", "printed":
 	default:
-		return fmt.Errorf("classifier: dataset %q: want mnist or fashion-mnist", c.Dataset)
+		return fmt.Errorf("classifier: dataset %q: want mnist, fashion-mnist or printed", c.Dataset)
 	}
 	for _, v := range []struct {
 		name string

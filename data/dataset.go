@@ -70,11 +70,20 @@ func (d *Dataset) Head(n int) *Dataset {
 //   - "fashion-mnist": Fashion-MNIST from dir, with FashionMNISTClasses.
 //   - "idx": any IDX image/label pair in dir; classes "0" up to the largest
 //     label.
+//   - "printed": the printed digits (Printed) as the feature networks
+//     see them, grey and cut to their centre 28×28 (GreyCentre).
 //
 // A split's files in dir are named as MNIST's are, with or without ".gz":
 // train-images-idx3-ubyte and train-labels-idx1-ubyte for "train",
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte for "test".
 func Load(name, dir, split string) (*Dataset, error) {
+	if name == "printed" {
+		p, err := Printed(split)
+		if err != nil {
+			return nil, err
+		}
+		return GreyCentre(p, 28), nil
+	}
 	var prefix string
 	switch split {
 	case "train":

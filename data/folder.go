@@ -244,3 +244,14 @@ func (d *Dataset) channelImage(i int) image.Image {
 	}
 	return img
 }
+
+// LoadImageFile decodes the image file at path (images.Decode) and fits it
+// to size×size as LoadFolder fits a folder's images: planes of red, green
+// and blue bytes, 3·size·size.
+func LoadImageFile(path string, size int) ([]uint8, error) {
+	dst := make([]uint8, 3*size*size)
+	if _, _, err := decodeFitted(path, size, dst); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}

@@ -24,3 +24,8 @@ func IsToy(name string) bool {
 	}
 	return false
 }
+
+// Unpaired are images of two domains, A and B, drawn independently of
+// each other (a batch's X from A, its Y from B), for translation between
+// them (CycleGAN); each domain's images are [C, H, W] scaled to [−1, 1].
+const Unpaired Kind = "unpaired"

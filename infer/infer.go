@@ -133,6 +133,26 @@ func Load(path string) (*Generator, error) {
 // FromCheckpoint rebuilds the generator saved in f, read from path (which
 // errors name).
 func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
+	return fromCheckpoint(f, path, "")
+}
+
+// LoadNetwork loads the network called network of the checkpoint at path
+// as a generator, as Load loads the one sampling uses: G_B of a
+// translation run, say, whose G_A Load gives.
+func LoadNetwork(path, network string) (*Generator, error) {
+	f, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := f.Metadata[MetaExported]; ok {
+		return nil, fmt.Errorf("%s: an exported file holds one network, not %s", path, network)
+	}
+	return fromCheckpoint(f, path, network)
+}
+
+// fromCheckpoint is FromCheckpoint of the network called network, or
+// when network is empty of the one the metadata names.
+func fromCheckpoint(f *checkpoint.File, path, network string) (*Generator, error) {
 	spec, err := describe(f.Metadata)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -153,6 +173,9 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 			return nil, fmt.Errorf("%s: metadata %s is %.80q, want %s or %s", path, MetaExported, v, gan.GeneratorName, gan.GeneratorEMAName)
 		}
 		name, exported = v, true
+	}
+	if network != "" {
+		name = network
 	}
 	if name == "" {
 		name = gan.GeneratorName
@@ -281,7 +304,7 @@ func checkTensors(f *checkpoint.File, prefix string, s models.Spec) error {
 			held += n
 		}
 	}
-	if held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
+	if s.Data != data.Unpaired && held < s.ZDim || held < s.Classes || family.Flat && held < s.Sample.Len() {
 		return fmt.Errorf("metadata %s: a generator of z_dim %d, %d classes and samples of %d×%d×%d does not fit the %d values of the tensors %s*",
 			MetaModel, s.ZDim, s.Classes, s.Sample.C, s.Sample.H, s.Sample.W, held, prefix)
 	}
@@ -295,6 +318,9 @@ func checkSpec(s models.Spec, key string) error {
 		return err
 	}
 	switch {
+	case s.Data == data.Unpaired && s.ZDim != s.Sample.Len():
+		return fmt.Errorf("metadata %s: a translator's input length %d is not its images' %d×%d×%d", key, s.ZDim, s.Sample.C, s.Sample.H, s.Sample.W)
+	case s.Data == data.Unpaired:
 	case s.ZDim < 1 || s.ZDim > models.MaxZDim:
 		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, models.MaxZDim)
 	case s.Classes < 0 || s.Classes == 1 || s.Classes > models.MaxClasses:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/tensor"
@@ -27,7 +28,8 @@ func (g *Generator) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 	return z
 }
 
-// Sample returns the samples [n, …Spec.Sample] of the noise z [n, ZDim],
+// Sample returns the samples [n, …Spec.Sample] of the noise z [n, ZDim]
+// (a translator's: its input images, flat, translated),
 // of the classes labels [n] (integers as float32) for a conditional
 // generator; labels must be nil for an unconditional one. It may be called
 // from many goroutines at once.
@@ -39,8 +41,12 @@ func (g *Generator) Sample(z, labels *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := g.checkLabels(labels, n); err != nil {
 		return nil, err
 	}
-	x := gan.Sample(g.Net, z, labels)
 	s := g.Spec.Sample
+	if g.Spec.Data == data.Unpaired {
+		// A translator's input is an image of the other domain.
+		z = z.Reshape(n, s.C, s.H, s.W)
+	}
+	x := gan.Sample(g.Net, z, labels)
 	return x.Reshape(n, s.C, s.H, s.W), nil
 }
 

@@ -45,6 +45,9 @@ type Spec struct {
 	// comparable.
 	Words string `json:"words,omitempty"`
 	Sep   string `json:"sep,omitempty"`
+	// CycleGAN holds the widths and depths of a cyclegan family's
+	// networks; zero for other families.
+	CycleGAN CycleGANSpec `json:"cyclegan,omitzero"`
 }
 
 // DInput returns the shape of the discriminator's input: the shape of a

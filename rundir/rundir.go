@@ -10,6 +10,7 @@
 //	DIR/eval-CHECKPOINT.json         nash eval --run's latest report on a checkpoint
 //	DIR/evals.jsonl                  every report of nash eval --run
 //	DIR/eval-memorisation-CHECKPOINT.png  its picture of the closest training images
+//	DIR/eval-translation-CHECKPOINT.png   a translation run's test images, translated and back
 //
 // Create refuses a directory that is not empty unless told to replace a
 // previous run, and then removes only the files above, never anything else.
@@ -62,6 +63,10 @@ func EvalFile(checkpoint string) string { return "eval-" + checkpoint + ".json" 
 // latest evaluation of the checkpoint: eval-memorisation-last.png.
 func MemorisationFile(checkpoint string) string { return "eval-memorisation-" + checkpoint + ".png" }
 
+// TranslationFile returns the name of the picture of a translation run's
+// latest evaluation of the checkpoint: eval-translation-last.png.
+func TranslationFile(checkpoint string) string { return "eval-translation-" + checkpoint + ".png" }
+
 // isEvalName reports whether a file name in a run directory is one of nash
 // eval's.
 func isEvalName(name string) bool {
@@ -69,6 +74,8 @@ func isEvalName(name string) bool {
 	case name == EvalHistoryFile || name == legacyEvalFile || name == legacyMemorisationFile:
 		return true
 	case strings.HasPrefix(name, "eval-memorisation-") && strings.HasSuffix(name, ".png"):
+		return true
+	case strings.HasPrefix(name, "eval-translation-") && strings.HasSuffix(name, ".png"):
 		return true
 	default:
 		return strings.HasPrefix(name, "eval-") && strings.HasSuffix(name, ".json")
@@ -87,8 +94,8 @@ type Run struct {
 // If dir exists and is not empty, Create fails with an error that names it
 // and says to pass --force, unless force is true: then it removes the files
 // of a previous run (config.yaml, metrics.jsonl, metrics.malformed.jsonl,
-// status.json, nash eval's eval-*.json, eval-memorisation-*.png and
-// evals.jsonl (and an older nash eval's eval-memorisation.png),
+// status.json, nash eval's eval-*.json, eval-memorisation-*.png,
+// eval-translation-*.png and evals.jsonl (and an older nash eval's eval-memorisation.png),
 // samples/step-<digits>.png, samples/classes-<digits>.png and
 // checkpoints/*.safetensors) and leaves every other file in place.
 func Create(dir string, force bool) (*Run, error) {
@@ -109,7 +116,7 @@ func Create(dir string, force bool) (*Run, error) {
 		}
 		if len(entries) > 0 && !force {
 			return nil, fmt.Errorf("rundir: %s is not empty; pass --force to replace the run in it "+
-				"(this removes %s, %s, %s, %s, eval-*.json, eval-memorisation-*.png, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
+				"(this removes %s, %s, %s, %s, eval-*.json, eval-memorisation-*.png, eval-translation-*.png, %s, %s/step-*.png, %s/classes-*.png and %s/*%s and nothing else)",
 				dir, ConfigFile, MetricsFile, MalformedMetricsFile, StatusFile, EvalHistoryFile, SamplesDir, SamplesDir, CheckpointsDir, checkpointExt)
 		}
 		if err := removeRunFiles(dir); err != nil {

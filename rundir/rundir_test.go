@@ -77,7 +77,7 @@ func TestCreateRefusesNonEmpty(t *testing.T) {
 		before := tree(t, dir)
 		_, err := Create(dir, false)
 		want := "rundir: " + dir + " is not empty; pass --force to replace the run in it " +
-			"(this removes config.yaml, metrics.jsonl, metrics.malformed.jsonl, status.json, eval-*.json, eval-memorisation-*.png, evals.jsonl, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
+			"(this removes config.yaml, metrics.jsonl, metrics.malformed.jsonl, status.json, eval-*.json, eval-memorisation-*.png, eval-translation-*.png, evals.jsonl, samples/step-*.png, samples/classes-*.png and checkpoints/*.safetensors and nothing else)"
 		if err == nil || err.Error() != want {
 			t.Errorf("Create over %q: %v\nwant %s", files, err, want)
 		}

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 
+	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/models"
@@ -21,6 +22,10 @@ func Spec(cfg Config, kind data.Kind, sample models.Shape, classes int) (models.
 	s := models.Spec{Family: cfg.Model, Data: kind, Sample: sample, ZDim: cfg.ZDim}
 	if cfg.Pack > 1 {
 		s.Pack = cfg.Pack
+	}
+	if kind == data.Unpaired {
+		// A translator's input is an image of the other domain.
+		s.ZDim, s.CycleGAN = sample.Len(), cfg.cycleSpec()
 	}
 	if cfg.Conditional {
 		if classes < 2 {
@@ -56,7 +61,8 @@ func Build(cfg Config, spec models.Spec) (gan.Game, error) {
 // games builds each game, by the name a model family gives (Family.Game),
 // from the configuration and the family's networks.
 var games = map[string]func(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, error){
-	"": classicGame,
+	"":         classicGame,
+	"cyclegan": cycleGame,
 }
 
 // classicGame returns the classic game of the generator against the
@@ -96,7 +102,11 @@ func classicGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, 
 }
 
 func newOptimizer(cfg Config, m nn.Module, lr float64) optim.Optimizer {
-	params := nn.Vars(m.Parameters())
+	return newOptimizerOf(cfg, nn.Vars(m.Parameters()), lr)
+}
+
+// newOptimizerOf returns cfg's optimiser of params at the learning rate lr.
+func newOptimizerOf(cfg Config, params []*autograd.Var, lr float64) optim.Optimizer {
 	switch cfg.Optimizer {
 	case "rmsprop":
 		return optim.NewRMSprop(params, float32(lr))

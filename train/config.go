@@ -129,6 +129,30 @@ type Config struct {
 	// (default 100), reached after AnnealSteps steps (default 1,000).
 	MaxBeta     float64 `yaml:"max_beta,omitempty"`
 	AnnealSteps int     `yaml:"anneal_steps,omitempty"`
+	// DataA and DataB are the folders of the two domains of a translation
+	// run on the folder dataset, instead of data's trainA and trainB.
+	DataA string `yaml:"data_a,omitempty"`
+	DataB string `yaml:"data_b,omitempty"`
+	// LoadSize is the side translation images are resized to before a
+	// random image_size crop (the reference's load_size); 0 is
+	// image_size, no crop.
+	LoadSize int `yaml:"load_size,omitempty"`
+	// NoFlip turns off the random horizontal flip of translation images.
+	NoFlip bool `yaml:"no_flip,omitempty"`
+	// NGF and NDF are the widths of CycleGAN's generators and
+	// discriminators, NBlocks the generators' residual blocks and NLayersD
+	// the discriminators' stride-2 layers.
+	NGF      int `yaml:"ngf,omitempty"`
+	NDF      int `yaml:"ndf,omitempty"`
+	NBlocks  int `yaml:"n_blocks,omitempty"`
+	NLayersD int `yaml:"n_layers_d,omitempty"`
+	// LambdaCycle is CycleGAN's cycle-consistency weight λ, and
+	// LambdaIdentity the identity loss's weight relative to it (0: off).
+	LambdaCycle    float64 `yaml:"lambda_cycle,omitempty"`
+	LambdaIdentity float64 `yaml:"lambda_identity,omitempty"`
+	// PoolSize is the number of generated images in each discriminator's
+	// history (0: none).
+	PoolSize int `yaml:"pool_size,omitempty"`
 }
 
 // DefaultConfig returns the reference recipe of the texts: the MLP GAN on
@@ -168,7 +192,8 @@ func (c Config) Validate() error {
 		msgs = append(msgs, key+": "+fmt.Sprintf(format, args...))
 	}
 	switch {
-	case c.Dataset == "mnist", c.Dataset == data.StackedMNISTName, data.IsToy(c.Dataset), c.Dataset == "oracle":
+	case c.Dataset == "mnist", c.Dataset == data.StackedMNISTName, data.IsToy(c.Dataset), c.Dataset == "oracle", c.Dataset == "mnist-printed":
+	case c.Dataset == "folder" && c.DataA != "":
 	case c.Dataset == "fashion-mnist", c.Dataset == "idx", c.Dataset == "folder":
 		if c.Data == "" {
 			bad("data", "dataset %s needs a data folder", c.Dataset)
@@ -178,9 +203,10 @@ func (c Config) Validate() error {
 			bad("data", "dataset text needs a text file, one sequence a line")
 		}
 	default:
-		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, stacked-mnist, ring8, grid25, oracle or text)", clip(c.Dataset))
+		bad("dataset", "unknown dataset %s (want mnist, fashion-mnist, idx, folder, stacked-mnist, ring8, grid25, oracle, text or mnist-printed)", clip(c.Dataset))
 	}
 	msgs = append(msgs, c.sequenceProblems()...)
+	msgs = append(msgs, c.validateTranslation()...)
 	if c.Conditional && data.IsToy(c.Dataset) {
 		bad("conditional", "the 2-D dataset %s has no classes", c.Dataset)
 	}
@@ -340,6 +366,9 @@ func (c Config) kind() data.Kind {
 	if data.IsToy(c.Dataset) {
 		return data.Points
 	}
+	if c.translation() {
+		return data.Unpaired
+	}
 	return data.Images
 }
 
@@ -476,7 +505,13 @@ var lossDefaults = map[gan.Loss]map[string]any{
 // every setting the user did not give; given reports whether a key was
 // given (on the command line or in a config file).
 func (c Config) Resolve(given func(key string) bool) Config {
-	defaults := lossDefaults[gan.Loss(c.Loss)]
+	c = c.resolveTranslation(given)
+	return c.applyDefaults(lossDefaults[gan.Loss(c.Loss)], given)
+}
+
+// applyDefaults returns c with defaults, by YAML key, applied to every
+// setting not given.
+func (c Config) applyDefaults(defaults map[string]any, given func(key string) bool) Config {
 	v := reflect.ValueOf(&c).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		key := YAMLKey(v.Type().Field(i))

@@ -38,8 +38,10 @@ type session struct {
 	// baseLR are the optimisers' learning rates before any decay.
 	baseLR []float64
 	// fixedZ is the noise of every sample picture, so pictures compare
-	// over time and across resumes.
+	// over time and across resumes; a translation run's pictures are
+	// cycle's instead.
 	fixedZ *tensor.Tensor
+	cycle  *cyclePictures
 	step   int
 	epoch  int
 	// modes is the number of mixture modes covered at the last evaluation.
@@ -90,6 +92,7 @@ func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
 	s.gen = &infer.Generator{Net: game.Generator(), Spec: spec, EMA: cfg.EMAKimg > 0}
 	// The noise of every sample picture: the seed's "grid" stream.
 	s.fixedZ = s.gen.Noise(src.pictureSamples(), tensor.NewRNG(cfg.Seed, "grid"))
+	s.cycle = newCyclePictures(s, src)
 	s.initClasses(src.classNames())
 	if err := s.checkMemory(); err != nil {
 		return nil, err
@@ -230,7 +233,7 @@ func (s *session) train(ctx context.Context, log io.Writer) error {
 	for s.step < total {
 		if err := s.stopped(ctx); err != nil {
 			bar.clear()
-			if serr := s.save(s.gen.GenerateFrom(s.fixedZ), true); serr != nil {
+			if serr := s.save(s.pictureSamples(), true); serr != nil {
 				return fmt.Errorf("interrupted at step %d: %w (saving checkpoint: %v)", s.step, err, serr)
 			}
 			return fmt.Errorf("interrupted at step %d, checkpoint saved in %s: %w", s.step, s.run.CheckpointPath("last"), err)
@@ -264,7 +267,7 @@ func (s *session) train(ctx context.Context, log io.Writer) error {
 		var samples *tensor.Tensor
 		var extra rundir.Record
 		if s.step%sampleEvery == 0 || s.step == total {
-			samples = s.gen.GenerateFrom(s.fixedZ)
+			samples = s.pictureSamples()
 			if extra, err = s.src.measure(samples); err != nil {
 				return fmt.Errorf("step %d: %w", s.step, err)
 			}
@@ -336,10 +339,22 @@ func (s *session) batch(x *tensor.Tensor, n int) gan.Batch {
 	shape := s.spec.Sample
 	data := x.Data()[:n*shape.Len()]
 	b := gan.Batch{X: tensor.FromSlice(data, n, shape.C, shape.H, shape.W), Labels: s.labelTensor(n)}
+	if u, ok := s.src.(*unpairedSource); ok {
+		b.Y = u.second(n)
+	}
 	if s.flat {
 		b.X = tensor.FromSlice(data, n, shape.Len())
 	}
 	return b
+}
+
+// pictureSamples returns the samples of the current sample picture: from
+// the fixed noise, or a translation run's cycles.
+func (s *session) pictureSamples() *tensor.Tensor {
+	if s.cycle != nil {
+		return s.cycle.samples()
+	}
+	return s.gen.GenerateFrom(s.fixedZ)
 }
 
 // finite reports whether every value is a finite number.

@@ -63,6 +63,9 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 		}
 		return &mixtureSource{m: m, rng: rng}, nil
 	}
+	if cfg.translation() {
+		return openUnpaired(cfg, log, rng)
+	}
 	ds, err := loadImages(cfg)
 	if err != nil {
 		return nil, err

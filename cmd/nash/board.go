@@ -92,5 +92,8 @@ func interpolate(runDir string, from, to uint64, steps int, slerp bool) (image.I
 	if err != nil {
 		return nil, err
 	}
+	if err := noiseGenerator(g, runDir); err != nil {
+		return nil, err
+	}
 	return g.InterpolationStrip(infer.Walk{From: from, To: to, Steps: steps, Slerp: slerp})
 }

@@ -26,7 +26,7 @@ func newClassifierTrain() *cobra.Command {
 	var force bool
 	var threads int
 	cmd := &cobra.Command{
-		Use:   "train --dataset mnist|fashion-mnist [--data DIR] [--out FILE]",
+		Use:   "train --dataset mnist|fashion-mnist|printed [--data DIR] [--out FILE]",
 		Short: "Train the feature network on MNIST or Fashion-MNIST and write its weights (safetensors)",
 		Long: `Train nash's feature network, ` + classifier.Architecture + `,
 on the training set, print its accuracy on the test set after every epoch, and write the weights
@@ -83,7 +83,7 @@ with its defaults; nash eval --classifier FILE uses others.`,
 	}
 	def := classifier.DefaultTrainConfig("mnist")
 	f := cmd.Flags()
-	f.StringVar(&c.Dataset, "dataset", "mnist", "mnist (embedded) or fashion-mnist (needs --data)")
+	f.StringVar(&c.Dataset, "dataset", "mnist", "mnist (embedded), fashion-mnist (needs --data) or printed (rendered by nash: the printed digits of mnist-printed, grey 28×28)")
 	f.StringVar(&c.Dir, "data", "", "folder with the dataset's IDX files (train-* and t10k-*)")
 	f.StringVar(&out, "out", "", "weights file to write (default <dataset>-classifier.safetensors)")
 	f.BoolVar(&force, "force", false, "replace --out if it exists")

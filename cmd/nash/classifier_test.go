@@ -21,7 +21,7 @@ func TestClassifierTrainRejects(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"dataset", []string{"train", "--dataset", "cifar10"}, `dataset "cifar10": want mnist or fashion-mnist`},
+		{"dataset", []string{"train", "--dataset", "cifar10"}, `dataset "cifar10": want mnist, fashion-mnist or printed`},
 		{"epochs", []string{"train", "--epochs", "0"}, "epochs 0 out of range"},
 		{"shift", []string{"train", "--shift", "20"}, "shift 20 out of range"},
 		{"existing output", []string{"train", "--out", existing}, "--out " + existing + " exists; pass --force"},

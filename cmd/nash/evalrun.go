@@ -31,7 +31,7 @@ type runOptions struct {
 
 // evalRun evaluates the generator of the run in dir.
 func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
-	t, err := loadCheckpoint(dir, o.checkpoint)
+	t, err := loadAny(dir, o.checkpoint)
 	if err != nil {
 		return err
 	}
@@ -41,6 +41,9 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 	info := evaluate.RunInfo{Dir: dir, Dataset: t.Dataset, Checkpoint: o.checkpoint, Step: t.Step, EMA: t.EMA, Truncation: o.truncation.String()}
 	if t.Spec.Data == data.Tokens {
 		return evalTokens(cmd, t, info, o)
+	}
+	if t.Spec.Data == data.Unpaired {
+		return evalTranslation(cmd, t, info, o)
 	}
 	if t.Spec.Data == data.Points {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {

@@ -40,7 +40,7 @@ type configFlags struct {
 }
 
 var configUsage = map[string]string{
-	"dataset":         "dataset: mnist (embedded), fashion-mnist, idx or folder (these three need --data), stacked-mnist (3 MNIST digits in R, G, B: 1,000 modes), ring8 or grid25 (2-D mixtures)",
+	"dataset":         "dataset: mnist (embedded), fashion-mnist, idx or folder (these three need --data), stacked-mnist (3 MNIST digits in R, G, B: 1,000 modes), ring8 or grid25 (2-D mixtures), oracle or text (token sequences); translation (cyclegan): mnist-printed, or folder with trainA/ and trainB/",
 	"data":            "folder with the dataset's IDX files (train-images-idx3-ubyte[.gz], …), or with the folder dataset's PNG/JPEG images (class sub-folders optional)",
 	"image_size":      "side of the square training images: resized and centre-cropped (0: the dataset's own; folder: 64)",
 	"conditional":     "class-conditional GAN: G gets the class with the noise, D (a projection discriminator) with the image",
@@ -69,6 +69,17 @@ var configUsage = map[string]string{
 	"eval_every":      "steps between evaluations during training of image runs (0: once per epoch, -1: off)",
 	"log_every":       "steps between metrics.jsonl records",
 	"threads":         "goroutines doing arithmetic (0: all cores); results do not depend on it",
+	"data_a":          "translation (cyclegan, dataset folder): the folder of domain A's images, instead of --data's trainA/",
+	"data_b":          "translation (cyclegan, dataset folder): the folder of domain B's images, instead of --data's trainB/",
+	"load_size":       "translation: side images are resized to before a random --image-size crop (0: no crop)",
+	"no_flip":         "translation: no random horizontal flip (default on mnist-printed)",
+	"ngf":             "cyclegan: generator width (default 64)",
+	"ndf":             "cyclegan: discriminator width (default 64)",
+	"n_blocks":        "cyclegan: residual blocks of the generators (default 9; the reference uses 6 at 128×128)",
+	"n_layers_d":      "cyclegan: stride-2 layers of the PatchGAN discriminators (default 3, the 70×70 PatchGAN)",
+	"lambda_cycle":    "cyclegan: cycle-consistency weight λ (default 10)",
+	"lambda_identity": "cyclegan: identity loss weight relative to λ (default 0.5; 0: off)",
+	"pool_size":       "cyclegan: generated images in each discriminator's history pool (default 50; 0: none)",
 }
 
 // bindConfig binds the fields named by keys, or every field when keys is empty.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/infer"
 )
 
@@ -26,11 +27,30 @@ func addTruncationFlags(fs *pflag.FlagSet, t *infer.Truncation) {
 // loadCheckpoint loads the generator of the run in dir from its checkpoint
 // name, which --checkpoint gave: last or best.
 func loadCheckpoint(dir, name string) (*infer.Generator, error) {
+	g, err := loadAny(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return g, noiseGenerator(g, "--run "+dir)
+}
+
+// loadAny is loadCheckpoint of any run, a translation run's G_A included.
+func loadAny(dir, name string) (*infer.Generator, error) {
 	path, err := checkpointPath(dir, name)
 	if err != nil {
 		return nil, err
 	}
 	return infer.Load(path)
+}
+
+// noiseGenerator refuses the generator g, loaded from what names, unless
+// it maps noise to samples: a translation run's generators map images to
+// images, and nash translate runs them.
+func noiseGenerator(g *infer.Generator, what string) error {
+	if g.Spec.Data != data.Unpaired {
+		return nil
+	}
+	return fmt.Errorf("%s: a translation run (%s on %s) has no generator from noise: translate images with nash translate --run DIR --direction a2b|b2a --in FILE|DIR --out FILE|DIR, measure it with nash eval --run DIR", what, g.Spec.Family, g.Dataset)
 }
 
 // checkpointPath returns the path of the checkpoint name, which

@@ -61,7 +61,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTrain(), newSample(), newExport(), newServe(), newBench(), newInterpolate(), newToyBench(), newBoard(), newEval(), newClassifier(),
-		newDownload(), newRuns(), newPresets(), newSweep())
+		newDownload(), newRuns(), newPresets(), newSweep(), newTranslate())
 	root.SetFlagErrorFunc(suggestFlag)
 	return root
 }
@@ -165,7 +165,8 @@ func newBench() *cobra.Command {
 		Short: "Time one training step (one D update and one G update) of the reference recipe or another objective",
 		Args:  cobra.NoArgs,
 	}
-	flags := bindConfig(cmd.Flags(), train.DefaultConfig(), "model", "loss", "batch", "threads", "seed", "gp", "r1")
+	flags := bindConfig(cmd.Flags(), train.DefaultConfig(), "model", "loss", "batch", "threads", "seed", "gp", "r1",
+		"image_size", "ngf", "ndf", "n_blocks", "n_layers_d")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	cmd.Flags().IntVar(&warmup, "warmup", 3, "untimed steps first")
 	cmd.Flags().IntVar(&repeats, "repeats", 5, "timed repeats (the median is reported)")
@@ -180,7 +181,13 @@ func newBench() *cobra.Command {
 			return nil
 		}
 		given := flags.changed()
-		cfg := flags.over(train.DefaultConfig()).Resolve(func(key string) bool { return slices.Contains(given, key) })
+		cfg := flags.over(train.DefaultConfig())
+		if cfg.Model == "cyclegan" {
+			// Timed on noise: a folder that is never read stands for
+			// the two domains.
+			cfg.Dataset, cfg.Data = "folder", "noise"
+		}
+		cfg = cfg.Resolve(func(key string) bool { return slices.Contains(given, key) })
 		// One benchmarked step is one D update and one G update.
 		cfg.NCritic = 1
 		if f, err := models.Lookup(cfg.Model); err == nil && slices.Contains(f.Data, data.Tokens) {

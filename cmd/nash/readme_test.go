@@ -17,9 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/metrics"
+	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -95,6 +98,22 @@ func TestREADMECommands(t *testing.T) {
 				fmt.Fprintf(&b, "fortune %d favours the %s\n", i, []string{"bold", "brave", "prepared"}[i%3])
 			}
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"my/horse2zebra": func(path string) {
+			writeTranslationData(t, path, 4)
+		},
+		"my/horse.png": func(path string) {
+			writeTestPNG(t, path, 40, 30)
+		},
+		// README converts a release's .pth with PyTorch: a tiny generator
+		// of the release's names stands in for it.
+		"horse2zebra.safetensors": func(path string) {
+			g := models.NewResnetGenerator(3, 3, 4, 2, tensor.NewRNG(1, "init"))
+			var f checkpoint.File
+			f.SetStateDict("", nn.StateDict(g))
+			if err := checkpoint.Save(path, &f); err != nil {
 				t.Fatal(err)
 			}
 		},

@@ -57,6 +57,9 @@ request goes to standard error. SIGTERM or Ctrl-C stops accepting and lets the r
 			if g.Spec.Data == data.Tokens {
 				return fmt.Errorf("%s: nash serve serves images and points; a generator of token sequences is sampled by nash sample --out FILE.txt", path)
 			}
+			if err := noiseGenerator(g, path); err != nil {
+				return err
+			}
 			o.Log = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
 			s, err := serve.New(g, o)
 			if err != nil {
