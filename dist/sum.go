@@ -34,7 +34,7 @@ func (s *Summer) Sum(buf []float32) error {
 	send, recv, part := s.send[:padded], s.recv[:padded], s.part[:chunk]
 	copy(send, buf)
 	clear(send[len(buf):])
-	if err := s.c.Alltoall(bytesOf(send), bytesOf(recv)); err != nil {
+	if err := s.c.Alltoall(Bytes(send), Bytes(recv)); err != nil {
 		return err
 	}
 	copy(part, recv[:chunk])
@@ -43,15 +43,16 @@ func (s *Summer) Sum(buf []float32) error {
 			part[i] += v
 		}
 	}
-	if err := s.c.Allgather(bytesOf(part), bytesOf(send)); err != nil {
+	if err := s.c.Allgather(Bytes(part), Bytes(send)); err != nil {
 		return err
 	}
 	copy(buf, send)
 	return nil
 }
 
-// bytesOf returns f's storage as bytes.
-func bytesOf(f []float32) []byte {
+// Bytes returns f's storage as bytes, without a copy: what the
+// collectives move.
+func Bytes(f []float32) []byte {
 	if len(f) == 0 {
 		return nil
 	}

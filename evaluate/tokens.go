@@ -28,12 +28,12 @@ func Oracle() (*seq.Generator, error) {
 	}
 	f, err := checkpoint.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("the oracle: %w", err)
+		return nil, fmt.Errorf("data/seqgan/oracle.safetensors: %w", err)
 	}
 	get := func(name string, shape ...int) (*tensor.Tensor, error) {
 		t, err := f.Tensor(name)
 		if err == nil && !tensor.EqualShapes(t.Shape(), shape) {
-			err = fmt.Errorf("the oracle's %s has shape %v, want %v", name, t.Shape(), shape)
+			err = fmt.Errorf("data/seqgan/oracle.safetensors: %s has shape %v, want %v", name, t.Shape(), shape)
 		}
 		return t, err
 	}

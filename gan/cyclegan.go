@@ -184,11 +184,12 @@ func (c *CycleGAN) SetState(b []byte) error {
 		return err
 	}
 	for _, p := range []struct {
+		key  string
 		n    int
 		pool *ImagePool
-	}{{st.PoolA, c.PoolA}, {st.PoolB, c.PoolB}} {
+	}{{"pool_a", st.PoolA, c.PoolA}, {"pool_b", st.PoolB, c.PoolB}} {
 		if p.n < 0 || p.n > p.pool.Size() {
-			return fmt.Errorf("a pool holds %d images, at most %d", p.n, p.pool.Size())
+			return fmt.Errorf("%s: a pool holds %d images, at most %d", p.key, p.n, p.pool.Size())
 		}
 	}
 	c.PoolA.N, c.PoolB.N = st.PoolA, st.PoolB

@@ -88,7 +88,7 @@ func (g *ResnetGenerator) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.
 
 // Parameters implements nn.Module: model.<i>.….
 func (g *ResnetGenerator) Parameters() []nn.Parameter {
-	return prefixed("model.", g.Model.Parameters())
+	return nn.Prefixed("model.", g.Model.Parameters())
 }
 
 // Children implements nn.Container: model.
@@ -141,7 +141,7 @@ func (d *NLayerDiscriminator) Forward(tp *autograd.Tape, x *autograd.Var) *autog
 
 // Parameters implements nn.Module: model.<i>.….
 func (d *NLayerDiscriminator) Parameters() []nn.Parameter {
-	return prefixed("model.", d.Model.Parameters())
+	return nn.Prefixed("model.", d.Model.Parameters())
 }
 
 // Children implements nn.Container: model.
@@ -151,14 +151,6 @@ func (d *NLayerDiscriminator) Children() []nn.Child {
 
 // SetChild implements nn.Container.
 func (d *NLayerDiscriminator) SetChild(i int, m nn.Module) { d.Model = setModel(i, m) }
-
-// prefixed returns ps with prefix before every name.
-func prefixed(prefix string, ps []nn.Parameter) []nn.Parameter {
-	for i := range ps {
-		ps[i].Name = prefix + ps[i].Name
-	}
-	return ps
-}
 
 // setModel returns m as the one child, model, of a network.
 func setModel(i int, m nn.Module) *nn.Sequential {

@@ -133,11 +133,7 @@ func (r *ResnetBlock) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var 
 
 // Parameters implements Module.
 func (r *ResnetBlock) Parameters() []Parameter {
-	ps := r.ConvBlock.Parameters()
-	for i := range ps {
-		ps[i].Name = "conv_block." + ps[i].Name
-	}
-	return ps
+	return Prefixed("conv_block.", r.ConvBlock.Parameters())
 }
 
 // Children implements Container: conv_block.

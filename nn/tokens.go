@@ -77,7 +77,7 @@ func (h *Highway) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 
 // Parameters implements Module.
 func (h *Highway) Parameters() []Parameter {
-	return append(prefixed("transform.", h.Transform.Parameters()), prefixed("gate.", h.Gate.Parameters())...)
+	return append(Prefixed("transform.", h.Transform.Parameters()), Prefixed("gate.", h.Gate.Parameters())...)
 }
 
 // Children implements Container.
@@ -98,7 +98,9 @@ func (h *Highway) SetChild(i int, m Module) {
 	}
 }
 
-func prefixed(prefix string, ps []Parameter) []Parameter {
+// Prefixed puts prefix before the name of each of ps, a child's
+// parameters, and returns ps.
+func Prefixed(prefix string, ps []Parameter) []Parameter {
 	for i := range ps {
 		ps[i].Name = prefix + ps[i].Name
 	}
@@ -110,11 +112,11 @@ func prefixed(prefix string, ps []Parameter) []Parameter {
 // inverse of its cumulative distribution at u[i] ∈ [0, 1): out[i] is the
 // first class whose cumulative probability exceeds u[i]. The same logits
 // and u give the same classes on every machine (float64 sums in class
-// order).
+// order). The exponentials are computed again in the search rather than
+// kept, so sampling allocates nothing.
 func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, out []int) {
 	v := logits.Dim(1)
 	d := logits.Data()
-	e := make([]float64, v)
 	for i := range u {
 		row := d[i*v : (i+1)*v]
 		m := row[0]
@@ -122,14 +124,13 @@ func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, 
 			m = max(m, x)
 		}
 		var sum float64
-		for j, x := range row {
-			e[j] = math.Exp(float64(x-m) / temperature)
-			sum += e[j]
+		for _, x := range row {
+			sum += math.Exp(float64(x-m) / temperature)
 		}
 		target, acc := u[i]*sum, 0.0
 		out[i] = v - 1
-		for j, p := range e {
-			acc += p
+		for j, x := range row {
+			acc += math.Exp(float64(x-m) / temperature)
 			if acc > target {
 				out[i] = j
 				break

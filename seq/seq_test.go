@@ -119,6 +119,11 @@ func TestSeqGANRewards(t *testing.T) {
 	if same(before, r.Output.Weight.Value) {
 		t.Fatal("the roll-out network did not move after a generator step")
 	}
+	// It is a delayed copy: after a G step it lags G, so a mix that
+	// copied G (or the first step's copy alone) fails here.
+	if same(g.Output.Weight.Value, r.Output.Weight.Value) {
+		t.Fatal("the roll-out network equals G after a generator step: it should lag behind it")
+	}
 }
 
 func same(a, b *tensor.Tensor) bool {

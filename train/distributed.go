@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unsafe"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/checkpoint"
@@ -375,7 +374,7 @@ func (s *session) broadcastWeights() error {
 	if len(buf) == 0 {
 		return nil
 	}
-	if err := s.dist.comm.Bcast(unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 4*len(buf)), 0); err != nil {
+	if err := s.dist.comm.Bcast(dist.Bytes(buf), 0); err != nil {
 		return fmt.Errorf("broadcasting rank 0's weights: %w", err)
 	}
 	off := 0

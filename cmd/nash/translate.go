@@ -53,6 +53,9 @@ func evalTranslation(cmd *cobra.Command, ab *infer.Generator, info evaluate.RunI
 	if o.metricsChanged || o.classifier != "" || o.Split != "test" {
 		return fmt.Errorf("--run %s: a translation run is measured per direction (label preservation, FID, cycle error): --metrics, --classifier and --split do not apply", info.Dir)
 	}
+	if !o.truncation.Off() {
+		return fmt.Errorf("--run %s: a translation run's generators take images, not noise: --truncation and --truncation-threshold do not apply", info.Dir)
+	}
 	n := o.N
 	if n == 0 {
 		n = 10000
@@ -162,7 +165,10 @@ folder of PNG files of the same names.`,
 				}
 				size = g.Spec.Sample.H
 			} else {
-				if cmd.Flags().Changed("direction") || cmd.Flags().Changed("run") {
+				if cmd.Flags().Changed("run") {
+					return fmt.Errorf("--run and --weights: give one of them, not both")
+				}
+				if cmd.Flags().Changed("direction") {
 					return fmt.Errorf("--direction belongs to --run: a --weights file is one direction")
 				}
 				if size < 8 || size > 1024 || size%4 != 0 {
