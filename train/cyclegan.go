@@ -124,8 +124,8 @@ func cycleGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, er
 		return nil, fmt.Errorf("loss: %w", err)
 	}
 	switch loss {
-	case gan.WGANGP:
-		return nil, fmt.Errorf("loss: cyclegan takes no gradient penalty (wgan-gp); use ls, ns, minimax, hinge or wgan")
+	case gan.WGANGP, gan.WGAN:
+		return nil, fmt.Errorf("loss: cyclegan's game has neither WGAN's weight clipping nor its gradient penalty (%s); use ls, ns, minimax or hinge", cfg.Loss)
 	}
 	ga, gb, da, db := nets[models.CycleGA], nets[models.CycleGB], nets[models.CycleDA], nets[models.CycleDB]
 	if ga == nil || gb == nil || da == nil || db == nil {
