@@ -183,17 +183,6 @@ func InitCycleGAN(m nn.Module, rng *tensor.RNG) {
 	})
 }
 
-// DefaultCycleGAN returns the reference release's sizes for square images
-// of the given side: ngf = ndf = 64, 9 residual blocks (6 below 256×256),
-// 3 discriminator layers.
-func DefaultCycleGAN(side int) CycleGANSpec {
-	blocks := 9
-	if side < 256 {
-		blocks = 6
-	}
-	return CycleGANSpec{NGF: 64, Blocks: blocks, NDF: 64, DLayers: 3}
-}
-
 func init() {
 	Register(Family{
 		Name:  "cyclegan",

@@ -16,7 +16,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -27,7 +26,6 @@ import (
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/dist"
 	"github.com/nash-gan/nash/internal/atomicfile"
-	"github.com/nash-gan/nash/internal/nearest"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/train"
 )
@@ -76,7 +74,7 @@ func Load(path string) (*Grid, error) {
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode || len(doc.Content[0].Content) == 0 {
 		return nil, fmt.Errorf("%s: a sweep is a mapping of train's settings to values or lists of values (loss: [ns, hinge]); this file has none", path)
 	}
-	known := configKeys()
+	known := train.ConfigKeys()
 	m := doc.Content[0].Content
 	var keys []string
 	var values [][]*yaml.Node
@@ -84,11 +82,7 @@ func Load(path string) (*Grid, error) {
 	for i := 0; i+1 < len(m); i += 2 {
 		k, v := m[i], m[i+1]
 		if !slices.Contains(known, k.Value) {
-			hint := ""
-			if n, ok := nearest.Name(k.Value, known); ok {
-				hint = fmt.Sprintf(" (did you mean %s?)", n)
-			}
-			return nil, fmt.Errorf("%s: line %d: unknown key %q%s", path, k.Line, k.Value, hint)
+			return nil, fmt.Errorf("%s: line %d: unknown key %q%s", path, k.Line, k.Value, train.Suggest(k.Value, known))
 		}
 		if slices.Contains(keys, k.Value) {
 			return nil, fmt.Errorf("%s: line %d: %s is given twice", path, k.Line, k.Value)
@@ -168,16 +162,6 @@ func kindName(n *yaml.Node) string {
 		return "mapping"
 	}
 	return "list"
-}
-
-// configKeys returns train's configuration keys.
-func configKeys() []string {
-	t := reflect.TypeFor[train.Config]()
-	keys := make([]string, t.NumField())
-	for i := range keys {
-		keys[i] = train.YAMLKey(t.Field(i))
-	}
-	return keys
 }
 
 // Result is what a sweep keeps of one trained run.

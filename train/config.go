@@ -397,10 +397,10 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	var keys []string
 	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 		m := doc.Content[0].Content
-		known := configKeys()
+		known := ConfigKeys()
 		for i := 0; i+1 < len(m); i += 2 {
 			if k := m[i].Value; !slices.Contains(known, k) {
-				return Config{}, nil, fmt.Errorf("%s: line %d: unknown key %q%s", name, m[i].Line, k, suggest(k, known))
+				return Config{}, nil, fmt.Errorf("%s: line %d: unknown key %q%s", name, m[i].Line, k, Suggest(k, known))
 			}
 			if err := checkValue(m[i].Value, m[i+1]); err != nil {
 				return Config{}, nil, fmt.Errorf("%s: line %d: %w", name, m[i+1].Line, err)
@@ -423,8 +423,9 @@ func ReadConfig(r io.Reader, name string, base Config) (Config, []string, error)
 	return c, keys, nil
 }
 
-// configKeys returns the YAML keys of Config.
-func configKeys() []string {
+// ConfigKeys returns the YAML keys of Config: what a configuration file
+// (and a sweep's grid) may set.
+func ConfigKeys() []string {
 	t := reflect.TypeFor[Config]()
 	keys := make([]string, t.NumField())
 	for i := range keys {
@@ -433,9 +434,9 @@ func configKeys() []string {
 	return keys
 }
 
-// suggest returns " (did you mean K?)" for the key K of known that key is
+// Suggest returns " (did you mean K?)" for the key K of known that key is
 // likely a typo of, and "" when there is none.
-func suggest(key string, known []string) string {
+func Suggest(key string, known []string) string {
 	if k, ok := nearest.Name(key, known); ok {
 		return fmt.Sprintf(" (did you mean %s?)", k)
 	}
