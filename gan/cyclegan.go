@@ -105,7 +105,7 @@ func l1(tp *autograd.Tape, x, y *autograd.Var) *autograd.Var {
 // generator: the objective's generator loss, which for ls is the mean
 // squared distance to 1 (nash's GeneratorLoss halves it).
 func (c *CycleGAN) adversarial(tp *autograd.Tape, out *autograd.Var) *autograd.Var {
-	l := GeneratorLoss(tp, c.Loss, out)
+	l := GeneratorLoss(tp, c.Loss, nil, out)
 	if c.Loss == LeastSquares {
 		return tp.Scale(l, 2)
 	}

@@ -2,8 +2,9 @@
 // discriminator update on real samples (label 1) and detached generated
 // samples (label 0), then a generator update through the discriminator with
 // its samples labelled real; with every objective the texts teach (minimax,
-// non-saturating, least squares, WGAN, WGAN-GP, hinge) and their tricks
-// (gradient penalty, R1, weight clipping, label smoothing, n_critic, EMA).
+// non-saturating, least squares, WGAN, WGAN-GP, hinge, the relativistic
+// RSGAN) and their tricks (gradient penalty, R1, weight clipping, label
+// smoothing, n_critic, EMA).
 package gan
 
 import (
@@ -209,7 +210,12 @@ func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 	if updateG {
 		// Generator: fake through the updated D; only G's parameters move.
 		g.OptG.ZeroGrad()
-		lossG := GeneratorLoss(tp, g.Loss, dFake.Forward(tp, fake))
+		var realG *autograd.Var
+		if g.Loss.Relativistic() {
+			// The real batch through the updated D, a constant for G.
+			tp.NoGrad(func() { realG = dReal.Forward(tp, tp.Const(real)) })
+		}
+		lossG := GeneratorLoss(tp, g.Loss, realG, dFake.Forward(tp, fake))
 		tp.Backward(lossG, g.gParams...)
 		g.OptG.Step()
 		g.lastLossG = float64(lossG.Value.Item())

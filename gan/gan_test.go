@@ -43,32 +43,41 @@ func equal(a, b []float32) bool {
 // made it: as a twin GAN's D after the same two steps without a G update
 // (NCritic 3). The twin's D updates match only while both have the same G,
 // so it is compared up to step 2.
+//
+// With the relativistic rsgan, whose G update also runs D on the real batch,
+// the same holds.
 func TestStepUpdatesOnlyItsOwnNetwork(t *testing.T) {
+	for _, loss := range []Loss{NonSaturating, RSGAN} {
+		stepUpdatesOnlyItsOwnNetwork(t, loss)
+	}
+}
+
+func stepUpdatesOnlyItsOwnNetwork(t *testing.T, loss Loss) {
 	real := tensor.New(8, 1)
 	real.Fill(2)
-	g, twin := toyGAN(NonSaturating, 1e-2, 1e-2), toyGAN(NonSaturating, 1e-2, 1e-2)
+	g, twin := toyGAN(loss, 1e-2, 1e-2), toyGAN(loss, 1e-2, 1e-2)
 	g.Options.NCritic, twin.Options.NCritic = 2, 3
 	rng, twinRNG := tensor.NewRNG(1, "noise"), tensor.NewRNG(1, "noise")
 	for i, updatesG := range []bool{false, true, false} {
 		step := i + 1
 		g0, d0 := snapshot(g.G), snapshot(g.D)
 		if s := g.Update(real, nil, rng); s.GUpdated != updatesG {
-			t.Fatalf("step %d: GUpdated = %v, want %v", step, s.GUpdated, updatesG)
+			t.Fatalf("%s: step %d: GUpdated = %v, want %v", loss, step, s.GUpdated, updatesG)
 		}
 		if moved := !equal(g0, snapshot(g.G)); moved != updatesG {
-			t.Errorf("step %d: G moved = %v, want %v", step, moved, updatesG)
+			t.Errorf("%s: step %d: G moved = %v, want %v", loss, step, moved, updatesG)
 		}
 		if equal(d0, snapshot(g.D)) {
-			t.Errorf("step %d: D did not move", step)
+			t.Errorf("%s: step %d: D did not move", loss, step)
 		}
 		if step > 2 {
 			continue
 		}
 		if s := twin.Update(real, nil, twinRNG); s.GUpdated {
-			t.Fatalf("step %d: the twin updated G", step)
+			t.Fatalf("%s: step %d: the twin updated G", loss, step)
 		}
 		if !equal(snapshot(twin.D), snapshot(g.D)) {
-			t.Errorf("step %d: D differs from the twin's, updated without G: the G update moved D", step)
+			t.Errorf("%s: step %d: D differs from the twin's, updated without G: the G update moved D", loss, step)
 		}
 	}
 }
@@ -109,9 +118,9 @@ func TestStepStatistics(t *testing.T) {
 }
 
 // A toy GAN learns a 1-D Gaussian N(2, 0.25²): the mean of its samples ends
-// near 2 with both objectives.
+// near 2 with the cross-entropy objectives and the relativistic one.
 func TestLearnsOneDimensionalGaussian(t *testing.T) {
-	for _, loss := range []Loss{NonSaturating, Minimax} {
+	for _, loss := range []Loss{NonSaturating, Minimax, RSGAN} {
 		g := toyGAN(loss, 2e-3, 2e-3)
 		data := tensor.NewRNG(1, "data")
 		noise := tensor.NewRNG(1, "noise")

@@ -33,10 +33,17 @@ const (
 	// Hinge: D minimises E[relu(1 − D(x))] + E[relu(1 + D(G(z)))]; G
 	// minimises −E[D(G(z))].
 	Hinge Loss = "hinge"
+	// RSGAN, the relativistic standard GAN (Jolicoeur-Martineau 2018) that
+	// RelGAN trains with, compares paired samples: D minimises
+	// E[softplus(−(D(x) − D(G(z))))], the cross-entropy of σ(D(x) − D(G(z)))
+	// against 1, and G minimises E[softplus(−(D(G(z)) − D(x)))]. The real and
+	// the generated batch are paired row by row, so they must be the same
+	// size, and G's loss needs D's outputs on a real batch.
+	RSGAN Loss = "rsgan"
 )
 
 // Losses lists every objective.
-var Losses = []Loss{Minimax, NonSaturating, LeastSquares, WGAN, WGANGP, Hinge}
+var Losses = []Loss{Minimax, NonSaturating, LeastSquares, WGAN, WGANGP, Hinge, RSGAN}
 
 // ParseLoss returns the Loss named s.
 func ParseLoss(s string) (Loss, error) {
@@ -52,6 +59,11 @@ func ParseLoss(s string) (Loss, error) {
 // that σ(D(·)) is a probability.
 func (l Loss) Probabilistic() bool { return l == Minimax || l == NonSaturating }
 
+// Relativistic reports whether G's loss compares D's outputs on generated
+// samples with its outputs on real ones (rsgan), so that a game must give
+// GeneratorLoss D's outputs on a real batch paired with the generated one.
+func (l Loss) Relativistic() bool { return l == RSGAN }
+
 // DiscriminatorLoss returns D's loss for the outputs on a real batch and a
 // generated batch. smoothing > 0 is one-sided label smoothing: the
 // cross-entropy objectives' real target becomes 1 − smoothing.
@@ -65,12 +77,17 @@ func DiscriminatorLoss(tp *autograd.Tape, l Loss, real, fake *autograd.Var, smoo
 		return tp.Sub(tp.Mean(fake), tp.Mean(real))
 	case Hinge:
 		return tp.Add(tp.Mean(tp.ReLU(tp.AddScalar(tp.Neg(real), 1))), tp.Mean(tp.ReLU(tp.AddScalar(fake, 1))))
+	case RSGAN:
+		return nn.BCEWithLogits(tp, paired(tp, real, fake), 1)
 	}
 	panic(fmt.Sprintf("gan: unknown loss %q", l))
 }
 
-// GeneratorLoss returns G's loss for D's outputs on a generated batch.
-func GeneratorLoss(tp *autograd.Tape, l Loss, fake *autograd.Var) *autograd.Var {
+// GeneratorLoss returns G's loss for D's outputs on a generated batch,
+// fake. A relativistic objective (Relativistic) also needs D's outputs on a
+// real batch of the same size, real, which the others ignore (it may be
+// nil).
+func GeneratorLoss(tp *autograd.Tape, l Loss, real, fake *autograd.Var) *autograd.Var {
 	switch l {
 	case Minimax:
 		return tp.Neg(nn.BCEWithLogits(tp, fake, 0))
@@ -80,8 +97,22 @@ func GeneratorLoss(tp *autograd.Tape, l Loss, fake *autograd.Var) *autograd.Var 
 		return tp.Scale(tp.Mean(tp.Square(tp.AddScalar(fake, -1))), 0.5)
 	case WGAN, WGANGP, Hinge:
 		return tp.Neg(tp.Mean(fake))
+	case RSGAN:
+		if real == nil {
+			panic("gan: GeneratorLoss: the relativistic rsgan needs D's outputs on a real batch")
+		}
+		return nn.BCEWithLogits(tp, paired(tp, fake, real), 1)
 	}
 	panic(fmt.Sprintf("gan: unknown loss %q", l))
+}
+
+// paired returns a − b for D's outputs on two batches paired row by row,
+// panicking unless their shapes agree.
+func paired(tp *autograd.Tape, a, b *autograd.Var) *autograd.Var {
+	if !tensor.EqualShapes(a.Shape(), b.Shape()) {
+		panic(fmt.Sprintf("gan: the relativistic rsgan pairs real and generated outputs row by row, got shapes %v and %v", a.Shape(), b.Shape()))
+	}
+	return tp.Sub(a, b)
 }
 
 // inputGradSquares returns D's output on x and ‖∇ₓ Σ D(x)‖₂² per sample as

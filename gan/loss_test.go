@@ -32,17 +32,22 @@ func TestObjectivesByHand(t *testing.T) {
 		dReal, dFake []float64
 		g            float64
 		gFake        []float64
+		gReal        []float64 // ∂L_G/∂D(x): zero but for the relativistic objective
 	}{
 		{NonSaturating, 0, 3.231427017, []float64{-0.134470711, -0.440398539}, []float64{0.311229666, 0.476287063},
-			0.261332168, []float64{-0.188770334, -0.023712937}},
+			0.261332168, []float64{-0.188770334, -0.023712937}, nil},
 		{NonSaturating, 0.1, 3.181427017, []float64{-0.084470711, -0.390398539}, []float64{0.311229666, 0.476287063},
-			0.261332168, []float64{-0.188770334, -0.023712937}},
+			0.261332168, []float64{-0.188770334, -0.023712937}, nil},
 		{Minimax, 0, 3.231427017, []float64{-0.134470711, -0.440398539}, []float64{0.311229666, 0.476287063},
-			-2.011332168, []float64{-0.311229666, -0.476287063}},
-		{LeastSquares, 0, 4.5625, []float64{0, -1.5}, []float64{0.25, 1.5}, 1.0625, []float64{-0.25, 1}},
-		{WGAN, 0, 2.25, []float64{-0.5, -0.5}, []float64{0.5, 0.5}, -1.75, []float64{-0.5, -0.5}},
-		{WGANGP, 0, 2.25, []float64{-0.5, -0.5}, []float64{0.5, 0.5}, -1.75, []float64{-0.5, -0.5}},
-		{Hinge, 0, 4.25, []float64{0, -0.5}, []float64{0.5, 0.5}, -1.75, []float64{-0.5, -0.5}},
+			-2.011332168, []float64{-0.311229666, -0.476287063}, nil},
+		{LeastSquares, 0, 4.5625, []float64{0, -1.5}, []float64{0.25, 1.5}, 1.0625, []float64{-0.25, 1}, nil},
+		{WGAN, 0, 2.25, []float64{-0.5, -0.5}, []float64{0.5, 0.5}, -1.75, []float64{-0.5, -0.5}, nil},
+		{WGANGP, 0, 2.25, []float64{-0.5, -0.5}, []float64{0.5, 0.5}, -1.75, []float64{-0.5, -0.5}, nil},
+		{Hinge, 0, 4.25, []float64{0, -0.5}, []float64{0.5, 0.5}, -1.75, []float64{-0.5, -0.5}, nil},
+		// L_D = ½Σ softplus(f − r), L_G = ½Σ softplus(r − f) over the pairs
+		// r − f = (0.5, −5); ∂/∂r of L_D is −½σ(f − r), of L_G ½σ(r − f).
+		{RSGAN, 0, 2.740396166, []float64{-0.188770334, -0.496653575}, []float64{0.188770334, 0.496653575},
+			0.490396166, []float64{-0.311229666, -0.003346425}, []float64{0.311229666, 0.003346425}},
 	}
 	for _, c := range cases {
 		tp := autograd.NewTape()
@@ -52,10 +57,38 @@ func TestObjectivesByHand(t *testing.T) {
 		g := tp.Grad([]*autograd.Var{ld}, nil, []*autograd.Var{real, fake}, false)
 		close(t, string(c.loss)+" ∂L_D/∂D(x)", g[0].Value.Data(), c.dReal)
 		close(t, string(c.loss)+" ∂L_D/∂D(G(z))", g[1].Value.Data(), c.dFake)
-		lg := GeneratorLoss(tp, c.loss, fake)
+		lg := GeneratorLoss(tp, c.loss, real, fake)
 		close(t, string(c.loss)+" L_G", lg.Value.Data(), []float64{c.g})
-		gg := tp.Grad([]*autograd.Var{lg}, nil, []*autograd.Var{fake}, false)
+		gg := tp.Grad([]*autograd.Var{lg}, nil, []*autograd.Var{fake, real}, false)
 		close(t, string(c.loss)+" ∂L_G/∂D(G(z))", gg[0].Value.Data(), c.gFake)
+		if c.gReal == nil {
+			c.gReal = []float64{0, 0}
+		}
+		close(t, string(c.loss)+" ∂L_G/∂D(x)", gg[1].Value.Data(), c.gReal)
+	}
+}
+
+// Only rsgan is relativistic: its generator loss refuses to run without
+// real outputs, and both its losses refuse batches that cannot be paired.
+func TestRelativisticNeedsPairs(t *testing.T) {
+	for _, l := range Losses {
+		if l.Relativistic() != (l == RSGAN) {
+			t.Errorf("%s.Relativistic() = %v", l, l.Relativistic())
+		}
+	}
+	for name, f := range map[string]func(){
+		"no real outputs": func() { GeneratorLoss(autograd.NewTape(), RSGAN, nil, vec(1, 2)) },
+		"unpaired D loss": func() { DiscriminatorLoss(autograd.NewTape(), RSGAN, vec(1, 2, 3), vec(1, 2), 0) },
+		"unpaired G loss": func() { GeneratorLoss(autograd.NewTape(), RSGAN, vec(1, 2, 3), vec(1, 2)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("rsgan with %s did not panic", name)
+				}
+			}()
+			f()
+		}()
 	}
 }
 

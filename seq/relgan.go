@@ -19,7 +19,9 @@ import (
 // gradient through it). The inverse temperature β rises from 1 to MaxBeta
 // over AnnealSteps steps exponentially, β_n = MaxBeta^(n/AnnealSteps), as
 // RelGAN's "exp" schedule. D learns real tokens against the detached soft
-// samples, then G through the updated D, with any of nash's objectives.
+// samples, then G through the updated D, with any of nash's objectives:
+// RelGAN's own is the relativistic rsgan, whose G loss pairs the generated
+// batch with the real one, also run through the updated D.
 type RelGAN struct {
 	G                *Generator
 	D                *Discriminator
@@ -86,7 +88,12 @@ func (r *RelGAN) Step(b gan.Batch) []float64 {
 	r.OptD.Step()
 
 	r.OptG.ZeroGrad()
-	lossG := gan.GeneratorLoss(tp, r.Loss, r.D.ForwardSoft(tp, soft))
+	var realG *autograd.Var
+	if r.Loss.Relativistic() {
+		// The real batch through the updated D, a constant for G.
+		tp.NoGrad(func() { realG = r.D.Forward(tp, tp.Const(b.X)) })
+	}
+	lossG := gan.GeneratorLoss(tp, r.Loss, realG, r.D.ForwardSoft(tp, soft))
 	tp.Backward(lossG, r.gParams...)
 	clipGradNorm(r.gParams, GradClip)
 	r.OptG.Step()

@@ -71,7 +71,7 @@ type Config struct {
 	// Beta1 and Beta2 are Adam's moment decays.
 	Beta1 float64 `yaml:"beta1"`
 	Beta2 float64 `yaml:"beta2"`
-	// Loss is the objective: minimax, ns, ls, wgan, wgan-gp or hinge.
+	// Loss is the objective: minimax, ns, ls, wgan, wgan-gp, hinge or rsgan.
 	Loss string `yaml:"loss"`
 	// NCritic is the number of discriminator updates per generator update.
 	NCritic int `yaml:"n_critic"`

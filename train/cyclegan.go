@@ -126,6 +126,8 @@ func cycleGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, er
 	switch loss {
 	case gan.WGANGP, gan.WGAN:
 		return nil, fmt.Errorf("loss: cyclegan's game has neither WGAN's weight clipping nor its gradient penalty (%s); use ls, ns, minimax or hinge", cfg.Loss)
+	case gan.RSGAN:
+		return nil, fmt.Errorf("loss: cyclegan's discriminators judge translations drawn from history pools, which pair with no real batch, so the relativistic rsgan does not fit; use ls, ns, minimax or hinge")
 	}
 	ga, gb, da, db := nets[models.CycleGA], nets[models.CycleGB], nets[models.CycleDA], nets[models.CycleDB]
 	if ga == nil || gb == nil || da == nil || db == nil {

@@ -99,7 +99,7 @@ func TestRanksFirstStepGradientsAreTheGlobalBatchs(t *testing.T) {
 	wantD := grads(dParams)
 	ref.OptD.Step()
 	ref.OptG.ZeroGrad()
-	tp.Backward(gan.GeneratorLoss(tp, ref.Loss, ref.D.Forward(tp, fake)), gParams...)
+	tp.Backward(gan.GeneratorLoss(tp, ref.Loss, nil, ref.D.Forward(tp, fake)), gParams...)
 	wantG := grads(gParams)
 
 	for r, g := range games {

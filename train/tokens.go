@@ -253,11 +253,14 @@ func (c Config) sequenceProblems() []string {
 			set bool
 		}{{"spectral_norm", c.SpectralNorm}, {"ema_kimg", c.EMAKimg != 0}, {"r1", c.R1 != 0}, {"gp", c.GP != 0},
 			{"clip", c.Clip != 0}, {"label_smoothing", c.LabelSmoothing != 0}, {"n_critic", c.NCritic != 1},
-			{"loss", c.Model != "relgan" && c.Loss != string(gan.NonSaturating)}} {
+			{"loss", c.Model == "mle" && c.Loss != string(gan.NonSaturating)}} {
 			if o.set {
 				bad(o.key, "is not a setting of model %s", c.Model)
 			}
 		}
+	}
+	if c.Model == "seqgan" && c.Loss != string(gan.NonSaturating) {
+		bad("loss", "seqgan's discriminator learns by cross-entropy (ns) and its probabilities are G's rewards, so it takes no other objective (%s); relgan takes any", clip(c.Loss))
 	}
 	if c.MaxBeta != 0 && !(c.MaxBeta >= 1) {
 		bad("max_beta", "is an inverse temperature rising from 1: must be at least 1, got %g", c.MaxBeta)

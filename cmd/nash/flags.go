@@ -55,7 +55,7 @@ var configUsage = map[string]string{
 	"lr_decay":        "fraction of the run, at its end, over which both learning rates fall linearly to 0 (0: constant)",
 	"beta1":           "Adam β₁ (wgan-gp: 0)",
 	"beta2":           "Adam β₂ (wgan-gp: 0.9)",
-	"loss":            "objective: minimax, ns (non-saturating), ls, wgan, wgan-gp or hinge",
+	"loss":            "objective: minimax, ns (non-saturating), ls, wgan, wgan-gp, hinge or rsgan (relativistic)",
 	"n_critic":        "discriminator updates per generator update (wgan, wgan-gp: 5)",
 	"clip":            "WGAN weight clipping bound (wgan only; default 0.01)",
 	"gp":              "WGAN-GP gradient-penalty weight λ (wgan-gp only; default 10)",
