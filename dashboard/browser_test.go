@@ -43,7 +43,8 @@ func chromium() string {
 // draws: the charts hold the run's records, the sample slider switches
 // the grid shown (and a conditional run's class grid of the same step), lines appended to metrics.jsonl reach the charts through
 // the event stream, the interpolation panel shows the injected
-// interpolator's picture, and comparing runs overlays them.
+// interpolator's picture, comparing runs overlays them, and a run on token
+// sequences shows its generated lines, a chosen step's and each new one's.
 func TestBrowser(t *testing.T) {
 	exe := chromium()
 	if exe == "" {
@@ -53,6 +54,9 @@ func TestBrowser(t *testing.T) {
 	a := writeRun(t, dir, "a", 60, 20, 40, 60)
 	writeRun(t, dir, "b", 45, 45)
 	writeClassGrid(t, a, 60)
+	// A run on token sequences, whose samples are lines of text.
+	tr := writeRun(t, dir, "t", 8)
+	text := map[int]string{4: writeLines(t, tr, 4), 8: writeLines(t, tr, 8)}
 	if err := atomicfile.WriteFile(a.CheckpointPath("last"), []byte("weights"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +275,40 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("the runs list", "window.board && board.ready")
-	if got := eval(`[...document.querySelectorAll('table.runs tbody tr td:nth-child(2) a')].map((a) => a.textContent).join(",")`); got != "a,b" && got != "b,a" {
-		t.Errorf("runs listed: %s, want a and b", got)
+	if got := eval(`[...document.querySelectorAll('table.runs tbody tr td:nth-child(2) a')].map((a) => a.textContent).sort().join(",")`); got != "a,b,t" {
+		t.Errorf("runs listed: %s, want a, b and t", got)
+	}
+	if got := eval(`[...document.querySelectorAll('a.latest-text')].map((a) => a.getAttribute('href')).join(",")`); got != "/runs/t/samples/step-0000008.txt" {
+		t.Errorf("links to the latest lines: %q, want run t's of step 8", got)
+	}
+
+	// A run on token sequences shows the lines of its latest step, another
+	// step's when the slider moves, and a new step's as it is written.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/run/t")); err != nil {
+		t.Fatal(err)
+	}
+	wait("the text run's page", "window.board && board.ready && document.querySelector('.live.on') !== null")
+	shown := func(step int) string {
+		return fmt.Sprintf(`(() => { const p = document.querySelector('.tl-text'); return !p.hidden && p.dataset.url === "/runs/t/samples/step-%07d.txt"; })()`, step)
+	}
+	lines := `document.querySelector('.tl-text').textContent`
+	wait("step 8's lines", shown(8))
+	if got := eval(lines); got != text[8] {
+		t.Errorf("lines shown first: %q, want step 8's %q", got, text[8])
+	}
+	if got := eval(`document.querySelector('.tl-img').getAttribute('src')`); got != "" {
+		t.Errorf("a text run shows a picture %q", got)
+	}
+	slide := `(() => { const s = document.querySelector('.tl-slider'); s.value = %s; s.dispatchEvent(new Event('input')); return ""; })()`
+	eval(fmt.Sprintf(slide, "0"))
+	wait("step 4's lines", shown(4))
+	if got := eval(lines); got != text[4] {
+		t.Errorf("lines at the slider's start: %q, want step 4's %q", got, text[4])
+	}
+	eval(fmt.Sprintf(slide, "s.max"))
+	text[12] = writeLines(t, tr, 12)
+	wait("step 12's lines, written after the page loaded", shown(12))
+	if got := eval(lines); got != text[12] {
+		t.Errorf("lines after step 12 was written: %q, want %q", got, text[12])
 	}
 }

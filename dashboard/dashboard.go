@@ -1,9 +1,10 @@
 // Package dashboard serves a live web dashboard over a folder of training
 // runs, each a run directory as docs/RUNDIR.md describes it: a list of the
 // runs, a page per run with its loss and discriminator charts, a chart for
-// every further metric, the timeline of its sample grids and a latent
-// interpolation panel, and several runs overlaid on the same charts. Pages
-// follow training as metrics.jsonl grows, through server-sent events.
+// every further metric, the timeline of its sample grids (of its generated
+// sequences, for a run on token sequences) and a latent interpolation
+// panel, and several runs overlaid on the same charts. Pages follow
+// training as metrics.jsonl grows, through server-sent events.
 //
 // Everything the browser loads comes from the binary (uPlot, version in
 // static/vendor/uplot/VERSION, draws the charts). The server only reads the
@@ -15,9 +16,10 @@
 //	GET /api/runs                       the runs, newest first, with their latest metrics
 //	GET /api/runs/{name}                one run: its configuration and metric keys
 //	GET /api/runs/{name}/metrics        columns of metrics; ?keys=a,b&max_points=N
-//	GET /api/runs/{name}/samples        the sample grids, by step, with each step's class grid
+//	GET /api/runs/{name}/samples        the sample grids (or generated sequences), by step, with each step's class grid
 //	GET /api/runs/{name}/interpolate    a PNG; ?from=SEED&to=SEED&steps=N&slerp=true
-//	GET /runs/{name}/samples/{file}     a sample grid, step-NNNNNNN.png, or class grid, classes-NNNNNNN.png
+//	GET /runs/{name}/samples/{file}     a sample grid, step-NNNNNNN.png, class grid, classes-NNNNNNN.png,
+//	                                    or generated sequences, step-NNNNNNN.txt
 //	GET /api/events?run=NAME&gen=G&rows=N…   server-sent events following runs
 package dashboard
 
@@ -487,8 +489,10 @@ func reportNumbers(r evaluate.Report) map[string]float64 {
 	return m
 }
 
-// sampleFile serves a sample grid or a class grid. Only names of the form
-// step-<digits>.png and classes-<digits>.png are served, only as regular files inside the runs folder.
+// sampleFile serves a sample grid, a class grid or a file of generated
+// sequences. Only names of the form step-<digits>.png, classes-<digits>.png
+// and step-<digits>.txt are served, only as regular files inside the runs
+// folder.
 func (s *Server) sampleFile(w http.ResponseWriter, r *http.Request) {
 	name := s.run(w, r)
 	if name == "" {
@@ -496,8 +500,10 @@ func (s *Server) sampleFile(w http.ResponseWriter, r *http.Request) {
 	}
 	file := r.PathValue("file")
 	_, isSample := rundir.SampleStep(file)
-	if _, isClasses := rundir.ClassGridStep(file); !isSample && !isClasses {
-		httpError(w, http.StatusNotFound, fmt.Errorf("%q is not a sample grid's name", file))
+	_, isClasses := rundir.ClassGridStep(file)
+	_, isText := rundir.TextSampleStep(file)
+	if !isSample && !isClasses && !isText {
+		httpError(w, http.StatusNotFound, fmt.Errorf("%q is not a sample's name", file))
 		return
 	}
 	f, err := s.root.Open(path.Join(name, rundir.SamplesDir, file))
@@ -511,7 +517,11 @@ func (s *Server) sampleFile(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, fmt.Errorf("run %q: sample %q is not a regular file", name, file))
 		return
 	}
-	w.Header().Set("Content-Type", "image/png")
+	if isText {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "image/png")
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, file, fi.ModTime(), f)
 }

@@ -37,7 +37,7 @@ type watch struct {
 //
 //	metrics   {"run","gen","from","rows","columns":{key:[…]}}: the records from row "from" on
 //	reset     {"run"}: the metrics were rewritten; fetch them again
-//	samples   {"run","samples":[{"step","url","classes"?}]}: every sample grid, when the list changes
+//	samples   {"run","samples":[{"step","url","classes"?,"text"?}]}: every sample, when the list changes
 //	status    {"run","status"}: when the run's state changes
 //
 // The stream starts with the samples and status of every run.

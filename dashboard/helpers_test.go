@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,6 +101,20 @@ func appendText(tb testing.TB, path, s string) {
 func writeSample(tb testing.TB, r *rundir.Run, step int) []byte {
 	tb.Helper()
 	return writeGrey(tb, r.SamplePath(step), 62, 62, step)
+}
+
+// writeLines writes the generated sequences of a run on token sequences
+// for step, lines of words that depend on step, and returns them.
+func writeLines(tb testing.TB, r *rundir.Run, step int) string {
+	tb.Helper()
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "line %d of step %d: <unk> «é»\n", i+1, step)
+	}
+	if err := atomicfile.WriteFile(r.TextSamplePath(step), []byte(b.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return b.String()
 }
 
 // writeClassGrid writes a conditional run's class grid for step, 62 pixels

@@ -47,16 +47,21 @@ type runInfo struct {
 	Latest       map[string]number `json:"latest"`
 	Samples      int               `json:"samples"`
 	LatestSample string            `json:"latest_sample,omitempty"`
+	// LatestText says that LatestSample is a file of generated sequences
+	// (a run on token sequences), not a picture.
+	LatestText bool `json:"latest_text,omitempty"`
 	// Problem says what could not be read, if anything.
 	Problem string `json:"problem,omitempty"`
 }
 
 // sample is one sample grid of a run and, for a conditional run, the
-// class grid (one labelled row per class) of the same step.
+// class grid (one labelled row per class) of the same step; or, for a run
+// on token sequences, the generated sequences of a step, one a line (Text).
 type sample struct {
 	Step    int    `json:"step"`
 	URL     string `json:"url"`
 	Classes string `json:"classes,omitempty"`
+	Text    bool   `json:"text,omitempty"`
 }
 
 // runs returns every run in the runs folder and its sub-folders (the runs
@@ -138,7 +143,7 @@ func (s *Server) info(name string) (runInfo, map[string]any) {
 	}
 	info.Samples = len(list)
 	if len(list) > 0 {
-		info.LatestSample = list[len(list)-1].URL
+		info.LatestSample, info.LatestText = list[len(list)-1].URL, list[len(list)-1].Text
 	}
 	info.Problem = strings.Join(problems, "; ")
 	return info, cfg
@@ -254,7 +259,8 @@ func (s *Server) latest(name string) (map[string]float64, time.Time, error) {
 	}
 }
 
-// samples lists the run's sample grids in step order.
+// samples lists the run's sample grids, or files of generated sequences,
+// in step order.
 func (s *Server) samples(name string) ([]sample, error) {
 	dir := path.Join(name, rundir.SamplesDir)
 	entries, err := fs.ReadDir(s.root.FS(), dir)
@@ -273,6 +279,8 @@ func (s *Server) samples(name string) ([]sample, error) {
 		}
 		if step, ok := rundir.SampleStep(e.Name()); ok {
 			list = append(list, sample{Step: step, URL: prefix + e.Name()})
+		} else if step, ok := rundir.TextSampleStep(e.Name()); ok {
+			list = append(list, sample{Step: step, URL: prefix + e.Name(), Text: true})
 		} else if step, ok := rundir.ClassGridStep(e.Name()); ok {
 			classes[step] = prefix + e.Name()
 		}

@@ -251,9 +251,9 @@ func TestSamples(t *testing.T) {
 	var list []sample
 	getJSON(t, s, "/api/runs/a/samples", &list)
 	want := []sample{
-		{5, "/runs/a/samples/step-0000005.png", ""},
-		{30, "/runs/a/samples/step-0000030.png", "/runs/a/samples/classes-0000030.png"},
-		{200, "/runs/a/samples/step-0000200.png", ""},
+		{5, "/runs/a/samples/step-0000005.png", "", false},
+		{30, "/runs/a/samples/step-0000030.png", "/runs/a/samples/classes-0000030.png", false},
+		{200, "/runs/a/samples/step-0000200.png", "", false},
 	}
 	if !slices.Equal(list, want) {
 		t.Fatalf("samples %v, want %v", list, want)
@@ -273,6 +273,44 @@ func TestSamples(t *testing.T) {
 		if code, _ := get(s, u); code != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", u, code)
 		}
+	}
+}
+
+// A run on token sequences lists its files of generated sequences,
+// step-NNNNNNN.txt, as its samples, marked as text; they are served as
+// UTF-8 text, and the runs list links the latest.
+func TestTextSamples(t *testing.T) {
+	dir := t.TempDir()
+	r := writeRun(t, dir, "t", 10)
+	lines := map[int]string{}
+	for _, step := range []int{8, 4} {
+		lines[step] = writeLines(t, r, step)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "t", rundir.SamplesDir, "step-final.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, dir)
+	var list []sample
+	getJSON(t, s, "/api/runs/t/samples", &list)
+	want := []sample{{4, "/runs/t/samples/step-0000004.txt", "", true}, {8, "/runs/t/samples/step-0000008.txt", "", true}}
+	if !slices.Equal(list, want) {
+		t.Fatalf("samples %v, want %v", list, want)
+	}
+	for i, w := range want {
+		req := httpGet(s, w.URL)
+		if req.Code != http.StatusOK || req.Header().Get("Content-Type") != "text/plain; charset=utf-8" || req.Body.String() != lines[w.Step] {
+			t.Errorf("GET %s: status %d, %s, %q; want sample %d's lines", w.URL, req.Code, req.Header().Get("Content-Type"), req.Body.String(), i)
+		}
+	}
+	for _, u := range []string{"/runs/t/samples/step-final.txt", "/runs/t/samples/step-0000005.txt"} {
+		if code, _ := get(s, u); code != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404", u, code)
+		}
+	}
+	var runs []runInfo
+	getJSON(t, s, "/api/runs", &runs)
+	if len(runs) != 1 || runs[0].LatestSample != want[1].URL || !runs[0].LatestText || runs[0].Samples != 2 {
+		t.Errorf("runs list %+v, want the latest sample %s, as text, of 2", runs, want[1].URL)
 	}
 }
 

@@ -125,7 +125,7 @@ async function listPage() {
         ...["loss_d", "loss_g", "d_real", "d_fake"].map((k) => el("td", { class: "num" }, fmt((r.latest || {})[k]))),
         el("td", {}, others),
         el("td", {}, ago(r.updated)),
-        el("td", {}, r.latest_sample ? el("img", { src: r.latest_sample, alt: "latest samples" }) : null));
+        el("td", {}, sampleCell(r)));
     });
     const head = ["", "run", "status", "dataset", "model", "loss", "step", "loss_d", "loss_g", "D(x)", "D(G(z))", "other", "updated", "samples"];
     table.replaceChildren(el("table", { class: "runs" }, el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
@@ -134,6 +134,14 @@ async function listPage() {
   await refresh();
   board.ready = true;
   setInterval(refresh, 5000);
+}
+
+// sampleCell shows a run's latest samples in the runs list: its grid, or a
+// link to its generated sequences.
+function sampleCell(r) {
+  if (!r.latest_sample) return null;
+  if (r.latest_text) return el("a", { href: r.latest_sample, class: "latest-text" }, "lines");
+  return el("img", { src: r.latest_sample, alt: "latest samples" });
 }
 
 // ---- a run's page, or several runs compared ----
@@ -256,22 +264,46 @@ function timeline(run, container) {
   const img = el("img", { class: "tl-img", alt: "sample grid", src: "" });
   // A conditional run's class grid of the same step: one labelled row per class.
   const classes = el("img", { class: "tl-classes", alt: "one row per class", src: "" });
-  const empty = el("p", { class: "muted" }, "No sample grids yet.");
-  const box = el("div", { class: "timeline" }, el("div", {}, el("b", {}, run.name), " ", label), slider, img, classes, empty);
+  // A run on token sequences: the generated sequences of the step, one a line.
+  const text = el("pre", { class: "tl-text", hidden: true });
+  const empty = el("p", { class: "muted" }, "No samples yet.");
+  const box = el("div", { class: "timeline" }, el("div", {}, el("b", {}, run.name), " ", label), slider, img, classes, text, empty);
   container.append(box);
+  // The step's lines are fetched once each time the step shown changes; the
+  // answer for a step no longer shown is dropped.
+  let textURL = "";
+  async function showText(url) {
+    if (textURL === url) return;
+    textURL = url;
+    let body;
+    try {
+      const r = await fetch(url, { cache: "no-store" });
+      body = r.ok ? await r.text() : "Cannot read " + url + ": " + r.statusText;
+    } catch (err) {
+      body = "Cannot read " + url + ": " + err.message;
+    }
+    if (textURL === url) {
+      text.textContent = body;
+      text.dataset.url = url;
+    }
+  }
   function show() {
     const s = run.samples[Number(slider.value)];
     empty.hidden = !!s;
     slider.hidden = !s;
+    text.hidden = !s || !s.text;
     if (!s) return;
     label.textContent = "step " + s.step + " (" + (Number(slider.value) + 1) + " of " + run.samples.length + ")";
-    if (img.getAttribute("src") !== s.url) img.src = s.url;
+    if (s.text) {
+      img.setAttribute("src", "");
+      showText(s.url);
+    } else if (img.getAttribute("src") !== s.url) img.src = s.url;
     const c = s.classes ?? "";
     if (classes.getAttribute("src") !== c) classes.setAttribute("src", c);
   }
   slider.addEventListener("input", show);
   const t = {
-    slider, img,
+    slider, img, text,
     set(list) {
       const atEnd = Number(slider.value) >= run.samples.length - 1;
       run.samples = list;
