@@ -65,7 +65,7 @@ func LoadText(path, tokens string, maxLen int) (*Text, error) {
 	default:
 		return nil, fmt.Errorf("tokens: unknown tokens %q (want char or word)", tokens)
 	}
-	if maxLen < 0 || maxLen > MaxSeqLen {
+	if maxLen < 0 || maxLen == 1 || maxLen > MaxSeqLen {
 		return nil, fmt.Errorf("max_len: must be between 2 and %d (0: the longest line), got %d", MaxSeqLen, maxLen)
 	}
 	st, err := os.Stat(path)
@@ -112,8 +112,6 @@ func LoadText(path, tokens string, maxLen int) (*Text, error) {
 		maxLen = longest + 1
 	case longest+1 > maxLen:
 		return nil, fmt.Errorf("%s: line %d has %d tokens, more than max_len %d allows with its end token (lines are not truncated)", path, longestLine, longest, maxLen)
-	case maxLen < 2:
-		return nil, fmt.Errorf("max_len: must be between 2 and %d (0: the longest line), got %d", MaxSeqLen, maxLen)
 	}
 	counts := map[string]int{}
 	for _, l := range train {

@@ -66,6 +66,7 @@ func TestLoadTextRefuses(t *testing.T) {
 		{"not UTF-8", "ab\xffc\n", "char", 0, "not a text file"},
 		{"tokens", "ab\n", "byte", 0, `tokens: unknown tokens "byte"`},
 		{"too long", strings.Repeat("abcdef\n", 10), "char", 4, "line 1 has 6 tokens, more than max_len 4"},
+		{"max_len 1", strings.Repeat("a\n", 10), "char", 1, "max_len: must be between 2 and"},
 		{"longer than any sequence", strings.Repeat(strings.Repeat("a", MaxSeqLen)+"\n", 10), "char", 0, "shorten it"},
 		{"vocabulary", strings.Join(many, "\n") + "\n", "word", 0, "more than the vocabulary's limit"},
 	} {

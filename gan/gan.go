@@ -221,7 +221,7 @@ func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 		g.lastLossG = float64(lossG.Value.Item())
 		st.GUpdated = true
 		if o.EMABeta > 0 && g.GEMA != nil {
-			updateEMA(g.GEMA, g.G, float32(o.EMABeta))
+			UpdateEMA(g.GEMA, g.G, float32(o.EMABeta))
 		}
 	}
 	st.LossG = g.lastLossG
@@ -252,9 +252,11 @@ func (g *GAN) meanOutput(out *autograd.Var) float64 {
 	return out.Value.Sum() / float64(out.Value.Len())
 }
 
-// updateEMA moves ema's parameters toward m's: e ← β·e + (1 − β)·w; buffers
-// (running statistics) are copied.
-func updateEMA(ema, m nn.Module, beta float32) {
+// UpdateEMA moves ema's parameters toward m's (the same architecture):
+// e ← β·e + (1 − β)·w; buffers (running statistics) are copied. β = 0
+// copies m. It keeps the classic game's generator average, and SeqGAN's
+// delayed roll-out network.
+func UpdateEMA(ema, m nn.Module, beta float32) {
 	ep, mp := ema.Parameters(), m.Parameters()
 	for i := range ep {
 		e, w := ep[i].Value.Data(), mp[i].Value.Data()

@@ -189,7 +189,7 @@ func TestEMAUpdateRule(t *testing.T) {
 	for _, p := range a.Parameters() {
 		p.Value.Fill(3)
 	}
-	updateEMA(a, b, 0.75)
+	UpdateEMA(a, b, 0.75)
 	for _, v := range snapshot(a) {
 		if v != 2.5 {
 			t.Fatalf("EMA weight %g, want 0.75·3 + 0.25·1 = 2.5", v)

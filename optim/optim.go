@@ -37,20 +37,69 @@ type Hookable interface {
 	SetGradHook(h GradHook)
 }
 
+// Clippable is an optimiser whose Step can bound the global norm of the
+// gradients it applies; nash's optimisers all are.
+type Clippable interface {
+	// SetGradClip makes every Step scale the gradients, after the
+	// GradHook, so that their global L2 norm is at most maxNorm, as
+	// torch.nn.utils.clip_grad_norm_ called between the all-reduce and
+	// optimizer.step(); 0 turns clipping off.
+	SetGradClip(maxNorm float64)
+}
+
 type base struct {
-	params []*autograd.Var
-	steps  int
-	hook   GradHook
+	params  []*autograd.Var
+	steps   int
+	hook    GradHook
+	maxNorm float64
 }
 
 // SetGradHook implements Hookable.
 func (b *base) SetGradHook(h GradHook) { b.hook = h }
 
-// runHook calls the hook, if any, with the parameters.
+// SetGradClip implements Clippable.
+func (b *base) SetGradClip(maxNorm float64) { b.maxNorm = maxNorm }
+
+// runHook calls the hook, if any, with the parameters, then clips their
+// gradients if a bound is set: a distributed run clips the gradient of the
+// global batch, as one process would.
 func (b *base) runHook() {
 	if b.hook != nil {
 		b.hook(b.params)
 	}
+	if b.maxNorm > 0 {
+		ClipGradNorm(b.params, b.maxNorm)
+	}
+}
+
+// ClipGradNorm scales the gradients of params so that their global L2
+// norm is at most maxNorm, as torch.nn.utils.clip_grad_norm_: by
+// maxNorm/(norm + 1e-6) when the norm exceeds maxNorm. It returns the norm
+// before clipping.
+func ClipGradNorm(params []*autograd.Var, maxNorm float64) float64 {
+	var sq float64
+	for _, p := range params {
+		if p.Grad == nil {
+			continue
+		}
+		for _, v := range p.Grad.Data() {
+			sq += float64(v) * float64(v)
+		}
+	}
+	norm := math.Sqrt(sq)
+	if norm <= maxNorm {
+		return norm
+	}
+	scale := float32(maxNorm / (norm + 1e-6))
+	for _, p := range params {
+		if p.Grad == nil {
+			continue
+		}
+		for i := range p.Grad.Data() {
+			p.Grad.Data()[i] *= scale
+		}
+	}
+	return norm
 }
 
 func (b *base) ZeroGrad() {

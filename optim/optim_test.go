@@ -126,3 +126,58 @@ func TestGradHookRunsBeforeTheUpdate(t *testing.T) {
 		}
 	}
 }
+
+// ClipGradNorm scales the gradients to the bound over all parameters
+// together, as torch.nn.utils.clip_grad_norm_, and leaves them when their
+// norm is within it.
+func TestClipGradNorm(t *testing.T) {
+	p, q := param(0, 0), param(0)
+	copy(p.Grad.Data(), []float32{3, 0})
+	q.Grad.Data()[0] = -4
+	if norm := ClipGradNorm([]*autograd.Var{p, q}, 10); norm != 5 || p.Grad.Data()[0] != 3 || q.Grad.Data()[0] != -4 {
+		t.Fatalf("within the bound: norm %v, gradients %v %v; want 5 and unchanged", norm, p.Grad.Data(), q.Grad.Data())
+	}
+	if norm := ClipGradNorm([]*autograd.Var{p, q}, 1); norm != 5 {
+		t.Fatalf("norm %v, want 5", norm)
+	}
+	for i, want := range []float64{0.6, 0, -0.8} {
+		got := float64(append(p.Grad.Data(), q.Grad.Data()...)[i])
+		if !near(got, want, 1e-6) {
+			t.Errorf("gradient %d clipped to %v, want %v", i, got, want)
+		}
+	}
+}
+
+// Every optimiser clips after its GradHook: a hook that multiplies the
+// gradient by 4 (as summing ranks' gradients can enlarge it) still gives
+// the move of the gradient clipped to the bound, the same as an optimiser
+// handed the clipped gradient itself.
+func TestGradClipAfterTheHook(t *testing.T) {
+	for name, mk := range map[string]func(ps []*autograd.Var) Optimizer{
+		"adam":    func(ps []*autograd.Var) Optimizer { return NewAdam(ps, 0.1, 0.5, 0.999) },
+		"sgd":     func(ps []*autograd.Var) Optimizer { return NewSGD(ps, 0.1, 0) },
+		"rmsprop": func(ps []*autograd.Var) Optimizer { return NewRMSprop(ps, 0.1) },
+	} {
+		p, q := param(1, 2), param(1, 2)
+		copy(p.Grad.Data(), []float32{0.75, -1})
+		copy(q.Grad.Data(), []float32{3, -4})
+		opt, ref := mk([]*autograd.Var{p}), mk([]*autograd.Var{q})
+		opt.(Clippable).SetGradClip(2)
+		opt.(Hookable).SetGradHook(func(ps []*autograd.Var) {
+			for _, v := range ps {
+				for i := range v.Grad.Data() {
+					v.Grad.Data()[i] *= 4
+				}
+			}
+		})
+		ClipGradNorm([]*autograd.Var{q}, 2)
+		opt.Step()
+		ref.Step()
+		for i := range 2 {
+			if p.Grad.Data()[i] != q.Grad.Data()[i] || p.Value.Data()[i] != q.Value.Data()[i] {
+				t.Errorf("%s: gradient and weight %d are %v, %v; want the clipped gradient's %v, %v", name, i,
+					p.Grad.Data()[i], p.Value.Data()[i], q.Grad.Data()[i], q.Value.Data()[i])
+			}
+		}
+	}
+}

@@ -27,8 +27,10 @@ const (
 // Len tokens: token embeddings [N, 1, Len, Embed], one convolution over
 // time per filter width (a width×Embed window) with ReLU and max-over-time
 // pooling, the pooled features concatenated, a highway layer, dropout and a
-// linear layer to one logit (SeqGAN's two-class softmax has the same
-// capacity). Filters wider than the sequence are left out. Its state dict
+// linear layer to one logit: SeqGAN's two-class softmax over logits
+// (a₀, a₁) is σ(a₁ − a₀), the same function as one logit with the binary
+// cross-entropy (OutputPenalty carries its L2 regularisation over). Filters
+// wider than the sequence are left out. Its state dict
 // is embedding.weight, convs.<i>.weight/bias, highway.*, output.*.
 type Discriminator struct {
 	Vocab, Len int

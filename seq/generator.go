@@ -239,14 +239,8 @@ func (g *Generator) hidden(tp *autograd.Tape, x *tensor.Tensor) (*autograd.Var, 
 		}
 	}
 	e := g.Embedding.Forward(tp, tp.Const(in.Reshape(t*n)))
-	gx := tp.Reshape(g.LSTM.Project(tp, e), t, n, 4*g.LSTM.Hidden)
-	hs := make([]*autograd.Var, t)
-	var h, c *autograd.Var
-	for s := range t {
-		h, c = g.LSTM.Cell(tp, tp.Reshape(tp.Slice(gx, 0, s, s+1), n, 4*g.LSTM.Hidden), h, c)
-		hs[s] = h
-	}
-	return tp.Concat(0, hs...), targets
+	hs := g.LSTM.Forward(tp, tp.Reshape(e, t, n, g.LSTM.Input))
+	return tp.Reshape(hs, t*n, g.LSTM.Hidden), targets
 }
 
 // logits writes the logits of the hidden states h [M, Hidden] to dst

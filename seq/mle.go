@@ -3,7 +3,6 @@ package seq
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/gan"
@@ -12,7 +11,9 @@ import (
 )
 
 // GradClip is the bound on the global norm of the generator's gradient
-// of SeqGAN's release, applied in every game's generator step.
+// of SeqGAN's release, applied in every game's generator step by the
+// generator's optimiser (optim.Clippable) after any data-parallel sum of
+// the ranks' gradients.
 const GradClip = 5
 
 // MLE is maximum-likelihood training of the generator (teacher forcing):
@@ -26,9 +27,10 @@ type MLE struct {
 	stats  []float64
 }
 
-// NewMLE returns the game of maximum likelihood for g with optimiser opt.
+// NewMLE returns the game of maximum likelihood for g with optimiser opt,
+// which it makes clip the gradient at GradClip.
 func NewMLE(g *Generator, opt optim.Optimizer) *MLE {
-	return &MLE{G: g, OptG: opt, tape: autograd.NewTape(), params: nn.Vars(g.Parameters())}
+	return &MLE{G: g, OptG: clipped(opt), tape: autograd.NewTape(), params: nn.Vars(g.Parameters())}
 }
 
 // Networks implements gan.Game: generator.
@@ -59,36 +61,22 @@ func mleStep(tp *autograd.Tape, g *Generator, opt optim.Optimizer, params []*aut
 	opt.ZeroGrad()
 	loss := tp.Neg(tp.Mean(g.LogProbs(tp, b.X)))
 	tp.Backward(loss, params...)
-	clipGradNorm(params, GradClip)
 	opt.Step()
 	return float64(loss.Value.Item())
 }
 
-// clipGradNorm scales the gradients of params so that their global L2
-// norm is at most bound, as torch.nn.utils.clip_grad_norm_.
-func clipGradNorm(params []*autograd.Var, bound float64) {
-	var sq float64
-	for _, p := range params {
-		if p.Grad == nil {
-			continue
-		}
-		for _, v := range p.Grad.Data() {
-			sq += float64(v) * float64(v)
-		}
+// clipped makes opt, a generator's optimiser, bound the global norm of
+// the gradient at GradClip in its Step, after its GradHook, so that ranks
+// training on shards of a batch clip the whole batch's gradient as one
+// process would; it returns opt. It panics if opt is not optim.Clippable,
+// as all of nash's optimisers are.
+func clipped(opt optim.Optimizer) optim.Optimizer {
+	c, ok := opt.(optim.Clippable)
+	if !ok {
+		panic(fmt.Sprintf("seq: the generator's optimiser %T cannot clip its gradient (not an optim.Clippable)", opt))
 	}
-	norm := math.Sqrt(sq)
-	if norm <= bound {
-		return
-	}
-	scale := float32(bound / (norm + 1e-6))
-	for _, p := range params {
-		if p.Grad == nil {
-			continue
-		}
-		for i := range p.Grad.Data() {
-			p.Grad.Data()[i] *= scale
-		}
-	}
+	c.SetGradClip(GradClip)
+	return opt
 }
 
 // State implements gan.Game: MLE keeps nothing beyond its weights and

@@ -37,10 +37,11 @@ type RelGAN struct {
 }
 
 // NewRelGAN returns the Gumbel-softmax game of g against d under the
-// objective loss, with noise from rng and d's dropout from dropout.
+// objective loss, with noise from rng and d's dropout from dropout; it
+// makes optG clip G's gradient at GradClip.
 func NewRelGAN(g *Generator, d *Discriminator, optG, optD optim.Optimizer, loss gan.Loss, rng, dropout *tensor.RNG, maxBeta float64, annealSteps int) *RelGAN {
 	d.Dropout.RNG = dropout
-	return &RelGAN{G: g, D: d, OptG: optG, OptD: optD, Loss: loss, RNG: rng, MaxBeta: maxBeta, AnnealSteps: annealSteps,
+	return &RelGAN{G: g, D: d, OptG: clipped(optG), OptD: optD, Loss: loss, RNG: rng, MaxBeta: maxBeta, AnnealSteps: annealSteps,
 		tape: autograd.NewTape(), gParams: nn.Vars(g.Parameters()), dParams: nn.Vars(d.Parameters())}
 }
 
@@ -95,7 +96,6 @@ func (r *RelGAN) Step(b gan.Batch) []float64 {
 	}
 	lossG := gan.GeneratorLoss(tp, r.Loss, realG, r.D.ForwardSoft(tp, soft))
 	tp.Backward(lossG, r.gParams...)
-	clipGradNorm(r.gParams, GradClip)
 	r.OptG.Step()
 	r.steps++
 	mean := nn.MeanSigmoid

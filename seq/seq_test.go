@@ -194,3 +194,37 @@ func TestNLLAt(t *testing.T) {
 		t.Fatalf("NLL at temperature 10⁴ %v, want log 9 = %v", got, math.Log(9))
 	}
 }
+
+// SeqGAN's L2 regularisation of D's output layer is (λ/2)·(‖w‖² + b²), with
+// gradient λ·w and λ·b, and a D step's loss includes it.
+func TestOutputPenalty(t *testing.T) {
+	rng := tensor.NewRNG(1, "l2")
+	d := NewDiscriminator(9, 6, rng)
+	var sq float64
+	for _, v := range append(append([]float32(nil), d.Output.Weight.Value.Data()...), d.Output.Bias.Value.Data()...) {
+		sq += float64(v) * float64(v)
+	}
+	tp := autograd.NewTape()
+	p := OutputPenalty(tp, d, OutputL2Lambda)
+	if got, want := float64(p.Value.Item()), OutputL2Lambda/2*sq; math.Abs(got-want) > 1e-6*want {
+		t.Fatalf("penalty %v, want %v", got, want)
+	}
+	tp.Backward(p, d.Output.Weight, d.Output.Bias)
+	for i, w := range d.Output.Weight.Value.Data() {
+		if g := d.Output.Weight.Grad.Data()[i]; math.Abs(float64(g-OutputL2Lambda*w)) > 1e-7 {
+			t.Fatalf("∂/∂w[%d] = %v, want λw = %v", i, g, OutputL2Lambda*w)
+		}
+	}
+	// The same D step with and without the penalty (a learning rate of 0
+	// and the same dropout masks): the losses differ by the penalty.
+	real, fake := tokens(rng, 4, 6, 9), tokens(rng, 4, 6, 9)
+	ps := nn.Vars(d.Parameters())
+	loss := func(l2 float32) float64 {
+		d.Dropout.RNG = tensor.NewRNG(1, "dropout")
+		l, _, _ := dStep(autograd.NewTape(), d, optim.NewSGD(ps, 0, 0), ps, real, fake, l2)
+		return l
+	}
+	if diff := loss(OutputL2Lambda) - loss(0); math.Abs(diff-float64(p.Value.Item())) > 1e-5 {
+		t.Fatalf("a D step's loss grows by %v with the penalty, want %v", diff, p.Value.Item())
+	}
+}

@@ -32,6 +32,32 @@ type SeqGANOptions struct {
 	// its update after each generator step: θ_r ← d·θ_r + (1 − d)·θ_G
 	// (SeqGAN's update rate 0.8).
 	RolloutDelay float32
+	// OutputL2 is the weight λ of the L2 regularisation of D's output
+	// layer (SeqGAN's l2_reg_lambda, OutputL2Lambda); see
+	// OutputPenalty for how it carries over to D's single logit.
+	OutputL2 float32
+}
+
+// OutputL2Lambda is SeqGAN's l2_reg_lambda, the weight of the L2
+// regularisation of its discriminator's output layer.
+const OutputL2Lambda = 0.2
+
+// OutputPenalty returns SeqGAN's L2 regularisation of d's output layer,
+// of weight lambda, in the form that applies to nash's D: (λ/2)·(‖w‖² + b²).
+//
+// SeqGAN's D ends in a two-class softmax of logits (a₀, a₁) = h·W + b,
+// trained with the mean cross-entropy plus λ·(‖W‖² + ‖b‖²)/2
+// (tf.nn.l2_loss). The softmax depends on a₁ − a₀ alone: it is σ(a₁ − a₀),
+// so one logit h·w + b with w = W₁ − W₀ and the binary cross-entropy (nash's
+// D) computes the same function. The penalty splits the difference evenly
+// between the two columns (the part of W that the loss does not see only
+// decays), where it is λ·(‖w‖² + b²)/4. nash's D loss sums the mean
+// cross-entropy of the real batch and of the generated one, twice the mean
+// over both halves that SeqGAN's mixed batches take, so the weight that
+// keeps SeqGAN's balance of the two terms doubles: (λ/2)·(‖w‖² + b²).
+func OutputPenalty(tp *autograd.Tape, d *Discriminator, lambda float32) *autograd.Var {
+	sq := tp.Add(tp.Sum(tp.Square(d.Output.Weight)), tp.Sum(tp.Square(d.Output.Bias)))
+	return tp.Scale(sq, lambda/2)
 }
 
 // SeqGAN is the game of Yu et al. (2017): the generator is a policy whose
@@ -68,10 +94,10 @@ type seqGANProgress struct {
 
 // NewSeqGAN returns SeqGAN's game of g against d, roll-outs drawn by
 // rollout (g's architecture), sampling from rng and d's dropout from
-// dropout.
+// dropout; it makes optG clip G's gradient at GradClip.
 func NewSeqGAN(g, rollout *Generator, d *Discriminator, optG, optD optim.Optimizer, rng, dropout *tensor.RNG, o SeqGANOptions) *SeqGAN {
 	d.Dropout.RNG = dropout
-	return &SeqGAN{G: g, Rollout: rollout, D: d, OptG: optG, OptD: optD, RNG: rng, Options: o, tape: autograd.NewTape(),
+	return &SeqGAN{G: g, Rollout: rollout, D: d, OptG: clipped(optG), OptD: optD, RNG: rng, Options: o, tape: autograd.NewTape(),
 		gParams: nn.Vars(g.Parameters()), dParams: nn.Vars(d.Parameters()),
 		progress: seqGANProgress{Last: make([]float64, len(seqGANStats))}}
 }
@@ -153,15 +179,20 @@ func (s *SeqGAN) uniform(n int) []float64 {
 // discriminatorStep trains D on the real tokens against as many fresh
 // samples and returns its loss and mean probabilities.
 func (s *SeqGAN) discriminatorStep(real *tensor.Tensor) (loss, dReal, dFake float64) {
-	return dStep(s.tape, s.D, s.OptD, s.dParams, real, s.generate(real.Dim(0)))
+	return dStep(s.tape, s.D, s.OptD, s.dParams, real, s.generate(real.Dim(0)), s.Options.OutputL2)
 }
 
-// dStep is one cross-entropy step of d on real against fake tokens.
-func dStep(tp *autograd.Tape, d *Discriminator, opt optim.Optimizer, params []*autograd.Var, real, fake *tensor.Tensor) (loss, dReal, dFake float64) {
+// dStep is one cross-entropy step of d on real against fake tokens, with
+// the L2 regularisation of its output layer of weight l2 (OutputPenalty)
+// when l2 is positive; the loss includes the penalty.
+func dStep(tp *autograd.Tape, d *Discriminator, opt optim.Optimizer, params []*autograd.Var, real, fake *tensor.Tensor, l2 float32) (loss, dReal, dFake float64) {
 	defer tp.Reset()
 	opt.ZeroGrad()
 	r, f := d.Forward(tp, tp.Const(real)), d.Forward(tp, tp.Const(fake))
 	l := gan.DiscriminatorLoss(tp, gan.NonSaturating, r, f, 0)
+	if l2 > 0 {
+		l = tp.Add(l, OutputPenalty(tp, d, l2))
+	}
 	tp.Backward(l, params...)
 	opt.Step()
 	return float64(l.Value.Item()), nn.MeanSigmoid(r.Value), nn.MeanSigmoid(f.Value)
@@ -178,9 +209,8 @@ func (s *SeqGAN) generatorStep(n int) float64 {
 	// −Σ log G(y_t | y_<t)·Q_t, summed as SeqGAN sums it.
 	loss := tp.Neg(tp.Sum(tp.Mul(s.G.LogProbs(tp, fake), tp.Const(reward))))
 	tp.Backward(loss, s.gParams...)
-	clipGradNorm(s.gParams, GradClip)
 	s.OptG.Step()
-	mixWeights(s.Rollout, s.G, s.Options.RolloutDelay)
+	gan.UpdateEMA(s.Rollout, s.G, s.Options.RolloutDelay)
 	return float64(loss.Value.Item()) / float64(n)
 }
 

@@ -55,7 +55,7 @@ request goes to standard error. SIGTERM or Ctrl-C stops accepting and lets the r
 				return err
 			}
 			if g.Spec.Data == data.Tokens {
-				return fmt.Errorf("%s: nash serve serves images and points; a generator of token sequences is sampled by nash sample --out FILE.txt", path)
+				return fmt.Errorf("%s: a generator of token sequences, whose samples are token ids to read through the run's vocabulary: nash serve answers only with pictures and arrays of numbers (png, npy, json), and has no text format; write sequences with nash sample --run DIR --n N --out FILE.txt", path)
 			}
 			if err := noiseGenerator(g, path); err != nil {
 				return err
