@@ -128,12 +128,13 @@ type choiceTable struct {
 
 // choice is what choices keeps for one kind of work: mean[w] is the mean
 // running time in ns of way w over its last n[w] ≤ remember runs (older
-// ones count less and less), calls the number of choices made.
+// ones count less and less), since the number of choices since the slower
+// way last ran.
 type choice struct {
 	key   uint64
 	n     [2]int64
 	mean  [2]int64
-	calls int64
+	since int64
 }
 
 const (
@@ -141,8 +142,12 @@ const (
 	// chosen.
 	minTries = 3
 	// retryEvery is how often the slower way runs again, in choices, so
-	// that a change of load is noticed.
-	retryEvery = 16
+	// that a change of load is noticed: at least every retryEvery choices,
+	// less often as far as needed to keep the time lost to it under
+	// retryCost of the faster way's (a product shared out beside a busy
+	// process can take many times longer than alone, when a thread holding
+	// a part is descheduled for a time slice).
+	retryEvery, retryCost = 16, 0.02
 	// remember is the number of recent running times a mean is over: each
 	// new time counts 1/remember, the older ones the rest.
 	remember = 8
@@ -150,12 +155,11 @@ const (
 
 // choose returns the way (alone or shared) to run the work named key: each
 // way a few times first, then the one with the smaller mean time, the
-// other every retryEvery choices.
+// other now and then (see retryEvery).
 func choose(key uint64) int {
 	choices.mu.Lock()
 	defer choices.mu.Unlock()
 	c := choices.slot(key)
-	c.calls++
 	if c.n[alone] < minTries || c.n[shared] < minTries {
 		if c.n[alone] < c.n[shared] {
 			return alone
@@ -166,7 +170,10 @@ func choose(key uint64) int {
 	if c.mean[alone] < c.mean[shared] {
 		best, other = alone, shared
 	}
-	if c.calls%retryEvery == 0 {
+	c.since++
+	lost := float64(c.mean[other]-c.mean[best]) / float64(max(1, c.mean[best]))
+	if float64(c.since) >= max(retryEvery, lost/retryCost) {
+		c.since = 0
 		return other
 	}
 	return best

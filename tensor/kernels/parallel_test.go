@@ -140,34 +140,39 @@ func TestNextState(t *testing.T) {
 }
 
 // TestChoose feeds choose running times: each way is tried minTries times,
-// then the faster runs, the slower every retryEvery choices, and the
-// choice turns when the times do.
+// then the faster runs and the slower every retryEvery choices, or less
+// often the more time it loses, and the choice turns when the times do.
 func TestChoose(t *testing.T) {
 	defer forgetChoices()
 	forgetChoices()
 	const key = 12345
-	times := [2]int64{alone: 100, shared: 300}
-	var runs [2]int
-	run := func(calls int) {
-		runs = [2]int{}
+	var times [2]int64
+	run := func(calls int) (runs [2]int) {
 		for range calls {
 			way := choose(key)
 			runs[way]++
 			record(key, way, times[way])
 		}
+		return runs
 	}
-	run(2 * minTries)
-	if runs != [2]int{minTries, minTries} {
+	times = [2]int64{alone: 100, shared: 105}
+	if runs := run(2 * minTries); runs != [2]int{minTries, minTries} {
 		t.Fatalf("first %d choices: %v alone and shared, want %d each", 2*minTries, runs, minTries)
 	}
-	run(10 * retryEvery)
-	if runs[shared] < 5 || runs[shared] > 15 {
-		t.Errorf("shared 3× slower: ran %v times alone and shared in %d choices, want shared about every %d", runs, 10*retryEvery, retryEvery)
+	if runs := run(10 * retryEvery); runs[shared] != 10 {
+		t.Errorf("shared 5%% slower: ran %v times alone and shared in %d choices, want shared every %d", runs, 10*retryEvery, retryEvery)
 	}
-	times = [2]int64{alone: 300, shared: 100}
-	run(10 * retryEvery)
-	if runs[alone] > runs[shared]/2 {
-		t.Errorf("alone now 3× slower: ran %v times alone and shared", runs)
+	forgetChoices()
+	times = [2]int64{alone: 100, shared: 1000}
+	run(2 * minTries)
+	// Shared loses 9 times alone's time: retried every 9/retryCost choices.
+	every := int(9 / retryCost)
+	if runs := run(2 * every); runs[shared] != 2 {
+		t.Errorf("shared 10× slower: ran %v times alone and shared in %d choices, want shared every %d", runs, 2*every, every)
+	}
+	times = [2]int64{alone: 1000, shared: 100}
+	if runs := run(10 * retryEvery); runs[alone] > 2*retryEvery {
+		t.Errorf("alone now 10× slower: ran %v times alone and shared in %d choices, want the choice turned within %d", runs, 10*retryEvery, 2*retryEvery)
 	}
 	if way := choose(key + 1); way != shared {
 		t.Errorf("a new kind of work first runs way %d, want shared (%d)", way, shared)
