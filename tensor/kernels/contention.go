@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,123 +12,189 @@ import (
 // threads stays on its processor, so a product is cut into one part per
 // thread and the threads spin between tasks. When the processors are
 // oversubscribed the operating system deschedules threads for whole time
-// slices (milliseconds): a spinning thread then only keeps a runnable one
-// (often its own process's) off the processor, and the parts of a
-// descheduled thread hold up everyone waiting for them. The detector below
-// watches how long the process's threads wait on the run queues of the
-// operating system (Linux's /proc schedstat). While that share of their
-// time is high (contended), products and long passes are cut into more
-// parts than threads, claimed as threads come free, and waiting threads
-// park after a short spin so that the processors go to whoever has work.
-// While it is so high that a thread waits for a processor most of its time
-// (crowded), sharing work costs more in waiting for descheduled threads than
-// a second thread gains, and the calling goroutine does all of it.
+// slices (milliseconds), and a part held by a descheduled thread holds up
+// everyone waiting for it: beside one busy process on two processors,
+// sharing a product between two threads is slower than computing it on
+// one.
+//
+// The detector below tells the two apart by the processor time the rest
+// of the machine uses (/proc/stat's busy time less this process's own):
+// unlike the time this process's threads wait to run, that does not fall
+// when the pool stops sharing, so the verdict does not swing back and
+// forth with the pool's own choice. While fewer processors are left than
+// the pool has threads (contended), every kind of work (a product's shape,
+// a pass's function) is timed both shared out, in finer parts with short
+// spins, and on the calling goroutine alone, and runs the way that has
+// been faster, trying the other again now and then (see choose).
 //
 // GOMAXPROCS already respects the process's CPU affinity and, since Go
 // 1.25, a container's CPU quota (cgroup cpu.max); the pool never runs more
 // threads than it.
 
 const (
-	// sampleEvery is the least time between two readings of a thread's
-	// scheduler statistics (a few microseconds each).
-	sampleEvery = 5 * time.Millisecond
-	// window is the thread time (running plus waiting to run) summed
-	// before the detector decides.
-	window = 20 * time.Millisecond
-	// contendedOn and contendedOff are the shares of that time spent
-	// waiting to run above which a quiet machine counts as contended, and
-	// below which it counts as quiet again. A quiet machine shows 0–3 %;
-	// one busy process beside two threads on two processors at most a
-	// third (each of three runnable threads waits a third of the time).
-	contendedOn, contendedOff = 0.10, 0.05
-	// crowdedOn and crowdedOff are the shares above which the machine
-	// counts as crowded, and below which a crowded machine counts as
-	// contended again.
-	crowdedOn, crowdedOff = 0.60, 0.40
+	// window is the time over which the detector sums processor times
+	// before it decides: /proc/stat counts in ticks of 10 ms per
+	// processor, so a window of ten ticks.
+	window = 100 * time.Millisecond
+	// contendedOn and contendedOff are how many processors fewer than the
+	// pool's threads may be left by the rest of the machine before a quiet
+	// machine counts as contended, and before a contended one counts as
+	// quiet again. One busy process beside two threads on two processors
+	// leaves 4/3 of a processor while the threads share work, 1 while one
+	// thread does it all.
+	contendedOn, contendedOff = 0.5, 0.25
 )
 
 // The states of the machine the detector tells apart.
 const (
 	quiet     int32 = iota // the threads have their processors to themselves
-	contended              // other work competes: finer parts, short spins
-	crowded                // threads mostly wait to run: no sharing
+	contended              // other work competes: measure sharing against not
 )
 
 // contention is the detector's state.
 var contention struct {
-	mu      sync.Mutex   // held by the goroutine taking a sample
-	next    atomic.Int64 // when the next sample is due, in ns since epoch
-	state   atomic.Int32 // quiet, contended or crowded
-	forced  atomic.Bool  // state is set by a test, not measured
-	threads [8]threadTimes
-	slot    int // the entry of threads a new thread replaces
-	// run and wait are the window's sums over the sampled threads.
-	run, wait int64
-}
-
-// threadTimes is a thread's cumulative time on a processor and waiting on
-// a run queue, in nanoseconds, when it was last sampled.
-type threadTimes struct {
-	tid       int
-	run, wait int64
+	mu     sync.Mutex   // held by the goroutine taking a sample
+	next   atomic.Int64 // when the next sample is due, in ns since epoch
+	state  atomic.Int32 // quiet or contended
+	forced atomic.Bool  // state is set by a test, not measured
+	// since is when the window began (ns since epoch, 0 before the first
+	// sample), and total, idle and own cpuTimes then.
+	since, total, idle, own int64
 }
 
 // epoch is the origin of the detector's monotonic clock.
 var epoch = time.Now()
 
-// machine returns the state of the machine (quiet, contended or crowded),
-// taking a sample of the calling thread's scheduler statistics when one is
-// due.
+// now returns the nanoseconds since epoch.
+func now() int64 { return int64(time.Since(epoch)) }
+
+// machine returns the state of the machine (quiet or contended), closing
+// the detector's window when it is due.
 func machine() int32 {
-	now := int64(time.Since(epoch))
-	if now >= contention.next.Load() && !contention.forced.Load() && contention.mu.TryLock() {
-		contention.next.Store(now + int64(sampleEvery))
-		sampleContention()
+	t := now()
+	if t >= contention.next.Load() && !contention.forced.Load() && contention.mu.TryLock() {
+		contention.next.Store(t + int64(window))
+		sampleContention(t)
 		contention.mu.Unlock()
 	}
 	return contention.state.Load()
 }
 
-// sampleContention adds the calling thread's time since its last sample to
-// the window and decides once the window is full. A thread seen for the
-// first time (or again after others took its entry) only gives a baseline.
-func sampleContention() {
-	tid, run, wait, ok := schedTimes()
+// sampleContention ends the window at time t (ns since epoch) and starts
+// the next.
+func sampleContention(t int64) {
+	total, idle, own, ok := cpuTimes()
 	if !ok {
 		return
 	}
 	c := &contention
-	i := 0
-	for i < len(c.threads) && c.threads[i].tid != tid {
-		i++
+	if c.since != 0 && t > c.since {
+		elapsed := float64(t - c.since)
+		cpus := float64(total-c.total) / elapsed
+		others := float64((total-c.total)-(idle-c.idle)-(own-c.own)) / elapsed
+		c.state.Store(nextState(c.state.Load(), cpus-others, runtime.GOMAXPROCS(0)))
 	}
-	if i == len(c.threads) {
-		c.threads[c.slot] = threadTimes{tid, run, wait}
-		c.slot = (c.slot + 1) % len(c.threads)
-		return
-	}
-	t := &c.threads[i]
-	c.run += run - t.run
-	c.wait += wait - t.wait
-	t.run, t.wait = run, wait
-	total := c.run + c.wait
-	if total < int64(window) {
-		return
-	}
-	c.state.Store(nextState(c.state.Load(), float64(c.wait)/float64(total)))
-	c.run, c.wait = 0, 0
+	c.since, c.total, c.idle, c.own = t, total, idle, own
 }
 
-// nextState returns the state that follows state when the sampled threads
-// spent share of their time waiting to run.
-func nextState(state int32, share float64) int32 {
-	switch {
-	case share > crowdedOn:
-		return crowded
-	case share < contendedOff:
-		return quiet
-	case state == crowded && share < crowdedOff, state == quiet && share > contendedOn:
+// nextState returns the state that follows state when the rest of the
+// machine left free processors to a pool of threads threads.
+func nextState(state int32, free float64, threads int) int32 {
+	switch short := float64(threads) - free; {
+	case short > contendedOn:
 		return contended
+	case short < contendedOff:
+		return quiet
 	}
 	return state
+}
+
+// The ways a piece of work can run on a contended machine.
+const (
+	alone  = 0 // on the calling goroutine
+	shared = 1 // cut into parts that the pool's goroutines claim
+)
+
+// choices remembers, for each kind of work seen on a contended machine,
+// its recent running times alone and shared.
+var choices choiceTable
+
+// choiceTable holds a choice for each of up to 256 kinds of work; a kind
+// whose entry another takes over starts afresh.
+type choiceTable struct {
+	mu    sync.Mutex
+	slots [256]choice
+}
+
+// choice is what choices keeps for one kind of work: mean[w] is the mean
+// running time in ns of way w over its last n[w] ≤ remember runs (older
+// ones count less and less), since the number of choices since the slower
+// way last ran.
+type choice struct {
+	key   uint64
+	n     [2]int64
+	mean  [2]int64
+	since int64
+}
+
+const (
+	// minTries is how many times each way runs before the faster is
+	// chosen.
+	minTries = 3
+	// retryEvery is how often the slower way runs again, in choices, so
+	// that a change of load is noticed: at least every retryEvery choices,
+	// less often as far as needed to keep the time lost to it under
+	// retryCost of the faster way's (a product shared out beside a busy
+	// process can take many times longer than alone, when a thread holding
+	// a part is descheduled for a time slice).
+	retryEvery, retryCost = 16, 0.02
+	// remember is the number of recent running times a mean is over: each
+	// new time counts 1/remember, the older ones the rest.
+	remember = 8
+)
+
+// choose returns the way (alone or shared) to run the work named key: each
+// way a few times first, then the one with the smaller mean time, the
+// other now and then (see retryEvery).
+func choose(key uint64) int {
+	choices.mu.Lock()
+	defer choices.mu.Unlock()
+	c := choices.slot(key)
+	if c.n[alone] < minTries || c.n[shared] < minTries {
+		if c.n[alone] < c.n[shared] {
+			return alone
+		}
+		return shared
+	}
+	best, other := shared, alone
+	if c.mean[alone] < c.mean[shared] {
+		best, other = alone, shared
+	}
+	c.since++
+	lost := float64(c.mean[other]-c.mean[best]) / float64(max(1, c.mean[best]))
+	if float64(c.since) >= max(retryEvery, lost/retryCost) {
+		c.since = 0
+		return other
+	}
+	return best
+}
+
+// record adds a running time of ns nanoseconds of the work named key run
+// in way way.
+func record(key uint64, way int, ns int64) {
+	choices.mu.Lock()
+	defer choices.mu.Unlock()
+	c := choices.slot(key)
+	c.n[way] = min(c.n[way]+1, remember)
+	c.mean[way] += (ns - c.mean[way]) / c.n[way]
+}
+
+// slot returns key's entry, taking it over from another key whose entry
+// it shares. t.mu must be held.
+func (t *choiceTable) slot(key uint64) *choice {
+	c := &t.slots[key*0x9e3779b97f4a7c15>>56]
+	if c.key != key {
+		*c = choice{key: key}
+	}
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // minParallelWork is the number of multiply-adds (m·n·k) below which a
@@ -25,33 +26,62 @@ const minPartWork = 1 << 18
 // thread, the others take all but the part it holds.
 const partsPerThread = 4
 
-// run computes p with kernel ker on up to runtime.GOMAXPROCS(0) goroutines,
-// or on the calling one alone while the machine is crowded. It splits C
-// along one dimension into parts aligned to ker's micro-tiles;
+// run computes p with kernel ker on up to runtime.GOMAXPROCS(0)
+// goroutines. On a contended machine it runs p's shape on the calling
+// goroutine alone or shared out, whichever has been faster (see choose).
+// It splits C along one dimension into parts aligned to ker's micro-tiles;
 // each part is an independent product with its own pack buffers, so the
 // arithmetic for every element of C is the same for any number of parts.
 func (p *gemmProblem) run(ker *microKernel) {
 	workers := runtime.GOMAXPROCS(0)
-	state := quiet
-	if workers > 1 && p.m*p.n*p.k >= minParallelWork {
-		state = machine()
-	}
-	if workers == 1 || p.m*p.n*p.k < minParallelWork || state == crowded {
-		ws := workspaces.Get().(*workspace)
-		p.compute(ker, ws)
-		workspaces.Put(ws)
+	work := p.m * p.n * p.k
+	if workers == 1 || work < minParallelWork {
+		p.alone(ker)
 		return
 	}
-	parts := workers
-	if state == contended {
-		parts = min(workers*partsPerThread, max(workers, p.m*p.n*p.k/minPartWork))
+	if machine() == quiet {
+		p.share(ker, workers, quiet)
+		return
 	}
+	key := p.key()
+	way := choose(key)
+	start := now()
+	if way == alone {
+		p.alone(ker)
+	} else {
+		p.share(ker, min(workers*partsPerThread, max(workers, work/minPartWork)), contended)
+	}
+	record(key, way, now()-start)
+}
+
+// alone computes p on the calling goroutine.
+func (p *gemmProblem) alone(ker *microKernel) {
+	ws := workspaces.Get().(*workspace)
+	p.compute(ker, ws)
+	workspaces.Put(ws)
+}
+
+// share computes p in up to parts parts shared with the pool goroutines;
+// state is the machine's.
+func (p *gemmProblem) share(ker *microKernel, parts int, state int32) {
 	j := jobs.Get().(*gemmJob)
 	j.p, j.ker = *p, ker
 	j.split(parts)
 	parallel(j, j.parts, state)
 	*j = gemmJob{}
 	jobs.Put(j)
+}
+
+// key names p's kind of work for choose: its shape and transpositions.
+func (p *gemmProblem) key() uint64 {
+	k := uint64(p.m)<<42 ^ uint64(p.n)<<21 ^ uint64(p.k)
+	if p.transA {
+		k ^= 1 << 63
+	}
+	if p.transB {
+		k ^= 1 << 62
+	}
+	return k
 }
 
 // gemmJob is one product shared among goroutines.
@@ -158,10 +188,10 @@ func init() {
 // machine's (see machine). Parts are claimed one at a time by whichever
 // goroutine comes free first, so a part that no pool goroutine has claimed
 // yet (one the operating system has not scheduled, on a busy machine) is
-// run by the caller. If the machine is crowded or another goroutine's task
-// holds the pool, the caller runs every part itself.
+// run by the caller. If another goroutine's task holds the pool, the
+// caller runs every part itself.
 func parallel(t task, parts int, state int32) {
-	if parts <= 1 || parts > maxParts || state == crowded || !pool.mu.TryLock() {
+	if parts <= 1 || parts > maxParts || !pool.mu.TryLock() {
 		for part := range parts {
 			t.do(part)
 		}
@@ -220,26 +250,48 @@ func waitDone(parts int64, busy bool) {
 // The parts must be independent of each other and of the order they run
 // in. Work between products (a network's element-wise passes, say) runs
 // here on goroutines that are already spinning, rather than on new ones
-// that a spinning pool goroutine keeps off the other processors. A part
-// must not itself call Parallel or Sgemm expecting them to share out work:
-// they run on its goroutine. Parts gives the number of parts to cut work
-// into.
-func Parallel(parts int, do func(part int)) { parallel(funcTask(do), parts, machine()) }
+// that a spinning pool goroutine keeps off the other processors. On a
+// contended machine the calling goroutine runs all of them itself when
+// that has been faster for do (see choose). A part must not itself call
+// Parallel or Sgemm expecting them to share out work: they run on its
+// goroutine. Parts gives the number of parts to cut work into.
+func Parallel(parts int, do func(part int)) {
+	state := quiet
+	if parts > 1 && runtime.GOMAXPROCS(0) > 1 {
+		state = machine()
+	}
+	if state == quiet {
+		parallel(funcTask(do), parts, quiet)
+		return
+	}
+	key := funcKey(do, parts)
+	way := choose(key)
+	start := now()
+	if way == alone {
+		for part := range parts {
+			do(part)
+		}
+	} else {
+		parallel(funcTask(do), parts, contended)
+	}
+	record(key, way, now()-start)
+}
+
+// funcKey names a pass for choose: the code of do (the same for every
+// call from one place in a program) and its number of parts.
+func funcKey(do func(part int), parts int) uint64 {
+	code := **(**uintptr)(unsafe.Pointer(&do))
+	return uint64(code) ^ uint64(parts)<<48
+}
 
 // Parts returns how many parts to cut units independent units of work into
 // for Parallel: one per thread (runtime.GOMAXPROCS(0)) on a quiet machine;
 // more on a contended one, so that the others take the parts of a thread
-// the operating system has descheduled; one on a crowded one. It is never
-// more than units.
+// the operating system has descheduled. It is never more than units.
 func Parts(units int) int {
 	parts := runtime.GOMAXPROCS(0)
-	if parts > 1 {
-		switch machine() {
-		case contended:
-			parts *= partsPerThread
-		case crowded:
-			parts = 1
-		}
+	if parts > 1 && machine() == contended {
+		parts *= partsPerThread
 	}
 	return max(1, min(parts, units))
 }
