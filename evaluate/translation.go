@@ -76,25 +76,17 @@ type TranslationReport struct {
 const pictureColumns = 8
 
 // Translation measures the translators ab (A to B) and ba (B to A) of a
-// run on the first n test images of each domain, and writes the picture
-// of rows A, G_A(A), G_B(G_A(A)), B, G_B(B), G_A(G_B(B)) of the first
-// test images into info.Dir.
+// run on the first n test images of each domain (TranslationScores), and
+// writes the picture of rows A, G_A(A), G_B(G_A(A)), B, G_B(B),
+// G_A(G_B(B)) of the first test images into info.Dir.
 func Translation(ab, ba Translator, a, b Domain, info RunInfo, n int, timings io.Writer) (*TranslationReport, error) {
 	rep := &TranslationReport{Run: info.Dir, Dataset: info.Dataset, Checkpoint: info.Checkpoint, Step: info.Step,
 		Picture: rundir.TranslationFile(info.Checkpoint)}
-	var rows []*tensor.Tensor
-	for _, d := range []struct {
-		name     string
-		src, dst Domain
-		g, f     Translator
-	}{{"a2b", a, b, ab, ba}, {"b2a", b, a, ba, ab}} {
-		dir, pic, err := direction(d.name, d.src, d.dst, d.g, d.f, n, timings)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", d.name, err)
-		}
-		rep.Directions = append(rep.Directions, dir)
-		rows = append(rows, pic...)
+	dirs, rows, err := directions(ab, ba, a, b, n, timings)
+	if err != nil {
+		return nil, err
 	}
+	rep.Directions = dirs
 	cols, s := rows[0].Dim(0), rows[0].Shape()
 	for _, r := range rows {
 		cols = min(cols, r.Dim(0))
@@ -110,19 +102,47 @@ func Translation(ab, ba Translator, a, b Domain, info RunInfo, n int, timings io
 	return rep, nil
 }
 
+// TranslationScores measures the translators ab (A to B) and ba (B to A)
+// on the first n test images of each domain: the directions a2b and b2a,
+// as Translation reports them (the evaluation during training).
+func TranslationScores(ab, ba Translator, a, b Domain, n int) ([]Direction, error) {
+	dirs, _, err := directions(ab, ba, a, b, n, io.Discard)
+	return dirs, err
+}
+
+// directions measures both directions and returns the picture's rows of
+// each: inputs, translations and reconstructions.
+func directions(ab, ba Translator, a, b Domain, n int, timings io.Writer) ([]Direction, []*tensor.Tensor, error) {
+	var dirs []Direction
+	var rows []*tensor.Tensor
+	for _, d := range []struct {
+		name     string
+		src, dst Domain
+		g, f     Translator
+	}{{"a2b", a, b, ab, ba}, {"b2a", b, a, ba, ab}} {
+		dir, pic, err := direction(d.name, d.src, d.dst, d.g, d.f, n, timings)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", d.name, err)
+		}
+		dirs = append(dirs, dir)
+		rows = append(rows, pic...)
+	}
+	return dirs, rows, nil
+}
+
 // direction measures g, translating the first n test images of src into
 // dst, and f, translating them back; it returns the measurement and the
 // picture's rows: inputs, translations and reconstructions.
 func direction(name string, src, dst Domain, g, f Translator, n int, timings io.Writer) (Direction, []*tensor.Tensor, error) {
 	test := src.Test.Head(n)
 	d := Direction{Direction: name, Source: src.Name, Target: dst.Name, Images: test.N}
-	x := datasetValues(test)
+	x := classifier.Images(test)
 	start := time.Now()
-	y, err := g.SampleAll(x, nil)
+	y, err := g.SampleAll(flat(x), nil)
 	if err != nil {
 		return d, nil, err
 	}
-	back, err := f.SampleAll(y.Reshape(y.Dim(0), y.Len()/y.Dim(0)), nil)
+	back, err := f.SampleAll(flat(y), nil)
 	if err != nil {
 		return d, nil, err
 	}
@@ -133,34 +153,32 @@ func direction(name string, src, dst Domain, g, f Translator, n int, timings io.
 	}
 	d.CycleL1 = sum / float64(back.Len())
 	k := min(pictureColumns, test.N)
-	pic := []*tensor.Tensor{firstImages(x.Reshape(y.Shape()...), k), firstImages(y, k), firstImages(back, k)}
+	pic := []*tensor.Tensor{firstImages(x, k), firstImages(y, k), firstImages(back, k)}
 	if dst.Model == nil {
 		return d, pic, nil
 	}
 	d.FeatureNetwork = Describe(dst.Model)
-	translated := asDataset(y, test)
 	score := func(ds *data.Dataset) (*classifier.Output, error) {
-		return classifier.Extract(dst.Model.Net, datasetValues(data.GreyCentre(ds, classifier.Side)))
-	}
-	outT, err := score(translated)
-	if err != nil {
-		return d, nil, err
-	}
-	outS, err := score(test)
-	if err != nil {
-		return d, nil, err
+		return classifier.Extract(dst.Model.Net, classifier.Images(data.GreyCentre(ds, classifier.Side)))
 	}
 	real := dst.Test.Head(n)
-	outR, err := score(real)
-	if err != nil {
-		return d, nil, err
-	}
 	floor := dst.Train.Head(real.N)
-	outF, err := score(floor)
-	if err != nil {
-		return d, nil, err
+	var out [4]*classifier.Output
+	for i, ds := range []*data.Dataset{asDataset(y, test), test, real, floor} {
+		if out[i], err = score(ds); err != nil {
+			return d, nil, err
+		}
 	}
-	d.Accuracy, d.SourceOnly, d.TargetOnly = accuracy(outT, test.Labels), accuracy(outS, test.Labels), accuracy(outR, real.Labels)
+	outT, outS, outR, outF := out[0], out[1], out[2], out[3]
+	for _, a := range []struct {
+		dst    **float64
+		out    *classifier.Output
+		labels []uint8
+	}{{&d.Accuracy, outT, test.Labels}, {&d.SourceOnly, outS, test.Labels}, {&d.TargetOnly, outR, real.Labels}} {
+		if *a.dst, err = accuracy(a.out, a.labels); err != nil {
+			return d, nil, err
+		}
+	}
 	if d.FID, err = fid(outR, outT); err != nil {
 		return d, nil, err
 	}
@@ -170,12 +188,8 @@ func direction(name string, src, dst Domain, g, f Translator, n int, timings io.
 	return d, pic, nil
 }
 
-// datasetValues returns the images of ds as values in [−1, 1], [N, C·H·W].
-func datasetValues(ds *data.Dataset) *tensor.Tensor {
-	x := tensor.New(ds.N, ds.ImageSize())
-	images.ToValues(x.Data(), ds.Pixels[:ds.N*ds.ImageSize()])
-	return x
-}
+// flat returns x [n, …] as [n, rest].
+func flat(x *tensor.Tensor) *tensor.Tensor { return x.Reshape(x.Dim(0), x.Len()/x.Dim(0)) }
 
 // asDataset returns the images y [n, C, H, W] as a dataset of bytes, as
 // they would be written, with like's labels.
@@ -198,16 +212,17 @@ func firstImages(x *tensor.Tensor, k int) *tensor.Tensor {
 }
 
 // accuracy returns the fraction of the network's predictions equal to
-// labels.
-func accuracy(out *classifier.Output, labels []uint8) *float64 {
-	right := 0
-	for i, p := range out.Predictions() {
-		if p == int(labels[i]) {
-			right++
-		}
+// labels (metrics.ClassAccuracy).
+func accuracy(out *classifier.Output, labels []uint8) (*float64, error) {
+	want := make([]int, len(labels))
+	for i, l := range labels {
+		want[i] = int(l)
 	}
-	a := float64(right) / float64(out.N)
-	return &a
+	a, err := metrics.ClassAccuracy(out.Predictions(), want)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // fid returns the FID of the features of fake against real's.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/nash-gan/nash/classifier"
@@ -57,5 +58,9 @@ func TestTranslationIdentity(t *testing.T) {
 	}
 	if err := rep.Print(io.Discard); err != nil {
 		t.Error(err)
+	}
+	dirs, err := TranslationScores(g, g, d, d, 200)
+	if err != nil || !reflect.DeepEqual(dirs, rep.Directions) {
+		t.Errorf("TranslationScores = %+v, %v; want Translation's directions %+v", dirs, err, rep.Directions)
 	}
 }

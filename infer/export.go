@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nash-gan/nash/checkpoint"
+	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/internal/atomicfile"
 	"github.com/nash-gan/nash/nn"
@@ -28,6 +29,10 @@ const (
 	ONNXClass = "class"
 	// ONNXImages is the output, float32 [batch, C, H, W] in [−1, 1].
 	ONNXImages = "images"
+	// ONNXSource is a translator's input (a translation run's G_A or
+	// G_B): images of the other domain, float32 [batch, C, H, W] in
+	// [−1, 1].
+	ONNXSource = "source"
 	// onnxBatch names the dynamic batch dimension.
 	onnxBatch = "batch"
 )
@@ -37,6 +42,9 @@ const Producer = "nash"
 
 // network returns the name of the network g's weights come from.
 func (g *Generator) network() string {
+	if g.name != "" {
+		return g.name
+	}
 	if g.EMA {
 		return gan.GeneratorEMAName
 	}
@@ -90,33 +98,40 @@ func (g *Generator) WriteSafetensors(path string) error {
 }
 
 // ONNX returns the generator as an ONNX model: inputs ONNXNoise (and
-// ONNXClass for a conditional generator) and output ONNXImages, each with
+// ONNXClass for a conditional generator; ONNXSource for a translator
+// instead) and output ONNXImages, each with
 // a dynamic batch dimension, its weights under their PyTorch names (the
 // moving average's when g holds it), and the metadata that describes it
 // (the checkpoint's keys: model, step, generator, class_names, config).
 func (g *Generator) ONNX() (*onnx.Model, error) {
 	gr := onnx.NewGraph("nash_generator")
 	batch := onnx.Dim{Param: onnxBatch}
-	z := gr.Input(onnx.Value{Name: ONNXNoise, Type: onnx.Float, Dims: []onnx.Dim{batch, {Size: int64(g.Spec.ZDim)}}})
+	s := g.Spec.Sample
+	images := []onnx.Dim{batch, {Size: int64(s.C)}, {Size: int64(s.H)}, {Size: int64(s.W)}}
 	var x string
 	var err error
-	if g.Spec.Classes > 0 {
+	switch {
+	case g.Spec.Data == data.Unpaired:
+		src := gr.Input(onnx.Value{Name: ONNXSource, Type: onnx.Float, Dims: images})
+		x, err = onnx.Export(gr, g.Net, "", src)
+	case g.Spec.Classes > 0:
+		z := gr.Input(onnx.Value{Name: ONNXNoise, Type: onnx.Float, Dims: []onnx.Dim{batch, {Size: int64(g.Spec.ZDim)}}})
 		c, ok := g.Net.(onnx.ConditionalExporter)
 		if !ok {
 			return nil, fmt.Errorf("onnx: the conditional generator %T cannot be exported", g.Net)
 		}
 		y := gr.Input(onnx.Value{Name: ONNXClass, Type: onnx.Int64, Dims: []onnx.Dim{batch}})
 		x, err = c.ExportONNXClasses(gr, "", z, y)
-	} else {
+	default:
+		z := gr.Input(onnx.Value{Name: ONNXNoise, Type: onnx.Float, Dims: []onnx.Dim{batch, {Size: int64(g.Spec.ZDim)}}})
 		x, err = onnx.Export(gr, g.Net, "", z)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s := g.Spec.Sample
 	dims := []int64{-1, int64(s.C), int64(s.H), int64(s.W)}
 	x = gr.Node("Reshape", "images", []string{x, gr.Int64s("images_shape", dims...)})
-	gr.Output(x, onnx.Value{Name: ONNXImages, Type: onnx.Float, Dims: []onnx.Dim{batch, {Size: int64(s.C)}, {Size: int64(s.H)}, {Size: int64(s.W)}}})
+	gr.Output(x, onnx.Value{Name: ONNXImages, Type: onnx.Float, Dims: images})
 	meta, err := g.metadata()
 	if err != nil {
 		return nil, err
@@ -128,6 +143,9 @@ func (g *Generator) ONNX() (*onnx.Model, error) {
 func (g *Generator) describe() string {
 	s := g.Spec
 	in := fmt.Sprintf("z [batch, %d] from N(0, 1)", s.ZDim)
+	if s.Data == data.Unpaired {
+		in = fmt.Sprintf("%s (images of the other domain [batch, %d, %d, %d] in [-1, 1])", g.name, s.Sample.C, s.Sample.H, s.Sample.W)
+	}
 	if s.Classes > 0 {
 		in += fmt.Sprintf(" and class [batch] in [0, %d)", s.Classes)
 	}

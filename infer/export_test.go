@@ -255,7 +255,7 @@ func TestONNXMatchesRuntime(t *testing.T) {
 	py := pythonONNX(t)
 	node, modules := nodeORT(t)
 	dir := t.TempDir()
-	cases := map[string]*Generator{"layers": layersGenerator()}
+	cases := map[string]*Generator{"layers": layersGenerator(), "translator": translator()}
 	for _, c := range exportCases {
 		cases[c.name] = randomGenerator(t, c.spec, false)
 	}
@@ -280,6 +280,9 @@ func TestONNXMatchesRuntime(t *testing.T) {
 				}
 				want = append(want, x)
 				feed := map[string]ortTensor{ONNXNoise: {Type: "float32", Dims: z.Shape(), Data: float64s(z.Data())}}
+				if g.Spec.Data == data.Unpaired {
+					feed = map[string]ortTensor{ONNXSource: {Type: "float32", Dims: x.Shape(), Data: float64s(z.Data())}}
+				}
 				if y != nil {
 					feed[ONNXClass] = ortTensor{Type: "int64", Dims: []int{n}, Data: float64s(y.Data())}
 				}
@@ -321,6 +324,48 @@ func TestONNXMatchesRuntime(t *testing.T) {
 				t.Logf("batch of %d: max |nash − onnxruntime| = %.2g", w.Dim(0), worst)
 			}
 		})
+	}
+}
+
+// translator is a translation run's G_B (CycleGAN's ResNet generator:
+// reflection padding, instance normalisation, transposed convolutions,
+// residual blocks, Tanh) of RGB 12×12 images with random weights, as
+// infer loads it from a checkpoint.
+func translator() *Generator {
+	rng := tensor.NewRNG(4, "init")
+	net := models.NewResnetGenerator(3, 3, 4, 2, rng)
+	for _, p := range net.Parameters() {
+		rng.Uniform(p.Value, -0.3, 0.3)
+	}
+	spec := models.Spec{Family: "cyclegan", Data: data.Unpaired, Sample: models.Shape{C: 3, H: 12, W: 12}, ZDim: 3 * 12 * 12,
+		CycleGAN: models.CycleGANSpec{NGF: 4, NDF: 4, Blocks: 2, DLayers: 1}}
+	return &Generator{Net: net, Spec: spec, Step: 42, Dataset: "folder", Config: "dataset: folder\nmodel: cyclegan\n", name: "G_B"}
+}
+
+// A translator's ONNX model takes images, ONNXSource [batch, C, H, W], to
+// images, and names the network it was exported from.
+func TestTranslatorONNX(t *testing.T) {
+	m, err := translator().ONNX()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Encode()
+	graph := protoFields(t, b, 7)[0]
+	var names []string
+	for _, field := range []protowire.Number{11, 12} {
+		for _, v := range protoFields(t, graph, field) {
+			names = append(names, string(protoFields(t, v, 1)[0]))
+		}
+	}
+	if fmt.Sprint(names) != fmt.Sprint([]string{ONNXSource, ONNXImages}) {
+		t.Fatalf("inputs and outputs %v, want %s and %s", names, ONNXSource, ONNXImages)
+	}
+	meta := map[string]string{}
+	for _, e := range protoFields(t, b, 14) {
+		meta[string(protoFields(t, e, 1)[0])] = string(protoFields(t, e, 2)[0])
+	}
+	if meta[MetaGenerator] != "G_B" || !strings.Contains(m.Doc, "G_B (images of the other domain [batch, 3, 12, 12]") {
+		t.Fatalf("metadata %v, description %q", meta, m.Doc)
 	}
 }
 

@@ -77,6 +77,13 @@ type Generator struct {
 	// Truncation truncates the noise Noise draws (Truncated); the zero
 	// value draws plain noise.
 	Truncation Truncation
+	// file and path are the checkpoint a translation run's generator was
+	// loaded from, whose other networks Network loads.
+	file *checkpoint.File
+	path string
+	// name is a translation run's generator's network in the checkpoint:
+	// G_A or G_B.
+	name string
 }
 
 // ErrNoCheckpoint is returned (wrapped) by LoadRun for a run that has not
@@ -114,7 +121,7 @@ func RunCheckpoint(dir, name string) (string, error) {
 // bestNote explains when the best checkpoint is written.
 func bestNote(name string) string {
 	if name == "best" {
-		return "; best only at an evaluation during training of an MNIST or Fashion-MNIST run"
+		return "; best only at an evaluation during training that improves on the earlier ones"
 	}
 	return ""
 }
@@ -136,18 +143,14 @@ func FromCheckpoint(f *checkpoint.File, path string) (*Generator, error) {
 	return fromCheckpoint(f, path, "")
 }
 
-// LoadNetwork loads the network called network of the checkpoint at path
-// as a generator, as Load loads the one sampling uses: G_B of a
-// translation run, say, whose G_A Load gives.
-func LoadNetwork(path, network string) (*Generator, error) {
-	f, err := checkpoint.Load(path)
-	if err != nil {
-		return nil, err
+// Network returns the network called network of the checkpoint g was
+// loaded from, without reading the file again: G_B of the translation run
+// whose G_A Load gives. Only a translation run's generator keeps its file.
+func (g *Generator) Network(network string) (*Generator, error) {
+	if g.file == nil {
+		return nil, fmt.Errorf("infer: this generator is not a translation run's: it keeps no checkpoint to load %s from", network)
 	}
-	if _, ok := f.Metadata[MetaExported]; ok {
-		return nil, fmt.Errorf("%s: an exported file holds one network, not %s", path, network)
-	}
-	return fromCheckpoint(f, path, network)
+	return fromCheckpoint(g.file, g.path, network)
 }
 
 // fromCheckpoint is FromCheckpoint of the network called network, or
@@ -223,7 +226,11 @@ func fromCheckpoint(f *checkpoint.File, path, network string) (*Generator, error
 	if err := yaml.Unmarshal([]byte(f.Metadata[metaConfig]), &cfg); err != nil {
 		return nil, fmt.Errorf("%s: metadata %s: %w", path, metaConfig, err)
 	}
-	return &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data, Config: f.Metadata[metaConfig]}, nil
+	g := &Generator{Net: net, Spec: spec, ClassNames: names, EMA: name == gan.GeneratorEMAName, Step: step, Dataset: cfg.Dataset, Data: cfg.Data, Config: f.Metadata[metaConfig]}
+	if spec.Data == data.Unpaired && !exported {
+		g.file, g.path, g.name = f, path, name
+	}
+	return g, nil
 }
 
 // describe returns the spec of the checkpoint's networks: its model

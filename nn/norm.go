@@ -98,12 +98,21 @@ func (b *BatchNorm) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	if m < 2 {
 		panic(fmt.Sprintf("nn: %s(%d) in training mode needs more than one value per channel, got input of shape %v", b.name(), b.Features, s))
 	}
-	mean := tp.Scale(tp.SumChannels(x), 1/float32(m))
-	xc := tp.AddChannels(x, tp.Neg(mean))
-	variance := tp.Scale(tp.SumChannels(tp.Square(xc)), 1/float32(m))
+	xc, mean, variance := moments(tp, x, m)
 	b.track(mean.Value.Data(), variance.Value.Data(), m)
 	scale := tp.Div(b.Weight, tp.Sqrt(tp.AddScalar(variance, b.Eps)))
 	return tp.AddChannels(tp.MulChannels(xc, scale), b.Bias)
+}
+
+// moments returns x [N, C, …] less each channel's mean, the mean and the
+// biased variance of each channel, whose m values x holds: the
+// normalisation that BatchNorm does over a batch and InstanceNorm2d over
+// each sample.
+func moments(tp *autograd.Tape, x *autograd.Var, m int) (xc, mean, variance *autograd.Var) {
+	mean = tp.Scale(tp.SumChannels(x), 1/float32(m))
+	xc = tp.AddChannels(x, tp.Neg(mean))
+	variance = tp.Scale(tp.SumChannels(tp.Square(xc)), 1/float32(m))
+	return xc, mean, variance
 }
 
 // track moves the running statistics towards the batch mean and biased

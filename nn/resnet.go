@@ -50,9 +50,7 @@ func (n *InstanceNorm2d) Forward(tp *autograd.Tape, x *autograd.Var) *autograd.V
 	}
 	// Every (sample, channel) plane is a channel of a one-sample batch.
 	planes := tp.Reshape(x, 1, s[0]*s[1], m)
-	mean := tp.Scale(tp.SumChannels(planes), 1/float32(m))
-	xc := tp.AddChannels(planes, tp.Neg(mean))
-	variance := tp.Scale(tp.SumChannels(tp.Square(xc)), 1/float32(m))
+	xc, _, variance := moments(tp, planes, m)
 	inv := tp.Div(autograd.Const(n.one), tp.Sqrt(tp.AddScalar(variance, n.Eps)))
 	y := tp.Reshape(tp.MulChannels(xc, inv), s...)
 	if n.Weight == nil {

@@ -347,10 +347,10 @@ func (c Config) resolved(src source) Config {
 	if src.kind() == data.Tokens {
 		c = c.resolvedSequences(src.shape().W)
 	}
+	if (src.kind() == data.Images || src.kind() == data.Unpaired) && c.EvalEvery == 0 {
+		c.EvalEvery = src.stepsPerEpoch()
+	}
 	if src.kind() == data.Images {
-		if c.EvalEvery == 0 {
-			c.EvalEvery = src.stepsPerEpoch()
-		}
 		if shape := src.shape(); c.ImageSize == 0 && shape.H == shape.W {
 			c.ImageSize = shape.H
 		}

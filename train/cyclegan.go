@@ -1,10 +1,13 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/optim"
@@ -142,4 +145,38 @@ func cycleGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, er
 	},
 		loss, float32(cfg.LambdaCycle), float32(cfg.LambdaIdentity), cfg.PoolSize, []int{x.C, x.H, x.W},
 		tensor.NewRNG(cfg.Seed, gan.CyclePoolStream)), nil
+}
+
+// domainClassifiers names the embedded feature networks of the domains of
+// each translation dataset that has them.
+var domainClassifiers = map[string][2]string{"mnist-printed": {"mnist", "printed"}}
+
+// TranslationDomains returns the two domains of cfg's translation dataset
+// as the measurement of a translation run sees them (evaluate.Domain): the
+// test images (the training images when the dataset has no test split)
+// and the training images at side size, and the embedded feature network
+// of each domain of a dataset that has them.
+func TranslationDomains(cfg Config, size int) (a, b evaluate.Domain, err error) {
+	trainSet, err := data.LoadDomains(cfg.Dataset, cfg.Data, cfg.DataA, cfg.DataB, "train", size)
+	if err != nil {
+		return a, b, err
+	}
+	testSet, err := data.LoadDomains(cfg.Dataset, cfg.Data, cfg.DataA, cfg.DataB, "test", size)
+	if errors.Is(err, data.ErrNoTestSplit) {
+		testSet = trainSet
+	} else if err != nil {
+		return a, b, err
+	}
+	a = evaluate.Domain{Name: "A", Test: testSet.A, Train: trainSet.A}
+	b = evaluate.Domain{Name: "B", Test: testSet.B, Train: trainSet.B}
+	if nets, ok := domainClassifiers[cfg.Dataset]; ok {
+		a.Name, b.Name = nets[0], nets[1]
+		if a.Model, err = classifier.Embedded(nets[0]); err != nil {
+			return a, b, err
+		}
+		if b.Model, err = classifier.Embedded(nets[1]); err != nil {
+			return a, b, err
+		}
+	}
+	return a, b, nil
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/models"
+	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -111,6 +113,46 @@ func TestCycleGANResumesExactly(t *testing.T) {
 	y, err := g.Sample(x, nil)
 	if err != nil || y.Dim(0) != 2 || y.Dim(1) != 3 {
 		t.Fatalf("translating: %v, shape %v", err, y.Shape())
+	}
+}
+
+// A translation run is evaluated during training every eval_every steps
+// (an epoch by default) and at its end: the cycle error of each direction
+// is logged by name; accuracy and FID only where a feature network scores
+// the target domain (mnist-printed), which a folder has not.
+func TestCycleGANEvaluatesDuringTraining(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeDomains(t, data, 5, 10)
+	cfg := cycleConfig(data)
+	out := filepath.Join(dir, "run")
+	if err := Run(context.Background(), cfg, out, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := rundir.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []float64
+	for _, r := range recs {
+		a, okA := r["eval_a2b_cycle_l1"]
+		b, okB := r["eval_b2a_cycle_l1"]
+		if okA != okB {
+			t.Fatalf("step %v: one direction's cycle error logged without the other's: %v", r["step"], r)
+		}
+		if !okA {
+			continue
+		}
+		if !(a > 0 && b > 0 && a < 2 && b < 2) {
+			t.Errorf("step %v: cycle errors %v and %v, want in (0, 2)", r["step"], a, b)
+		}
+		if _, ok := r["eval_a2b_accuracy"]; ok {
+			t.Errorf("step %v: a label preservation without a feature network", r["step"])
+		}
+		steps = append(steps, r["step"])
+	}
+	if fmt.Sprint(steps) != "[3 6 9]" {
+		t.Errorf("evaluated at steps %v, want every epoch of 3 steps", steps)
 	}
 }
 

@@ -65,6 +65,9 @@ type evalState struct {
 	MSSSIM    float64 `json:"ms_ssim,omitempty"`
 	// Modes is the last evaluation's Stacked MNIST modes covered.
 	Modes int `json:"modes,omitempty"`
+	// BestAccuracy is a translation run's highest label preservation
+	// (the mean of both directions').
+	BestAccuracy float64 `json:"best_accuracy,omitempty"`
 }
 
 // imageEval is the cheap evaluation of an image run every eval_every
@@ -82,6 +85,8 @@ type imageEval struct {
 	z     *tensor.Tensor
 	// off is set when the run's data cannot be evaluated.
 	off bool
+	// translation is a translation run's, set at its first evaluation.
+	translation *translationEval
 	// line is the latest evaluation as the epoch line shows it, until
 	// it is shown.
 	line []string
@@ -95,6 +100,8 @@ func (e *imageEval) bestText(path string) []string {
 		return nil
 	case e.state.BestSWD > 0:
 		return []string{fmt.Sprintf("best %s (SWD×10³ %.2f at step %d)", path, 1e3*e.state.BestSWD, e.state.BestStep)}
+	case e.state.BestAccuracy > 0:
+		return []string{fmt.Sprintf("best %s (label preservation %.2f%% at step %d)", path, 100*e.state.BestAccuracy, e.state.BestStep)}
 	case e.state.Modes > 0:
 		return []string{fmt.Sprintf("best %s (mode KL %.3f at step %d)", path, e.state.BestModeKL, e.state.BestStep)}
 	default:
@@ -113,7 +120,7 @@ func EvalSupported(dataset string, shape models.Shape) bool {
 // evalEvery returns the step interval of the evaluation, 0 when the run is
 // not evaluated.
 func (s *session) evalEvery() int {
-	if s.eval.off || s.cfg.EvalEvery < 0 || s.src.kind() != data.Images {
+	if k := s.src.kind(); s.eval.off || s.cfg.EvalEvery < 0 || k != data.Images && k != data.Unpaired {
 		return 0
 	}
 	if s.cfg.EvalEvery == 0 {
@@ -138,6 +145,9 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 	every := s.evalEvery()
 	if every == 0 || (s.step%every != 0 && !s.finalEvaluation(every)) {
 		return extra, nil
+	}
+	if s.cycle != nil {
+		return s.evaluateTranslation(extra, log, bar, every)
 	}
 	if s.eval.quick == nil {
 		if err := s.eval.init(s.cfg, s.spec.Sample, s.src.dataset(), s.gen); err != nil {

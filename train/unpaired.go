@@ -8,8 +8,10 @@ import (
 	"io"
 
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
+	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
@@ -250,3 +252,84 @@ func (p *cyclePictures) samples() *tensor.Tensor {
 
 // flat returns x [n, …] as [n, rest].
 func flat(x *tensor.Tensor) *tensor.Tensor { return x.Reshape(x.Dim(0), x.Len()/x.Dim(0)) }
+
+// translationSamples is the number of test images of each domain that the
+// evaluation during training of a translation run translates;
+// NASH_MAX_SAMPLES bounds it too. Tests make it smaller.
+var translationSamples = 500
+
+// translationEval is the evaluation during training of a translation run:
+// both directions measured as nash eval measures them
+// (evaluate.TranslationScores) on the first translationSamples test
+// images of each domain.
+type translationEval struct {
+	a, b evaluate.Domain
+	n    int
+}
+
+// evaluateTranslation is evaluateImages of a translation run: it adds
+// eval_<dir>_cycle_l1 to extra for each direction, a2b and b2a, and where
+// the target domain has a feature network eval_<dir>_accuracy (the label
+// preservation) and eval_<dir>_fid; it writes checkpoints/best.safetensors
+// when the mean label preservation is the highest yet.
+func (s *session) evaluateTranslation(extra rundir.Record, log io.Writer, bar *progress, every int) (rundir.Record, error) {
+	e := &s.eval
+	if e.translation == nil {
+		t, err := newTranslationEval(s.cfg, s.spec.Sample.H)
+		if err != nil {
+			e.off = true
+			bar.clear()
+			fmt.Fprintf(log, "nash: warning: no evaluation during training: %v\n", err)
+			return extra, nil
+		}
+		e.translation = t
+		bar.clear()
+		fmt.Fprintf(log, "nash: evaluating every %d steps: %d test images each way (label preservation, FID, cycle error)\n", every, t.n)
+	}
+	t := e.translation
+	dirs, err := evaluate.TranslationScores(s.cycle.ab, s.cycle.ba, t.a, t.b, t.n)
+	if err != nil {
+		return extra, fmt.Errorf("step %d: evaluation: %w", s.step, err)
+	}
+	if extra == nil {
+		extra = rundir.Record{}
+	}
+	e.line = nil
+	var sum float64
+	for _, d := range dirs {
+		key := "eval_" + d.Direction + "_"
+		extra[key+"cycle_l1"] = d.CycleL1
+		if d.Accuracy == nil {
+			e.line = append(e.line, fmt.Sprintf("%s cycle %.4f", d.Direction, d.CycleL1))
+			continue
+		}
+		extra[key+"accuracy"], extra[key+"fid"] = *d.Accuracy, *d.FID
+		sum += *d.Accuracy
+		e.line = append(e.line, fmt.Sprintf("%s %.2f%%", d.Direction, 100**d.Accuracy))
+	}
+	if dirs[0].Accuracy == nil || dirs[1].Accuracy == nil {
+		return extra, nil
+	}
+	acc := sum / 2
+	if e.state.BestStep > 0 && acc <= e.state.BestAccuracy {
+		return extra, nil
+	}
+	e.state.BestAccuracy, e.state.BestStep = acc, s.step
+	return extra, s.saveCheckpoint(s.run.CheckpointPath("best"))
+}
+
+// newTranslationEval prepares the evaluation of cfg's translation run of
+// images of side size.
+func newTranslationEval(cfg Config, size int) (*translationEval, error) {
+	a, b, err := TranslationDomains(cfg, size)
+	if err != nil {
+		return nil, err
+	}
+	n := translationSamples
+	if limit, ok, err := testlimit.Get(testlimit.Samples, 2); err != nil {
+		return nil, err
+	} else if ok {
+		n = min(n, limit)
+	}
+	return &translationEval{a: a, b: b, n: n}, nil
+}

@@ -49,11 +49,8 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a run on a 2-D mixture is measured by modes; got %v", o.Metrics)
 		}
-		if o.N == 0 {
-			o.N = 2500
-		}
-		if o.N < 1 {
-			return fmt.Errorf("--n: must be positive, got %d", o.N)
+		if o.N, err = sampleCount("n", o.N, 2500, 1); err != nil {
+			return err
 		}
 		return evalMixture(cmd, t, info, o.N, o.Seed, o.asJSON)
 	}
@@ -61,29 +58,16 @@ func evalRun(cmd *cobra.Command, dir string, o runOptions) error {
 		if o.metricsChanged && !slices.Equal(o.Metrics, []string{"modes"}) {
 			return fmt.Errorf("--metrics: a Stacked MNIST run is measured by modes; got %v", o.Metrics)
 		}
-		if o.N == 0 {
-			o.N = evaluate.StackedSamples
-		}
-		if limit, ok, err := testlimit.Get(testlimit.Samples, 1); err != nil {
+		if o.N, err = sampleCount("n", o.N, evaluate.StackedSamples, 1); err != nil {
 			return err
-		} else if ok {
-			o.N = min(o.N, limit)
-		}
-		if o.N < 1 {
-			return fmt.Errorf("--n: must be positive, got %d", o.N)
 		}
 		return evalStacked(cmd, t, info, o)
 	}
-	if o.N == 0 {
-		o.N = 10000
-	}
-	if limit, ok, err := testlimit.Get(testlimit.Samples, 2); err != nil {
+	if o.N, err = sampleCount("n", o.N, 10000, 2); err != nil {
 		return err
-	} else if ok {
-		o.N, o.MemorisationN = min(o.N, limit), min(o.MemorisationN, limit)
 	}
-	if o.N < 2 || o.MemorisationN < 1 {
-		return fmt.Errorf("--n %d and --memorisation-n %d: want at least 2 and 1", o.N, o.MemorisationN)
+	if o.MemorisationN, err = sampleCount("memorisation-n", o.MemorisationN, 0, 1); err != nil {
+		return err
 	}
 	if o.Split != "test" && o.Split != "train" {
 		return fmt.Errorf("--split: %q, want test or train", o.Split)
@@ -176,4 +160,21 @@ func evalStacked(cmd *cobra.Command, t *infer.Generator, info evaluate.RunInfo, 
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
 	}
 	return rep.Print(cmd.OutOrStdout())
+}
+
+// sampleCount returns the sample count the flag gave, n, or def when n is
+// 0, bounded by NASH_MAX_SAMPLES, and refuses fewer than least.
+func sampleCount(flag string, n, def, least int) (int, error) {
+	if n == 0 {
+		n = def
+	}
+	if limit, ok, err := testlimit.Get(testlimit.Samples, least); err != nil {
+		return 0, err
+	} else if ok {
+		n = min(n, limit)
+	}
+	if n < least {
+		return 0, fmt.Errorf("--%s: want at least %d, got %d", flag, least, n)
+	}
+	return n, nil
 }

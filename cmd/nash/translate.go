@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,31 +9,27 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
 	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/internal/atomicfile"
-	"github.com/nash-gan/nash/internal/testlimit"
 	"github.com/nash-gan/nash/models"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/train"
 )
 
-// translators loads both generators of the translation run whose G_A is
-// ab, from the run's checkpoint name.
-func translators(dir, name string, ab *infer.Generator) (*infer.Generator, *infer.Generator, error) {
-	path, err := checkpointPath(dir, name)
-	if err != nil {
-		return nil, nil, err
+// translator returns the generator of the direction, a2b or b2a, of the
+// translation run whose G_A is ab.
+func translator(ab *infer.Generator, direction string) (*infer.Generator, error) {
+	switch direction {
+	case "a2b":
+		return ab, nil
+	case "b2a":
+		return ab.Network(models.CycleGB)
 	}
-	ba, err := infer.LoadNetwork(path, models.CycleGB)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ab, ba, nil
+	return nil, fmt.Errorf("--direction: %q, want a2b (G_A: A to B) or b2a (G_B: B to A)", direction)
 }
 
 // runConfig returns the configuration a checkpoint of g carries.
@@ -42,10 +37,6 @@ func runConfig(g *infer.Generator, dir string) (train.Config, error) {
 	cfg, _, err := train.ReadConfig(strings.NewReader(g.Config), dir+": config", train.DefaultConfig())
 	return cfg, err
 }
-
-// domainClassifiers names the embedded feature networks of the domains of
-// each translation dataset that has them.
-var domainClassifiers = map[string][2]string{"mnist-printed": {"mnist", "printed"}}
 
 // evalTranslation measures a translation run (evaluate.Translation) and
 // writes eval-<checkpoint>.json, its line in evals.jsonl and the picture.
@@ -56,19 +47,11 @@ func evalTranslation(cmd *cobra.Command, ab *infer.Generator, info evaluate.RunI
 	if !o.truncation.Off() {
 		return fmt.Errorf("--run %s: a translation run's generators take images, not noise: --truncation and --truncation-threshold do not apply", info.Dir)
 	}
-	n := o.N
-	if n == 0 {
-		n = 10000
-	}
-	if limit, ok, err := testlimit.Get(testlimit.Samples, 2); err != nil {
+	n, err := sampleCount("n", o.N, 10000, 2)
+	if err != nil {
 		return err
-	} else if ok {
-		n = min(n, limit)
 	}
-	if n < 2 {
-		return fmt.Errorf("--n: want at least 2, got %d", n)
-	}
-	_, ba, err := translators(info.Dir, info.Checkpoint, ab)
+	ba, err := ab.Network(models.CycleGB)
 	if err != nil {
 		return err
 	}
@@ -76,27 +59,9 @@ func evalTranslation(cmd *cobra.Command, ab *infer.Generator, info evaluate.RunI
 	if err != nil {
 		return err
 	}
-	size := ab.Spec.Sample.H
-	trainSet, err := data.LoadDomains(cfg.Dataset, cfg.Data, cfg.DataA, cfg.DataB, "train", size)
+	a, b, err := train.TranslationDomains(cfg, ab.Spec.Sample.H)
 	if err != nil {
 		return fmt.Errorf("--run %s: %w", info.Dir, err)
-	}
-	testSet, err := data.LoadDomains(cfg.Dataset, cfg.Data, cfg.DataA, cfg.DataB, "test", size)
-	if errors.Is(err, data.ErrNoTestSplit) {
-		testSet = trainSet
-	} else if err != nil {
-		return fmt.Errorf("--run %s: %w", info.Dir, err)
-	}
-	a := evaluate.Domain{Name: "A", Test: testSet.A, Train: trainSet.A}
-	b := evaluate.Domain{Name: "B", Test: testSet.B, Train: trainSet.B}
-	if nets, ok := domainClassifiers[cfg.Dataset]; ok {
-		a.Name, b.Name = nets[0], nets[1]
-		if a.Model, err = classifier.Embedded(nets[0]); err != nil {
-			return err
-		}
-		if b.Model, err = classifier.Embedded(nets[1]); err != nil {
-			return err
-		}
 	}
 	rep, err := evaluate.Translation(ab, ba, a, b, info, n, cmd.ErrOrStderr())
 	if err != nil {
@@ -146,9 +111,6 @@ folder of PNG files of the same names.`,
 			var g *infer.Generator
 			var err error
 			if run != "" {
-				if direction != "a2b" && direction != "b2a" {
-					return fmt.Errorf("--direction: %q, want a2b (G_A: A to B) or b2a (G_B: B to A)", direction)
-				}
 				if cmd.Flags().Changed("size") {
 					return fmt.Errorf("--size belongs to --weights: a run translates at its own image size")
 				}
@@ -158,10 +120,8 @@ folder of PNG files of the same names.`,
 				if g.Spec.Data != data.Unpaired {
 					return fmt.Errorf("--run %s: not a translation run (model %s generates from noise): use nash sample", run, g.Spec.Family)
 				}
-				if direction == "b2a" {
-					if _, g, err = translators(run, ckpt, g); err != nil {
-						return err
-					}
+				if g, err = translator(g, direction); err != nil {
+					return err
 				}
 				size = g.Spec.Sample.H
 			} else {

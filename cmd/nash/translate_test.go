@@ -104,6 +104,13 @@ func TestTranslate(t *testing.T) {
 			t.Errorf("nash eval did not write %s: %v", f, err)
 		}
 	}
+	model := filepath.Join(dir, "b2a.onnx")
+	if err := runNash("export", "--run", run, "--direction", "b2a", "--out", model); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(model); err != nil || !strings.Contains(string(b), "G_B (images of the other domain [batch, 3, 8, 8]") {
+		t.Fatalf("nash export --direction b2a wrote %d bytes (%v), not G_B's model", len(b), err)
+	}
 	never := filepath.Join(dir, "never.png")
 	for _, c := range []struct {
 		args []string
@@ -116,7 +123,9 @@ func TestTranslate(t *testing.T) {
 		{[]string{"translate", "--in", one, "--out", never}, "--run DIR"},
 		{[]string{"sample", "--run", run, "--out", never}, "a translation run"},
 		{[]string{"interpolate", "--run", run, "--out", never}, "a translation run"},
-		{[]string{"export", "--run", run, "--out", filepath.Join(dir, "never.onnx")}, "a translation run"},
+		{[]string{"export", "--run", run, "--format", "safetensors", "--out", filepath.Join(dir, "never.onnx")}, "--format"},
+		{[]string{"export", "--run", run, "--direction", "sideways", "--out", filepath.Join(dir, "never.onnx")}, "--direction"},
+		{[]string{"export", "--run", plain, "--direction", "b2a", "--out", filepath.Join(dir, "never.onnx")}, "not a translation run"},
 	} {
 		err := runNash(c.args...)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
