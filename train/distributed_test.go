@@ -32,9 +32,10 @@ func onRanks(n int, f func(c dist.Comm) error) []error {
 	return errs
 }
 
-// firstStep returns the classic game of cfg on rank c after one training
-// step on its shard of the first global batch.
-func firstStep(t *testing.T, cfg Config, c dist.Comm) (*gan.GAN, error) {
+// firstStep returns the game of cfg on rank c (nil: one process) after
+// one training step on its shard of the first global batch, prepare (when
+// not nil) applied to the game before the step.
+func firstStep(t *testing.T, cfg Config, c dist.Comm, prepare func(gan.Game)) (gan.Game, error) {
 	src, err := openSource(cfg, io.Discard)
 	if err != nil {
 		return nil, err
@@ -43,15 +44,20 @@ func firstStep(t *testing.T, cfg Config, c dist.Comm) (*gan.GAN, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.joinRanks(c); err != nil {
-		return nil, err
+	if c != nil {
+		if err := s.joinRanks(c); err != nil {
+			return nil, err
+		}
+	}
+	if prepare != nil {
+		prepare(s.game)
 	}
 	x := tensor.New(cfg.Batch, s.spec.Sample.Len())
 	b := s.src.next(x, s.labels)
 	if _, err := s.trainStep(context.Background(), x, b.N); err != nil {
 		return nil, err
 	}
-	return s.game.(*gan.GAN), nil
+	return s.game, nil
 }
 
 // The gradients of a step on N ranks are those of the global batch: each
@@ -64,7 +70,10 @@ func TestRanksFirstStepGradientsAreTheGlobalBatchs(t *testing.T) {
 	const ranks = 2
 	games := make([]*gan.GAN, ranks)
 	for r, err := range onRanks(ranks, func(c dist.Comm) (err error) {
-		games[c.Rank()], err = firstStep(t, cfg, c)
+		g, err := firstStep(t, cfg, c, nil)
+		if err == nil {
+			games[c.Rank()] = g.(*gan.GAN)
+		}
 		return err
 	}) {
 		if err != nil {

@@ -1,43 +1,25 @@
 package train
 
 import (
-	"context"
-	"io"
 	"math"
 	"testing"
 
 	"github.com/nash-gan/nash/dist"
+	"github.com/nash-gan/nash/gan"
 	"github.com/nash-gan/nash/nn"
 	"github.com/nash-gan/nash/optim"
 	"github.com/nash-gan/nash/seq"
-	"github.com/nash-gan/nash/tensor"
 )
 
 // mleFirstStep returns the maximum-likelihood game of cfg after one step
 // on the first global batch, on rank c (nil: one process), with G's
 // gradient clipped at maxNorm.
 func mleFirstStep(t *testing.T, cfg Config, c dist.Comm, maxNorm float64) (*seq.MLE, error) {
-	src, err := openSource(cfg, io.Discard)
+	g, err := firstStep(t, cfg, c, func(g gan.Game) { g.(*seq.MLE).OptG.(optim.Clippable).SetGradClip(maxNorm) })
 	if err != nil {
 		return nil, err
 	}
-	s, err := newSession(cfg.resolved(src), nil, src)
-	if err != nil {
-		return nil, err
-	}
-	if c != nil {
-		if err := s.joinRanks(c); err != nil {
-			return nil, err
-		}
-	}
-	m := s.game.(*seq.MLE)
-	m.OptG.(optim.Clippable).SetGradClip(maxNorm)
-	x := tensor.New(cfg.Batch, s.spec.Sample.Len())
-	b := s.src.next(x, s.labels)
-	if _, err := s.trainStep(context.Background(), x, b.N); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return g.(*seq.MLE), nil
 }
 
 // Clipping G's gradient under data parallelism clips the global batch's
