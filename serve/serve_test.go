@@ -335,11 +335,23 @@ func TestMicroBatching(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	_, _, body := call(t, "GET", ts.URL+"/metrics", "", nil)
-	for _, want := range []string{"nash_batch_size_count 1\n", fmt.Sprintf("nash_batch_size_sum %d\n", clients*rows),
-		`nash_requests_total{code="200",route="POST /v1/generate"} 8`, "nash_queue_depth", "nash_request_duration_seconds_bucket"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %q", want)
+	// A request is counted after its answer is written, so a client can
+	// read its samples a moment before the count includes it.
+	wants := []string{"nash_batch_size_count 1\n", fmt.Sprintf("nash_batch_size_sum %d\n", clients*rows),
+		`nash_requests_total{code="200",route="POST /v1/generate"} 8`, "nash_queue_depth", "nash_request_duration_seconds_bucket"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		_, _, body := call(t, "GET", ts.URL+"/metrics", "", nil)
+		var missing []string
+		for _, want := range wants {
+			if !strings.Contains(string(body), want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
 		}
 	}
 }
