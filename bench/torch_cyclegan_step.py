@@ -11,15 +11,13 @@ Usage (Debian's python3-torch lives under /usr/bin/python3):
     /usr/bin/python3 torch_cyclegan_step.py --ngf 16 --ndf 16 --blocks 3 --layers 2 --size 32 --threads 1 [--json]
 """
 import argparse
-import json
 import os
 import random
-import statistics
 import sys
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import torch  # noqa: E402
+import torchtime  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 from torch_cyclegan import NLayerDiscriminator, ResnetGenerator, init_weights  # noqa: E402
@@ -31,11 +29,7 @@ p.add_argument("--blocks", type=int, default=9)
 p.add_argument("--layers", type=int, default=3)
 p.add_argument("--size", type=int, default=32)
 p.add_argument("--batch", type=int, default=1)
-p.add_argument("--threads", type=int, default=1)
-p.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
-p.add_argument("--repeats", type=int, default=5)
-p.add_argument("--warmup", type=int, default=3)
-p.add_argument("--json", action="store_true")
+torchtime.add_args(p)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -105,17 +99,4 @@ def step():
     return loss_g.item()
 
 
-for _ in range(a.warmup):
-    step()
-per = []
-for _ in range(a.repeats):
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    per.append((time.perf_counter() - t0) * 1000 / a.steps)
-per.sort()
-res = {"engine": "torch " + torch.__version__, "model": "cyclegan", "threads": a.threads, "batch": a.batch,
-       "ms_per_step_median": round(statistics.median(per), 3), "ms_min": round(per[0], 3), "ms_max": round(per[-1], 3)}
-print(json.dumps(res) if a.json else
-      f"torch {torch.__version__} cyclegan ngf={a.ngf} blocks={a.blocks} size={a.size} threads={a.threads} "
-      f"ms/step median={res['ms_per_step_median']:.2f} min={per[0]:.2f} max={per[-1]:.2f}")
+torchtime.report(step, a, "cyclegan", a.batch, f"cyclegan ngf={a.ngf} blocks={a.blocks} size={a.size}")

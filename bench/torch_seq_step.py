@@ -13,24 +13,18 @@ Usage (Debian's python3-torch lives under /usr/bin/python3):
     /usr/bin/python3 bench/torch_seq_step.py --model mle --threads 2 [--json]
 """
 import argparse
-import json
 import os
-import statistics
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import torch  # noqa: E402
+import torchtime  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--model", default="mle", choices=["mle", "seqgan"])
-p.add_argument("--threads", type=int, default=1)
 p.add_argument("--batch", type=int, default=64)
-p.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
-p.add_argument("--repeats", type=int, default=5)
-p.add_argument("--warmup", type=int, default=3)
-p.add_argument("--json", action="store_true")
+torchtime.add_args(p)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -148,17 +142,4 @@ def seqgan_step():
 
 
 step = mle_step if a.model == "mle" else seqgan_step
-for _ in range(a.warmup):
-    step()
-per = []
-for _ in range(a.repeats):
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    per.append((time.perf_counter() - t0) * 1000 / a.steps)
-med = statistics.median(per)
-if a.json:
-    print(json.dumps({"model": a.model, "threads": a.threads, "batch": B, "ms_per_step_median": med,
-                      "ms_min": min(per), "ms_max": max(per), "torch": torch.__version__}))
-else:
-    print(f"torch model={a.model} threads={a.threads} batch={B} ms/step median={med:.2f} min={min(per):.2f} max={max(per):.2f}")
+torchtime.report(step, a, a.model, B, f"model={a.model}")
