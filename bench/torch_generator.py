@@ -13,13 +13,15 @@ import argparse
 import json
 import os
 import statistics
-import struct
 import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import safetensors_io  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("file", help="a generator written by nash export --format safetensors")
@@ -32,24 +34,7 @@ a = p.parse_args()
 torch.set_num_threads(a.threads)
 
 
-def read_safetensors(path):
-    """Returns the tensors and the metadata of a safetensors file (F32 and I64 arrays)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": torch.float32, "I64": torch.int64}
-    out = {}
-    for name, info in header.items():
-        lo, hi = info["data_offsets"]
-        buf = bytearray(raw[8 + n + lo:8 + n + hi])
-        t = torch.frombuffer(buf, dtype=dtypes[info["dtype"]]) if buf else torch.zeros(0, dtype=dtypes[info["dtype"]])
-        out[name] = t.reshape(info["shape"])
-    return out, meta
-
-
-sd, meta = read_safetensors(a.file)
+sd, meta = safetensors_io.read(a.file)
 spec = json.loads(meta["model"])
 z_dim = spec["z_dim"]
 sample = spec["sample_shape"]

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nash-gan/nash/images"
 )
 
 func writePNG(t *testing.T, path string, w, h int, v uint8) {
@@ -20,11 +22,7 @@ func writePNG(t *testing.T, path string, w, h int, v uint8) {
 	for i := range img.Pix {
 		img.Pix[i] = v
 	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := images.WritePNG(path, img); err != nil {
 		t.Fatal(err)
 	}
 }

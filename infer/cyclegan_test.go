@@ -79,14 +79,11 @@ func TestReleaseGeneratorLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := f.Tensor("input")
+	pair, err := f.StateDict("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := f.Tensor("output")
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, want := pair["input"], pair["output"]
 	got, err := g.SampleAll(x.Reshape(x.Dim(0), x.Len()/x.Dim(0)), nil)
 	if err != nil {
 		t.Fatal(err)

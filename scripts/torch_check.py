@@ -25,83 +25,23 @@ write FILE   builds --model with torch.manual_seed(--seed), runs three
              eval-mode "output", in nash's layout.
 
 Files are read with the safetensors package when it is installed and --io is
-auto; Debian has no python3-safetensors, so by default the small reader in
-this file does it (json + struct + torch.frombuffer). Files are always
-written by the writer in this file, so that the bytes follow nash's layout.
+auto; Debian has no python3-safetensors, so by default safetensors_io.py (beside
+this file: json + struct + torch.frombuffer) does it. Files are always written
+by safetensors_io.py, so that the bytes follow nash's layout.
 """
 
 import argparse
-import json
-import math
-import os
-import struct
 import sys
-import tempfile
 
+import safetensors_io
 import torch
 from torch import nn
 
 DEFAULT_MODEL = "Linear(3,4), BatchNorm1d(4), LeakyReLU(0.2), Linear(4,2)"
 
-DTYPES = {
-    "F32": torch.float32,
-    "F64": torch.float64,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
-NAMES = {v: k for k, v in DTYPES.items()}
-
-
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
-
-
-def no_duplicates(pairs):
-    d = {}
-    for k, v in pairs:
-        if k in d:
-            raise ValueError(f"duplicate key {k!r} in header")
-        d[k] = v
-    return d
-
-
-def read_builtin(path):
-    """Reads a safetensors file, checking lengths and contiguous offsets."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise ValueError(f"{path}: {len(data)} bytes, too short")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > len(data) - 8:
-        raise ValueError(f"{path}: header length {n} exceeds the file")
-    header = json.loads(data[8 : 8 + n].decode("utf-8"), object_pairs_hook=no_duplicates)
-    metadata = header.pop("__metadata__", None) or {}
-    buf = memoryview(data)[8 + n :]
-    tensors, expect = {}, 0
-    for name, info in sorted(header.items(), key=lambda kv: tuple(kv[1]["data_offsets"])):
-        begin, end = info["data_offsets"]
-        dtype, shape = DTYPES[info["dtype"]], info["shape"]
-        if begin != expect:
-            raise ValueError(f"{path}: tensor {name!r}: data_offsets [{begin},{end}] are not contiguous")
-        numel = math.prod(shape)
-        size = torch.empty((), dtype=dtype).element_size()
-        if end - begin != numel * size:
-            raise ValueError(f"{path}: tensor {name!r}: data_offsets [{begin},{end}] do not fit shape {shape}")
-        if numel == 0:
-            tensors[name] = torch.empty(shape, dtype=dtype)
-        else:
-            tensors[name] = torch.frombuffer(bytearray(buf[begin:end]), dtype=dtype).reshape(shape)
-        expect = end
-    if expect != len(buf):
-        raise ValueError(f"{path}: {len(buf) - expect} bytes after the last tensor")
-    return tensors, metadata
 
 
 def read(path, io):
@@ -114,35 +54,8 @@ def read(path, io):
         else:
             with safe_open(path, framework="pt") as f:
                 return {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}, "safetensors"
-    tensors, metadata = read_builtin(path)
-    return tensors, metadata, "torch_check.py's reader"
-
-
-def encode(tensors, metadata):
-    """Returns tensors and metadata in nash's layout."""
-    header, chunks, offset = {}, [], 0
-    if metadata:
-        header["__metadata__"] = {k: metadata[k] for k in sorted(metadata)}
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
-        raw = t.numpy().tobytes()
-        header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    return struct.pack("<Q", len(h)) + h + b"".join(chunks)
-
-
-def write(path, tensors, metadata):
-    data = encode(tensors, metadata)
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return len(data)
+    tensors, metadata = safetensors_io.read(path)
+    return tensors, metadata, "safetensors_io.py"
 
 
 def build(spec):
@@ -200,7 +113,7 @@ def check(args):
         t = tensors[name]
         flat = t.reshape(-1)
         head = ", ".join(f"{v:.6g}" for v in flat[:3].tolist())
-        print(f"  {name:40s} {NAMES[t.dtype]:4s} {str(list(t.shape)):12s} [{head}{', ...' if flat.numel() > 3 else ''}]")
+        print(f"  {name:40s} {safetensors_io.NAMES[t.dtype]:4s} {str(list(t.shape)):12s} [{head}{', ...' if flat.numel() > 3 else ''}]")
     model = build_model(args, tensors)
     sd = {k[len(args.prefix) :]: v for k, v in tensors.items() if k.startswith(args.prefix)}
     model.load_state_dict(sd, strict=True)
@@ -221,7 +134,7 @@ def check(args):
         if not diff <= args.tol:
             fail(f"outputs differ by {diff:.3g} > {args.tol}")
     with open(args.file, "rb") as f:
-        same = f.read() == encode(tensors, metadata)
+        same = f.read() == safetensors_io.encode(tensors, metadata)
     print(f"re-encoded in nash's layout: {'identical bytes' if same else 'different bytes'}")
     print("OK")
 
@@ -242,7 +155,7 @@ def write_cmd(args):
     tensors = {args.prefix + k: v for k, v in model.state_dict().items()}
     tensors["input"], tensors["output"] = x, y
     metadata = {"format": "pt", "writer": f"scripts/torch_check.py, torch {torch.__version__}", "model": args.model}
-    n = write(args.file, tensors, metadata)
+    n = safetensors_io.write(args.file, tensors, metadata)
     print(f"wrote {args.file}: {len(tensors)} tensors, {n} bytes, model {args.model}")
 
 

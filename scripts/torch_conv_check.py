@@ -20,11 +20,11 @@ magnitude for scale. It exits 1 if any difference exceeds
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
+import safetensors_io
 import torch
 from torch import nn
 
@@ -63,39 +63,6 @@ def build(c):
     return m
 
 
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        if t.dtype == torch.int64:
-            dtype, data = "I64", struct.pack("<%dq" % t.numel(), *t.flatten().tolist())
-        else:
-            dtype, data = "F32", struct.pack("<%df" % t.numel(), *t.float().flatten().tolist())
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    body, out = data[8 + n:], {}
-    for name, info in header.items():
-        if info["dtype"] != "F32":
-            sys.exit("unexpected dtype %s for %s" % (info["dtype"], name))
-        b, e = info["data_offsets"]
-        count = (e - b) // 4
-        out[name] = torch.tensor(struct.unpack("<%df" % count, body[b:e]), dtype=torch.float32).reshape(info["shape"])
-    return out
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seed", type=int, default=0)
@@ -128,9 +95,9 @@ def main():
     folder = a.keep or tempfile.mkdtemp(prefix="torch_conv_check.")
     os.makedirs(folder, exist_ok=True)
     cases_path, nash_path = os.path.join(folder, "cases.safetensors"), os.path.join(folder, "nash.safetensors")
-    write_safetensors(cases_path, tensors, {"cases": json.dumps(meta)})
+    safetensors_io.write(cases_path, tensors, {"cases": json.dumps(meta)})
     subprocess.run(["go", "run", "./scripts/convparity", "-in", cases_path, "-out", nash_path], check=True)
-    got = read_safetensors(nash_path)
+    got, _ = safetensors_io.read(nash_path)
 
     bad = False
     print("%-28s %12s %12s" % ("tensor", "max |diff|", "max |torch|"))

@@ -37,11 +37,10 @@ first, then a 4×4 convolution to one channel.
 """
 
 import argparse
-import json
 import re
-import struct
 import sys
 
+import safetensors_io
 import torch
 from torch import nn
 
@@ -99,34 +98,6 @@ def init_weights(net):
             nn.init.zeros_(m.bias)
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    body, out = data[8 + n:], {}
-    for name, info in header.items():
-        if info["dtype"] != "F32":
-            continue
-        b, e = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(body[b:e]), dtype=torch.float32).reshape(info["shape"])
-    return out
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        raw = tensors[name].detach().float().contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
 def generator_for(sd):
     """The twin generator that the state dict sd's shapes describe."""
     first, last = sd["model.1.weight"], None
@@ -145,7 +116,7 @@ def load_strict(sd):
 
 
 def check(args):
-    tensors = read_safetensors(args.file)
+    tensors, _ = safetensors_io.read(args.file)
     sd = {k[len(args.prefix):]: v for k, v in tensors.items() if k.startswith(args.prefix)}
     g = load_strict(sd)
     print(f"loaded {len(sd)} tensors strictly into {type(g).__name__}")
@@ -164,7 +135,7 @@ def convert(args):
         del sd._metadata
     sd = {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}
     load_strict(sd)
-    write_safetensors(args.out, sd)
+    safetensors_io.write(args.out, sd)
     print(f"wrote {len(sd)} tensors to {args.out}")
 
 
@@ -178,8 +149,8 @@ def write(args):
                 m.bias.uniform_(-0.1, 0.1)
         x = torch.rand(2, args.channels, args.size, args.size) * 2 - 1
         y = g.eval()(x)
-    write_safetensors(args.out, g.state_dict())
-    write_safetensors(args.io, {"input": x, "output": y})
+    safetensors_io.write(args.out, g.state_dict())
+    safetensors_io.write(args.io, {"input": x, "output": y})
 
 
 def main():

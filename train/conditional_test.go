@@ -4,7 +4,6 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/nash-gan/nash/checkpoint"
 	"github.com/nash-gan/nash/data"
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/infer"
 	"github.com/nash-gan/nash/models"
 )
@@ -171,26 +171,14 @@ func TestFolderConditionalDCGAN(t *testing.T) {
 
 func writePNG(t *testing.T, path string, img image.Image) {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := images.WritePNG(path, img); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func readPNG(t *testing.T, path string) image.Image {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	img, _, err := images.Decode(path)
 	if err != nil {
 		t.Fatal(err)
 	}

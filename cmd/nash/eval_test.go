@@ -18,6 +18,7 @@ import (
 	"github.com/nash-gan/nash/classifier"
 	"github.com/nash-gan/nash/data"
 	"github.com/nash-gan/nash/evaluate"
+	"github.com/nash-gan/nash/images"
 	"github.com/nash-gan/nash/metrics"
 	"github.com/nash-gan/nash/rundir"
 	"github.com/nash-gan/nash/tensor"
@@ -187,11 +188,7 @@ func writeGrey(t *testing.T, path string, side int) {
 
 func writePNGFile(t *testing.T, path string, img image.Image) {
 	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := images.WritePNG(path, img); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -22,16 +22,7 @@ func writeTestPNG(t *testing.T, path string, w, h int) {
 	for p := range w * h {
 		img.Set(p%w, p/w, color.RGBA{uint8(3 * p), uint8(p / 3), 200, 255})
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writePNGFile(t, path, img)
 }
 
 // writeTranslationData writes trainA/, trainB/, testA/ and testB/ of n
