@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -96,6 +97,46 @@ func TestMemoryEstimateGrowsWithTheBatch(t *testing.T) {
 			t.Errorf("batch %d in 512 MiB: error %v, want ok %v", c.batch, err, c.ok)
 		}
 	}
+}
+
+// A garbage collection during the memory probe empties the pools of
+// buffers a pass reuses; the probe must not count their reallocation as the
+// samples' memory (it did, and refused a batch that fits).
+func TestMemoryProbeIgnoresCollections(t *testing.T) {
+	cfg := quickConfig()
+	src, err := openSource(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := newSession(cfg, nil, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet, ok := s.samplePassBytes()
+	if !ok {
+		t.Fatal("no undisturbed probe without collections")
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	for range 5 {
+		busy, ok := s.samplePassBytes()
+		if ok && busy > quiet+quiet/2 {
+			t.Errorf("with collections the probe measured %d bytes per sample, %d without", busy, quiet)
+		}
+	}
+	close(stop)
+	<-done
 }
 
 // Resuming checks the checkpoint's metadata before building anything from

@@ -56,13 +56,9 @@ func (s *session) checkMemory() error {
 			params += t.Len()
 		}
 	}
-	// The difference of two passes leaves out what a pass allocates once,
-	// whatever its size; the first pass warms the buffers that persist.
-	s.passBytes(probeSamples)
-	small, large := s.passBytes(probeSamples), s.passBytes(2*probeSamples)
 	perSample := uint64(4 * (s.spec.ZDim + s.spec.Sample.Len()))
-	if large > small {
-		perSample = max(perSample, (large-small)/probeSamples)
+	if d, ok := s.samplePassBytes(); ok {
+		perSample = max(perSample, d)
 	}
 	need := 4*4*uint64(params) + uint64(s.cfg.Batch)*(stepActivations*perSample+4*uint64(s.spec.Sample.Len()))
 	if need > avail {
@@ -76,6 +72,34 @@ func (s *session) checkMemory() error {
 // memory of one sample.
 const probeSamples = 32
 
+// probeTries bounds the attempts at a measurement that no garbage
+// collection disturbed.
+const probeTries = 4
+
+// samplePassBytes returns the bytes a generator pass allocates per sample:
+// the difference of a pass of 2·probeSamples and one of probeSamples, which
+// leaves out what a pass allocates once, whatever its size, after a first
+// pass has warmed the buffers that persist. A collection empties the pools
+// of buffers the passes reuse, and the larger pass would count their
+// reallocation as the samples'; a try that a collection disturbed is taken
+// again. ok is false when no try was undisturbed.
+func (s *session) samplePassBytes() (perSample uint64, ok bool) {
+	for range probeTries {
+		collections := numGC()
+		s.passBytes(2 * probeSamples)
+		small := s.passBytes(probeSamples)
+		large := s.passBytes(2 * probeSamples)
+		if numGC() != collections {
+			continue
+		}
+		if large > small {
+			return (large - small) / probeSamples, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
 // passBytes returns the bytes allocated by a generator pass of n samples.
 func (s *session) passBytes(n int) uint64 {
 	z := s.gen.Noise(n, tensor.NewRNG(0, "memory"))
@@ -84,6 +108,13 @@ func (s *session) passBytes(n int) uint64 {
 	s.gen.GenerateFrom(z)
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
+}
+
+// numGC returns how many garbage collections have completed.
+func numGC() uint32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.NumGC
 }
 
 // gib converts bytes to GiB.
