@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/tensor/kernels"
 )
 
@@ -23,9 +22,9 @@ func (tp *Tape) LogSoftmax(x *Var) *Var {
 }
 
 // LogSoftmaxRows writes the log-softmax of each row of src, of d values,
-// to dst, summing the exponentials in float64. Blocks of rows are shared
-// among the GEMM pool's goroutines; each row is computed alone, so the
-// result does not depend on the split.
+// to dst (which must not overlap src), summing the exponentials in
+// float64. Blocks of rows are shared among the GEMM pool's goroutines;
+// each row is computed alone, so the result does not depend on the split.
 func LogSoftmaxRows(dst, src []float32, d int) {
 	const block = 8
 	rows := len(src) / d
@@ -38,15 +37,9 @@ func LogSoftmaxRows(dst, src []float32, d int) {
 func logSoftmax(dst, src []float32, d int) {
 	for r := 0; r < len(src); r += d {
 		row, o := src[r:r+d], dst[r:r+d]
-		m := row[0]
-		for _, v := range row[1:] {
-			m = max(m, v)
-		}
-		var sum float64
-		for _, v := range row {
-			sum += float64(tensor.Exp32(v - m))
-		}
-		shift := m + float32(math.Log(sum))
+		m := kernels.Max(row)
+		kernels.ExpShift(o, row, m)
+		shift := m + float32(math.Log(kernels.SumFloat64(o)))
 		for j, v := range row {
 			o[j] = v - shift
 		}
@@ -70,13 +63,11 @@ func (tp *Tape) logSoftmaxGrad(out, g *Var) *Var {
 	const block = 8
 	kernels.Parallel((rows+block-1)/block, func(p int) {
 		for i := p * block; i < min((p+1)*block, rows); i++ {
-			var sum float64
-			for _, v := range gv[i*d : (i+1)*d] {
-				sum += float64(v)
-			}
-			gs := float32(sum)
-			for j := i * d; j < (i+1)*d; j++ {
-				r[j] = gv[j] - tensor.Exp32(o[j])*gs
+			row, gr := r[i*d:(i+1)*d], gv[i*d:(i+1)*d]
+			gs := float32(kernels.SumFloat64(gr))
+			kernels.ExpShift(row, o[i*d:(i+1)*d], 0)
+			for j, e := range row {
+				row[j] = gr[j] - e*gs
 			}
 		}
 	})

@@ -96,3 +96,30 @@ func accumulate64Blocks(acc []float64, x []float32) int {
 	accumulate64AVX2(acc[:n], x[:n])
 	return n
 }
+
+func expShiftBlocks(dst, x []float32, shift float32) int {
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	expShiftAVX2(dst[:n], x[:n], shift)
+	return n
+}
+
+func sum64Blocks(acc *[8]float64, x []float32) int {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	sum64AVX2(acc, x[:n])
+	return n
+}
+
+func maxBlocks(acc *[8]float32, x []float32) int {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	maxAVX2(acc, x[:n])
+	return n
+}

@@ -14946,6 +14946,229 @@ tanhAVX2_done:
 	VZEROUPPER
 	RET
 
+DATA expTable<>+0(SB)/4, $0x3fb8aa3b
+DATA expTable<>+4(SB)/4, $0x3fb8aa3b
+DATA expTable<>+8(SB)/4, $0x3fb8aa3b
+DATA expTable<>+12(SB)/4, $0x3fb8aa3b
+DATA expTable<>+16(SB)/4, $0x3fb8aa3b
+DATA expTable<>+20(SB)/4, $0x3fb8aa3b
+DATA expTable<>+24(SB)/4, $0x3fb8aa3b
+DATA expTable<>+28(SB)/4, $0x3fb8aa3b
+DATA expTable<>+32(SB)/4, $0x3f000000
+DATA expTable<>+36(SB)/4, $0x3f000000
+DATA expTable<>+40(SB)/4, $0x3f000000
+DATA expTable<>+44(SB)/4, $0x3f000000
+DATA expTable<>+48(SB)/4, $0x3f000000
+DATA expTable<>+52(SB)/4, $0x3f000000
+DATA expTable<>+56(SB)/4, $0x3f000000
+DATA expTable<>+60(SB)/4, $0x3f000000
+DATA expTable<>+64(SB)/4, $0x3f318000
+DATA expTable<>+68(SB)/4, $0x3f318000
+DATA expTable<>+72(SB)/4, $0x3f318000
+DATA expTable<>+76(SB)/4, $0x3f318000
+DATA expTable<>+80(SB)/4, $0x3f318000
+DATA expTable<>+84(SB)/4, $0x3f318000
+DATA expTable<>+88(SB)/4, $0x3f318000
+DATA expTable<>+92(SB)/4, $0x3f318000
+DATA expTable<>+96(SB)/4, $0x395e8083
+DATA expTable<>+100(SB)/4, $0x395e8083
+DATA expTable<>+104(SB)/4, $0x395e8083
+DATA expTable<>+108(SB)/4, $0x395e8083
+DATA expTable<>+112(SB)/4, $0x395e8083
+DATA expTable<>+116(SB)/4, $0x395e8083
+DATA expTable<>+120(SB)/4, $0x395e8083
+DATA expTable<>+124(SB)/4, $0x395e8083
+DATA expTable<>+128(SB)/4, $0x39506967
+DATA expTable<>+132(SB)/4, $0x39506967
+DATA expTable<>+136(SB)/4, $0x39506967
+DATA expTable<>+140(SB)/4, $0x39506967
+DATA expTable<>+144(SB)/4, $0x39506967
+DATA expTable<>+148(SB)/4, $0x39506967
+DATA expTable<>+152(SB)/4, $0x39506967
+DATA expTable<>+156(SB)/4, $0x39506967
+DATA expTable<>+160(SB)/4, $0x3ab743ce
+DATA expTable<>+164(SB)/4, $0x3ab743ce
+DATA expTable<>+168(SB)/4, $0x3ab743ce
+DATA expTable<>+172(SB)/4, $0x3ab743ce
+DATA expTable<>+176(SB)/4, $0x3ab743ce
+DATA expTable<>+180(SB)/4, $0x3ab743ce
+DATA expTable<>+184(SB)/4, $0x3ab743ce
+DATA expTable<>+188(SB)/4, $0x3ab743ce
+DATA expTable<>+192(SB)/4, $0x3c088908
+DATA expTable<>+196(SB)/4, $0x3c088908
+DATA expTable<>+200(SB)/4, $0x3c088908
+DATA expTable<>+204(SB)/4, $0x3c088908
+DATA expTable<>+208(SB)/4, $0x3c088908
+DATA expTable<>+212(SB)/4, $0x3c088908
+DATA expTable<>+216(SB)/4, $0x3c088908
+DATA expTable<>+220(SB)/4, $0x3c088908
+DATA expTable<>+224(SB)/4, $0x3d2aa9c1
+DATA expTable<>+228(SB)/4, $0x3d2aa9c1
+DATA expTable<>+232(SB)/4, $0x3d2aa9c1
+DATA expTable<>+236(SB)/4, $0x3d2aa9c1
+DATA expTable<>+240(SB)/4, $0x3d2aa9c1
+DATA expTable<>+244(SB)/4, $0x3d2aa9c1
+DATA expTable<>+248(SB)/4, $0x3d2aa9c1
+DATA expTable<>+252(SB)/4, $0x3d2aa9c1
+DATA expTable<>+256(SB)/4, $0x3e2aaaaa
+DATA expTable<>+260(SB)/4, $0x3e2aaaaa
+DATA expTable<>+264(SB)/4, $0x3e2aaaaa
+DATA expTable<>+268(SB)/4, $0x3e2aaaaa
+DATA expTable<>+272(SB)/4, $0x3e2aaaaa
+DATA expTable<>+276(SB)/4, $0x3e2aaaaa
+DATA expTable<>+280(SB)/4, $0x3e2aaaaa
+DATA expTable<>+284(SB)/4, $0x3e2aaaaa
+DATA expTable<>+288(SB)/4, $0x3f000000
+DATA expTable<>+292(SB)/4, $0x3f000000
+DATA expTable<>+296(SB)/4, $0x3f000000
+DATA expTable<>+300(SB)/4, $0x3f000000
+DATA expTable<>+304(SB)/4, $0x3f000000
+DATA expTable<>+308(SB)/4, $0x3f000000
+DATA expTable<>+312(SB)/4, $0x3f000000
+DATA expTable<>+316(SB)/4, $0x3f000000
+DATA expTable<>+320(SB)/4, $0x3f800000
+DATA expTable<>+324(SB)/4, $0x3f800000
+DATA expTable<>+328(SB)/4, $0x3f800000
+DATA expTable<>+332(SB)/4, $0x3f800000
+DATA expTable<>+336(SB)/4, $0x3f800000
+DATA expTable<>+340(SB)/4, $0x3f800000
+DATA expTable<>+344(SB)/4, $0x3f800000
+DATA expTable<>+348(SB)/4, $0x3f800000
+DATA expTable<>+352(SB)/4, $0xc2ae999a
+DATA expTable<>+356(SB)/4, $0xc2ae999a
+DATA expTable<>+360(SB)/4, $0xc2ae999a
+DATA expTable<>+364(SB)/4, $0xc2ae999a
+DATA expTable<>+368(SB)/4, $0xc2ae999a
+DATA expTable<>+372(SB)/4, $0xc2ae999a
+DATA expTable<>+376(SB)/4, $0xc2ae999a
+DATA expTable<>+380(SB)/4, $0xc2ae999a
+DATA expTable<>+384(SB)/4, $0x42b16666
+DATA expTable<>+388(SB)/4, $0x42b16666
+DATA expTable<>+392(SB)/4, $0x42b16666
+DATA expTable<>+396(SB)/4, $0x42b16666
+DATA expTable<>+400(SB)/4, $0x42b16666
+DATA expTable<>+404(SB)/4, $0x42b16666
+DATA expTable<>+408(SB)/4, $0x42b16666
+DATA expTable<>+412(SB)/4, $0x42b16666
+DATA expTable<>+416(SB)/4, $0x7f800000
+DATA expTable<>+420(SB)/4, $0x7f800000
+DATA expTable<>+424(SB)/4, $0x7f800000
+DATA expTable<>+428(SB)/4, $0x7f800000
+DATA expTable<>+432(SB)/4, $0x7f800000
+DATA expTable<>+436(SB)/4, $0x7f800000
+DATA expTable<>+440(SB)/4, $0x7f800000
+DATA expTable<>+444(SB)/4, $0x7f800000
+DATA expTable<>+448(SB)/4, $0x0000007f
+DATA expTable<>+452(SB)/4, $0x0000007f
+DATA expTable<>+456(SB)/4, $0x0000007f
+DATA expTable<>+460(SB)/4, $0x0000007f
+DATA expTable<>+464(SB)/4, $0x0000007f
+DATA expTable<>+468(SB)/4, $0x0000007f
+DATA expTable<>+472(SB)/4, $0x0000007f
+DATA expTable<>+476(SB)/4, $0x0000007f
+GLOBL expTable<>(SB), RODATA|NOPTR, $480
+
+// func expShiftAVX2(dst []float32, x []float32, shift float32)
+// Requires: AVX, AVX2
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	VBROADCASTSS shift+48(FP), Y0
+
+expShiftAVX2_single:
+	TESTQ      DX, DX
+	JE         expShiftAVX2_done
+	VMOVUPS    (CX), Y1
+	VSUBPS     Y0, Y1, Y1
+	VMULPS     expTable<>+0(SB), Y1, Y2
+	VADDPS     expTable<>+32(SB), Y2, Y2
+	VROUNDPS   $0x01, Y2, Y2
+	VMULPS     expTable<>+64(SB), Y2, Y4
+	VSUBPS     Y4, Y1, Y3
+	VMULPS     expTable<>+96(SB), Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMULPS     expTable<>+128(SB), Y3, Y4
+	VADDPS     expTable<>+160(SB), Y4, Y4
+	VMULPS     Y3, Y4, Y4
+	VADDPS     expTable<>+192(SB), Y4, Y4
+	VMULPS     Y3, Y4, Y4
+	VADDPS     expTable<>+224(SB), Y4, Y4
+	VMULPS     Y3, Y4, Y4
+	VADDPS     expTable<>+256(SB), Y4, Y4
+	VMULPS     Y3, Y4, Y4
+	VADDPS     expTable<>+288(SB), Y4, Y4
+	VMULPS     Y3, Y4, Y4
+	VMULPS     Y3, Y4, Y4
+	VADDPS     Y3, Y4, Y4
+	VADDPS     expTable<>+320(SB), Y4, Y4
+	VCVTTPS2DQ Y2, Y2
+	VPADDD     expTable<>+448(SB), Y2, Y2
+	VPSLLD     $0x17, Y2, Y2
+	VMULPS     Y2, Y4, Y4
+	VCMPPS     $0x11, expTable<>+352(SB), Y1, Y2
+	VANDNPS    Y4, Y2, Y4
+	VCMPPS     $0x1e, expTable<>+384(SB), Y1, Y2
+	VBLENDVPS  Y2, expTable<>+416(SB), Y4, Y4
+	VCMPPS     $0x03, Y1, Y1, Y2
+	VBLENDVPS  Y2, Y1, Y4, Y4
+	VMOVUPS    Y4, (AX)
+	ADDQ       $0x20, AX
+	ADDQ       $0x20, CX
+	SUBQ       $0x08, DX
+	JMP        expShiftAVX2_single
+
+expShiftAVX2_done:
+	VZEROUPPER
+	RET
+
+// func sum64AVX2(acc *[8]float64, x []float32)
+// Requires: AVX
+TEXT ·sum64AVX2(SB), NOSPLIT, $0-32
+	MOVQ    acc+0(FP), AX
+	MOVQ    x_base+8(FP), CX
+	MOVQ    x_len+16(FP), DX
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+
+sum64AVX2_loop:
+	TESTQ     DX, DX
+	JE        sum64AVX2_done
+	VCVTPS2PD (CX), Y2
+	VADDPD    Y2, Y0, Y0
+	VCVTPS2PD 16(CX), Y2
+	VADDPD    Y2, Y1, Y1
+	ADDQ      $0x20, CX
+	SUBQ      $0x08, DX
+	JMP       sum64AVX2_loop
+
+sum64AVX2_done:
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func maxAVX2(acc *[8]float32, x []float32)
+// Requires: AVX
+TEXT ·maxAVX2(SB), NOSPLIT, $0-32
+	MOVQ    acc+0(FP), AX
+	MOVQ    x_base+8(FP), CX
+	MOVQ    x_len+16(FP), DX
+	VMOVUPS (AX), Y0
+
+maxAVX2_loop:
+	TESTQ  DX, DX
+	JE     maxAVX2_done
+	VMAXPS (CX), Y0, Y0
+	ADDQ   $0x20, CX
+	SUBQ   $0x08, DX
+	JMP    maxAVX2_loop
+
+maxAVX2_done:
+	VMOVUPS Y0, (AX)
+	VZEROUPPER
+	RET
+
 // func addAVX2(dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·addAVX2(SB), NOSPLIT, $0-72

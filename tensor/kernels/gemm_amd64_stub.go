@@ -617,6 +617,25 @@ func adamAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, 
 //go:noescape
 func tanhAVX2(dst []float32, x []float32)
 
+// expShiftAVX2 sets dst[i] = Exp32(x[i] − shift) for i < len(dst), a multiple
+// of 8, as expShiftScalar does; len(x) ≥ len(dst).
+//
+//go:noescape
+func expShiftAVX2(dst []float32, x []float32, shift float32)
+
+// sum64AVX2 adds x[i] to acc[i mod 8] in float64 for i < len(x), a multiple
+// of 8, in the order of i, as sum64Scalar does.
+//
+//go:noescape
+func sum64AVX2(acc *[8]float64, x []float32)
+
+// maxAVX2 sets acc[i mod 8] to x[i] unless acc[i mod 8] > x[i] (x86's MAXPS
+// with acc first) for i < len(x), a multiple of 8, in the order of i, as
+// maxScalar does.
+//
+//go:noescape
+func maxAVX2(acc *[8]float32, x []float32)
+
 // addAVX2 sets dst[i] = x[i] + y[i] for i < len(dst), a multiple of 8;
 // x and y are at least as long.
 //

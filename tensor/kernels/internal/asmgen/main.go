@@ -41,6 +41,9 @@ func main() {
 	adam("adamAVX2", 8, YMM)
 	adam("adamAVX512", 16, ZMM)
 	tanh()
+	expShift()
+	sum64()
+	maxLanes()
 	binaries()
 	accumulate64()
 	Generate()
@@ -530,10 +533,11 @@ func leakyReLUGrad() {
 }
 
 // VCMPPS predicates "greater than" and "less than", ordered and quiet:
-// false when either operand is NaN.
+// false when either operand is NaN; and "unordered": true when either is.
 const (
-	cmpGT = 0x1e
-	cmpLT = 0x11
+	cmpGT    = 0x1e
+	cmpLT    = 0x11
+	cmpUnord = 0x03
 )
 
 // adam emits PyTorch's Adam update with the scalar loop's operation order
