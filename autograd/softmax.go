@@ -38,7 +38,7 @@ func logSoftmax(dst, src []float32, d int) {
 	for r := 0; r < len(src); r += d {
 		row, o := src[r:r+d], dst[r:r+d]
 		m := kernels.Max(row)
-		kernels.ExpShift(o, row, m)
+		kernels.ExpShift(o, row, m, 1)
 		shift := m + float32(math.Log(kernels.SumFloat64(o)))
 		for j, v := range row {
 			o[j] = v - shift
@@ -65,7 +65,7 @@ func (tp *Tape) logSoftmaxGrad(out, g *Var) *Var {
 		for i := p * block; i < min((p+1)*block, rows); i++ {
 			row, gr := r[i*d:(i+1)*d], gv[i*d:(i+1)*d]
 			gs := float32(kernels.SumFloat64(gr))
-			kernels.ExpShift(row, o[i*d:(i+1)*d], 0)
+			kernels.ExpShift(row, o[i*d:(i+1)*d], 0, 1)
 			for j, e := range row {
 				row[j] = gr[j] - e*gs
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 // NewConv2dRect returns a Conv2d with a kh×kw window, stride 1 and no
@@ -111,32 +112,48 @@ func Prefixed(prefix string, ps []Parameter) []Parameter {
 // the given temperature, from the softmax of logits/temperature, by the
 // inverse of its cumulative distribution at u[i] ∈ [0, 1): out[i] is the
 // first class whose cumulative probability exceeds u[i]. The same logits
-// and u give the same classes on every machine (float64 sums in class
-// order). The exponentials are computed again in the search rather than
-// kept, so sampling allocates nothing.
+// and u give the same classes on every machine (kernels.ExpShift's
+// exponentials, the same with vector code and without, summed in float64
+// in class order). The exponentials are computed again in the search
+// rather than kept, a chunk at a time, so sampling allocates nothing.
 func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, out []int) {
 	v := logits.Dim(1)
 	d := logits.Data()
+	scale := float32(1 / temperature)
+	var chunk [sampleChunk]float32
 	for i := range u {
 		row := d[i*v : (i+1)*v]
-		m := row[0]
-		for _, x := range row[1:] {
-			m = max(m, x)
-		}
+		m := kernels.Max(row)
 		var sum float64
-		for _, x := range row {
-			sum += math.Exp(float64(x-m) / temperature)
+		for lo := 0; lo < v; lo += sampleChunk {
+			e := chunk[:min(sampleChunk, v-lo)]
+			kernels.ExpShift(e, row[lo:lo+len(e)], m, scale)
+			sum += kernels.SumFloat64(e)
 		}
-		target, acc := u[i]*sum, 0.0
-		out[i] = v - 1
-		for j, x := range row {
-			acc += math.Exp(float64(x-m) / temperature)
+		out[i] = sampleFrom(row, m, scale, u[i]*sum, chunk[:])
+	}
+}
+
+// sampleChunk is how many exponentials SampleCategorical computes at a
+// time.
+const sampleChunk = 256
+
+// sampleFrom returns the first class of row whose cumulative sum of
+// exponentials (as SampleCategorical computes them) exceeds target, or the
+// last class; chunk is room for the exponentials.
+func sampleFrom(row []float32, m, scale float32, target float64, chunk []float32) int {
+	var acc float64
+	for lo := 0; lo < len(row); lo += len(chunk) {
+		e := chunk[:min(len(chunk), len(row)-lo)]
+		kernels.ExpShift(e, row[lo:lo+len(e)], m, scale)
+		for j, x := range e {
+			acc += float64(x)
 			if acc > target {
-				out[i] = j
-				break
+				return lo + j
 			}
 		}
 	}
+	return len(row) - 1
 }
 
 // Gumbel returns Gumbel(0, 1) noise −log(−log u) of uniform values u in

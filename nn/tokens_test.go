@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"sort"
 	"testing"
 
 	"github.com/nash-gan/nash/autograd"
@@ -146,5 +147,39 @@ func TestSampleCategorical(t *testing.T) {
 	}
 	if f := float64(ones) / 20000; math.Abs(f-0.75) > 0.015 {
 		t.Fatalf("class 1 drawn %.3f of the time, want 0.75", f)
+	}
+}
+
+// Rows wider than the chunk the exponentials are computed in draw the
+// class of the inverse cumulative distribution computed in float64,
+// except where u falls within float32 rounding of a class boundary.
+func TestSampleCategoricalWideRows(t *testing.T) {
+	rng := tensor.NewRNG(2, "wide")
+	for _, v := range []int{sampleChunk - 1, sampleChunk + 3, 5000} {
+		row := make([]float32, v)
+		for j := range row {
+			row[j] = float32(3 * rng.Norm())
+		}
+		logits := tensor.FromSlice(row, 1, v)
+		for _, temp := range []float64{1, 0.5, 2} {
+			cdf := make([]float64, v)
+			var sum float64
+			for j, x := range row {
+				sum += math.Exp(float64(x) / temp)
+				cdf[j] = sum
+			}
+			out := make([]int, 1)
+			for range 200 {
+				u := rng.Float64()
+				SampleCategorical(logits, temp, []float64{u}, out)
+				want := sort.SearchFloat64s(cdf, u*sum)
+				for want < v-1 && cdf[want] <= u*sum {
+					want++
+				}
+				if out[0] != want && math.Abs(cdf[min(out[0], want)]/sum-u) > 1e-5 {
+					t.Fatalf("V=%d, temperature %g, u=%g: class %d, want %d", v, temp, u, out[0], want)
+				}
+			}
+		}
 	}
 }

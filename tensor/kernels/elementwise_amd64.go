@@ -97,12 +97,12 @@ func accumulate64Blocks(acc []float64, x []float32) int {
 	return n
 }
 
-func expShiftBlocks(dst, x []float32, shift float32) int {
+func expShiftBlocks(dst, x []float32, shift, scale float32) int {
 	n := len(dst) &^ 7
 	if !hasAVX2 || n == 0 {
 		return 0
 	}
-	expShiftAVX2(dst[:n], x[:n], shift)
+	expShiftAVX2(dst[:n], x[:n], shift, scale)
 	return n
 }
 

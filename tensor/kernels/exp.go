@@ -29,19 +29,19 @@ func Exp32(x float32) float32 {
 	return y * math.Float32frombits(uint32(int32(k)+127)<<23)
 }
 
-// ExpShift sets dst[i] = Exp32(x[i] − shift): the exponentials of a row
-// of a softmax, shift being the row's maximum. It panics if dst and x
-// differ in length.
-func ExpShift(dst, x []float32, shift float32) {
+// ExpShift sets dst[i] = Exp32((x[i] − shift)·scale): the exponentials of
+// a row of a softmax at temperature 1/scale, shift being the row's
+// maximum. It panics if dst and x differ in length.
+func ExpShift(dst, x []float32, shift, scale float32) {
 	checkLen("ExpShift", "x", len(dst), len(x))
-	n := expShiftBlocks(dst, x, shift)
-	expShiftScalar(dst[n:], x[n:], shift)
+	n := expShiftBlocks(dst, x, shift, scale)
+	expShiftScalar(dst[n:], x[n:], shift, scale)
 }
 
-func expShiftScalar(dst, x []float32, shift float32) {
+func expShiftScalar(dst, x []float32, shift, scale float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
-		dst[i] = Exp32(v - shift)
+		dst[i] = Exp32((v - shift) * scale)
 	}
 }
 

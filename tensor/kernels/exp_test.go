@@ -32,14 +32,14 @@ func TestExpShift(t *testing.T) {
 		v := math.Float32frombits(bits)
 		x = append(x, v, -v)
 	}
-	for _, shift := range []float32{0, 1.5, -3} {
+	for _, c := range []struct{ shift, scale float32 }{{0, 1}, {1.5, 1}, {-3, 0.7}, {2, 1.9}} {
 		for _, n := range append(lengths, len(x)) {
 			got := make([]float32, n)
-			ExpShift(got, x[:n], shift)
+			ExpShift(got, x[:n], c.shift, c.scale)
 			for i, v := range x[:n] {
-				want := Exp32(v - shift)
+				want := Exp32((v - c.shift) * c.scale)
 				if math.Float32bits(got[i]) != math.Float32bits(want) {
-					t.Fatalf("shift %g, n=%d: exp(%g − shift) = %g, Exp32 gives %g", shift, n, v, got[i], want)
+					t.Fatalf("%+v, n=%d: exp((%g − shift)·scale) = %g, Exp32 gives %g", c, n, v, got[i], want)
 				}
 			}
 		}

@@ -15068,51 +15068,53 @@ DATA expTable<>+472(SB)/4, $0x0000007f
 DATA expTable<>+476(SB)/4, $0x0000007f
 GLOBL expTable<>(SB), RODATA|NOPTR, $480
 
-// func expShiftAVX2(dst []float32, x []float32, shift float32)
+// func expShiftAVX2(dst []float32, x []float32, shift float32, scale float32)
 // Requires: AVX, AVX2
-TEXT ·expShiftAVX2(SB), NOSPLIT, $0-52
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-56
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         dst_len+8(FP), DX
 	VBROADCASTSS shift+48(FP), Y0
+	VBROADCASTSS scale+52(FP), Y1
 
 expShiftAVX2_single:
 	TESTQ      DX, DX
 	JE         expShiftAVX2_done
-	VMOVUPS    (CX), Y1
-	VSUBPS     Y0, Y1, Y1
-	VMULPS     expTable<>+0(SB), Y1, Y2
-	VADDPS     expTable<>+32(SB), Y2, Y2
-	VROUNDPS   $0x01, Y2, Y2
-	VMULPS     expTable<>+64(SB), Y2, Y4
-	VSUBPS     Y4, Y1, Y3
-	VMULPS     expTable<>+96(SB), Y2, Y4
-	VADDPS     Y4, Y3, Y3
-	VMULPS     expTable<>+128(SB), Y3, Y4
-	VADDPS     expTable<>+160(SB), Y4, Y4
-	VMULPS     Y3, Y4, Y4
-	VADDPS     expTable<>+192(SB), Y4, Y4
-	VMULPS     Y3, Y4, Y4
-	VADDPS     expTable<>+224(SB), Y4, Y4
-	VMULPS     Y3, Y4, Y4
-	VADDPS     expTable<>+256(SB), Y4, Y4
-	VMULPS     Y3, Y4, Y4
-	VADDPS     expTable<>+288(SB), Y4, Y4
-	VMULPS     Y3, Y4, Y4
-	VMULPS     Y3, Y4, Y4
-	VADDPS     Y3, Y4, Y4
-	VADDPS     expTable<>+320(SB), Y4, Y4
-	VCVTTPS2DQ Y2, Y2
-	VPADDD     expTable<>+448(SB), Y2, Y2
-	VPSLLD     $0x17, Y2, Y2
-	VMULPS     Y2, Y4, Y4
-	VCMPPS     $0x11, expTable<>+352(SB), Y1, Y2
-	VANDNPS    Y4, Y2, Y4
-	VCMPPS     $0x1e, expTable<>+384(SB), Y1, Y2
-	VBLENDVPS  Y2, expTable<>+416(SB), Y4, Y4
-	VCMPPS     $0x03, Y1, Y1, Y2
-	VBLENDVPS  Y2, Y1, Y4, Y4
-	VMOVUPS    Y4, (AX)
+	VMOVUPS    (CX), Y2
+	VSUBPS     Y0, Y2, Y2
+	VMULPS     Y1, Y2, Y2
+	VMULPS     expTable<>+0(SB), Y2, Y3
+	VADDPS     expTable<>+32(SB), Y3, Y3
+	VROUNDPS   $0x01, Y3, Y3
+	VMULPS     expTable<>+64(SB), Y3, Y5
+	VSUBPS     Y5, Y2, Y4
+	VMULPS     expTable<>+96(SB), Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMULPS     expTable<>+128(SB), Y4, Y5
+	VADDPS     expTable<>+160(SB), Y5, Y5
+	VMULPS     Y4, Y5, Y5
+	VADDPS     expTable<>+192(SB), Y5, Y5
+	VMULPS     Y4, Y5, Y5
+	VADDPS     expTable<>+224(SB), Y5, Y5
+	VMULPS     Y4, Y5, Y5
+	VADDPS     expTable<>+256(SB), Y5, Y5
+	VMULPS     Y4, Y5, Y5
+	VADDPS     expTable<>+288(SB), Y5, Y5
+	VMULPS     Y4, Y5, Y5
+	VMULPS     Y4, Y5, Y5
+	VADDPS     Y4, Y5, Y5
+	VADDPS     expTable<>+320(SB), Y5, Y5
+	VCVTTPS2DQ Y3, Y3
+	VPADDD     expTable<>+448(SB), Y3, Y3
+	VPSLLD     $0x17, Y3, Y3
+	VMULPS     Y3, Y5, Y5
+	VCMPPS     $0x11, expTable<>+352(SB), Y2, Y3
+	VANDNPS    Y5, Y3, Y5
+	VCMPPS     $0x1e, expTable<>+384(SB), Y2, Y3
+	VBLENDVPS  Y3, expTable<>+416(SB), Y5, Y5
+	VCMPPS     $0x03, Y2, Y2, Y3
+	VBLENDVPS  Y3, Y2, Y5, Y5
+	VMOVUPS    Y5, (AX)
 	ADDQ       $0x20, AX
 	ADDQ       $0x20, CX
 	SUBQ       $0x08, DX

@@ -617,11 +617,11 @@ func adamAVX512(p []float32, g []float32, m []float32, v []float32, b1 float32, 
 //go:noescape
 func tanhAVX2(dst []float32, x []float32)
 
-// expShiftAVX2 sets dst[i] = Exp32(x[i] − shift) for i < len(dst), a multiple
-// of 8, as expShiftScalar does; len(x) ≥ len(dst).
+// expShiftAVX2 sets dst[i] = Exp32((x[i] − shift)·scale) for i < len(dst), a
+// multiple of 8, as expShiftScalar does; len(x) ≥ len(dst).
 //
 //go:noescape
-func expShiftAVX2(dst []float32, x []float32, shift float32)
+func expShiftAVX2(dst []float32, x []float32, shift float32, scale float32)
 
 // sum64AVX2 adds x[i] to acc[i mod 8] in float64 for i < len(x), a multiple
 // of 8, in the order of i, as sum64Scalar does.

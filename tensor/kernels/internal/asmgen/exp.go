@@ -28,7 +28,7 @@ var expConsts = []float32{
 	88.7,  // above: +Inf
 }
 
-// expShift emits dst[i] = Exp32(x[i] − shift) with the scalar function's
+// expShift emits dst[i] = Exp32((x[i] − shift)·scale) with the scalar function's
 // operations in its order and no fused multiply-adds, so the results are
 // bit-identical to it. Each constant is stored as a whole vector so that
 // the arithmetic can read it from memory.
@@ -51,19 +51,21 @@ func expShift() {
 	}
 	konst := func(i int) Mem { return table.Offset(32 * i) }
 
-	TEXT("expShiftAVX2", NOSPLIT, "func(dst, x []float32, shift float32)")
-	Doc("expShiftAVX2 sets dst[i] = Exp32(x[i] − shift) for i < len(dst), a multiple",
-		"of 8, as expShiftScalar does; len(x) ≥ len(dst).")
+	TEXT("expShiftAVX2", NOSPLIT, "func(dst, x []float32, shift, scale float32)")
+	Doc("expShiftAVX2 sets dst[i] = Exp32((x[i] − shift)·scale) for i < len(dst), a",
+		"multiple of 8, as expShiftScalar does; len(x) ≥ len(dst).")
 	Pragma("noescape")
 	dst := Load(Param("dst").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("dst").Len(), GP64())
-	shift := YMM()
+	shift, scale := YMM(), YMM()
 	VBROADCASTSS(addr(Param("shift")), shift)
+	VBROADCASTSS(addr(Param("scale")), scale)
 	elementwise("expShiftAVX2", n, []Register{dst, x}, 1, func(off int) {
 		v, k, r, p, t, e, m := YMM(), YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
 		VMOVUPS(Mem{Base: x, Disp: off}, v)
 		VSUBPS(shift, v, v)
+		VMULPS(scale, v, v)
 		// k = floor(v·log₂e + 0.5)
 		VMULPS(konst(0), v, k)
 		VADDPS(konst(1), k, k)
