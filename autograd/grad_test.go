@@ -65,6 +65,14 @@ var opCases = []opCase{
 	{name: "Place", shapes: [][]int{{3}}, lo: -1, hi: 1, f: func(tp *Tape, x []*Var) *Var {
 		return tp.Place(x[0], Const(tensor.FromSlice([]float32{4, 0, 2}, 3)), 5)
 	}},
+	{name: "PickLogSoftmax", shapes: [][]int{{3, 5}}, lo: -3, hi: 3, f: func(tp *Tape, x []*Var) *Var {
+		return tp.PickLogSoftmax(x[0], Const(tensor.FromSlice([]float32{4, 0, 2}, 3)))
+	}},
+	// Squared, so that the gradient reaching PickLogSoftmax's backward
+	// depends on x and the second order differentiates through it too.
+	{name: "PickLogSoftmax/squared", shapes: [][]int{{3, 5}}, lo: -3, hi: 3, f: func(tp *Tape, x []*Var) *Var {
+		return tp.Square(tp.PickLogSoftmax(x[0], Const(tensor.FromSlice([]float32{1, 3, 3}, 3))))
+	}},
 	{name: "LogSoftmax", shapes: [][]int{{3, 5}}, lo: -3, hi: 3, f: func(tp *Tape, x []*Var) *Var { return tp.LogSoftmax(x[0]) }},
 }
 

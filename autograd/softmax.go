@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/nash-gan/nash/tensor"
 	"github.com/nash-gan/nash/tensor/kernels"
 )
 
@@ -37,12 +38,96 @@ func LogSoftmaxRows(dst, src []float32, d int) {
 func logSoftmax(dst, src []float32, d int) {
 	for r := 0; r < len(src); r += d {
 		row, o := src[r:r+d], dst[r:r+d]
-		m := kernels.Max(row)
-		kernels.ExpShift(o, row, m, 1)
-		shift := m + float32(math.Log(kernels.SumFloat64(o)))
+		shift := logSumExp(row)
 		for j, v := range row {
 			o[j] = v - shift
 		}
+	}
+}
+
+// logSumExp returns m + log Σ exp(row − m), m being row's maximum: what
+// log-softmax subtracts from the row.
+func logSumExp(row []float32) float32 {
+	m := kernels.Max(row)
+	return m + float32(math.Log(kernels.SumExp(row, m, 1)))
+}
+
+// expChunk is how many exponentials pickLogSoftmaxGrad computes at a
+// time, in a buffer that stays in the first-level cache.
+const expChunk = 256
+
+// PickLogSoftmax returns log softmax(x)[i, idx[i]] for each row i of x
+// [n, d], [n]: the log-probability of each row's target, what
+// Pick(LogSoftmax(x), idx) gives, and torch's
+// −cross_entropy(x, idx, reduction='none'). It never holds the [n, d]
+// log-softmax: forward it passes over each row for its maximum and the
+// sum of its exponentials, backward once to write the gradient. idx [n]
+// holds column numbers as integral values; no gradient flows to it.
+func (tp *Tape) PickLogSoftmax(x, idx *Var) *Var {
+	n, d := pickShape("PickLogSoftmax", x.Shape(), idx)
+	cols := make([]int, n)
+	for i, v := range idx.Value.Data() {
+		cols[i] = pickColumn(v, d)
+	}
+	out, shift := tp.newTensor(n), tp.newTensor(n)
+	xv, o, sh := x.Value.Data(), out.Data(), shift.Data()
+	const block = 8
+	kernels.Parallel((n+block-1)/block, func(p int) {
+		for i := p * block; i < min((p+1)*block, n); i++ {
+			row := xv[i*d : (i+1)*d]
+			sh[i] = logSumExp(row)
+			o[i] = row[cols[i]] - sh[i]
+		}
+	})
+	v, _ := tp.record("PickLogSoftmax", out, func(tp *Tape, nd *node, g *Var, need []bool, grads []*Var) {
+		if need[0] {
+			grads[0] = tp.pickLogSoftmaxGrad(nd.inputs[0], nd.inputs[1], g, shift)
+		}
+	}, x, idx)
+	return v
+}
+
+// pickLogSoftmaxGrad returns PickLogSoftmax's input gradient for the
+// output gradient g [n]: g[i]·(onehot(idx[i]) − softmax(x)[i]), row by row,
+// the softmax being exp(x − shift) with shift the forward's logSumExp of
+// each row. Its own derivatives, written with Tape operations, give
+// PickLogSoftmax's of any order.
+func (tp *Tape) pickLogSoftmaxGrad(x, idx, g *Var, shift *tensor.Tensor) *Var {
+	n, d := x.Shape()[0], x.Shape()[1]
+	res := tp.newTensor(n, d)
+	xv, iv, gv, sh, r := x.Value.Data(), idx.Value.Data(), g.Value.Data(), shift.Data(), res.Data()
+	const block = 8
+	kernels.Parallel((n+block-1)/block, func(p int) {
+		var chunk [expChunk]float32
+		for i := p * block; i < min((p+1)*block, n); i++ {
+			row, out, gi := xv[i*d:(i+1)*d], r[i*d:(i+1)*d], gv[i]
+			for lo := 0; lo < d; lo += expChunk {
+				e := chunk[:min(expChunk, d-lo)]
+				kernels.ExpShift(e, row[lo:lo+len(e)], sh[i], 1)
+				o := out[lo : lo+len(e)]
+				clear(o)
+				kernels.Axpy(-gi, e, o)
+			}
+			t := int(iv[i])
+			out[t] = gi - kernels.Exp32(row[t]-sh[i])*gi
+		}
+	})
+	v, _ := tp.record("PickLogSoftmaxGrad", res, pickLogSoftmaxGradBackward, x, g, idx)
+	return v
+}
+
+// pickLogSoftmaxGradBackward: for y = g⊙(onehot − s), s = softmax(x), and
+// the output's gradient w: ∂/∂g = Pick(w, idx) − Σ_row(w⊙s) and, with
+// a = w⊙g, ∂/∂x = −s⊙(a − Σ_row(a⊙s)).
+func pickLogSoftmaxGradBackward(tp *Tape, n *node, w *Var, need []bool, grads []*Var) {
+	x, g, idx := n.inputs[0], n.inputs[1], n.inputs[2]
+	s := tp.Exp(tp.LogSoftmax(x))
+	if need[0] {
+		a := tp.Mul(w, tp.Reshape(g, g.Value.Len(), 1))
+		grads[0] = tp.Neg(tp.Mul(s, tp.Sub(a, tp.SumRows(tp.Mul(a, s)))))
+	}
+	if need[1] {
+		grads[1] = tp.Sub(tp.Pick(w, idx), tp.Reshape(tp.SumRows(tp.Mul(w, s)), g.Value.Len()))
 	}
 }
 

@@ -42,18 +42,18 @@ func MaxOverTime(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	return tp.Reshape(tp.Pick(tp.Reshape(x, rows, l), tp.Const(idx)), s[0], s[1])
 }
 
-// Pick returns x[i, idx[i]] of x [n, d] for each row i, [n]: the
-// log-probabilities of the targets idx (integral values) when x holds
-// log-softmax rows. The gradient flows to x.
-func Pick(tp *autograd.Tape, x *autograd.Var, idx []float32) *autograd.Var {
-	return tp.Pick(x, tp.Const(tensor.FromSlice(idx, len(idx))))
+// TargetLogProbs returns log softmax(logits)[i, targets[i]] for each row
+// i of logits [n, V], [n]: the log-probabilities of the targets (integral
+// values in [0, V)). The gradient flows to logits.
+func TargetLogProbs(tp *autograd.Tape, logits *autograd.Var, targets []float32) *autograd.Var {
+	return tp.PickLogSoftmax(logits, tp.Const(tensor.FromSlice(targets, len(targets))))
 }
 
 // CrossEntropy returns the mean over the rows of logits [n, V] of
 // −log softmax(logits)[target], the targets being integral values in
 // [0, V): torch.nn.functional.cross_entropy.
 func CrossEntropy(tp *autograd.Tape, logits *autograd.Var, targets []float32) *autograd.Var {
-	return tp.Neg(tp.Mean(Pick(tp, tp.LogSoftmax(logits), targets)))
+	return tp.Neg(tp.Mean(TargetLogProbs(tp, logits, targets)))
 }
 
 // Highway is a highway layer (Srivastava et al. 2015) over features
@@ -112,10 +112,11 @@ func Prefixed(prefix string, ps []Parameter) []Parameter {
 // the given temperature, from the softmax of logits/temperature, by the
 // inverse of its cumulative distribution at u[i] ∈ [0, 1): out[i] is the
 // first class whose cumulative probability exceeds u[i]. The same logits
-// and u give the same classes on every machine (kernels.ExpShift's
-// exponentials, the same with vector code and without, summed in float64
-// in class order). The exponentials are computed again in the search
-// rather than kept, a chunk at a time, so sampling allocates nothing.
+// and u give the same classes on every machine: the exponentials
+// (kernels.ExpShift's) and their total (kernels.SumExp's) are the same with
+// vector code and without, and the search sums them in float64 in class
+// order. The exponentials are computed again in the search rather than
+// kept, a chunk at a time, so sampling allocates nothing.
 func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, out []int) {
 	v := logits.Dim(1)
 	d := logits.Data()
@@ -124,18 +125,12 @@ func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, 
 	for i := range u {
 		row := d[i*v : (i+1)*v]
 		m := kernels.Max(row)
-		var sum float64
-		for lo := 0; lo < v; lo += sampleChunk {
-			e := chunk[:min(sampleChunk, v-lo)]
-			kernels.ExpShift(e, row[lo:lo+len(e)], m, scale)
-			sum += kernels.SumFloat64(e)
-		}
-		out[i] = sampleFrom(row, m, scale, u[i]*sum, chunk[:])
+		out[i] = sampleFrom(row, m, scale, u[i]*kernels.SumExp(row, m, scale), chunk[:])
 	}
 }
 
-// sampleChunk is how many exponentials SampleCategorical computes at a
-// time.
+// sampleChunk is how many exponentials SampleCategorical's search computes
+// at a time.
 const sampleChunk = 256
 
 // sampleFrom returns the first class of row whose cumulative sum of

@@ -213,7 +213,7 @@ func sampleRows(logits *tensor.Tensor, temperature float64, u []float64, out []i
 func (g *Generator) LogProbs(tp *autograd.Tape, x *tensor.Tensor) *autograd.Var {
 	n, t := x.Dim(0), g.Len
 	hs, targets := g.hidden(tp, x)
-	logp := nn.Pick(tp, tp.LogSoftmax(g.Output.Forward(tp, hs)), targets)
+	logp := nn.TargetLogProbs(tp, g.Output.Forward(tp, hs), targets)
 	// Back to [N, Len] order.
 	return tp.Reshape(tp.Transpose(tp.Reshape(logp, t, n)), n*t)
 }
@@ -296,14 +296,8 @@ func negLogProbs(out []float64, logits *tensor.Tensor, targets []float32, temper
 	kernels.Parallel((len(out)+block-1)/block, func(p int) {
 		for r := p * block; r < min((p+1)*block, len(out)); r++ {
 			row := d[r*v : (r+1)*v]
-			m := row[0]
-			for _, x := range row[1:] {
-				m = max(m, x)
-			}
-			var s float64
-			for _, x := range row {
-				s += math.Exp(float64(x-m) / temperature)
-			}
+			m := kernels.Max(row)
+			s := kernels.SumExp(row, m, float32(1/temperature))
 			out[r] = math.Log(s) - float64(row[int(targets[r])]-m)/temperature
 		}
 	})

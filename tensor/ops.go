@@ -322,23 +322,41 @@ func SumTo(dst, src *Tensor) {
 
 // sumColumns sets dst[j] to the sum, accumulated in float64, of column j of
 // src viewed as rows of len(dst): the gradient of a bias. It works through
-// the columns in blocks held on the stack, so it allocates nothing.
+// the columns in blocks held on the stack, so it allocates nothing; large
+// sums share the blocks among the GEMM pool's goroutines (each column is
+// summed by one, in row order, so the result does not depend on the
+// split).
 func sumColumns(dst, src []float32) {
-	const blk = 256
-	var acc [blk]float64
-	d := len(dst)
-	for j0 := 0; j0 < d; j0 += blk {
-		w := min(blk, d-j0)
-		a := acc[:w]
-		clear(a)
-		for i := j0; i < len(src); i += d {
-			kernels.AccumulateFloat64(a, src[i:i+w])
+	blocks := (len(dst) + sumBlock - 1) / sumBlock
+	if len(src) < parallelSumColumns {
+		for b := range blocks {
+			sumColumnBlock(dst, src, b)
 		}
-		for j, v := range a {
-			dst[j0+j] = float32(v)
-		}
+		return
+	}
+	kernels.Parallel(blocks, func(b int) { sumColumnBlock(dst, src, b) })
+}
+
+// sumBlock is the number of columns sumColumnBlock sums at a time.
+const sumBlock = 256
+
+// sumColumnBlock sums the columns of block b (of sumBlock columns) for
+// sumColumns.
+func sumColumnBlock(dst, src []float32, b int) {
+	var acc [sumBlock]float64
+	d, j0 := len(dst), b*sumBlock
+	a := acc[:min(sumBlock, d-j0)]
+	for i := j0; i < len(src); i += d {
+		kernels.AccumulateFloat64(a, src[i:i+len(a)])
+	}
+	for j, v := range a {
+		dst[j0+j] = float32(v)
 	}
 }
+
+// parallelSumColumns is the size of a sum (in elements) from which
+// sumColumns shares it out: about 100 µs of work.
+const parallelSumColumns = 1 << 18
 
 // UnaryOp names an element-wise unary function.
 type UnaryOp int

@@ -79,6 +79,27 @@ func TestSumToIsAdjointOfBroadcastTo(t *testing.T) {
 	}
 }
 
+// A bias gradient large enough to be shared out among goroutines sums each
+// column in row order in float64, whatever the split.
+func TestSumToColumnsShared(t *testing.T) {
+	rng := NewRNG(3, "test")
+	for _, shape := range [][2]int{{600, 500}, {7, 300}} {
+		y := New(shape[0], shape[1])
+		rng.Uniform(y, -1, 1)
+		got := New(shape[1])
+		SumTo(got, y)
+		for j := range shape[1] {
+			var s float64
+			for i := range shape[0] {
+				s += float64(y.data[i*shape[1]+j])
+			}
+			if got.data[j] != float32(s) {
+				t.Fatalf("%v: column %d sums to %g, want %g", shape, j, got.data[j], float32(s))
+			}
+		}
+	}
+}
+
 func TestMatMulAndTranspose(t *testing.T) {
 	a := FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
 	b := FromSlice([]float32{1, 0, 0, 1, 1, 1}, 3, 2)

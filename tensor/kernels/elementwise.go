@@ -7,9 +7,9 @@ import (
 )
 
 // The element-wise kernels below run AVX2 loops over blocks of 8 elements
-// (Adam AVX-512 loops over blocks of 16 first) where the CPU has them and
-// finish with the scalar loop, which is also the
-// whole computation elsewhere. The vector code does the scalar loop's
+// (Adam and ExpShift loop over AVX-512 blocks of 16 first) where the CPU
+// has them and finish with the scalar loop, which is also the whole
+// computation elsewhere. The vector code does the scalar loop's
 // operations in the same order, without fusing multiplies and adds, so on
 // amd64 the results are bit-identical to the scalar form compiled for the
 // baseline GOAMD64=v1; where the Go compiler fuses x*y+z (arm64, or

@@ -97,12 +97,21 @@ func accumulate64Blocks(acc []float64, x []float32) int {
 	return n
 }
 
+// expShiftBlocks runs the AVX-512 loop over whole 16-element blocks where
+// the CPU has it, the AVX2 loop over what is left in 8-element blocks.
 func expShiftBlocks(dst, x []float32, shift, scale float32) int {
-	n := len(dst) &^ 7
-	if !hasAVX2 || n == 0 {
-		return 0
+	n16 := 0
+	if hasAVX512 {
+		n16 = len(dst) &^ 15
+		if n16 > 0 {
+			expShiftAVX512(dst[:n16], x[:n16], shift, scale)
+		}
 	}
-	expShiftAVX2(dst[:n], x[:n], shift, scale)
+	n := len(dst) &^ 7
+	if !hasAVX2 || n == n16 {
+		return n16
+	}
+	expShiftAVX2(dst[n16:n], x[n16:n], shift, scale)
 	return n
 }
 

@@ -33,3 +33,26 @@ func TestAdamAVX512MatchesAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestExpShiftAVX512MatchesAVX2 checks that the AVX-512 and AVX2 loops of
+// ExpShift give bit-identical results over every exponent of float32.
+func TestExpShiftAVX512MatchesAVX2(t *testing.T) {
+	if !hasAVX512 || !hasAVX2 {
+		t.Skip("needs AVX-512 and AVX2")
+	}
+	var x []float32
+	for bits := uint32(0); bits < 0x7f800000; bits += 0x1001 {
+		v := math.Float32frombits(bits)
+		x = append(x, v, -v)
+	}
+	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -87.31, 88.71, 0, 0, 0, 0, 0)
+	x = x[:len(x)&^15]
+	got, want := make([]float32, len(x)), make([]float32, len(x))
+	expShiftAVX512(got, x, 0.5, 1.3)
+	expShiftAVX2(want, x, 0.5, 1.3)
+	for i := range x {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("exp((%g − 0.5)·1.3): AVX-512 gives %g, AVX2 %g", x[i], got[i], want[i])
+		}
+	}
+}

@@ -103,3 +103,23 @@ func maxps(a, b float32) float32 {
 	}
 	return b
 }
+
+// SumExp returns Σ Exp32((x[i] − shift)·scale) in float64: the normaliser
+// of a softmax at temperature 1/scale, shift being x's maximum. The
+// exponentials are computed a chunk at a time in a buffer on the stack and
+// summed as SumFloat64 sums them, chunk by chunk, so it allocates nothing
+// and gives the same sum with the vector loops and without.
+func SumExp(x []float32, shift, scale float32) float64 {
+	var chunk [expChunk]float32
+	var sum float64
+	for lo := 0; lo < len(x); lo += expChunk {
+		e := chunk[:min(expChunk, len(x)-lo)]
+		ExpShift(e, x[lo:lo+len(e)], shift, scale)
+		sum += SumFloat64(e)
+	}
+	return sum
+}
+
+// expChunk is how many exponentials SumExp computes at a time: a buffer
+// that stays in the first-level cache.
+const expChunk = 256

@@ -100,3 +100,25 @@ func TestMax(t *testing.T) {
 	}()
 	Max(nil)
 }
+
+// TestSumExp checks SumExp against a float64 sum of the exponentials over
+// lengths that end inside, at and past the chunk's boundaries.
+func TestSumExp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randSlice(rng, 3*expChunk+5)
+	for i := range x {
+		x[i] *= 4
+	}
+	for _, n := range []int{1, 9, expChunk - 1, expChunk, expChunk + 1, len(x)} {
+		m := Max(x[:n])
+		for _, scale := range []float32{1, 0.5} {
+			var want float64
+			for _, v := range x[:n] {
+				want += math.Exp(float64((v - m) * scale))
+			}
+			if got := SumExp(x[:n], m, scale); math.Abs(got-want) > 1e-6*want {
+				t.Fatalf("n=%d, scale %g: SumExp = %v, want %v", n, scale, got, want)
+			}
+		}
+	}
+}

@@ -14954,119 +14954,239 @@ DATA expTable<>+16(SB)/4, $0x3fb8aa3b
 DATA expTable<>+20(SB)/4, $0x3fb8aa3b
 DATA expTable<>+24(SB)/4, $0x3fb8aa3b
 DATA expTable<>+28(SB)/4, $0x3fb8aa3b
-DATA expTable<>+32(SB)/4, $0x3f000000
-DATA expTable<>+36(SB)/4, $0x3f000000
-DATA expTable<>+40(SB)/4, $0x3f000000
-DATA expTable<>+44(SB)/4, $0x3f000000
-DATA expTable<>+48(SB)/4, $0x3f000000
-DATA expTable<>+52(SB)/4, $0x3f000000
-DATA expTable<>+56(SB)/4, $0x3f000000
-DATA expTable<>+60(SB)/4, $0x3f000000
-DATA expTable<>+64(SB)/4, $0x3f318000
-DATA expTable<>+68(SB)/4, $0x3f318000
-DATA expTable<>+72(SB)/4, $0x3f318000
-DATA expTable<>+76(SB)/4, $0x3f318000
-DATA expTable<>+80(SB)/4, $0x3f318000
-DATA expTable<>+84(SB)/4, $0x3f318000
-DATA expTable<>+88(SB)/4, $0x3f318000
-DATA expTable<>+92(SB)/4, $0x3f318000
-DATA expTable<>+96(SB)/4, $0x395e8083
-DATA expTable<>+100(SB)/4, $0x395e8083
-DATA expTable<>+104(SB)/4, $0x395e8083
-DATA expTable<>+108(SB)/4, $0x395e8083
-DATA expTable<>+112(SB)/4, $0x395e8083
-DATA expTable<>+116(SB)/4, $0x395e8083
-DATA expTable<>+120(SB)/4, $0x395e8083
-DATA expTable<>+124(SB)/4, $0x395e8083
-DATA expTable<>+128(SB)/4, $0x39506967
-DATA expTable<>+132(SB)/4, $0x39506967
-DATA expTable<>+136(SB)/4, $0x39506967
-DATA expTable<>+140(SB)/4, $0x39506967
-DATA expTable<>+144(SB)/4, $0x39506967
-DATA expTable<>+148(SB)/4, $0x39506967
-DATA expTable<>+152(SB)/4, $0x39506967
-DATA expTable<>+156(SB)/4, $0x39506967
-DATA expTable<>+160(SB)/4, $0x3ab743ce
-DATA expTable<>+164(SB)/4, $0x3ab743ce
-DATA expTable<>+168(SB)/4, $0x3ab743ce
-DATA expTable<>+172(SB)/4, $0x3ab743ce
-DATA expTable<>+176(SB)/4, $0x3ab743ce
-DATA expTable<>+180(SB)/4, $0x3ab743ce
-DATA expTable<>+184(SB)/4, $0x3ab743ce
-DATA expTable<>+188(SB)/4, $0x3ab743ce
-DATA expTable<>+192(SB)/4, $0x3c088908
-DATA expTable<>+196(SB)/4, $0x3c088908
-DATA expTable<>+200(SB)/4, $0x3c088908
-DATA expTable<>+204(SB)/4, $0x3c088908
-DATA expTable<>+208(SB)/4, $0x3c088908
-DATA expTable<>+212(SB)/4, $0x3c088908
-DATA expTable<>+216(SB)/4, $0x3c088908
-DATA expTable<>+220(SB)/4, $0x3c088908
-DATA expTable<>+224(SB)/4, $0x3d2aa9c1
-DATA expTable<>+228(SB)/4, $0x3d2aa9c1
-DATA expTable<>+232(SB)/4, $0x3d2aa9c1
-DATA expTable<>+236(SB)/4, $0x3d2aa9c1
-DATA expTable<>+240(SB)/4, $0x3d2aa9c1
-DATA expTable<>+244(SB)/4, $0x3d2aa9c1
-DATA expTable<>+248(SB)/4, $0x3d2aa9c1
-DATA expTable<>+252(SB)/4, $0x3d2aa9c1
-DATA expTable<>+256(SB)/4, $0x3e2aaaaa
-DATA expTable<>+260(SB)/4, $0x3e2aaaaa
-DATA expTable<>+264(SB)/4, $0x3e2aaaaa
-DATA expTable<>+268(SB)/4, $0x3e2aaaaa
-DATA expTable<>+272(SB)/4, $0x3e2aaaaa
-DATA expTable<>+276(SB)/4, $0x3e2aaaaa
-DATA expTable<>+280(SB)/4, $0x3e2aaaaa
-DATA expTable<>+284(SB)/4, $0x3e2aaaaa
-DATA expTable<>+288(SB)/4, $0x3f000000
-DATA expTable<>+292(SB)/4, $0x3f000000
-DATA expTable<>+296(SB)/4, $0x3f000000
-DATA expTable<>+300(SB)/4, $0x3f000000
-DATA expTable<>+304(SB)/4, $0x3f000000
-DATA expTable<>+308(SB)/4, $0x3f000000
-DATA expTable<>+312(SB)/4, $0x3f000000
-DATA expTable<>+316(SB)/4, $0x3f000000
-DATA expTable<>+320(SB)/4, $0x3f800000
-DATA expTable<>+324(SB)/4, $0x3f800000
-DATA expTable<>+328(SB)/4, $0x3f800000
-DATA expTable<>+332(SB)/4, $0x3f800000
-DATA expTable<>+336(SB)/4, $0x3f800000
-DATA expTable<>+340(SB)/4, $0x3f800000
-DATA expTable<>+344(SB)/4, $0x3f800000
-DATA expTable<>+348(SB)/4, $0x3f800000
-DATA expTable<>+352(SB)/4, $0xc2ae999a
-DATA expTable<>+356(SB)/4, $0xc2ae999a
-DATA expTable<>+360(SB)/4, $0xc2ae999a
-DATA expTable<>+364(SB)/4, $0xc2ae999a
-DATA expTable<>+368(SB)/4, $0xc2ae999a
-DATA expTable<>+372(SB)/4, $0xc2ae999a
-DATA expTable<>+376(SB)/4, $0xc2ae999a
-DATA expTable<>+380(SB)/4, $0xc2ae999a
-DATA expTable<>+384(SB)/4, $0x42b16666
-DATA expTable<>+388(SB)/4, $0x42b16666
-DATA expTable<>+392(SB)/4, $0x42b16666
-DATA expTable<>+396(SB)/4, $0x42b16666
-DATA expTable<>+400(SB)/4, $0x42b16666
-DATA expTable<>+404(SB)/4, $0x42b16666
-DATA expTable<>+408(SB)/4, $0x42b16666
-DATA expTable<>+412(SB)/4, $0x42b16666
-DATA expTable<>+416(SB)/4, $0x7f800000
-DATA expTable<>+420(SB)/4, $0x7f800000
-DATA expTable<>+424(SB)/4, $0x7f800000
-DATA expTable<>+428(SB)/4, $0x7f800000
-DATA expTable<>+432(SB)/4, $0x7f800000
-DATA expTable<>+436(SB)/4, $0x7f800000
-DATA expTable<>+440(SB)/4, $0x7f800000
-DATA expTable<>+444(SB)/4, $0x7f800000
-DATA expTable<>+448(SB)/4, $0x0000007f
-DATA expTable<>+452(SB)/4, $0x0000007f
-DATA expTable<>+456(SB)/4, $0x0000007f
-DATA expTable<>+460(SB)/4, $0x0000007f
-DATA expTable<>+464(SB)/4, $0x0000007f
-DATA expTable<>+468(SB)/4, $0x0000007f
-DATA expTable<>+472(SB)/4, $0x0000007f
-DATA expTable<>+476(SB)/4, $0x0000007f
-GLOBL expTable<>(SB), RODATA|NOPTR, $480
+DATA expTable<>+32(SB)/4, $0x3fb8aa3b
+DATA expTable<>+36(SB)/4, $0x3fb8aa3b
+DATA expTable<>+40(SB)/4, $0x3fb8aa3b
+DATA expTable<>+44(SB)/4, $0x3fb8aa3b
+DATA expTable<>+48(SB)/4, $0x3fb8aa3b
+DATA expTable<>+52(SB)/4, $0x3fb8aa3b
+DATA expTable<>+56(SB)/4, $0x3fb8aa3b
+DATA expTable<>+60(SB)/4, $0x3fb8aa3b
+DATA expTable<>+64(SB)/4, $0x3f000000
+DATA expTable<>+68(SB)/4, $0x3f000000
+DATA expTable<>+72(SB)/4, $0x3f000000
+DATA expTable<>+76(SB)/4, $0x3f000000
+DATA expTable<>+80(SB)/4, $0x3f000000
+DATA expTable<>+84(SB)/4, $0x3f000000
+DATA expTable<>+88(SB)/4, $0x3f000000
+DATA expTable<>+92(SB)/4, $0x3f000000
+DATA expTable<>+96(SB)/4, $0x3f000000
+DATA expTable<>+100(SB)/4, $0x3f000000
+DATA expTable<>+104(SB)/4, $0x3f000000
+DATA expTable<>+108(SB)/4, $0x3f000000
+DATA expTable<>+112(SB)/4, $0x3f000000
+DATA expTable<>+116(SB)/4, $0x3f000000
+DATA expTable<>+120(SB)/4, $0x3f000000
+DATA expTable<>+124(SB)/4, $0x3f000000
+DATA expTable<>+128(SB)/4, $0x3f318000
+DATA expTable<>+132(SB)/4, $0x3f318000
+DATA expTable<>+136(SB)/4, $0x3f318000
+DATA expTable<>+140(SB)/4, $0x3f318000
+DATA expTable<>+144(SB)/4, $0x3f318000
+DATA expTable<>+148(SB)/4, $0x3f318000
+DATA expTable<>+152(SB)/4, $0x3f318000
+DATA expTable<>+156(SB)/4, $0x3f318000
+DATA expTable<>+160(SB)/4, $0x3f318000
+DATA expTable<>+164(SB)/4, $0x3f318000
+DATA expTable<>+168(SB)/4, $0x3f318000
+DATA expTable<>+172(SB)/4, $0x3f318000
+DATA expTable<>+176(SB)/4, $0x3f318000
+DATA expTable<>+180(SB)/4, $0x3f318000
+DATA expTable<>+184(SB)/4, $0x3f318000
+DATA expTable<>+188(SB)/4, $0x3f318000
+DATA expTable<>+192(SB)/4, $0x395e8083
+DATA expTable<>+196(SB)/4, $0x395e8083
+DATA expTable<>+200(SB)/4, $0x395e8083
+DATA expTable<>+204(SB)/4, $0x395e8083
+DATA expTable<>+208(SB)/4, $0x395e8083
+DATA expTable<>+212(SB)/4, $0x395e8083
+DATA expTable<>+216(SB)/4, $0x395e8083
+DATA expTable<>+220(SB)/4, $0x395e8083
+DATA expTable<>+224(SB)/4, $0x395e8083
+DATA expTable<>+228(SB)/4, $0x395e8083
+DATA expTable<>+232(SB)/4, $0x395e8083
+DATA expTable<>+236(SB)/4, $0x395e8083
+DATA expTable<>+240(SB)/4, $0x395e8083
+DATA expTable<>+244(SB)/4, $0x395e8083
+DATA expTable<>+248(SB)/4, $0x395e8083
+DATA expTable<>+252(SB)/4, $0x395e8083
+DATA expTable<>+256(SB)/4, $0x39506967
+DATA expTable<>+260(SB)/4, $0x39506967
+DATA expTable<>+264(SB)/4, $0x39506967
+DATA expTable<>+268(SB)/4, $0x39506967
+DATA expTable<>+272(SB)/4, $0x39506967
+DATA expTable<>+276(SB)/4, $0x39506967
+DATA expTable<>+280(SB)/4, $0x39506967
+DATA expTable<>+284(SB)/4, $0x39506967
+DATA expTable<>+288(SB)/4, $0x39506967
+DATA expTable<>+292(SB)/4, $0x39506967
+DATA expTable<>+296(SB)/4, $0x39506967
+DATA expTable<>+300(SB)/4, $0x39506967
+DATA expTable<>+304(SB)/4, $0x39506967
+DATA expTable<>+308(SB)/4, $0x39506967
+DATA expTable<>+312(SB)/4, $0x39506967
+DATA expTable<>+316(SB)/4, $0x39506967
+DATA expTable<>+320(SB)/4, $0x3ab743ce
+DATA expTable<>+324(SB)/4, $0x3ab743ce
+DATA expTable<>+328(SB)/4, $0x3ab743ce
+DATA expTable<>+332(SB)/4, $0x3ab743ce
+DATA expTable<>+336(SB)/4, $0x3ab743ce
+DATA expTable<>+340(SB)/4, $0x3ab743ce
+DATA expTable<>+344(SB)/4, $0x3ab743ce
+DATA expTable<>+348(SB)/4, $0x3ab743ce
+DATA expTable<>+352(SB)/4, $0x3ab743ce
+DATA expTable<>+356(SB)/4, $0x3ab743ce
+DATA expTable<>+360(SB)/4, $0x3ab743ce
+DATA expTable<>+364(SB)/4, $0x3ab743ce
+DATA expTable<>+368(SB)/4, $0x3ab743ce
+DATA expTable<>+372(SB)/4, $0x3ab743ce
+DATA expTable<>+376(SB)/4, $0x3ab743ce
+DATA expTable<>+380(SB)/4, $0x3ab743ce
+DATA expTable<>+384(SB)/4, $0x3c088908
+DATA expTable<>+388(SB)/4, $0x3c088908
+DATA expTable<>+392(SB)/4, $0x3c088908
+DATA expTable<>+396(SB)/4, $0x3c088908
+DATA expTable<>+400(SB)/4, $0x3c088908
+DATA expTable<>+404(SB)/4, $0x3c088908
+DATA expTable<>+408(SB)/4, $0x3c088908
+DATA expTable<>+412(SB)/4, $0x3c088908
+DATA expTable<>+416(SB)/4, $0x3c088908
+DATA expTable<>+420(SB)/4, $0x3c088908
+DATA expTable<>+424(SB)/4, $0x3c088908
+DATA expTable<>+428(SB)/4, $0x3c088908
+DATA expTable<>+432(SB)/4, $0x3c088908
+DATA expTable<>+436(SB)/4, $0x3c088908
+DATA expTable<>+440(SB)/4, $0x3c088908
+DATA expTable<>+444(SB)/4, $0x3c088908
+DATA expTable<>+448(SB)/4, $0x3d2aa9c1
+DATA expTable<>+452(SB)/4, $0x3d2aa9c1
+DATA expTable<>+456(SB)/4, $0x3d2aa9c1
+DATA expTable<>+460(SB)/4, $0x3d2aa9c1
+DATA expTable<>+464(SB)/4, $0x3d2aa9c1
+DATA expTable<>+468(SB)/4, $0x3d2aa9c1
+DATA expTable<>+472(SB)/4, $0x3d2aa9c1
+DATA expTable<>+476(SB)/4, $0x3d2aa9c1
+DATA expTable<>+480(SB)/4, $0x3d2aa9c1
+DATA expTable<>+484(SB)/4, $0x3d2aa9c1
+DATA expTable<>+488(SB)/4, $0x3d2aa9c1
+DATA expTable<>+492(SB)/4, $0x3d2aa9c1
+DATA expTable<>+496(SB)/4, $0x3d2aa9c1
+DATA expTable<>+500(SB)/4, $0x3d2aa9c1
+DATA expTable<>+504(SB)/4, $0x3d2aa9c1
+DATA expTable<>+508(SB)/4, $0x3d2aa9c1
+DATA expTable<>+512(SB)/4, $0x3e2aaaaa
+DATA expTable<>+516(SB)/4, $0x3e2aaaaa
+DATA expTable<>+520(SB)/4, $0x3e2aaaaa
+DATA expTable<>+524(SB)/4, $0x3e2aaaaa
+DATA expTable<>+528(SB)/4, $0x3e2aaaaa
+DATA expTable<>+532(SB)/4, $0x3e2aaaaa
+DATA expTable<>+536(SB)/4, $0x3e2aaaaa
+DATA expTable<>+540(SB)/4, $0x3e2aaaaa
+DATA expTable<>+544(SB)/4, $0x3e2aaaaa
+DATA expTable<>+548(SB)/4, $0x3e2aaaaa
+DATA expTable<>+552(SB)/4, $0x3e2aaaaa
+DATA expTable<>+556(SB)/4, $0x3e2aaaaa
+DATA expTable<>+560(SB)/4, $0x3e2aaaaa
+DATA expTable<>+564(SB)/4, $0x3e2aaaaa
+DATA expTable<>+568(SB)/4, $0x3e2aaaaa
+DATA expTable<>+572(SB)/4, $0x3e2aaaaa
+DATA expTable<>+576(SB)/4, $0x3f000000
+DATA expTable<>+580(SB)/4, $0x3f000000
+DATA expTable<>+584(SB)/4, $0x3f000000
+DATA expTable<>+588(SB)/4, $0x3f000000
+DATA expTable<>+592(SB)/4, $0x3f000000
+DATA expTable<>+596(SB)/4, $0x3f000000
+DATA expTable<>+600(SB)/4, $0x3f000000
+DATA expTable<>+604(SB)/4, $0x3f000000
+DATA expTable<>+608(SB)/4, $0x3f000000
+DATA expTable<>+612(SB)/4, $0x3f000000
+DATA expTable<>+616(SB)/4, $0x3f000000
+DATA expTable<>+620(SB)/4, $0x3f000000
+DATA expTable<>+624(SB)/4, $0x3f000000
+DATA expTable<>+628(SB)/4, $0x3f000000
+DATA expTable<>+632(SB)/4, $0x3f000000
+DATA expTable<>+636(SB)/4, $0x3f000000
+DATA expTable<>+640(SB)/4, $0x3f800000
+DATA expTable<>+644(SB)/4, $0x3f800000
+DATA expTable<>+648(SB)/4, $0x3f800000
+DATA expTable<>+652(SB)/4, $0x3f800000
+DATA expTable<>+656(SB)/4, $0x3f800000
+DATA expTable<>+660(SB)/4, $0x3f800000
+DATA expTable<>+664(SB)/4, $0x3f800000
+DATA expTable<>+668(SB)/4, $0x3f800000
+DATA expTable<>+672(SB)/4, $0x3f800000
+DATA expTable<>+676(SB)/4, $0x3f800000
+DATA expTable<>+680(SB)/4, $0x3f800000
+DATA expTable<>+684(SB)/4, $0x3f800000
+DATA expTable<>+688(SB)/4, $0x3f800000
+DATA expTable<>+692(SB)/4, $0x3f800000
+DATA expTable<>+696(SB)/4, $0x3f800000
+DATA expTable<>+700(SB)/4, $0x3f800000
+DATA expTable<>+704(SB)/4, $0xc2ae999a
+DATA expTable<>+708(SB)/4, $0xc2ae999a
+DATA expTable<>+712(SB)/4, $0xc2ae999a
+DATA expTable<>+716(SB)/4, $0xc2ae999a
+DATA expTable<>+720(SB)/4, $0xc2ae999a
+DATA expTable<>+724(SB)/4, $0xc2ae999a
+DATA expTable<>+728(SB)/4, $0xc2ae999a
+DATA expTable<>+732(SB)/4, $0xc2ae999a
+DATA expTable<>+736(SB)/4, $0xc2ae999a
+DATA expTable<>+740(SB)/4, $0xc2ae999a
+DATA expTable<>+744(SB)/4, $0xc2ae999a
+DATA expTable<>+748(SB)/4, $0xc2ae999a
+DATA expTable<>+752(SB)/4, $0xc2ae999a
+DATA expTable<>+756(SB)/4, $0xc2ae999a
+DATA expTable<>+760(SB)/4, $0xc2ae999a
+DATA expTable<>+764(SB)/4, $0xc2ae999a
+DATA expTable<>+768(SB)/4, $0x42b16666
+DATA expTable<>+772(SB)/4, $0x42b16666
+DATA expTable<>+776(SB)/4, $0x42b16666
+DATA expTable<>+780(SB)/4, $0x42b16666
+DATA expTable<>+784(SB)/4, $0x42b16666
+DATA expTable<>+788(SB)/4, $0x42b16666
+DATA expTable<>+792(SB)/4, $0x42b16666
+DATA expTable<>+796(SB)/4, $0x42b16666
+DATA expTable<>+800(SB)/4, $0x42b16666
+DATA expTable<>+804(SB)/4, $0x42b16666
+DATA expTable<>+808(SB)/4, $0x42b16666
+DATA expTable<>+812(SB)/4, $0x42b16666
+DATA expTable<>+816(SB)/4, $0x42b16666
+DATA expTable<>+820(SB)/4, $0x42b16666
+DATA expTable<>+824(SB)/4, $0x42b16666
+DATA expTable<>+828(SB)/4, $0x42b16666
+DATA expTable<>+832(SB)/4, $0x7f800000
+DATA expTable<>+836(SB)/4, $0x7f800000
+DATA expTable<>+840(SB)/4, $0x7f800000
+DATA expTable<>+844(SB)/4, $0x7f800000
+DATA expTable<>+848(SB)/4, $0x7f800000
+DATA expTable<>+852(SB)/4, $0x7f800000
+DATA expTable<>+856(SB)/4, $0x7f800000
+DATA expTable<>+860(SB)/4, $0x7f800000
+DATA expTable<>+864(SB)/4, $0x7f800000
+DATA expTable<>+868(SB)/4, $0x7f800000
+DATA expTable<>+872(SB)/4, $0x7f800000
+DATA expTable<>+876(SB)/4, $0x7f800000
+DATA expTable<>+880(SB)/4, $0x7f800000
+DATA expTable<>+884(SB)/4, $0x7f800000
+DATA expTable<>+888(SB)/4, $0x7f800000
+DATA expTable<>+892(SB)/4, $0x7f800000
+DATA expTable<>+896(SB)/4, $0x0000007f
+DATA expTable<>+900(SB)/4, $0x0000007f
+DATA expTable<>+904(SB)/4, $0x0000007f
+DATA expTable<>+908(SB)/4, $0x0000007f
+DATA expTable<>+912(SB)/4, $0x0000007f
+DATA expTable<>+916(SB)/4, $0x0000007f
+DATA expTable<>+920(SB)/4, $0x0000007f
+DATA expTable<>+924(SB)/4, $0x0000007f
+DATA expTable<>+928(SB)/4, $0x0000007f
+DATA expTable<>+932(SB)/4, $0x0000007f
+DATA expTable<>+936(SB)/4, $0x0000007f
+DATA expTable<>+940(SB)/4, $0x0000007f
+DATA expTable<>+944(SB)/4, $0x0000007f
+DATA expTable<>+948(SB)/4, $0x0000007f
+DATA expTable<>+952(SB)/4, $0x0000007f
+DATA expTable<>+956(SB)/4, $0x0000007f
+GLOBL expTable<>(SB), RODATA|NOPTR, $960
 
 // func expShiftAVX2(dst []float32, x []float32, shift float32, scale float32)
 // Requires: AVX, AVX2
@@ -15084,34 +15204,34 @@ expShiftAVX2_single:
 	VSUBPS     Y0, Y2, Y2
 	VMULPS     Y1, Y2, Y2
 	VMULPS     expTable<>+0(SB), Y2, Y3
-	VADDPS     expTable<>+32(SB), Y3, Y3
+	VADDPS     expTable<>+64(SB), Y3, Y3
 	VROUNDPS   $0x01, Y3, Y3
-	VMULPS     expTable<>+64(SB), Y3, Y5
+	VMULPS     expTable<>+128(SB), Y3, Y5
 	VSUBPS     Y5, Y2, Y4
-	VMULPS     expTable<>+96(SB), Y3, Y5
+	VMULPS     expTable<>+192(SB), Y3, Y5
 	VADDPS     Y5, Y4, Y4
-	VMULPS     expTable<>+128(SB), Y4, Y5
-	VADDPS     expTable<>+160(SB), Y5, Y5
+	VMULPS     expTable<>+256(SB), Y4, Y5
+	VADDPS     expTable<>+320(SB), Y5, Y5
 	VMULPS     Y4, Y5, Y5
-	VADDPS     expTable<>+192(SB), Y5, Y5
+	VADDPS     expTable<>+384(SB), Y5, Y5
 	VMULPS     Y4, Y5, Y5
-	VADDPS     expTable<>+224(SB), Y5, Y5
+	VADDPS     expTable<>+448(SB), Y5, Y5
 	VMULPS     Y4, Y5, Y5
-	VADDPS     expTable<>+256(SB), Y5, Y5
+	VADDPS     expTable<>+512(SB), Y5, Y5
 	VMULPS     Y4, Y5, Y5
-	VADDPS     expTable<>+288(SB), Y5, Y5
+	VADDPS     expTable<>+576(SB), Y5, Y5
 	VMULPS     Y4, Y5, Y5
 	VMULPS     Y4, Y5, Y5
 	VADDPS     Y4, Y5, Y5
-	VADDPS     expTable<>+320(SB), Y5, Y5
+	VADDPS     expTable<>+640(SB), Y5, Y5
 	VCVTTPS2DQ Y3, Y3
-	VPADDD     expTable<>+448(SB), Y3, Y3
+	VPADDD     expTable<>+896(SB), Y3, Y3
 	VPSLLD     $0x17, Y3, Y3
 	VMULPS     Y3, Y5, Y5
-	VCMPPS     $0x11, expTable<>+352(SB), Y2, Y3
+	VCMPPS     $0x11, expTable<>+704(SB), Y2, Y3
 	VANDNPS    Y5, Y3, Y5
-	VCMPPS     $0x1e, expTable<>+384(SB), Y2, Y3
-	VBLENDVPS  Y3, expTable<>+416(SB), Y5, Y5
+	VCMPPS     $0x1e, expTable<>+768(SB), Y2, Y3
+	VBLENDVPS  Y3, expTable<>+832(SB), Y5, Y5
 	VCMPPS     $0x03, Y2, Y2, Y3
 	VBLENDVPS  Y3, Y2, Y5, Y5
 	VMOVUPS    Y5, (AX)
@@ -15121,6 +15241,63 @@ expShiftAVX2_single:
 	JMP        expShiftAVX2_single
 
 expShiftAVX2_done:
+	VZEROUPPER
+	RET
+
+// func expShiftAVX512(dst []float32, x []float32, shift float32, scale float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         dst_len+8(FP), DX
+	VBROADCASTSS shift+48(FP), Z0
+	VBROADCASTSS scale+52(FP), Z1
+
+expShiftAVX512_single:
+	TESTQ       DX, DX
+	JE          expShiftAVX512_done
+	VMOVUPS     (CX), Z2
+	VSUBPS      Z0, Z2, Z2
+	VMULPS      Z1, Z2, Z2
+	VMULPS      expTable<>+0(SB), Z2, Z3
+	VADDPS      expTable<>+64(SB), Z3, Z3
+	VRNDSCALEPS $0x01, Z3, Z3
+	VMULPS      expTable<>+128(SB), Z3, Z5
+	VSUBPS      Z5, Z2, Z4
+	VMULPS      expTable<>+192(SB), Z3, Z5
+	VADDPS      Z5, Z4, Z4
+	VMULPS      expTable<>+256(SB), Z4, Z5
+	VADDPS      expTable<>+320(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      expTable<>+384(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      expTable<>+448(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      expTable<>+512(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      expTable<>+576(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      Z4, Z5, Z5
+	VADDPS      expTable<>+640(SB), Z5, Z5
+	VCVTTPS2DQ  Z3, Z3
+	VPADDD      expTable<>+896(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VMULPS      Z3, Z5, Z5
+	VXORPS      Z3, Z3, Z3
+	VCMPPS      $0x11, expTable<>+704(SB), Z2, K1
+	VBLENDMPS   Z3, Z5, K1, Z5
+	VCMPPS      $0x1e, expTable<>+768(SB), Z2, K1
+	VBLENDMPS   expTable<>+832(SB), Z5, K1, Z5
+	VCMPPS      $0x03, Z2, Z2, K1
+	VBLENDMPS   Z2, Z5, K1, Z5
+	VMOVUPS     Z5, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	SUBQ        $0x10, DX
+	JMP         expShiftAVX512_single
+
+expShiftAVX512_done:
 	VZEROUPPER
 	RET
 

@@ -623,6 +623,12 @@ func tanhAVX2(dst []float32, x []float32)
 //go:noescape
 func expShiftAVX2(dst []float32, x []float32, shift float32, scale float32)
 
+// expShiftAVX512 sets dst[i] = Exp32((x[i] − shift)·scale) for i < len(dst), a
+// multiple of 16, as expShiftScalar does; len(x) ≥ len(dst).
+//
+//go:noescape
+func expShiftAVX512(dst []float32, x []float32, shift float32, scale float32)
+
 // sum64AVX2 adds x[i] to acc[i mod 8] in float64 for i < len(x), a multiple
 // of 8, in the order of i, as sum64Scalar does.
 //

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/mmcloughlin/avo/attr"
@@ -28,48 +29,60 @@ var expConsts = []float32{
 	88.7,  // above: +Inf
 }
 
-// expShift emits dst[i] = Exp32((x[i] − shift)·scale) with the scalar function's
-// operations in its order and no fused multiply-adds, so the results are
-// bit-identical to it. Each constant is stored as a whole vector so that
-// the arithmetic can read it from memory.
-func expShift() {
-	table := GLOBL("expTable", attr.RODATA|attr.NOPTR)
-	// As bits: the assembler reads a whole number written as a float (1)
-	// as an integer.
-	for i, v := range expConsts {
-		for lane := 0; lane < 8; lane++ {
-			DATA(32*i+4*lane, U32(math.Float32bits(v)))
+// expTables writes the constants of Exp32 as whole vectors of 16 lanes
+// (64 bytes), so that the arithmetic of either width can read them from
+// memory, followed by +Inf and the exponent bias 127. The values are
+// written as bits: the assembler reads a whole number written as a float
+// (1) as an integer.
+func expTables() (table Mem, infAt, biasAt int) {
+	table = GLOBL("expTable", attr.RODATA|attr.NOPTR)
+	const width = 64
+	words := make([]uint32, 0, len(expConsts)+2)
+	for _, v := range expConsts {
+		words = append(words, math.Float32bits(v))
+	}
+	words = append(words, 0x7f800000, 127)
+	for i, w := range words {
+		for lane := 0; lane < 16; lane++ {
+			DATA(width*i+4*lane, U32(w))
 		}
 	}
-	infAt := 32 * len(expConsts)
-	for lane := 0; lane < 8; lane++ {
-		DATA(infAt+4*lane, U32(0x7f800000))
-	}
-	biasAt := infAt + 32
-	for lane := 0; lane < 8; lane++ {
-		DATA(biasAt+4*lane, U32(127))
-	}
-	konst := func(i int) Mem { return table.Offset(32 * i) }
+	return table, width * len(expConsts), width * (len(expConsts) + 1)
+}
 
-	TEXT("expShiftAVX2", NOSPLIT, "func(dst, x []float32, shift, scale float32)")
-	Doc("expShiftAVX2 sets dst[i] = Exp32((x[i] − shift)·scale) for i < len(dst), a",
-		"multiple of 8, as expShiftScalar does; len(x) ≥ len(dst).")
+// expShift emits dst[i] = Exp32((x[i] − shift)·scale) on vectors of lanes
+// (8: AVX2, YMM; 16: AVX-512, ZMM) elements with the scalar function's
+// operations in its order and no fused multiply-adds, so the results are
+// bit-identical to it.
+func expShift(name string, lanes int, table Mem, infAt, biasAt int) {
+	vec := YMM
+	if lanes == 16 {
+		vec = ZMM
+	}
+	konst := func(i int) Mem { return table.Offset(64 * i) }
+	TEXT(name, NOSPLIT, "func(dst, x []float32, shift, scale float32)")
+	Doc(fmt.Sprintf("%s sets dst[i] = Exp32((x[i] − shift)·scale) for i < len(dst), a", name),
+		fmt.Sprintf("multiple of %d, as expShiftScalar does; len(x) ≥ len(dst).", lanes))
 	Pragma("noescape")
 	dst := Load(Param("dst").Base(), GP64())
 	x := Load(Param("x").Base(), GP64())
 	n := Load(Param("dst").Len(), GP64())
-	shift, scale := YMM(), YMM()
+	shift, scale := vec(), vec()
 	VBROADCASTSS(addr(Param("shift")), shift)
 	VBROADCASTSS(addr(Param("scale")), scale)
-	elementwise("expShiftAVX2", n, []Register{dst, x}, 1, func(off int) {
-		v, k, r, p, t, e, m := YMM(), YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	elementwiseLanes(name, n, []Register{dst, x}, lanes, 1, func(off int) {
+		v, k, r, p, t, e := vec(), vec(), vec(), vec(), vec(), vec()
 		VMOVUPS(Mem{Base: x, Disp: off}, v)
 		VSUBPS(shift, v, v)
 		VMULPS(scale, v, v)
 		// k = floor(v·log₂e + 0.5)
 		VMULPS(konst(0), v, k)
 		VADDPS(konst(1), k, k)
-		VROUNDPS(U8(1), k, k)
+		if lanes == 16 {
+			VRNDSCALEPS(U8(1), k, k)
+		} else {
+			VROUNDPS(U8(1), k, k)
+		}
 		// r = v − k·C1 + k·C2
 		VMULPS(konst(2), k, t)
 		VSUBPS(t, v, r)
@@ -94,12 +107,25 @@ func expShift() {
 		VPSLLD(U8(23), e, e)
 		VMULPS(e, p, p)
 		// Below −87.3: 0; above 88.7: +Inf; NaN: itself.
-		VCMPPS(U8(cmpLT), konst(11), v, m)
-		VANDNPS(p, m, p)
-		VCMPPS(U8(cmpGT), konst(12), v, m)
-		VBLENDVPS(m, table.Offset(infAt), p, p)
-		VCMPPS(U8(cmpUnord), v, v, m)
-		VBLENDVPS(m, v, p, p)
+		if lanes == 16 {
+			m := K()
+			zero := vec()
+			VXORPS(zero, zero, zero)
+			VCMPPS(U8(cmpLT), konst(11), v, m)
+			VBLENDMPS(zero, p, m, p)
+			VCMPPS(U8(cmpGT), konst(12), v, m)
+			VBLENDMPS(table.Offset(infAt), p, m, p)
+			VCMPPS(U8(cmpUnord), v, v, m)
+			VBLENDMPS(v, p, m, p)
+		} else {
+			m := vec()
+			VCMPPS(U8(cmpLT), konst(11), v, m)
+			VANDNPS(p, m, p)
+			VCMPPS(U8(cmpGT), konst(12), v, m)
+			VBLENDVPS(m, table.Offset(infAt), p, p)
+			VCMPPS(U8(cmpUnord), v, v, m)
+			VBLENDVPS(m, v, p, p)
+		}
 		VMOVUPS(p, Mem{Base: dst, Disp: off})
 	})
 }
