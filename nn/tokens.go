@@ -31,10 +31,11 @@ func MaxOverTime(tp *autograd.Tape, x *autograd.Var) *autograd.Var {
 	idx := tensor.New(rows)
 	v, at := x.Value.Data(), idx.Data()
 	for r := range rows {
-		best := 0
-		for j := 1; j < l; j++ {
-			if v[r*l+j] > v[r*l+best] {
-				best = j
+		row := v[r*l : (r+1)*l]
+		best, bv := 0, row[0]
+		for j, x := range row[1:] {
+			if x > bv {
+				best, bv = j+1, x
 			}
 		}
 		at[r] = float32(best)

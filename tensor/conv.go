@@ -386,9 +386,48 @@ func (j *convJob) image(x []float32, b, ch int) []float32 {
 }
 
 // im2col fills, for the units [u0, u1), the columns of one channel of two
-// images (or of the last image): each image element is loaded once and
-// stored at its links, and the entries in the padding are set to 0.
+// images (or of the last image).
 func (j *convJob) im2col(u0, u1 int) {
+	if j.spansRows() {
+		j.im2colRows(u0, u1)
+		return
+	}
+	j.im2colLinks(u0, u1)
+}
+
+// spansRows says whether the window spans whole rows of the image (KW = W,
+// no padding, stride 1 down the rows): a convolution over time of token
+// embeddings [N, C, T, E] with kh×E windows. A column is then kh
+// consecutive rows, and a row of the columns (one tap) a strided copy of
+// the image.
+func (j *convJob) spansRows() bool {
+	return j.g.KW == j.w && j.g.PW == 0 && j.g.PH == 0 && j.g.SH == 1
+}
+
+// im2colRows is im2col for windows that span rows: for each tap, the
+// column entries of an image are the image elements a row apart, read
+// from an image held in cache and stored contiguously.
+func (j *convJob) im2colRows(u0, u1 int) {
+	taps, pairsOf, w := j.g.KH*j.g.KW, (j.n+1)/2, j.w
+	cols := j.n * j.area
+	for u := u0; u < u1; u++ {
+		ch, b0 := u/pairsOf, 2*(u%pairsOf)
+		block := j.d[ch*taps*cols : (ch+1)*taps*cols]
+		for b := b0; b < min(b0+2, j.n); b++ {
+			img := j.image(j.s, b, ch)
+			for tap := range taps {
+				out := block[tap*cols+b*j.area : tap*cols+(b+1)*j.area]
+				for pos := range out {
+					out[pos] = img[pos*w+tap]
+				}
+			}
+		}
+	}
+}
+
+// im2colLinks is im2col for any window: each image element is loaded once
+// and stored at its links, and the entries in the padding are set to 0.
+func (j *convJob) im2colLinks(u0, u1 int) {
 	taps, pairsOf := j.g.KH*j.g.KW, (j.n+1)/2
 	cols := j.n * j.area
 	for u := u0; u < u1; u++ {
@@ -425,6 +464,45 @@ func (j *convJob) im2col(u0, u1 int) {
 // of the last image). Each image element is the bias, or 0, plus the
 // column entries at its links, added in the order of the column rows.
 func (j *convJob) col2im(u0, u1 int) {
+	if j.spansRows() {
+		j.col2imRows(u0, u1)
+		return
+	}
+	j.col2imLinks(u0, u1)
+}
+
+// col2imRows is col2im for windows that span rows: the element at row t
+// and column e of an image gathers the entry of window position t − i from
+// the tap i·W + e, for i = 0, 1, …, KH − 1 in order (the order of the
+// column rows, as col2imLinks adds them).
+func (j *convJob) col2imRows(u0, u1 int) {
+	taps, pairsOf, w, kh := j.g.KH*j.g.KW, (j.n+1)/2, j.w, j.g.KH
+	cols := j.n * j.area
+	for u := u0; u < u1; u++ {
+		ch, b0 := u/pairsOf, 2*(u%pairsOf)
+		var bias float32
+		if j.v != nil {
+			bias = j.v[ch]
+		}
+		block := j.s[ch*taps*cols : (ch+1)*taps*cols]
+		for b := b0; b < min(b0+2, j.n); b++ {
+			img := j.image(j.d, b, ch)
+			for t := range j.h {
+				lo, hi := max(0, t-j.area+1), min(t, kh-1)
+				for e := range w {
+					s := bias
+					for i := lo; i <= hi; i++ {
+						s += block[(i*w+e)*cols+b*j.area+t-i]
+					}
+					img[t*w+e] = s
+				}
+			}
+		}
+	}
+}
+
+// col2imLinks is col2im for any window.
+func (j *convJob) col2imLinks(u0, u1 int) {
 	taps, pairsOf := j.g.KH*j.g.KW, (j.n+1)/2
 	cols := j.n * j.area
 	for u := u0; u < u1; u++ {

@@ -26,6 +26,11 @@ var convCases = []struct {
 	{[]int{2, 2, 3, 1}, ConvGeom{KH: 2, KW: 3, SH: 1, SW: 3, PH: 0, PW: 1}},
 	// Large enough to be split among goroutines.
 	{[]int{4, 8, 16, 16}, SquareConv(3, 1, 1)},
+	// Windows spanning whole rows (convolutions over time of token
+	// embeddings), down to one position and up to a split.
+	{[]int{3, 1, 9, 4}, ConvGeom{KH: 3, KW: 4, SH: 1, SW: 1}},
+	{[]int{2, 2, 6, 5}, ConvGeom{KH: 6, KW: 5, SH: 1, SW: 2}},
+	{[]int{64, 1, 20, 16}, ConvGeom{KH: 5, KW: 16, SH: 1, SW: 1}},
 }
 
 func randTensor(rng *RNG, shape ...int) *Tensor {
@@ -519,4 +524,54 @@ func TestLeakyReLUShared(t *testing.T) {
 		}
 	}()
 	LeakyReLUGrad(New(3), New(3), New(4), 0.2)
+}
+
+// For windows that span rows, the strided copies and gathers give exactly
+// what the general link lists give: the same entries, the same sums in the
+// same order.
+func TestRowWindowsMatchLinks(t *testing.T) {
+	rng := NewRNG(4, "rows")
+	for _, c := range convCases {
+		g, img := c.g, c.img
+		if g.KW != img[3] || g.PW != 0 || g.PH != 0 || g.SH != 1 {
+			continue
+		}
+		t.Run(fmt.Sprintf("%v/%+v", img, g), func(t *testing.T) {
+			x := randTensor(rng, img...)
+			rows, cols := g.ColsSize(img)
+			col, bias := randTensor(rng, rows, cols), randTensor(rng, img[1])
+			for _, kind := range []convKind{kindIm2Col, kindCol2Im} {
+				var got, want *Tensor
+				for _, rowsPath := range []bool{true, false} {
+					out, in := New(rows, cols), x
+					if kind == kindCol2Im {
+						out, in = New(img...), col
+					}
+					j := newConvJob(kind, out.data, in.data, bias.data)
+					j.window(g, img[0], img[1], img[2], img[3])
+					if !j.spansRows() {
+						t.Fatal("the window does not span rows")
+					}
+					switch {
+					case kind == kindIm2Col && rowsPath:
+						j.im2colRows(0, j.units())
+					case kind == kindIm2Col:
+						j.im2colLinks(0, j.units())
+					case rowsPath:
+						j.col2imRows(0, j.units())
+					default:
+						j.col2imLinks(0, j.units())
+					}
+					if rowsPath {
+						got = out
+					} else {
+						want = out
+					}
+				}
+				if !reflect.DeepEqual(got.data, want.data) {
+					t.Fatalf("kind %d: the row path differs from the links", kind)
+				}
+			}
+		})
+	}
 }
