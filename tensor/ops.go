@@ -120,7 +120,13 @@ func Binary(op BinaryOp, dst, a, b *Tensor) {
 	}
 	switch {
 	case len(a.data) == len(dst.data) && len(b.data) == len(dst.data):
+		if len(dst.data) >= parallelElementwise {
+			binaryShared(op, dst.data, a.data, b.data, elementChunk)
+			return
+		}
 		binarySlices(op, dst.data, a.data, b.data)
+	case len(a.data) == len(dst.data) && len(dst.data) >= parallelElementwise && isRowOf(b.shape, out):
+		binaryShared(op, dst.data, a.data, b.data, len(b.data))
 	case len(b.data) == 1 && len(a.data) == len(dst.data):
 		binaryScalarRight(op, dst.data, a.data, b.data[0])
 	case len(a.data) == 1 && len(b.data) == len(dst.data):
@@ -169,6 +175,33 @@ func isColumnOf(s, out []int) bool {
 		return false
 	}
 	return EqualShapes(s[:len(s)-1], out[:len(out)-1])
+}
+
+// parallelElementwise is the size of an element-wise operation (in
+// elements) from which Binary shares it among the GEMM pool's goroutines.
+const parallelElementwise = 1 << 18
+
+// binaryShared computes dst = a op b shared among the GEMM pool's
+// goroutines in parts of whole rows of d elements, b being either as long
+// as dst (d a chunk size) or one row of d elements repeated. Each element
+// is computed alone, so the result does not depend on the split.
+func binaryShared(op BinaryOp, dst, a, b []float32, d int) {
+	rows := len(dst) / d
+	parts := kernels.Parts((len(dst) + elementChunk - 1) / elementChunk)
+	kernels.Parallel(parts, func(p int) {
+		lo, hi := p*rows/parts*d, (p+1)*rows/parts*d
+		if p == parts-1 {
+			hi = len(dst)
+		}
+		for i := lo; i < hi; i += d {
+			e := min(i+d, hi)
+			if len(b) == len(dst) {
+				binarySlices(op, dst[i:e], a[i:e], b[i:e])
+			} else {
+				binarySlices(op, dst[i:e], a[i:e], b[:e-i])
+			}
+		}
+	})
 }
 
 func binarySlices(op BinaryOp, d, x, y []float32) {

@@ -100,6 +100,39 @@ func TestSumToColumnsShared(t *testing.T) {
 	}
 }
 
+// Element-wise operations large enough to be shared among goroutines
+// compute every element as the serial loop does, for operands of the same
+// shape and for a row broadcast down the rows.
+func TestBinaryShared(t *testing.T) {
+	rng := NewRNG(5, "test")
+	for _, c := range [][2][]int{{{700, 500}, {700, 500}}, {{700, 500}, {500}}, {{3, 100003}, {100003}}, {{300001}, {300001}}} {
+		a, b := New(c[0]...), New(c[1]...)
+		rng.Uniform(a, -1, 1)
+		rng.Uniform(b, 0.5, 2)
+		for _, op := range []BinaryOp{OpAdd, OpSub, OpMul, OpDiv} {
+			got := New(c[0]...)
+			Binary(op, got, a, b)
+			for i, x := range a.data {
+				y := b.data[i%len(b.data)]
+				var want float32
+				switch op {
+				case OpAdd:
+					want = x + y
+				case OpSub:
+					want = x - y
+				case OpMul:
+					want = x * y
+				case OpDiv:
+					want = x / y
+				}
+				if got.data[i] != want {
+					t.Fatalf("%v op %d %v: element %d = %g, want %g", c[0], op, c[1], i, got.data[i], want)
+				}
+			}
+		}
+	}
+}
+
 func TestMatMulAndTranspose(t *testing.T) {
 	a := FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
 	b := FromSlice([]float32{1, 0, 0, 1, 1, 1}, 3, 2)
