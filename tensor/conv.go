@@ -256,20 +256,9 @@ type convJob struct {
 	h, w    int // image height and width (Im2Col, Col2Im)
 	oh, ow  int
 	area    int // elements of one channel of one sample (layout operations)
-	// pairs lists, for each kernel tap t = i·KW + j in turn, the output
-	// positions whose input lies inside the image; tap t's pairs are
-	// pairs[start[t]:start[t+1]]. The lists below are built from them.
-	pairs []tapPair
-	start []int
-	// For input position p of an image plane, links[first[p]:first[p+1]]
-	// are the offsets t·cols + o, in tap order, of the column entries
-	// Im2Col copies p to, relative to the image's block of the channel's
-	// rows (cols = N·OH·OW, o the output position). Col2Im sums them back
-	// in the same order: one store per image element and no clearing.
-	first, links []int
-	// zeros lists, relative to the same block, the column entries whose
-	// input lies in the padding, which Im2Col sets to 0.
-	zeros []int
+	// links is the plan of an Im2Col or Col2Im job's geometry (nil for
+	// windows that span rows, which need none).
+	*links
 	// items is the number of units of work; parts the number of ranges
 	// they are dealt into.
 	items, parts int
@@ -285,61 +274,121 @@ func newConvJob(kind convKind, d, s, v []float32) *convJob {
 	return j
 }
 
-// window sets the geometry of an Im2Col or Col2Im job and plans its pairs.
+// window sets the geometry of an Im2Col or Col2Im job and finds its
+// plan.
 func (j *convJob) window(g ConvGeom, n, c, h, w int) {
 	j.g, j.n, j.c, j.h, j.w = g, n, c, h, w
 	j.oh, j.ow = g.OutSize(h, w)
 	j.area = j.oh * j.ow
-	j.plan()
+	j.links = nil
+	if !j.spansRows() {
+		j.links = plans.get(linksKey{g, n, h, w})
+	}
 }
 
 // units returns the number of (channel, image pair) units of an Im2Col or
 // Col2Im job.
 func (j *convJob) units() int { return j.c * ((j.n + 1) / 2) }
 
-// plan fills the pair, link and zero lists for j's geometry.
-func (j *convJob) plan() {
-	g := j.g
-	cols := j.n * j.area
-	j.pairs, j.start = j.pairs[:0], append(j.start[:0], 0)
-	j.zeros = j.zeros[:0]
+// links is the plan of Im2Col and Col2Im for one geometry. For input
+// position p of an image plane, to[first[p]:first[p+1]] are the offsets
+// t·cols + o, in tap order (t = i·KW + k), of the column entries Im2Col
+// copies p to, relative to the image's block of the channel's rows (cols =
+// N·OH·OW, o the output position). Col2Im sums them back in the same
+// order: one store per image element and no clearing. zeros lists,
+// relative to the same block, the column entries whose input lies in the
+// padding, which Im2Col sets to 0. A plan is read only once built.
+type links struct {
+	first, to, zeros []int
+}
+
+// linksKey is what a plan depends on: the window, the number of images
+// (through cols) and the image size.
+type linksKey struct {
+	g       ConvGeom
+	n, h, w int
+}
+
+// plans holds the plans of the geometries seen; a program uses few, and
+// the cache starts afresh past maxPlans.
+var plans = planCache{m: map[linksKey]*links{}}
+
+// maxPlans bounds the plans cached.
+const maxPlans = 256
+
+// planCache is a cache of plans safe for concurrent use.
+type planCache struct {
+	mu sync.RWMutex
+	m  map[linksKey]*links
+}
+
+// get returns the plan of key, building it the first time.
+func (c *planCache) get(key linksKey) *links {
+	c.mu.RLock()
+	l := c.m[key]
+	c.mu.RUnlock()
+	if l != nil {
+		return l
+	}
+	l = planLinks(key)
+	c.mu.Lock()
+	if len(c.m) >= maxPlans {
+		clear(c.m)
+	}
+	c.m[key] = l
+	c.mu.Unlock()
+	return l
+}
+
+// planLinks builds the plan of key's geometry.
+func planLinks(key linksKey) *links {
+	g, h, w := key.g, key.h, key.w
+	oh, ow := g.OutSize(h, w)
+	cols := key.n * oh * ow
+	// pairs lists, for each kernel tap t in turn, the output positions
+	// whose input lies inside the image; tap t's pairs are
+	// pairs[start[t]:start[t+1]].
+	var pairs []tapPair
+	start := []int{0}
+	l := &links{}
 	for i := 0; i < g.KH; i++ {
-		ylo, yhi := validRange(j.oh, j.h, g.SH, g.PH, i)
+		ylo, yhi := validRange(oh, h, g.SH, g.PH, i)
 		for k := 0; k < g.KW; k++ {
-			xlo, xhi := validRange(j.ow, j.w, g.SW, g.PW, k)
-			t := len(j.start) - 1
-			for y := 0; y < j.oh; y++ {
-				for x := 0; x < j.ow; x++ {
+			xlo, xhi := validRange(ow, w, g.SW, g.PW, k)
+			t := len(start) - 1
+			for y := 0; y < oh; y++ {
+				for x := 0; x < ow; x++ {
 					if y < ylo || y >= yhi || x < xlo || x >= xhi {
-						j.zeros = append(j.zeros, t*cols+y*j.ow+x)
+						l.zeros = append(l.zeros, t*cols+y*ow+x)
 						continue
 					}
-					j.pairs = append(j.pairs, tapPair{int32(y*j.ow + x), int32((y*g.SH-g.PH+i)*j.w + x*g.SW - g.PW + k)})
+					pairs = append(pairs, tapPair{int32(y*ow + x), int32((y*g.SH-g.PH+i)*w + x*g.SW - g.PW + k)})
 				}
 			}
-			j.start = append(j.start, len(j.pairs))
+			start = append(start, len(pairs))
 		}
 	}
 	// Count the links of each input position, then place them in tap
 	// order.
-	plane := j.h * j.w
-	j.first = append(j.first[:0], make([]int, plane+1)...)
-	for _, p := range j.pairs {
-		j.first[p.in+1]++
+	plane := h * w
+	l.first = make([]int, plane+1)
+	for _, p := range pairs {
+		l.first[p.in+1]++
 	}
 	for i := 1; i <= plane; i++ {
-		j.first[i] += j.first[i-1]
+		l.first[i] += l.first[i-1]
 	}
-	j.links = append(j.links[:0], make([]int, len(j.pairs))...)
-	for t := 0; t+1 < len(j.start); t++ {
-		for _, p := range j.pairs[j.start[t]:j.start[t+1]] {
-			j.links[j.first[p.in]] = t*cols + int(p.out)
-			j.first[p.in]++
+	l.to = make([]int, len(pairs))
+	for t := 0; t+1 < len(start); t++ {
+		for _, p := range pairs[start[t]:start[t+1]] {
+			l.to[l.first[p.in]] = t*cols + int(p.out)
+			l.first[p.in]++
 		}
 	}
 	// Placing advanced each first[p] to first[p+1]; shift them back.
-	copy(j.first[1:], j.first[:plane])
-	j.first[0] = 0
+	copy(l.first[1:], l.first[:plane])
+	l.first[0] = 0
+	return l
 }
 
 // minParallelCopy is the number of elements a job touches below which it
@@ -439,7 +488,7 @@ func (j *convJob) im2colLinks(u0, u1 int) {
 				out0[z] = 0
 			}
 			for p, v := range img0 {
-				for _, o := range j.links[j.first[p]:j.first[p+1]] {
+				for _, o := range j.to[j.first[p]:j.first[p+1]] {
 					out0[o] = v
 				}
 			}
@@ -452,7 +501,7 @@ func (j *convJob) im2colLinks(u0, u1 int) {
 		}
 		for p, v0 := range img0 {
 			v1 := img1[p]
-			for _, o := range j.links[j.first[p]:j.first[p+1]] {
+			for _, o := range j.to[j.first[p]:j.first[p+1]] {
 				out0[o] = v0
 				out1[o] = v1
 			}
@@ -516,7 +565,7 @@ func (j *convJob) col2imLinks(u0, u1 int) {
 		if b+1 == j.n {
 			for p := range img0 {
 				s := bias
-				for _, o := range j.links[j.first[p]:j.first[p+1]] {
+				for _, o := range j.to[j.first[p]:j.first[p+1]] {
 					s += in0[o]
 				}
 				img0[p] = s
@@ -526,7 +575,7 @@ func (j *convJob) col2imLinks(u0, u1 int) {
 		img1, in1 := j.image(j.d, b+1, ch), block[(b+1)*j.area:]
 		for p := range img0 {
 			s0, s1 := bias, bias
-			for _, o := range j.links[j.first[p]:j.first[p+1]] {
+			for _, o := range j.to[j.first[p]:j.first[p+1]] {
 				s0 += in0[o]
 				s1 += in1[o]
 			}

@@ -552,6 +552,9 @@ func TestRowWindowsMatchLinks(t *testing.T) {
 					if !j.spansRows() {
 						t.Fatal("the window does not span rows")
 					}
+					if !rowsPath {
+						j.links = plans.get(linksKey{g, img[0], img[2], img[3]})
+					}
 					switch {
 					case kind == kindIm2Col && rowsPath:
 						j.im2colRows(0, j.units())
@@ -573,5 +576,15 @@ func TestRowWindowsMatchLinks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A geometry's plan is built once and shared; another number of images
+// (which changes the column offsets) gets its own.
+func TestPlansCached(t *testing.T) {
+	g := SquareConv(3, 1, 1)
+	a, b, c := plans.get(linksKey{g, 2, 5, 5}), plans.get(linksKey{g, 2, 5, 5}), plans.get(linksKey{g, 3, 5, 5})
+	if a != b || a == c {
+		t.Fatalf("the same geometry gave plans %p and %p, another n %p", a, b, c)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/nash-gan/nash/tensor/kernels"
@@ -186,22 +187,43 @@ const parallelElementwise = 1 << 18
 // as dst (d a chunk size) or one row of d elements repeated. Each element
 // is computed alone, so the result does not depend on the split.
 func binaryShared(op BinaryOp, dst, a, b []float32, d int) {
-	rows := len(dst) / d
-	parts := kernels.Parts((len(dst) + elementChunk - 1) / elementChunk)
-	kernels.Parallel(parts, func(p int) {
-		lo, hi := p*rows/parts*d, (p+1)*rows/parts*d
-		if p == parts-1 {
-			hi = len(dst)
+	j := binaryJobs.Get().(*binaryJob)
+	j.op, j.dst, j.a, j.b, j.d = op, dst, a, b, d
+	j.parts = kernels.Parts((len(dst) + elementChunk - 1) / elementChunk)
+	kernels.Parallel(j.parts, j.doPart)
+	j.dst, j.a, j.b = nil, nil, nil
+	binaryJobs.Put(j)
+}
+
+// binaryJob is an element-wise operation shared among goroutines.
+type binaryJob struct {
+	op        BinaryOp
+	dst, a, b []float32
+	d, parts  int
+	doPart    func(part int) // do as a function value, made once per pooled job
+}
+
+var binaryJobs = sync.Pool{New: func() any {
+	j := new(binaryJob)
+	j.doPart = j.do
+	return j
+}}
+
+// do computes part number part of the job's rows.
+func (j *binaryJob) do(part int) {
+	rows := len(j.dst) / j.d
+	lo, hi := part*rows/j.parts*j.d, (part+1)*rows/j.parts*j.d
+	if part == j.parts-1 {
+		hi = len(j.dst)
+	}
+	for i := lo; i < hi; i += j.d {
+		e := min(i+j.d, hi)
+		if len(j.b) == len(j.dst) {
+			binarySlices(j.op, j.dst[i:e], j.a[i:e], j.b[i:e])
+		} else {
+			binarySlices(j.op, j.dst[i:e], j.a[i:e], j.b[:e-i])
 		}
-		for i := lo; i < hi; i += d {
-			e := min(i+d, hi)
-			if len(b) == len(dst) {
-				binarySlices(op, dst[i:e], a[i:e], b[i:e])
-			} else {
-				binarySlices(op, dst[i:e], a[i:e], b[:e-i])
-			}
-		}
-	})
+	}
 }
 
 func binarySlices(op BinaryOp, d, x, y []float32) {
@@ -367,8 +389,25 @@ func sumColumns(dst, src []float32) {
 		}
 		return
 	}
-	kernels.Parallel(blocks, func(b int) { sumColumnBlock(dst, src, b) })
+	j := sumJobs.Get().(*sumJob)
+	j.dst, j.src = dst, src
+	kernels.Parallel(blocks, j.doPart)
+	j.dst, j.src = nil, nil
+	sumJobs.Put(j)
 }
+
+// sumJob is a sumColumns shared among goroutines, a block of columns a
+// part.
+type sumJob struct {
+	dst, src []float32
+	doPart   func(b int) // sumColumnBlock on the job's slices, made once per pooled job
+}
+
+var sumJobs = sync.Pool{New: func() any {
+	j := new(sumJob)
+	j.doPart = func(b int) { sumColumnBlock(j.dst, j.src, b) }
+	return j
+}}
 
 // sumBlock is the number of columns sumColumnBlock sums at a time.
 const sumBlock = 256
