@@ -257,7 +257,7 @@ type convJob struct {
 	oh, ow  int
 	area    int // elements of one channel of one sample (layout operations)
 	// links is the plan of an Im2Col or Col2Im job's geometry (nil for
-	// windows that span rows, which need none).
+	// windows that span rows and unpadded ones, which need none).
 	*links
 	// items is the number of units of work; parts the number of ranges
 	// they are dealt into.
@@ -281,7 +281,7 @@ func (j *convJob) window(g ConvGeom, n, c, h, w int) {
 	j.oh, j.ow = g.OutSize(h, w)
 	j.area = j.oh * j.ow
 	j.links = nil
-	if !j.spansRows() {
+	if !j.spansRows() && !j.unpadded() {
 		j.links = plans.get(linksKey{g, n, h, w})
 	}
 }
@@ -437,11 +437,45 @@ func (j *convJob) image(x []float32, b, ch int) []float32 {
 // im2col fills, for the units [u0, u1), the columns of one channel of two
 // images (or of the last image).
 func (j *convJob) im2col(u0, u1 int) {
-	if j.spansRows() {
+	switch {
+	case j.spansRows():
 		j.im2colRows(u0, u1)
-		return
+	case j.unpadded():
+		j.im2colShifted(u0, u1)
+	default:
+		j.im2colLinks(u0, u1)
 	}
-	j.im2colLinks(u0, u1)
+}
+
+// unpadded says whether the window moves by 1 along both axes over an
+// image without padding: each tap's column entries are then the image's
+// rows shifted, OW elements a row (the convolutions after CycleGAN's
+// reflection padding).
+func (j *convJob) unpadded() bool {
+	g := j.g
+	return g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0
+}
+
+// im2colShifted is im2col for unpadded windows of stride 1: for each tap
+// (i, k), row y of the window positions is a copy of image row y + i from
+// column k.
+func (j *convJob) im2colShifted(u0, u1 int) {
+	kh, kw, pairsOf := j.g.KH, j.g.KW, (j.n+1)/2
+	taps, cols, ow := kh*kw, j.n*j.area, j.ow
+	for u := u0; u < u1; u++ {
+		ch, b0 := u/pairsOf, 2*(u%pairsOf)
+		block := j.d[ch*taps*cols : (ch+1)*taps*cols]
+		for b := b0; b < min(b0+2, j.n); b++ {
+			img := j.image(j.s, b, ch)
+			for t := range taps {
+				i, k := t/kw, t%kw
+				out := block[t*cols+b*j.area : t*cols+(b+1)*j.area]
+				for y := range j.oh {
+					copy(out[y*ow:(y+1)*ow], img[(y+i)*j.w+k:])
+				}
+			}
+		}
+	}
 }
 
 // spansRows says whether the window spans whole rows of the image (KW = W,
@@ -513,11 +547,43 @@ func (j *convJob) im2colLinks(u0, u1 int) {
 // of the last image). Each image element is the bias, or 0, plus the
 // column entries at its links, added in the order of the column rows.
 func (j *convJob) col2im(u0, u1 int) {
-	if j.spansRows() {
+	switch {
+	case j.spansRows():
 		j.col2imRows(u0, u1)
-		return
+	case j.unpadded():
+		j.col2imShifted(u0, u1)
+	default:
+		j.col2imLinks(u0, u1)
 	}
-	j.col2imLinks(u0, u1)
+}
+
+// col2imShifted is col2im for unpadded windows of stride 1: the image
+// starts as the bias and, tap by tap in order, adds each row of the tap's
+// column entries to the image row it came from, so every element adds its
+// entries in the order of the column rows, as col2imLinks does.
+func (j *convJob) col2imShifted(u0, u1 int) {
+	kh, kw, pairsOf := j.g.KH, j.g.KW, (j.n+1)/2
+	taps, cols, ow := kh*kw, j.n*j.area, j.ow
+	for u := u0; u < u1; u++ {
+		ch, b0 := u/pairsOf, 2*(u%pairsOf)
+		var bias float32
+		if j.v != nil {
+			bias = j.v[ch]
+		}
+		block := j.s[ch*taps*cols : (ch+1)*taps*cols]
+		for b := b0; b < min(b0+2, j.n); b++ {
+			img := j.image(j.d, b, ch)
+			fill(img, bias)
+			for t := range taps {
+				i, k := t/kw, t%kw
+				in := block[t*cols+b*j.area : t*cols+(b+1)*j.area]
+				for y := range j.oh {
+					row := img[(y+i)*j.w+k : (y+i)*j.w+k+ow]
+					kernels.Add(row, row, in[y*ow:(y+1)*ow])
+				}
+			}
+		}
+	}
 }
 
 // col2imRows is col2im for windows that span rows: the element at row t

@@ -526,56 +526,66 @@ func TestLeakyReLUShared(t *testing.T) {
 	LeakyReLUGrad(New(3), New(3), New(4), 0.2)
 }
 
-// For windows that span rows, the strided copies and gathers give exactly
-// what the general link lists give: the same entries, the same sums in the
-// same order.
-func TestRowWindowsMatchLinks(t *testing.T) {
+// For windows that span rows and unpadded windows of stride 1, the copies
+// and shifted sums give exactly what the general link lists give: the same
+// entries, the same sums in the same order.
+func TestFastPathsMatchLinks(t *testing.T) {
 	rng := NewRNG(4, "rows")
-	for _, c := range convCases {
+	cases := append(convCases[:len(convCases):len(convCases)], struct {
+		img []int
+		g   ConvGeom
+	}{[]int{3, 2, 9, 11}, ConvGeom{KH: 3, KW: 7, SH: 1, SW: 1}}, struct {
+		img []int
+		g   ConvGeom
+	}{[]int{1, 4, 38, 38}, SquareConv(7, 1, 0)})
+	fast := 0
+	for _, c := range cases {
 		g, img := c.g, c.img
-		if g.KW != img[3] || g.PW != 0 || g.PH != 0 || g.SH != 1 {
+		rows, cols := g.ColsSize(img)
+		probe := newConvJob(kindIm2Col, nil, nil, nil)
+		probe.window(g, img[0], img[1], img[2], img[3])
+		if !probe.spansRows() && !probe.unpadded() {
 			continue
 		}
+		fast++
 		t.Run(fmt.Sprintf("%v/%+v", img, g), func(t *testing.T) {
 			x := randTensor(rng, img...)
-			rows, cols := g.ColsSize(img)
 			col, bias := randTensor(rng, rows, cols), randTensor(rng, img[1])
 			for _, kind := range []convKind{kindIm2Col, kindCol2Im} {
 				var got, want *Tensor
-				for _, rowsPath := range []bool{true, false} {
+				for _, fastPath := range []bool{true, false} {
 					out, in := New(rows, cols), x
 					if kind == kindCol2Im {
 						out, in = New(img...), col
 					}
 					j := newConvJob(kind, out.data, in.data, bias.data)
 					j.window(g, img[0], img[1], img[2], img[3])
-					if !j.spansRows() {
-						t.Fatal("the window does not span rows")
-					}
-					if !rowsPath {
-						j.links = plans.get(linksKey{g, img[0], img[2], img[3]})
-					}
 					switch {
-					case kind == kindIm2Col && rowsPath:
-						j.im2colRows(0, j.units())
+					case fastPath && kind == kindIm2Col:
+						j.im2col(0, j.units())
+					case fastPath:
+						j.col2im(0, j.units())
 					case kind == kindIm2Col:
+						j.links = plans.get(linksKey{g, img[0], img[2], img[3]})
 						j.im2colLinks(0, j.units())
-					case rowsPath:
-						j.col2imRows(0, j.units())
 					default:
+						j.links = plans.get(linksKey{g, img[0], img[2], img[3]})
 						j.col2imLinks(0, j.units())
 					}
-					if rowsPath {
+					if fastPath {
 						got = out
 					} else {
 						want = out
 					}
 				}
 				if !reflect.DeepEqual(got.data, want.data) {
-					t.Fatalf("kind %d: the row path differs from the links", kind)
+					t.Fatalf("kind %d: the fast path differs from the links", kind)
 				}
 			}
 		})
+	}
+	if fast < 4 {
+		t.Fatalf("only %d cases take a fast path", fast)
 	}
 }
 
