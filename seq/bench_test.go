@@ -15,10 +15,7 @@ func BenchmarkMLEStep(b *testing.B) {
 	rng := tensor.NewRNG(1, "bench")
 	g := NewGenerator(5000, 20, 32, 32, rng)
 	m := NewMLE(g, optim.NewAdam(nn.Vars(g.Parameters()), 0.01, 0.9, 0.999))
-	x := tensor.New(64, 20)
-	for i := range x.Data() {
-		x.Data()[i] = float32(rng.IntN(5000))
-	}
+	x := tokens(rng, 64, 20, 5000)
 	b.ResetTimer()
 	for range b.N {
 		m.Step(gan.Batch{X: x})
@@ -49,10 +46,7 @@ func BenchmarkRelGANStep(b *testing.B) {
 	g, d := NewGenerator(5000, 20, 32, 32, rng), NewDiscriminator(5000, 20, rng)
 	r := NewRelGAN(g, d, optim.NewAdam(nn.Vars(g.Parameters()), 1e-4, 0.9, 0.999),
 		optim.NewAdam(nn.Vars(d.Parameters()), 1e-4, 0.9, 0.999), gan.NonSaturating, rng, tensor.NewRNG(2, "dropout"), 100, 1000)
-	x := tensor.New(64, 20)
-	for i := range x.Data() {
-		x.Data()[i] = float32(rng.IntN(5000))
-	}
+	x := tokens(rng, 64, 20, 5000)
 	b.ResetTimer()
 	for range b.N {
 		r.Step(gan.Batch{X: x})

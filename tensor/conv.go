@@ -460,20 +460,16 @@ func (j *convJob) unpadded() bool {
 // (i, k), row y of the window positions is a copy of image row y + i from
 // column k.
 func (j *convJob) im2colShifted(u0, u1 int) {
-	kh, kw, pairsOf := j.g.KH, j.g.KW, (j.n+1)/2
-	taps, cols, ow := kh*kw, j.n*j.area, j.ow
-	for u := u0; u < u1; u++ {
-		ch, b0 := u/pairsOf, 2*(u%pairsOf)
-		block := j.d[ch*taps*cols : (ch+1)*taps*cols]
-		for b := b0; b < min(b0+2, j.n); b++ {
-			img := j.image(j.s, b, ch)
-			for t := range taps {
-				i, k := t/kw, t%kw
-				out := block[t*cols+b*j.area : t*cols+(b+1)*j.area]
-				for y := range j.oh {
-					copy(out[y*ow:(y+1)*ow], img[(y+i)*j.w+k:])
-				}
-			}
+	j.eachImage(u0, u1, j.d, (*convJob).im2colShiftedImage)
+}
+
+func (j *convJob) im2colShiftedImage(b, ch int, block []float32) {
+	img, cols, kw, ow := j.image(j.s, b, ch), j.n*j.area, j.g.KW, j.ow
+	for t := range j.g.KH * kw {
+		i, k := t/kw, t%kw
+		out := block[t*cols+b*j.area : t*cols+(b+1)*j.area]
+		for y := range j.oh {
+			copy(out[y*ow:(y+1)*ow], img[(y+i)*j.w+k:])
 		}
 	}
 }
@@ -491,19 +487,15 @@ func (j *convJob) spansRows() bool {
 // column entries of an image are the image elements a row apart, read
 // from an image held in cache and stored contiguously.
 func (j *convJob) im2colRows(u0, u1 int) {
-	taps, pairsOf, w := j.g.KH*j.g.KW, (j.n+1)/2, j.w
-	cols := j.n * j.area
-	for u := u0; u < u1; u++ {
-		ch, b0 := u/pairsOf, 2*(u%pairsOf)
-		block := j.d[ch*taps*cols : (ch+1)*taps*cols]
-		for b := b0; b < min(b0+2, j.n); b++ {
-			img := j.image(j.s, b, ch)
-			for tap := range taps {
-				out := block[tap*cols+b*j.area : tap*cols+(b+1)*j.area]
-				for pos := range out {
-					out[pos] = img[pos*w+tap]
-				}
-			}
+	j.eachImage(u0, u1, j.d, (*convJob).im2colRowsImage)
+}
+
+func (j *convJob) im2colRowsImage(b, ch int, block []float32) {
+	img, cols := j.image(j.s, b, ch), j.n*j.area
+	for tap := range j.g.KH * j.g.KW {
+		out := block[tap*cols+b*j.area : tap*cols+(b+1)*j.area]
+		for pos := range out {
+			out[pos] = img[pos*j.w+tap]
 		}
 	}
 }
@@ -562,26 +554,18 @@ func (j *convJob) col2im(u0, u1 int) {
 // column entries to the image row it came from, so every element adds its
 // entries in the order of the column rows, as col2imLinks does.
 func (j *convJob) col2imShifted(u0, u1 int) {
-	kh, kw, pairsOf := j.g.KH, j.g.KW, (j.n+1)/2
-	taps, cols, ow := kh*kw, j.n*j.area, j.ow
-	for u := u0; u < u1; u++ {
-		ch, b0 := u/pairsOf, 2*(u%pairsOf)
-		var bias float32
-		if j.v != nil {
-			bias = j.v[ch]
-		}
-		block := j.s[ch*taps*cols : (ch+1)*taps*cols]
-		for b := b0; b < min(b0+2, j.n); b++ {
-			img := j.image(j.d, b, ch)
-			fill(img, bias)
-			for t := range taps {
-				i, k := t/kw, t%kw
-				in := block[t*cols+b*j.area : t*cols+(b+1)*j.area]
-				for y := range j.oh {
-					row := img[(y+i)*j.w+k : (y+i)*j.w+k+ow]
-					kernels.Add(row, row, in[y*ow:(y+1)*ow])
-				}
-			}
+	j.eachImage(u0, u1, j.s, (*convJob).col2imShiftedImage)
+}
+
+func (j *convJob) col2imShiftedImage(b, ch int, block []float32) {
+	img, cols, kw, ow := j.image(j.d, b, ch), j.n*j.area, j.g.KW, j.ow
+	fill(img, j.bias(ch))
+	for t := range j.g.KH * kw {
+		i, k := t/kw, t%kw
+		in := block[t*cols+b*j.area : t*cols+(b+1)*j.area]
+		for y := range j.oh {
+			row := img[(y+i)*j.w+k : (y+i)*j.w+k+ow]
+			kernels.Add(row, row, in[y*ow:(y+1)*ow])
 		}
 	}
 }
@@ -591,29 +575,43 @@ func (j *convJob) col2imShifted(u0, u1 int) {
 // the tap i·W + e, for i = 0, 1, …, KH − 1 in order (the order of the
 // column rows, as col2imLinks adds them).
 func (j *convJob) col2imRows(u0, u1 int) {
-	taps, pairsOf, w, kh := j.g.KH*j.g.KW, (j.n+1)/2, j.w, j.g.KH
-	cols := j.n * j.area
-	for u := u0; u < u1; u++ {
-		ch, b0 := u/pairsOf, 2*(u%pairsOf)
-		var bias float32
-		if j.v != nil {
-			bias = j.v[ch]
-		}
-		block := j.s[ch*taps*cols : (ch+1)*taps*cols]
-		for b := b0; b < min(b0+2, j.n); b++ {
-			img := j.image(j.d, b, ch)
-			for t := range j.h {
-				lo, hi := max(0, t-j.area+1), min(t, kh-1)
-				for e := range w {
-					s := bias
-					for i := lo; i <= hi; i++ {
-						s += block[(i*w+e)*cols+b*j.area+t-i]
-					}
-					img[t*w+e] = s
-				}
+	j.eachImage(u0, u1, j.s, (*convJob).col2imRowsImage)
+}
+
+func (j *convJob) col2imRowsImage(b, ch int, block []float32) {
+	img, cols, w, bias := j.image(j.d, b, ch), j.n*j.area, j.w, j.bias(ch)
+	for t := range j.h {
+		lo, hi := max(0, t-j.area+1), min(t, j.g.KH-1)
+		for e := range w {
+			s := bias
+			for i := lo; i <= hi; i++ {
+				s += block[(i*w+e)*cols+b*j.area+t-i]
 			}
+			img[t*w+e] = s
 		}
 	}
+}
+
+// eachImage calls image for each image b of the units [u0, u1) of an
+// Im2Col or Col2Im job (a channel ch of two images, or of the last), with
+// block the channel's rows of cols, the job's column matrix.
+func (j *convJob) eachImage(u0, u1 int, cols []float32, image func(j *convJob, b, ch int, block []float32)) {
+	taps, pairsOf, n := j.g.KH*j.g.KW, (j.n+1)/2, j.n*j.area
+	for u := u0; u < u1; u++ {
+		ch, b0 := u/pairsOf, 2*(u%pairsOf)
+		block := cols[ch*taps*n : (ch+1)*taps*n]
+		for b := b0; b < min(b0+2, j.n); b++ {
+			image(j, b, ch, block)
+		}
+	}
+}
+
+// bias returns Col2Im's bias of channel ch, 0 without one.
+func (j *convJob) bias(ch int) float32 {
+	if j.v == nil {
+		return 0
+	}
+	return j.v[ch]
 }
 
 // col2imLinks is col2im for any window.
@@ -622,10 +620,7 @@ func (j *convJob) col2imLinks(u0, u1 int) {
 	cols := j.n * j.area
 	for u := u0; u < u1; u++ {
 		ch, b := u/pairsOf, 2*(u%pairsOf)
-		var bias float32
-		if j.v != nil {
-			bias = j.v[ch]
-		}
+		bias := j.bias(ch)
 		block := j.s[ch*taps*cols : (ch+1)*taps*cols]
 		img0, in0 := j.image(j.d, b, ch), block[b*j.area:]
 		if b+1 == j.n {

@@ -12,6 +12,11 @@ import (
 func toySession(t testing.TB) *session {
 	cfg := quickConfig()
 	cfg.Dataset = "ring8"
+	return sessionOf(t, cfg)
+}
+
+// sessionOf returns a fresh session of cfg.
+func sessionOf(t testing.TB, cfg Config) *session {
 	src, err := openSource(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)

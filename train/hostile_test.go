@@ -103,15 +103,7 @@ func TestMemoryEstimateGrowsWithTheBatch(t *testing.T) {
 // buffers a pass reuses; the probe must not count their reallocation as the
 // samples' memory (it did, and refused a batch that fits).
 func TestMemoryProbeIgnoresCollections(t *testing.T) {
-	cfg := quickConfig()
-	src, err := openSource(cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newSession(cfg, nil, src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := sessionOf(t, quickConfig())
 	quiet, ok := s.samplePassBytes()
 	if !ok {
 		t.Fatal("no undisturbed probe without collections")
