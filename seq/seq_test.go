@@ -2,6 +2,8 @@ package seq
 
 import (
 	"math"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/nash-gan/nash/autograd"
@@ -226,5 +228,38 @@ func TestOutputPenalty(t *testing.T) {
 	}
 	if diff := loss(OutputL2Lambda) - loss(0); math.Abs(diff-float64(p.Value.Item())) > 1e-5 {
 		t.Fatalf("a D step's loss grows by %v with the penalty, want %v", diff, p.Value.Item())
+	}
+}
+
+// Maximum-likelihood steps and SeqGAN's rewards are bit-identical at any
+// thread count, with sizes large enough that the log-softmax, the bias
+// gradients and the element-wise passes are shared among goroutines.
+func TestSameAtAnyThreadCount(t *testing.T) {
+	var ref [][]float32
+	for _, threads := range []int{1, 2, 3} {
+		prev := runtime.GOMAXPROCS(threads)
+		rng := tensor.NewRNG(1, "threads")
+		g, r := NewGenerator(2000, 10, 16, 16, rng), NewGenerator(2000, 10, 16, 16, rng)
+		m := NewMLE(g, optim.NewAdam(nn.Vars(g.Parameters()), 0.01, 0.9, 0.999))
+		x := tokens(rng, 16, 10, 2000)
+		for range 3 {
+			m.Step(gan.Batch{X: x})
+		}
+		s := NewSeqGAN(g, r, NewDiscriminator(2000, 10, rng), m.OptG, optim.NewAdam(nn.Vars(r.Parameters()), 1e-4, 0.5, 0.999),
+			tensor.NewRNG(1, "noise"), tensor.NewRNG(1, "dropout"), SeqGANOptions{DSteps: 1, Rollouts: 2, RolloutDelay: 0.8})
+		got := [][]float32{s.Rewards(x).Data()}
+		for _, p := range g.Parameters() {
+			got = append(got, p.Var.Value.Data())
+		}
+		runtime.GOMAXPROCS(prev)
+		if ref == nil {
+			ref = got
+			continue
+		}
+		for i := range got {
+			if !slices.Equal(got[i], ref[i]) {
+				t.Fatalf("%d threads: result %d differs from one thread's", threads, i)
+			}
+		}
 	}
 }
