@@ -52,10 +52,6 @@ func logSumExp(row []float32) float32 {
 	return m + float32(math.Log(kernels.SumExp(row, m, 1)))
 }
 
-// expChunk is how many exponentials pickLogSoftmaxGrad computes at a
-// time, in a buffer that stays in the first-level cache.
-const expChunk = 256
-
 // PickLogSoftmax returns log softmax(x)[i, idx[i]] for each row i of x
 // [n, d], [n]: the log-probability of each row's target, what
 // Pick(LogSoftmax(x), idx) gives, and torch's
@@ -65,9 +61,9 @@ const expChunk = 256
 // holds column numbers as integral values; no gradient flows to it.
 func (tp *Tape) PickLogSoftmax(x, idx *Var) *Var {
 	n, d := pickShape("PickLogSoftmax", x.Shape(), idx)
-	cols := make([]int, n)
-	for i, v := range idx.Value.Data() {
-		cols[i] = pickColumn(v, d)
+	iv := idx.Value.Data()
+	for _, v := range iv {
+		pickColumn(v, d) // panics here, not in a pool goroutine
 	}
 	out, shift := tp.newTensor(n), tp.newTensor(n)
 	xv, o, sh := x.Value.Data(), out.Data(), shift.Data()
@@ -76,7 +72,7 @@ func (tp *Tape) PickLogSoftmax(x, idx *Var) *Var {
 		for i := p * block; i < min((p+1)*block, n); i++ {
 			row := xv[i*d : (i+1)*d]
 			sh[i] = logSumExp(row)
-			o[i] = row[cols[i]] - sh[i]
+			o[i] = row[int(iv[i])] - sh[i]
 		}
 	})
 	v, _ := tp.record("PickLogSoftmax", out, func(tp *Tape, nd *node, g *Var, need []bool, grads []*Var) {
@@ -98,11 +94,11 @@ func (tp *Tape) pickLogSoftmaxGrad(x, idx, g *Var, shift *tensor.Tensor) *Var {
 	xv, iv, gv, sh, r := x.Value.Data(), idx.Value.Data(), g.Value.Data(), shift.Data(), res.Data()
 	const block = 8
 	kernels.Parallel((n+block-1)/block, func(p int) {
-		var chunk [expChunk]float32
+		var chunk [kernels.ExpChunk]float32
 		for i := p * block; i < min((p+1)*block, n); i++ {
 			row, out, gi := xv[i*d:(i+1)*d], r[i*d:(i+1)*d], gv[i]
-			for lo := 0; lo < d; lo += expChunk {
-				e := chunk[:min(expChunk, d-lo)]
+			for lo := 0; lo < d; lo += kernels.ExpChunk {
+				e := chunk[:min(kernels.ExpChunk, d-lo)]
 				kernels.ExpShift(e, row[lo:lo+len(e)], sh[i], 1)
 				o := out[lo : lo+len(e)]
 				clear(o)

@@ -122,17 +122,13 @@ func SampleCategorical(logits *tensor.Tensor, temperature float64, u []float64, 
 	v := logits.Dim(1)
 	d := logits.Data()
 	scale := float32(1 / temperature)
-	var chunk [sampleChunk]float32
+	var chunk [kernels.ExpChunk]float32
 	for i := range u {
 		row := d[i*v : (i+1)*v]
 		m := kernels.Max(row)
 		out[i] = sampleFrom(row, m, scale, u[i]*kernels.SumExp(row, m, scale), chunk[:])
 	}
 }
-
-// sampleChunk is how many exponentials SampleCategorical's search computes
-// at a time.
-const sampleChunk = 256
 
 // sampleFrom returns the first class of row whose cumulative sum of
 // exponentials (as SampleCategorical computes them) exceeds target, or the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/tensor"
+	"github.com/nash-gan/nash/tensor/kernels"
 )
 
 func TestRecurrentGradients(t *testing.T) {
@@ -155,7 +156,7 @@ func TestSampleCategorical(t *testing.T) {
 // except where u falls within float32 rounding of a class boundary.
 func TestSampleCategoricalWideRows(t *testing.T) {
 	rng := tensor.NewRNG(2, "wide")
-	for _, v := range []int{sampleChunk - 1, sampleChunk + 3, 5000} {
+	for _, v := range []int{kernels.ExpChunk - 1, kernels.ExpChunk + 3, 5000} {
 		row := make([]float32, v)
 		for j := range row {
 			row[j] = float32(3 * rng.Norm())

@@ -178,8 +178,9 @@ func isColumnOf(s, out []int) bool {
 	return EqualShapes(s[:len(s)-1], out[:len(out)-1])
 }
 
-// parallelElementwise is the size of an element-wise operation (in
-// elements) from which Binary shares it among the GEMM pool's goroutines.
+// parallelElementwise is the size of an element-wise operation or a sum
+// (in elements) from which Binary and sumColumns share it among the GEMM
+// pool's goroutines: about 100 µs of work.
 const parallelElementwise = 1 << 18
 
 // binaryShared computes dst = a op b shared among the GEMM pool's
@@ -383,7 +384,7 @@ func SumTo(dst, src *Tensor) {
 // split).
 func sumColumns(dst, src []float32) {
 	blocks := (len(dst) + sumBlock - 1) / sumBlock
-	if len(src) < parallelSumColumns {
+	if len(src) < parallelElementwise {
 		for b := range blocks {
 			sumColumnBlock(dst, src, b)
 		}
@@ -425,10 +426,6 @@ func sumColumnBlock(dst, src []float32, b int) {
 		dst[j0+j] = float32(v)
 	}
 }
-
-// parallelSumColumns is the size of a sum (in elements) from which
-// sumColumns shares it out: about 100 µs of work.
-const parallelSumColumns = 1 << 18
 
 // UnaryOp names an element-wise unary function.
 type UnaryOp int

@@ -110,16 +110,17 @@ func maxps(a, b float32) float32 {
 // summed as SumFloat64 sums them, chunk by chunk, so it allocates nothing
 // and gives the same sum with the vector loops and without.
 func SumExp(x []float32, shift, scale float32) float64 {
-	var chunk [expChunk]float32
+	var chunk [ExpChunk]float32
 	var sum float64
-	for lo := 0; lo < len(x); lo += expChunk {
-		e := chunk[:min(expChunk, len(x)-lo)]
+	for lo := 0; lo < len(x); lo += ExpChunk {
+		e := chunk[:min(ExpChunk, len(x)-lo)]
 		ExpShift(e, x[lo:lo+len(e)], shift, scale)
 		sum += SumFloat64(e)
 	}
 	return sum
 }
 
-// expChunk is how many exponentials SumExp computes at a time: a buffer
-// that stays in the first-level cache.
-const expChunk = 256
+// ExpChunk is how many exponentials SumExp computes at a time, and a good
+// size for any loop that computes exponentials into a buffer of its own
+// on the stack: it stays in the first-level cache.
+const ExpChunk = 256

@@ -105,11 +105,11 @@ func TestMax(t *testing.T) {
 // lengths that end inside, at and past the chunk's boundaries.
 func TestSumExp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	x := randSlice(rng, 3*expChunk+5)
+	x := randSlice(rng, 3*ExpChunk+5)
 	for i := range x {
 		x[i] *= 4
 	}
-	for _, n := range []int{1, 9, expChunk - 1, expChunk, expChunk + 1, len(x)} {
+	for _, n := range []int{1, 9, ExpChunk - 1, ExpChunk, ExpChunk + 1, len(x)} {
 		m := Max(x[:n])
 		for _, scale := range []float32{1, 0.5} {
 			var want float64
