@@ -49,12 +49,52 @@ func generateWith(m nn.Module, tp *autograd.Tape, z *autograd.Var, y *tensor.Ten
 	return m.(Conditional).ForwardClasses(tp, z, tp.Const(y))
 }
 
-// sampleLabels fills y with classes drawn uniformly from rng.
+// sampleLabels fills y with classes drawn from rng: uniformly, or in
+// proportion to Options.ClassSizes when it is set.
 func (g *GAN) sampleLabels(y *tensor.Tensor, rng *tensor.RNG) {
 	d := y.Data()
-	for i := range d {
-		d[i] = float32(rng.IntN(g.Classes))
+	sizes := g.Options.ClassSizes
+	if sizes == nil {
+		for i := range d {
+			d[i] = float32(rng.IntN(g.Classes))
+		}
+		return
 	}
+	total := 0
+	for _, s := range sizes {
+		total += s
+	}
+	for i := range d {
+		d[i] = float32(classAt(sizes, rng.IntN(total)))
+	}
+}
+
+// classAt returns the class whose share of the cumulative sizes holds
+// position r, for 0 ≤ r < the sum of sizes.
+func classAt(sizes []int, r int) int {
+	for j, s := range sizes {
+		if r < s {
+			return j
+		}
+		r -= s
+	}
+	panic(fmt.Sprintf("gan: position %d beyond the classes' sizes %v", r, sizes))
+}
+
+// PriorLabels returns [n] labels in proportion to sizes (the number of
+// training samples of each class), without randomness: label i is the
+// class in whose share of the cumulative sizes the quantile (i + ½)/n
+// falls, so each class gets its share of any n to within one sample.
+func PriorLabels(n int, sizes []int) *tensor.Tensor {
+	total := 0
+	for _, s := range sizes {
+		total += s
+	}
+	y := tensor.New(n)
+	for i := range y.Data() {
+		y.Data()[i] = float32(classAt(sizes, (2*i+1)*total/(2*n)))
+	}
+	return y
 }
 
 // CycleLabels returns [n] labels 0, 1, …, classes−1, 0, 1, …: label i is

@@ -38,6 +38,11 @@ type Options struct {
 	// must be a multiple of Pack samples. The objectives score packed
 	// samples; R1 and WGAN-GP take each sample's own gradient norm.
 	Pack int
+	// ClassSizes, when not nil, are the number of training samples of each
+	// class of a conditional GAN, and its fake labels are drawn in
+	// proportion to them (a self-conditioned GAN's clusters); nil draws
+	// them uniformly.
+	ClassSizes []int
 	// EMABeta, when positive, keeps GEMA as an exponential moving average of
 	// G's weights: ema ← β·ema + (1 − β)·w after every G update.
 	EMABeta float64
@@ -131,8 +136,8 @@ func (g *GAN) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 // A conditional GAN needs the classes of the real batch in labels [n]
 // (integers in [0, Classes) as float32); an unconditional one takes nil. D
 // sees each real sample with its label; the generated batch is drawn for
-// labels sampled uniformly over the classes from rng (after the noise), and
-// D sees each fake with the label it was generated for, in both updates.
+// labels sampled from rng (after the noise), uniformly over the classes or
+// in proportion to Options.ClassSizes, and D sees each fake with the label it was generated for, in both updates.
 // Every objective and penalty applies unchanged to D with the labels bound:
 // R1 differentiates with respect to the images only, and WGAN-GP's
 // interpolates x̂ = αx + (1 − α)G(z, y′) carry the real labels.
@@ -142,6 +147,8 @@ func (g *GAN) Update(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 		panic(fmt.Sprintf("gan: Update of a conditional GAN: %d real samples need as many labels", real.Dim(0)))
 	case g.Classes == 0 && labels != nil:
 		panic("gan: Update of an unconditional GAN with labels")
+	case g.Options.ClassSizes != nil && len(g.Options.ClassSizes) != g.Classes:
+		panic(fmt.Sprintf("gan: Update: %d class sizes for %d classes", len(g.Options.ClassSizes), g.Classes))
 	}
 	return g.step(real, labels, rng)
 }

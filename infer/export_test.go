@@ -99,7 +99,7 @@ func TestWriteSafetensorsLoadsBack(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if back.Spec != g.Spec || back.EMA != ema || back.Step != g.Step || back.Dataset != "mnist" ||
+				if !back.Spec.Equal(g.Spec) || back.EMA != ema || back.Step != g.Step || back.Dataset != "mnist" ||
 					back.Config != g.Config || fmt.Sprint(back.ClassNames) != fmt.Sprint(g.ClassNames) {
 					t.Fatalf("loaded %+v, want %+v", back, g)
 				}

@@ -84,17 +84,21 @@ func (g *Generator) mustSample(z, labels *tensor.Tensor) *tensor.Tensor {
 
 // Cycle returns the classes of n samples of a conditional generator when
 // none is asked for, sample i of class i mod the number of classes, as
-// gan.CycleLabels; nil for an unconditional generator.
+// gan.CycleLabels; a self-conditioned generator's clusters in their
+// training proportions, as gan.PriorLabels; nil for an unconditional
+// generator.
 func (g *Generator) Cycle(n int) *tensor.Tensor {
-	if g.Spec.Classes == 0 {
+	switch {
+	case g.Spec.Classes == 0:
 		return nil
+	case len(g.Spec.Clusters) > 0:
+		return gan.PriorLabels(n, g.Spec.Clusters)
 	}
 	return gan.CycleLabels(n, g.Spec.Classes)
 }
 
 // GenerateFrom returns the samples of the noise z, sampleBatch rows at a time,
-// a conditional generator's row i of class i mod the number of classes
-// (Cycle).
+// of the classes Cycle gives.
 func (g *Generator) GenerateFrom(z *tensor.Tensor) *tensor.Tensor {
 	out, err := g.SampleAll(z, g.Cycle(z.Dim(0)))
 	if err != nil {
@@ -117,17 +121,17 @@ func (g *Generator) SampleAll(z, labels *tensor.Tensor) (*tensor.Tensor, error) 
 }
 
 // Generate returns n samples from the noise of seed's "eval" stream
-// (as the evaluation draws it), a conditional generator's sample i of class
-// i mod the number of classes (GenerateLabels).
+// (as the evaluation draws it), of the classes Cycle gives.
 func (g *Generator) Generate(n int, seed uint64) *tensor.Tensor {
 	return g.GenerateFrom(g.Noise(n, tensor.NewRNG(seed, "eval")))
 }
 
-// GenerateLabels returns the classes of Generate's n samples as
-// integers, nil for an unconditional generator.
+// GenerateLabels returns the dataset's classes asked for in Generate's n
+// samples as integers, nil for an unconditional generator and a
+// self-conditioned one, whose clusters are not the dataset's classes.
 func (g *Generator) GenerateLabels(n int) []int {
 	y := g.Cycle(n)
-	if y == nil {
+	if y == nil || len(g.Spec.Clusters) > 0 {
 		return nil
 	}
 	labels := make([]int, n)

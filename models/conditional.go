@@ -209,17 +209,18 @@ func ProjectionMLPDiscriminator(classes, in int, hidden []int, rng *tensor.RNG) 
 }
 
 // ConditionalDCGANGenerator returns DCGANGenerator (with BatchNorm) for
-// 28×28 images made conditional: a classes-dimensional class embedding
-// concatenated to the noise.
-func ConditionalDCGANGenerator(classes, zDim int, rng *tensor.RNG) *ConditionalGenerator {
-	return NewConditionalGenerator(classes, classes, DCGANGenerator(zDim+classes, 1, true, rng), rng)
+// 28×28 images of channels channels made conditional: a
+// classes-dimensional class embedding concatenated to the noise.
+func ConditionalDCGANGenerator(classes, zDim, channels int, rng *tensor.RNG) *ConditionalGenerator {
+	return NewConditionalGenerator(classes, classes, DCGANGenerator(zDim+classes, channels, true, rng), rng)
 }
 
 // ProjectionDCGANDiscriminator returns DCGANDiscriminator (without
-// BatchNorm) as a projection discriminator: φ(x) is the flattened
-// 128×7×7 feature map, the head the final Linear(6272, 1).
-func ProjectionDCGANDiscriminator(classes int, rng *tensor.RNG) *ProjectionDiscriminator {
-	return NewProjectionDiscriminator(classes, DCGANDiscriminator(1, false, rng), 1, 128*7*7, rng)
+// BatchNorm) for images of channels channels as a projection
+// discriminator: φ(x) is the flattened 128×7×7 feature map, the head the
+// final Linear(6272, 1).
+func ProjectionDCGANDiscriminator(classes, channels int, rng *tensor.RNG) *ProjectionDiscriminator {
+	return NewProjectionDiscriminator(classes, DCGANDiscriminator(channels, false, rng), 1, 128*7*7, rng)
 }
 
 // ConditionalRadfordGenerator returns RadfordGenerator made conditional: a

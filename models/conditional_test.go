@@ -34,13 +34,20 @@ func TestConditionalStateDicts(t *testing.T) {
 			"net.0.weight[256 110]", "net.0.bias[256]", "net.2.weight[512 256]", "net.2.bias[512]", "net.4.weight[784 512]", "net.4.bias[784]"}},
 		{"mlp discriminator", ProjectionMLPDiscriminator(10, 784, []int{512, 256}, rng), []string{"body.0.weight[512 784]",
 			"body.0.bias[512]", "body.2.weight[256 512]", "body.2.bias[256]", "head.weight[1 256]", "head.bias[1]", "embed.weight[10 256]"}},
-		{"dcgan generator", ConditionalDCGANGenerator(10, 100, rng), []string{"embed.weight[10 10]", "net.0.weight[6272 110]",
+		{"dcgan generator", ConditionalDCGANGenerator(10, 100, 1, rng), []string{"embed.weight[10 10]", "net.0.weight[6272 110]",
 			"net.2.weight[128]", "net.2.bias[128]", "net.4.weight[128 64 4 4]", "net.5.weight[64]", "net.5.bias[64]",
 			"net.7.weight[64 1 4 4]", "net.7.bias[1]",
 			"net.2.running_mean[128]", "net.2.running_var[128]", "net.2.num_batches_tracked[]",
 			"net.5.running_mean[64]", "net.5.running_var[64]", "net.5.num_batches_tracked[]"}},
-		{"dcgan discriminator", ProjectionDCGANDiscriminator(10, rng), []string{"body.0.weight[64 1 4 4]", "body.0.bias[64]",
+		{"dcgan discriminator", ProjectionDCGANDiscriminator(10, 1, rng), []string{"body.0.weight[64 1 4 4]", "body.0.bias[64]",
 			"body.2.weight[128 64 4 4]", "body.2.bias[128]", "head.weight[1 6272]", "head.bias[1]", "embed.weight[10 6272]"}},
+		{"rgb dcgan generator", ConditionalDCGANGenerator(100, 100, 3, rng), []string{"embed.weight[100 100]", "net.0.weight[6272 200]",
+			"net.2.weight[128]", "net.2.bias[128]", "net.4.weight[128 64 4 4]", "net.5.weight[64]", "net.5.bias[64]",
+			"net.7.weight[64 3 4 4]", "net.7.bias[3]",
+			"net.2.running_mean[128]", "net.2.running_var[128]", "net.2.num_batches_tracked[]",
+			"net.5.running_mean[64]", "net.5.running_var[64]", "net.5.num_batches_tracked[]"}},
+		{"rgb dcgan discriminator", ProjectionDCGANDiscriminator(100, 3, rng), []string{"body.0.weight[64 3 4 4]", "body.0.bias[64]",
+			"body.2.weight[128 64 4 4]", "body.2.bias[128]", "head.weight[1 6272]", "head.bias[1]", "embed.weight[100 6272]"}},
 		{"radford 32 discriminator", ProjectionRadfordDiscriminator(5, 32, 3, 8, rng), []string{"body.0.weight[8 3 4 4]",
 			"body.2.weight[16 8 4 4]", "body.3.weight[16]", "body.3.bias[16]", "body.5.weight[32 16 4 4]", "body.6.weight[32]",
 			"body.6.bias[32]", "head.0.weight[1 32 4 4]", "embed.weight[5 512]",
@@ -65,7 +72,7 @@ func TestConditionalShapes(t *testing.T) {
 		sample []int
 	}{
 		{"mlp", ConditionalMLPGenerator(10, 16, []int{32}, 784, rng), ProjectionMLPDiscriminator(10, 784, []int{32, 16}, rng), 16, []int{3, 784}},
-		{"dcgan", ConditionalDCGANGenerator(10, 16, rng), ProjectionDCGANDiscriminator(10, rng), 16, []int{3, 1, 28, 28}},
+		{"dcgan", ConditionalDCGANGenerator(10, 16, 1, rng), ProjectionDCGANDiscriminator(10, 1, rng), 16, []int{3, 1, 28, 28}},
 		{"radford 32", ConditionalRadfordGenerator(4, 32, 16, 3, 8, rng), ProjectionRadfordDiscriminator(4, 32, 3, 8, rng), 16, []int{3, 3, 32, 32}},
 		{"radford 64", ConditionalRadfordGenerator(4, 64, 16, 1, 4, rng), ProjectionRadfordDiscriminator(4, 64, 1, 4, rng), 16, []int{3, 1, 64, 64}},
 	} {
@@ -315,7 +322,7 @@ func TestConditionalDeterministicAcrossThreads(t *testing.T) {
 	for _, threads := range []int{1, 2, 3} {
 		prev := runtime.GOMAXPROCS(threads)
 		rng := tensor.NewRNG(6, "init")
-		r := conditionalGAN(ConditionalDCGANGenerator(10, 16, rng), ProjectionDCGANDiscriminator(10, rng), gan.Hinge, 16, 2e-4)
+		r := conditionalGAN(ConditionalDCGANGenerator(10, 16, 1, rng), ProjectionDCGANDiscriminator(10, 1, rng), gan.Hinge, 16, 2e-4)
 		r.Options.R1 = 1
 		x := tensor.New(8, 1, 28, 28)
 		tensor.NewRNG(6, "data").Uniform(x, -1, 1)

@@ -151,14 +151,14 @@ func init() {
 // initialisation: the small DCGAN for 28×28 images (BatchNorm in G
 // only, since a gradient penalty is per sample, which a batch-normalised D
 // would not be), Radford et al.'s for 32×32 and 64×64; their conditional
-// forms when s has classes (28×28 grey only). The discriminator takes
+// forms when s has classes. The discriminator takes
 // s.DInput(): packed samples when s packs them.
 func buildDCGAN(s Spec, rng *tensor.RNG) (Networks, error) {
 	x := s.Sample
 	square := x.H == x.W && (x.C == 1 || x.C == 3)
 	switch {
-	case x == Shape{C: 1, H: 28, W: 28} && s.Classes > 0:
-		cg, cd := ConditionalDCGANGenerator(s.Classes, s.ZDim, rng), ProjectionDCGANDiscriminator(s.Classes, rng)
+	case x.H == 28 && x.W == 28 && (x.C == 1 || x.C == 3) && s.Classes > 0:
+		cg, cd := ConditionalDCGANGenerator(s.Classes, s.ZDim, x.C, rng), ProjectionDCGANDiscriminator(s.Classes, x.C, rng)
 		nn.InitDCGAN(cg.Net, rng)
 		nn.InitDCGAN(cd.Body, rng)
 		return Networks{"generator": cg, "discriminator": cd}, nil
@@ -180,5 +180,5 @@ func buildDCGAN(s Spec, rng *tensor.RNG) (Networks, error) {
 		nn.InitDCGAN(d, rng)
 		return Networks{"generator": g, "discriminator": d}, nil
 	}
-	return nil, fmt.Errorf("built for 28×28, 32×32 or 64×64 grey or RGB images (28×28 grey only when conditional), not %d×%d with %d channels (choose --image-size 32 or 64)", x.H, x.W, x.C)
+	return nil, fmt.Errorf("built for 28×28, 32×32 or 64×64 grey or RGB images, not %d×%d with %d channels (choose --image-size 32 or 64)", x.H, x.W, x.C)
 }

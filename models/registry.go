@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -31,6 +32,11 @@ type Spec struct {
 	// Classes is the number of classes of a conditional model (whose
 	// networks implement gan.Conditional), 0 for an unconditional one.
 	Classes int `json:"classes,omitempty"`
+	// Clusters, for a self-conditioned model, are the number of training
+	// samples in each of its Classes, which are clusters found in the data
+	// (data.Cluster) rather than classes given with it; the generator
+	// draws them in these proportions (gan.PriorLabels). Empty otherwise.
+	Clusters []int `json:"clusters,omitempty"`
 	// Pack is the number of samples the discriminator judges at once
 	// (PacGAN), concatenated along the channels of images or the values
 	// of flat samples: its input is Pack samples wide. 0 and 1 are one.
@@ -41,13 +47,21 @@ type Spec struct {
 	Vocab int `json:"vocab,omitempty"`
 	// Words are the tokens of a text corpus by id, one a line (no token
 	// holds a line break), and Sep what joins them (data.Text); empty for
-	// sequences shown as ids (the oracle's). A string keeps Spec
-	// comparable.
+	// sequences shown as ids (the oracle's).
 	Words string `json:"words,omitempty"`
 	Sep   string `json:"sep,omitempty"`
 	// CycleGAN holds the widths and depths of a cyclegan family's
 	// networks; zero for other families.
 	CycleGAN CycleGANSpec `json:"cyclegan,omitzero"`
+}
+
+// Equal says whether s and t describe the same networks and data.
+func (s Spec) Equal(t Spec) bool {
+	if !slices.Equal(s.Clusters, t.Clusters) {
+		return false
+	}
+	s.Clusters, t.Clusters = nil, nil
+	return reflect.DeepEqual(s, t)
 }
 
 // DInput returns the shape of the discriminator's input: the shape of a

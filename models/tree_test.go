@@ -57,7 +57,7 @@ func TestInitAndSpectralNormKeepTheirDraws(t *testing.T) {
 			return d
 		}, true, "565dd3a5b1751007edac09d3c8614e296cc602576711bb4b5eb9a363268417e3"},
 		{"ProjectionDCGANDiscriminator", func(rng *tensor.RNG) nn.Module {
-			d := ProjectionDCGANDiscriminator(10, rng)
+			d := ProjectionDCGANDiscriminator(10, 1, rng)
 			nn.InitDCGAN(d.Body, rng)
 			return d
 		}, true, "462a4a0dd316eb5d71e1d549b9473ea14e899eb4f657286260c5bf7d5b6ef139"},
@@ -78,7 +78,7 @@ func TestInitAndSpectralNormKeepTheirDraws(t *testing.T) {
 			return g
 		}, false, "516fe6a2171115abddb1b1008b091f46b3801445b11a742505668f6c545d5126"},
 		{"ConditionalDCGANGenerator", func(rng *tensor.RNG) nn.Module {
-			g := ConditionalDCGANGenerator(10, 100, rng)
+			g := ConditionalDCGANGenerator(10, 100, 1, rng)
 			nn.InitDCGAN(g.Net, rng)
 			return g
 		}, false, "9859805efd21d5b1e064e7046a13b66cc2a60627704f158f664377af32f3b112"},
@@ -140,7 +140,7 @@ func TestCompositeChildren(t *testing.T) {
 		names []string
 	}{
 		{"ConditionalMLPGenerator", ConditionalMLPGenerator(10, 100, []int{16}, 784, rng), []string{"embed", "net"}},
-		{"ConditionalDCGANGenerator", ConditionalDCGANGenerator(10, 100, rng), []string{"embed", "net"}},
+		{"ConditionalDCGANGenerator", ConditionalDCGANGenerator(10, 100, 1, rng), []string{"embed", "net"}},
 		{"ProjectionMLPDiscriminator", ProjectionMLPDiscriminator(10, 784, []int{32, 16}, rng), []string{"body", "head", "embed"}},
 		{"ProjectionRadfordDiscriminator", ProjectionRadfordDiscriminator(5, 32, 3, 8, rng), []string{"body", "head", "embed"}},
 	} {

@@ -13,8 +13,10 @@ import (
 )
 
 // Spec returns the spec of cfg's networks for data of the given kind and
-// sample shape, with classes classes when cfg is conditional (which needs
-// at least 2; an unconditional configuration ignores classes).
+// sample shape, with classes classes when cfg is conditional or clusters
+// the images (which needs at least 2; an unconditional configuration
+// ignores classes). A self-conditioned spec's cluster sizes are the
+// caller's to set.
 func Spec(cfg Config, kind data.Kind, sample models.Shape, classes int) (models.Spec, error) {
 	if sample.Len() > models.MaxSampleValues {
 		return models.Spec{}, fmt.Errorf("image_size: samples of %d×%d×%d are %d values, at most %d can be trained on", sample.C, sample.H, sample.W, sample.Len(), models.MaxSampleValues)
@@ -27,7 +29,7 @@ func Spec(cfg Config, kind data.Kind, sample models.Shape, classes int) (models.
 		// A translator's input is an image of the other domain.
 		s.ZDim, s.CycleGAN = sample.Len(), cfg.cycleSpec()
 	}
-	if cfg.Conditional {
+	if cfg.labelled() {
 		if classes < 2 {
 			return models.Spec{}, fmt.Errorf("conditional: a conditional GAN needs at least 2 classes, the dataset has %d", classes)
 		}
@@ -89,6 +91,7 @@ func classicGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, 
 		R1:             float32(cfg.R1),
 		LabelSmoothing: float32(cfg.LabelSmoothing),
 		Pack:           spec.Pack,
+		ClassSizes:     spec.Clusters,
 	}
 	if cfg.EMAKimg > 0 {
 		again, err := models.Build(spec, tensor.NewRNG(cfg.Seed, "init"))

@@ -91,7 +91,7 @@ func (s *session) saveCheckpoint(path string) error {
 		return fmt.Errorf("checkpoint %s: data source: %w", path, err)
 	}
 	f.Metadata[metaLoader] = string(loader)
-	if s.cfg.Conditional {
+	if s.cfg.labelled() {
 		names, err := json.Marshal(s.classNames)
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: %w", path, err)

@@ -5,9 +5,10 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// classes is a session's conditional state: the batch's labels, as the data
-// source fills them and as the game takes them, and the noise of the class
-// grids. All are empty in an unconditional run.
+// classes is the state of a session that trains on labels (classes, or
+// clusters): the batch's labels, as the data source fills them and as the
+// game takes them, and the noise of the class grids. All are empty in an
+// unconditional run.
 type classes struct {
 	classNames []string
 	labels     []int
@@ -15,10 +16,10 @@ type classes struct {
 	classZ     *tensor.Tensor
 }
 
-// initClasses prepares a conditional session for its classes, named by
-// label; it does nothing for an unconditional one.
+// initClasses prepares a session that trains on labels for its classes (or
+// clusters), named by label; it does nothing for an unconditional one.
 func (s *session) initClasses(names []string) {
-	if !s.cfg.Conditional {
+	if !s.cfg.labelled() {
 		return
 	}
 	s.classNames = names
@@ -31,7 +32,7 @@ func (s *session) initClasses(names []string) {
 // labelTensor returns the classes of the batch's first n samples as the
 // game takes them, nil in an unconditional run.
 func (s *session) labelTensor(n int) *tensor.Tensor {
-	if !s.cfg.Conditional {
+	if !s.cfg.labelled() {
 		return nil
 	}
 	y := s.labelT
@@ -44,9 +45,10 @@ func (s *session) labelTensor(n int) *tensor.Tensor {
 	return y
 }
 
-// saveClassGrid writes a conditional run's class grid of the current step.
+// saveClassGrid writes the class (or cluster) grid of the current step of
+// a run that trains on labels.
 func (s *session) saveClassGrid() error {
-	if !s.cfg.Conditional {
+	if !s.cfg.labelled() {
 		return nil
 	}
 	return images.WritePNG(s.run.ClassGridPath(s.step), s.gen.ClassGridOf(s.classZ))

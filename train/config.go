@@ -45,6 +45,13 @@ type Config struct {
 	// with the noise, D (a projection discriminator) the class with the
 	// image.
 	Conditional bool `yaml:"conditional,omitempty"`
+	// Clusters, when at least 2, trains a self-conditioned GAN (Liu et al.
+	// 2020): the training images are grouped into this many clusters by
+	// k-means on their pixels (data.Cluster, from the seed's "clusters"
+	// stream), and the GAN is trained conditionally on them, G drawing
+	// the clusters in their proportions. No labels are used: it is an
+	// unconditional GAN to its user.
+	Clusters int `yaml:"clusters,omitempty"`
 	// Model is the network family, a name in the model registry
 	// (models.Names): mlp (the reference recipe; a smaller MLP for 2-D
 	// data) or dcgan (convolutional: 28×28 grey images, or Radford et
@@ -224,6 +231,17 @@ func (c Config) Validate() error {
 	if c.Pack > 1 && c.Conditional {
 		bad("pack", "packing judges samples of different classes together: not for a conditional GAN")
 	}
+	switch {
+	case c.Clusters < 0 || c.Clusters == 1 || c.Clusters > data.MaxClusters:
+		bad("clusters", "must be 2 to %d (0: off), got %d", data.MaxClusters, c.Clusters)
+	case c.Clusters == 0:
+	case c.Conditional:
+		bad("clusters", "clusters the images to condition on; --conditional uses the dataset's classes: choose one")
+	case c.Pack > 1:
+		bad("pack", "packing judges samples of different clusters together: not with --clusters")
+	case c.kind() != data.Images:
+		bad("clusters", "clusters images; dataset %s has none", clip(c.Dataset))
+	}
 	if c.ImageSize < 0 || c.ImageSize > 1024 {
 		bad("image_size", "must be between 1 and 1024 (0: the dataset's own, 64 for folder), got %d", c.ImageSize)
 	}
@@ -359,6 +377,10 @@ func (c Config) resolved(src source) Config {
 }
 
 // kind returns the kind of the samples of the configuration's dataset.
+// labelled says whether the GAN trains on labels: the dataset's classes
+// (conditional) or the clusters found in its images (clusters).
+func (c Config) labelled() bool { return c.Conditional || c.Clusters > 0 }
+
 func (c Config) kind() data.Kind {
 	if isSequenceDataset(c.Dataset) {
 		return data.Tokens

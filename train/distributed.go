@@ -172,7 +172,7 @@ func (s *session) shard(x *tensor.Tensor, n int) gan.Batch {
 	}
 	lo, hi := r*n/size, (r+1)*n/size
 	row := s.spec.Sample.Len()
-	if s.cfg.Conditional {
+	if s.cfg.labelled() {
 		copy(s.labels, s.labels[lo:hi])
 	}
 	s.dist.share = float64(hi-lo) / float64(n)

@@ -128,10 +128,10 @@ func Resume(ctx context.Context, dir string, merge func(stored Config) (Config, 
 	if err != nil {
 		return err
 	}
-	if saved.Spec != s.spec {
+	if !saved.Spec.Equal(s.spec) {
 		return fmt.Errorf("%s: the run's networks are %+v, its configuration and data now give %+v", path, saved.Spec, s.spec)
 	}
-	if cfg.Conditional && !slices.Equal(src.classNames(), saved.ClassNames) {
+	if cfg.labelled() && !slices.Equal(src.classNames(), saved.ClassNames) {
 		return fmt.Errorf("%s: the run's classes are %q, the dataset's now %q", path, saved.ClassNames, src.classNames())
 	}
 	if err := loadNetworks(s.game, f, path); err != nil {

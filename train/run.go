@@ -71,6 +71,9 @@ func newSession(cfg Config, run *rundir.Run, src source) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Clusters > 0 {
+		spec.Clusters = clusterSizes(src.dataset(), cfg.Clusters)
+	}
 	tokens, _ := src.(*tokenSource)
 	if tokens != nil {
 		spec.ZDim, spec.Vocab, spec.Words, spec.Sep = spec.Sample.W, tokens.vocab(), strings.Join(tokens.words, "\n"), tokens.sep

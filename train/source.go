@@ -79,6 +79,11 @@ func openSource(cfg Config, log io.Writer) (source, error) {
 	for _, note := range ds.Notes {
 		fmt.Fprintf(log, "nash: warning: %s\n", note)
 	}
+	if cfg.Clusters > 0 {
+		if ds, err = clustered(ds, cfg); err != nil {
+			return nil, err
+		}
+	}
 	return loaderSource{data.NewLoader(ds, cfg.Batch, rng), ds, ds.ClassNames, models.Shape{C: ds.C, H: ds.H, W: ds.W}}, nil
 }
 
@@ -103,6 +108,33 @@ func loadImages(cfg Config) (*data.Dataset, error) {
 		size = defaultFolderSize
 	}
 	return data.LoadImages(cfg.Dataset, cfg.Data, "train", size)
+}
+
+// clustered returns ds labelled by its clusters, the classes of a
+// self-conditioned GAN: data.Cluster of its images into cfg.Clusters
+// groups, from the seed's "clusters" stream, named "cluster 0", "cluster
+// 1", ….
+func clustered(ds *data.Dataset, cfg Config) (*data.Dataset, error) {
+	labels, _, err := data.Cluster(ds, cfg.Clusters, tensor.NewRNG(cfg.Seed, "clusters"))
+	if err != nil {
+		return nil, fmt.Errorf("clusters: %w", err)
+	}
+	out := *ds
+	out.Labels, out.ClassNames = labels, make([]string, cfg.Clusters)
+	for j := range out.ClassNames {
+		out.ClassNames[j] = fmt.Sprintf("cluster %d", j)
+	}
+	return &out, nil
+}
+
+// clusterSizes returns the number of images of each of the k clusters
+// that label ds.
+func clusterSizes(ds *data.Dataset, k int) []int {
+	sizes := make([]int, k)
+	for _, l := range ds.Labels {
+		sizes[l]++
+	}
+	return sizes
 }
 
 // stackedImages is the number of Stacked MNIST training images: the

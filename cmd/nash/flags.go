@@ -44,6 +44,7 @@ var configUsage = map[string]string{
 	"data":            "folder with the dataset's IDX files (train-images-idx3-ubyte[.gz], …), or with the folder dataset's PNG/JPEG images (class sub-folders optional)",
 	"image_size":      "side of the square training images: resized and centre-cropped (0: the dataset's own; folder: 64)",
 	"conditional":     "class-conditional GAN: G gets the class with the noise, D (a projection discriminator) with the image",
+	"clusters":        "self-conditioned GAN: group the images into this many clusters (k-means on pixels) and condition on them, no labels used (0: off)",
 	"model":           models.Help(),
 	"z_dim":           "length of the generator's noise vector",
 	"epochs":          "passes over the training set",
