@@ -2,6 +2,7 @@ package gan
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/nn"
@@ -82,19 +83,35 @@ func classAt(sizes []int, r int) int {
 }
 
 // PriorLabels returns [n] labels in proportion to sizes (the number of
-// training samples of each class), without randomness: label i is the
-// class in whose share of the cumulative sizes the quantile (i + ½)/n
-// falls, so each class gets its share of any n to within one sample.
+// training samples of each class), without randomness: the labels are the
+// classes in whose share of the cumulative sizes the quantiles (q + ½)/n,
+// q = 0, …, n−1, fall, so each class gets its share of the n to within one
+// sample, and label i takes quantile q = i·s mod n for a step s coprime
+// with n near n/φ (φ the golden ratio), so that any run of consecutive
+// labels (a split of the Inception score, a grid's row) spreads over the
+// classes too.
 func PriorLabels(n int, sizes []int) *tensor.Tensor {
 	total := 0
 	for _, s := range sizes {
 		total += s
 	}
+	step := max(1, int(float64(n)/math.Phi))
+	for gcd(step, n) != 1 {
+		step++
+	}
 	y := tensor.New(n)
 	for i := range y.Data() {
-		y.Data()[i] = float32(classAt(sizes, (2*i+1)*total/(2*n)))
+		q := i * step % n
+		y.Data()[i] = float32(classAt(sizes, (2*q+1)*total/(2*n)))
 	}
 	return y
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // CycleLabels returns [n] labels 0, 1, …, classes−1, 0, 1, …: label i is

@@ -8,14 +8,28 @@ import (
 )
 
 // PriorLabels gives each class its share of any number of labels to
-// within one, and none to a class of size 0.
+// within one, and none to a class of size 0; so does every tenth of them
+// to within a few, as the Inception score's splits need.
 func TestPriorLabels(t *testing.T) {
 	sizes := []int{5, 0, 12, 3, 80}
 	total := 100
 	for _, n := range []int{1, 7, 64, 1000, 9999} {
+		labels := PriorLabels(n, sizes).Data()
 		counts := make([]int, len(sizes))
-		for _, v := range PriorLabels(n, sizes).Data() {
+		for _, v := range labels {
 			counts[int(v)]++
+		}
+		if n >= 1000 {
+			split := labels[n/10 : 2*n/10]
+			part := make([]int, len(sizes))
+			for _, v := range split {
+				part[int(v)]++
+			}
+			for j, c := range part {
+				if share := float64(sizes[j]*len(split)) / float64(total); math.Abs(float64(c)-share) > 3 {
+					t.Errorf("n = %d: class %d got %d of the second tenth's %d labels, its share is %.2f", n, j, c, len(split), share)
+				}
+			}
 		}
 		for j, c := range counts {
 			if share := float64(sizes[j]*n) / float64(total); math.Abs(float64(c)-share) > 1 {
