@@ -446,7 +446,7 @@ func TestWatchReloads(t *testing.T) {
 	s, ts := newServer(t, first, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go s.Watch(ctx, path, 5*time.Millisecond)
+	s.Watch(ctx, path, 5*time.Millisecond)
 	g.Step = 99
 	if err := g.WriteSafetensors(path); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,19 @@ import (
 )
 
 // Watch reloads the generator from the checkpoint at path whenever the
-// file changes (its size or modification time), checking every interval,
-// until ctx ends: a run served while it trains. Training writes a
-// checkpoint under a temporary name and renames it, so a reload never
-// reads half a file; a file that fails to load is logged and the
-// generator served is kept.
+// file changes (its size or modification time) from what it is when Watch
+// is called, checking every interval on a goroutine of its own until ctx
+// ends: a run served while it trains. Watch returns at once; the file's
+// state is taken before it returns, so a checkpoint written after the
+// call is never missed. Training writes a checkpoint under a temporary
+// name and renames it, so a reload never reads half a file; a file that
+// fails to load is logged and the generator served is kept.
 func (s *Server) Watch(ctx context.Context, path string, interval time.Duration) {
 	last, _ := os.Stat(path)
+	go s.watch(ctx, path, interval, last)
+}
+
+func (s *Server) watch(ctx context.Context, path string, interval time.Duration, last os.FileInfo) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -66,7 +66,7 @@ request goes to standard error. SIGTERM or Ctrl-C stops accepting and lets the r
 				return err
 			}
 			if watch {
-				go s.Watch(cmd.Context(), path, watchEvery)
+				s.Watch(cmd.Context(), path, watchEvery)
 			}
 			return s.ListenAndServe(cmd.Context(), addr, grace, func(a net.Addr) {
 				fmt.Fprintf(cmd.OutOrStdout(), "serving %s (%s, step %d) on http://%s\n", path, g.Spec.Family, g.Step, a)
