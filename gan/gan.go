@@ -137,7 +137,8 @@ func (g *GAN) Noise(n int, rng *tensor.RNG) *tensor.Tensor {
 // (integers in [0, Classes) as float32); an unconditional one takes nil. D
 // sees each real sample with its label; the generated batch is drawn for
 // labels sampled from rng (after the noise), uniformly over the classes or
-// in proportion to Options.ClassSizes, and D sees each fake with the label it was generated for, in both updates.
+// in proportion to Options.ClassSizes, and D sees each fake with the label
+// it was generated for, in both updates.
 // Every objective and penalty applies unchanged to D with the labels bound:
 // R1 differentiates with respect to the images only, and WGAN-GP's
 // interpolates x̂ = αx + (1 − α)G(z, y′) carry the real labels.

@@ -49,6 +49,9 @@ func TestMetadataMustFitTheTensors(t *testing.T) {
 		{"noise beyond the tensors", `{"family":"mlp","data":"points","sample_shape":{"C":1,"H":1,"W":2},"z_dim":4096}`, "a generator of z_dim 4096"},
 		{"noise beyond the bound", `{"family":"mlp","data":"points","sample_shape":{"C":1,"H":1,"W":2},"z_dim":3000000}`, "z_dim 3000000 out of range"},
 		{"classes beyond the bound", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":65536}`, "65536 classes, want 0 or 2 to 1024"},
+		{"clusters for other classes", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":2,"clusters":[5]}`, "1 cluster sizes for 2 classes"},
+		{"a negative cluster", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":2,"clusters":[5,-1]}`, "a cluster of -1 samples"},
+		{"empty clusters", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":2,"clusters":[0,0]}`, "clusters of 0 samples in all"},
 		{"classes beyond the tensors", `{"family":"mlp","data":"images","sample_shape":{"C":1,"H":2,"W":2},"z_dim":2,"classes":1000}`, "1000 classes and samples of 1×2×2 does not fit the 4 values"},
 	} {
 		f := toyCheckpoint(t)

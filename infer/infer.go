@@ -332,6 +332,18 @@ func checkSpec(s models.Spec, key string) error {
 		return fmt.Errorf("metadata %s: z_dim %d out of range [1, %d]", key, s.ZDim, models.MaxZDim)
 	case s.Classes < 0 || s.Classes == 1 || s.Classes > models.MaxClasses:
 		return fmt.Errorf("metadata %s: %d classes, want 0 or 2 to %d", key, s.Classes, models.MaxClasses)
+	case len(s.Clusters) > 0 && len(s.Clusters) != s.Classes:
+		return fmt.Errorf("metadata %s: %d cluster sizes for %d classes", key, len(s.Clusters), s.Classes)
+	}
+	total := 0
+	for _, n := range s.Clusters {
+		if n < 0 || n > models.MaxClusterTotal {
+			return fmt.Errorf("metadata %s: a cluster of %d samples, want 0 to %d", key, n, models.MaxClusterTotal)
+		}
+		total += n
+	}
+	if len(s.Clusters) > 0 && (total < 1 || total > models.MaxClusterTotal) {
+		return fmt.Errorf("metadata %s: clusters of %d samples in all, want 1 to %d", key, total, models.MaxClusterTotal)
 	}
 	return nil
 }

@@ -90,6 +90,11 @@ const MaxZDim = 4096
 // classes.
 const MaxClasses = 1024
 
+// MaxClusterTotal bounds the training samples a self-conditioned model's
+// clusters hold together (Spec.Clusters), so that the proportions of
+// gan.PriorLabels stay exact in integers.
+const MaxClusterTotal = 1 << 31
+
 // MaxSampleValues bounds the values of one sample (Shape.Len) wherever a
 // shape enters nash, a dataset or a checkpoint's metadata: a 256×256 RGB
 // image. A flat family's networks hold hundreds of weights per value.
