@@ -451,19 +451,31 @@ func TestWatchReloads(t *testing.T) {
 	if err := g.WriteSafetensors(path); err != nil {
 		t.Fatal(err)
 	}
+	deadline := time.Now().Add(time.Minute)
 	for s.Generator().Step != 99 {
+		if time.Now().After(deadline) {
+			t.Fatal("the new checkpoint was not served within a minute")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if _, _, body := call(t, "GET", ts.URL+"/v1/model", "", nil); !strings.Contains(string(body), `"step":99`) {
 		t.Fatalf("model after reload: %s", body)
 	}
-	if err := os.WriteFile(path, []byte("not a checkpoint"), 0o644); err != nil {
+	// Replaced as training replaces a checkpoint, by a rename: written in
+	// place, the watcher could see the file empty and then full, two errors.
+	if err := os.WriteFile(path+".tmp", []byte("not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
 		t.Fatal(err)
 	}
 	for {
 		_, _, body := call(t, "GET", ts.URL+"/metrics", "", nil)
 		if strings.Contains(string(body), `nash_reloads_total{result="error"} 1`) {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed reload counted: %s", body)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
