@@ -39,6 +39,13 @@ type Game interface {
 	Generator() nn.Module
 }
 
+// A Settler is a game whose sampling network must be brought up to date
+// before it is sampled or saved: the classic game's moving average of G,
+// whose BatchNorm statistics Settle computes (GAN.Settle).
+type Settler interface {
+	Settle(batch int, rng *tensor.RNG)
+}
+
 // Network is a game's network with its name.
 type Network struct {
 	Name   string

@@ -70,6 +70,7 @@ type GAN struct {
 
 	gParams, dParams []*autograd.Var
 	dSteps           int
+	settled          int // dSteps+1 when GEMA was last settled, 0 before
 	lastLossG        float64
 	tape             *autograd.Tape
 	z                *tensor.Tensor // Step's noise, reused while the batch size holds
@@ -285,6 +286,43 @@ func UpdateEMA(ema, m nn.Module, beta float32) {
 // form β = 0.5^(batch / (halfLifeKimg·1000)).
 func EMABeta(batch int, halfLifeKimg float64) float64 {
 	return math.Pow(0.5, float64(batch)/(halfLifeKimg*1000))
+}
+
+// settleBatches is the number of batches Settle averages the moving
+// average's BatchNorm statistics over.
+const settleBatches = 100
+
+// Settle gives GEMA BatchNorm statistics of its own (nn.StandingStats):
+// the average over settleBatches training-mode forwards of batch noise
+// vectors (and fake classes, drawn as training draws them) from rng.
+// UpdateEMA copies G's running statistics into GEMA, but those were
+// tracked with G's weights, not the average's: the self-conditioned MNIST
+// DCGAN's moving average, sampled with them, scored FID 20.0 where with
+// its own it scored 15.8. Settle does not change training (UpdateEMA
+// overwrites the statistics at the next G update) and does nothing
+// without GEMA, without BatchNorm or when GEMA has been settled since the
+// last step; a caller that wants the same statistics after a resume passes
+// the same rng each time.
+func (g *GAN) Settle(batch int, rng *tensor.RNG) {
+	if g.GEMA == nil || g.settled == g.dSteps+1 {
+		return
+	}
+	g.settled = g.dSteps + 1
+	tp := autograd.NewTape()
+	tp.SetGrad(false)
+	z := tensor.New(batch, g.ZDim)
+	var y *tensor.Tensor
+	if g.Classes > 0 {
+		y = tensor.New(batch)
+	}
+	nn.StandingStats(g.GEMA, settleBatches, func(int) {
+		rng.Normal(z, 0, 1)
+		if y != nil {
+			g.sampleLabels(y, rng)
+		}
+		generateWith(g.GEMA, tp, tp.Const(z), y)
+		tp.Reset()
+	})
 }
 
 // Generator returns the network to sample from: GEMA when it is kept, G

@@ -196,3 +196,83 @@ func TestEMAUpdateRule(t *testing.T) {
 		}
 	}
 }
+
+// bnGAN is toyGAN with BatchNorm in the generator and a moving average of
+// it.
+func bnGAN() *GAN {
+	gen := func() nn.Module {
+		rng := tensor.NewRNG(1, "init")
+		return nn.NewSequential(nn.NewLinear(4, 16, true, rng), nn.NewBatchNorm1d(16), nn.LeakyReLU{Slope: 0.2}, nn.NewLinear(16, 1, true, rng))
+	}
+	g := toyGAN(NonSaturating, 1e-2, 1e-2)
+	g.G = gen()
+	g.GEMA = gen()
+	g.OptG = optim.NewAdam(nn.Vars(g.G.Parameters()), 1e-2, 0.5, 0.999)
+	g.gParams = nn.Vars(g.G.Parameters())
+	g.Options.EMABeta = 0.9
+	return g
+}
+
+// Settle gives the moving average the statistics of its own activations,
+// the same from the same stream, without changing training.
+func TestSettle(t *testing.T) {
+	g, twin := bnGAN(), bnGAN()
+	real := tensor.New(8, 1)
+	real.Fill(2)
+	noise, twinNoise := tensor.NewRNG(1, "data"), tensor.NewRNG(1, "data")
+	for range 3 {
+		g.Update(real, nil, noise)
+		twin.Update(real, nil, twinNoise)
+	}
+	// The average's first layer far from G's, as after a long run: the
+	// statistics UpdateEMA copied from G no longer fit it.
+	first := g.GEMA.(*nn.Sequential).Layers[0].(*nn.Linear)
+	w := first.Weight.Value.Data()
+	kept := append([]float32(nil), w...)
+	for i := range w {
+		w[i] *= 3
+	}
+	bn := g.GEMA.(*nn.Sequential).Layers[1].(*nn.BatchNorm)
+	// The average's own pre-BatchNorm statistics over many noise vectors.
+	z := tensor.New(20000, 4)
+	tensor.NewRNG(2, "z").Normal(z, 0, 1)
+	tp := autograd.NewTape()
+	tp.SetGrad(false)
+	h := first.Forward(tp, tp.Const(z)).Value
+	var mean, meanSq float64
+	d := h.Data()
+	for i := range 20000 {
+		v := float64(d[i*16])
+		mean += v / 20000
+		meanSq += v * v / 20000
+	}
+	variance := meanSq - mean*mean
+	off := func() float64 { return math.Abs(float64(bn.RunningVar.Data()[0])/variance - 1) }
+	if off() < 0.5 {
+		t.Fatalf("before Settle the running variance %g is already within 50%% of the average's %g: the test sees nothing", bn.RunningVar.Data()[0], variance)
+	}
+	g.Settle(8, tensor.NewRNG(1, "settle"))
+	if off() > 0.1 {
+		t.Errorf("after Settle the running variance is %g, want the average's own %g within 10%%", bn.RunningVar.Data()[0], variance)
+	}
+	if m := float64(bn.RunningMean.Data()[0]); math.Abs(m-mean) > 0.1*math.Sqrt(variance) {
+		t.Errorf("after Settle the running mean is %g, want the average's own %g", m, mean)
+	}
+	settled := append([]float32(nil), bn.RunningVar.Data()...)
+	g.Settle(8, tensor.NewRNG(1, "settle"))
+	g.settled = 0
+	g.Settle(8, tensor.NewRNG(1, "settle"))
+	if !equal(settled, bn.RunningVar.Data()) {
+		t.Error("Settle from the same stream gave different statistics")
+	}
+	copy(w, kept)
+	for range 3 {
+		g.Update(real, nil, noise)
+		twin.Update(real, nil, twinNoise)
+	}
+	for _, m := range [][2]nn.Module{{g.G, twin.G}, {g.D, twin.D}, {g.GEMA, twin.GEMA}} {
+		if !equal(snapshot(m[0]), snapshot(m[1])) {
+			t.Fatal("Settle changed training")
+		}
+	}
+}

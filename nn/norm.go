@@ -128,6 +128,50 @@ func (b *BatchNorm) track(mean, variance []float32, m int) {
 	b.NumBatchesTracked.Data()[0]++
 }
 
+// ResetRunningStats sets the running statistics to their initial values
+// (mean 0, variance 1, no batches tracked), as PyTorch's
+// reset_running_stats.
+func (b *BatchNorm) ResetRunningStats() {
+	b.RunningMean.Zero()
+	b.RunningVar.Fill(1)
+	b.NumBatchesTracked.Zero()
+}
+
+// StandingStats replaces the running statistics of every BatchNorm within
+// m by their plain average over the training-mode forwards that forward(i)
+// makes for i = 0 … batches−1 (BigGAN's "standing statistics"; in PyTorch,
+// reset_running_stats and then forwards with momentum=None). A network
+// whose weights are not those its statistics were tracked with, such as a
+// moving average of a generator's weights, normalises by statistics of its
+// own activations after it. Each BatchNorm's Momentum is restored. It
+// returns the number of BatchNorms; with none, forward is not called.
+func StandingStats(m Module, batches int, forward func(i int)) int {
+	var bns []*BatchNorm
+	Walk(m, func(l Module) {
+		if b, ok := l.(*BatchNorm); ok {
+			bns = append(bns, b)
+		}
+	})
+	if len(bns) == 0 {
+		return 0
+	}
+	momentum := make([]float32, len(bns))
+	for j, b := range bns {
+		momentum[j] = b.Momentum
+		b.ResetRunningStats()
+	}
+	for i := range batches {
+		for _, b := range bns {
+			b.Momentum = 1 / float32(i+1)
+		}
+		forward(i)
+	}
+	for j, b := range bns {
+		b.Momentum = momentum[j]
+	}
+	return len(bns)
+}
+
 // Parameters implements Module.
 func (b *BatchNorm) Parameters() []Parameter {
 	return []Parameter{{"weight", b.Weight}, {"bias", b.Bias}}

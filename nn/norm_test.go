@@ -241,3 +241,47 @@ func norm(t *tensor.Tensor) float64 {
 	}
 	return s
 }
+
+// StandingStats leaves in every BatchNorm of a network the plain average of
+// its batches' means and unbiased variances, restores Momentum, and leaves
+// a network without BatchNorm alone.
+func TestStandingStats(t *testing.T) {
+	rng := tensor.NewRNG(1, "standing")
+	bn := NewBatchNorm2d(2)
+	bn.Momentum = 0.3
+	bn.RunningMean.Fill(7)
+	net := NewSequential(Tanh{}, bn)
+	const batches = 5
+	xs := make([]*tensor.Tensor, batches)
+	for i := range xs {
+		xs[i] = randomTensor(rng, -float32(i+1), float32(i+2), 3, 2, 2, 2)
+	}
+	if n := StandingStats(net, batches, func(i int) { net.Forward(autograd.NewTape(), autograd.Const(xs[i])) }); n != 1 {
+		t.Fatalf("StandingStats found %d BatchNorms, want 1", n)
+	}
+	for ch := range 2 {
+		var mean, variance float64
+		for _, x := range xs {
+			v := channelValues(x, ch)
+			for j := range v {
+				v[j] = math.Tanh(v[j])
+			}
+			m, biased := meanVar(v)
+			mean += m / batches
+			variance += biased * float64(len(v)) / float64(len(v)-1) / batches
+		}
+		if got := float64(bn.RunningMean.Data()[ch]); math.Abs(got-mean) > 1e-5 {
+			t.Errorf("channel %d: running mean %g, want the average of the batch means %g", ch, got, mean)
+		}
+		if got := float64(bn.RunningVar.Data()[ch]); math.Abs(got-variance) > 1e-5 {
+			t.Errorf("channel %d: running variance %g, want the average of the unbiased variances %g", ch, got, variance)
+		}
+	}
+	if bn.Momentum != 0.3 || bn.NumBatchesTracked.Item() != batches {
+		t.Errorf("Momentum %g and batches tracked %g after, want 0.3 and %d", bn.Momentum, bn.NumBatchesTracked.Item(), batches)
+	}
+	calls := 0
+	if n := StandingStats(NewSequential(Tanh{}), 3, func(int) { calls++ }); n != 0 || calls != 0 {
+		t.Errorf("without BatchNorm: %d found, forward called %d times; want 0 and 0", n, calls)
+	}
+}

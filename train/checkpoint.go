@@ -48,6 +48,7 @@ func rngKey(stream string) string      { return "rng." + stream }
 // loader's position, the step, the configuration, and what describes the
 // generator to inference (infer.MetaModel, infer.MetaGenerator).
 func (s *session) saveCheckpoint(path string) error {
+	s.settle()
 	var f checkpoint.File
 	f.Metadata = map[string]string{
 		metaFormat:     checkpointFormat,

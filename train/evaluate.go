@@ -159,6 +159,7 @@ func (s *session) evaluateImages(extra rundir.Record, log io.Writer, bar *progre
 		bar.clear()
 		fmt.Fprintf(log, "nash: evaluating every %d steps with %s\n", every, s.eval.quick.Describe())
 	}
+	s.settle()
 	r, err := s.eval.score(s.gen)
 	if err != nil {
 		return extra, fmt.Errorf("step %d: evaluation: %w", s.step, err)

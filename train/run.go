@@ -357,7 +357,17 @@ func (s *session) pictureSamples() *tensor.Tensor {
 	if s.cycle != nil {
 		return s.cycle.samples()
 	}
+	s.settle()
 	return s.gen.GenerateFrom(s.fixedZ)
+}
+
+// settle brings the game's sampling network up to date (gan.Settler)
+// before it is sampled or saved, from the same stream every time, so that
+// a resumed run's generator is the one the run would have had.
+func (s *session) settle() {
+	if g, ok := s.game.(gan.Settler); ok {
+		g.Settle(s.cfg.Batch, tensor.NewRNG(s.cfg.Seed, "settle"))
+	}
 }
 
 // finite reports whether every value is a finite number.
