@@ -46,6 +46,10 @@ type Options struct {
 	// EMABeta, when positive, keeps GEMA as an exponential moving average of
 	// G's weights: ema ← β·ema + (1 − β)·w after every G update.
 	EMABeta float64
+	// ModeSeeking, when positive, is the weight λ of MSGAN's mode-seeking
+	// term in G's loss (ModeSeeking); a conditional GAN's fake classes
+	// then repeat, the batch's second half taking the first half's.
+	ModeSeeking float32
 }
 
 // GAN holds a generator, a discriminator producing one output per sample,
@@ -74,6 +78,7 @@ type GAN struct {
 	lastLossG        float64
 	tape             *autograd.Tape
 	z                *tensor.Tensor // Step's noise, reused while the batch size holds
+	lambda           *tensor.Tensor // ModeSeeking's λ as a scalar
 	fakeY            *tensor.Tensor // Update's sampled fake labels, likewise
 	dReal, dFake     labelled       // D with the real and the fake labels bound
 	packReal         packed         // D, or dReal, judging packed samples
@@ -175,6 +180,10 @@ func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 		}
 		fakeY = g.fakeY
 		g.sampleLabels(fakeY, rng)
+		if o.ModeSeeking > 0 {
+			d := fakeY.Data()
+			copy(d[n/2:2*(n/2)], d[:n/2])
+		}
 		g.dReal.y, g.dFake.y = tp.Const(labels), tp.Const(fakeY)
 		dReal, dFake = &g.dReal, &g.dFake
 	}
@@ -225,6 +234,13 @@ func (g *GAN) step(real, labels *tensor.Tensor, rng *tensor.RNG) Stats {
 			tp.NoGrad(func() { realG = dReal.Forward(tp, tp.Const(real)) })
 		}
 		lossG := GeneratorLoss(tp, g.Loss, realG, dFake.Forward(tp, fake))
+		if o.ModeSeeking > 0 && n >= 2 {
+			if g.lambda == nil {
+				g.lambda = tensor.New()
+			}
+			g.lambda.Data()[0] = o.ModeSeeking
+			lossG = tp.Add(lossG, ModeSeeking(tp, fake, g.z, g.lambda))
+		}
 		tp.Backward(lossG, g.gParams...)
 		g.OptG.Step()
 		g.lastLossG = float64(lossG.Value.Item())

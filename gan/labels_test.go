@@ -2,8 +2,12 @@ package gan
 
 import (
 	"math"
+	"slices"
 	"testing"
 
+	"github.com/nash-gan/nash/autograd"
+	"github.com/nash-gan/nash/nn"
+	"github.com/nash-gan/nash/optim"
 	"github.com/nash-gan/nash/tensor"
 )
 
@@ -62,6 +66,34 @@ func TestFakeLabelsFollowTheClassSizes(t *testing.T) {
 			if got := counts[j] / n; math.Abs(got-want) > 5*math.Sqrt(want*(1-want)/n) {
 				t.Errorf("sizes %v: class %d drawn %.4f of the time, want %.4f", c.sizes, j, got, want)
 			}
+		}
+	}
+}
+
+// ignoresClasses is a Conditional network that ignores its classes.
+type ignoresClasses struct{ *nn.Linear }
+
+func (m ignoresClasses) ForwardClasses(tp *autograd.Tape, x, _ *autograd.Var) *autograd.Var {
+	return m.Forward(tp, x)
+}
+
+func (ignoresClasses) Classes() int { return 5 }
+
+// Under the mode-seeking term the second half of the fake classes repeats
+// the first, so that the term compares outputs of the same classes.
+func TestModeSeekingPairsTheClasses(t *testing.T) {
+	for _, lambda := range []float32{0, 1} {
+		rng := tensor.NewRNG(1, "init")
+		gen, d := ignoresClasses{nn.NewLinear(2, 3, true, rng)}, ignoresClasses{nn.NewLinear(3, 1, true, rng)}
+		g := New(gen, d, optim.NewAdam(nn.Vars(gen.Parameters()), 1e-3, 0.5, 0.999),
+			optim.NewAdam(nn.Vars(d.Parameters()), 1e-3, 0.5, 0.999), NonSaturating, 2, tensor.NewRNG(1, "noise"))
+		g.Options.ModeSeeking = lambda
+		real, labels := tensor.New(9, 3), tensor.New(9)
+		g.Update(real, labels, g.RNG)
+		y := g.fakeY.Data()
+		paired := slices.Equal(y[:4], y[4:8])
+		if paired != (lambda > 0) {
+			t.Errorf("λ %g: fake classes %v, halves equal %v", lambda, y, paired)
 		}
 	}
 }

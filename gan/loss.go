@@ -2,6 +2,7 @@ package gan
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nash-gan/nash/autograd"
 	"github.com/nash-gan/nash/nn"
@@ -142,6 +143,25 @@ func GradientPenalty(tp *autograd.Tape, d nn.Module, real, fake *tensor.Tensor, 
 	// The tiny offset keeps the norm's derivative finite where ∇D = 0.
 	norms := tp.Sqrt(tp.AddScalar(sq, 1e-12))
 	return tp.Scale(tp.Mean(tp.Square(tp.AddScalar(norms, -1))), lambda)
+}
+
+// ModeSeeking returns the mode-seeking regulariser of MSGAN (Mao et al.
+// 2019) for the batch fake [n, …] that G made from the noise z [n, d]:
+// λ / (mean|f₂ − f₁| / mean|z₂ − z₁| + 10⁻⁵), where f₁, f₂ and z₁, z₂ are
+// the first and second halves of the batch (of n/2 rows each, a conditional
+// GAN's two halves of the same classes). Added to G's loss, it rewards
+// outputs that differ as much as their noise does, so that G does not map
+// the noise of one class to one image. lambda is a scalar tensor holding λ.
+func ModeSeeking(tp *autograd.Tape, fake *autograd.Var, z, lambda *tensor.Tensor) *autograd.Var {
+	h, d := fake.Value.Dim(0)/2, z.Dim(1)
+	zs := z.Data()
+	var dz float64
+	for i, v := range zs[:h*d] {
+		dz += math.Abs(float64(zs[h*d+i] - v))
+	}
+	dz /= float64(h * d)
+	f := tp.Mean(tp.Abs(tp.Sub(tp.Slice(fake, 0, h, 2*h), tp.Slice(fake, 0, 0, h))))
+	return tp.Div(tp.Const(lambda), tp.AddScalar(tp.Scale(f, float32(1/dz)), 1e-5))
 }
 
 // R1Penalty returns (γ/2)E[‖∇ₓD(x)‖²] on the real batch and D's output on

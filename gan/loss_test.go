@@ -162,3 +162,39 @@ func TestGradientPenaltySecondOrder(t *testing.T) {
 		t.Fatalf("checked %d weights", checked)
 	}
 }
+
+// The mode-seeking term by hand, and its gradient with respect to a
+// generator's weights against finite differences.
+func TestModeSeeking(t *testing.T) {
+	rng := tensor.NewRNG(4, "init")
+	g := nn.NewSequential(nn.NewLinear(3, 5, true, rng), nn.Tanh{}, nn.NewLinear(5, 2, true, rng))
+	z := tensor.New(5, 3) // an odd batch: the last row is left out
+	rng.Normal(z, 0, 1)
+	lambda := tensor.New()
+	lambda.Data()[0] = 0.7
+	term := func(tp *autograd.Tape) *autograd.Var {
+		return ModeSeeking(tp, g.Forward(tp, tp.Const(z)), z, lambda)
+	}
+	tp := autograd.NewTape()
+	out := term(tp)
+	f := g.Forward(autograd.NewTape(), autograd.Const(z)).Value.Data()
+	zs := z.Data()
+	var df, dz float64
+	for i := range 4 {
+		df += math.Abs(float64(f[4+i]-f[i])) / 4
+	}
+	for i := range 6 {
+		dz += math.Abs(float64(zs[6+i]-zs[i])) / 6
+	}
+	close(t, "mode-seeking term", out.Value.Data(), []float64{0.7 / (df/dz + 1e-5)})
+	params := nn.Vars(g.Parameters())
+	tp.Backward(out, params...)
+	for _, p := range params {
+		want := gradcheck.Numeric(p.Value.Data(), func() float64 {
+			return float64(term(autograd.NewTape()).Value.Item())
+		}, 1e-2)
+		if j := gradcheck.Mismatch(p.Grad.Data(), want, 5e-3, 5e-3); j >= 0 {
+			t.Fatalf("∂/∂w: analytic %.6g, numeric %.6g", p.Grad.Data()[j], want[j])
+		}
+	}
+}

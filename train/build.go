@@ -92,6 +92,7 @@ func classicGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, 
 		LabelSmoothing: float32(cfg.LabelSmoothing),
 		Pack:           spec.Pack,
 		ClassSizes:     spec.Clusters,
+		ModeSeeking:    float32(cfg.ModeSeeking),
 	}
 	if cfg.EMAKimg > 0 {
 		again, err := models.Build(spec, tensor.NewRNG(cfg.Seed, "init"))

@@ -100,6 +100,9 @@ type Config struct {
 	// EMAKimg is the half-life, in thousands of images, of the generator's
 	// exponential moving average, used for sampling; 0 is off.
 	EMAKimg float64 `yaml:"ema_kimg"`
+	// ModeSeeking is the weight λ of MSGAN's mode-seeking term in G's loss
+	// (gan.ModeSeeking); 0 is off (and is not written).
+	ModeSeeking float64 `yaml:"mode_seeking,omitempty"`
 	// Seed selects every random stream: initialisation, noise, data order.
 	Seed uint64 `yaml:"seed"`
 	// SampleEvery is the step interval of sample grids and checkpoints;
@@ -253,8 +256,16 @@ func (c Config) Validate() error {
 	} else if kind := c.kind(); !slices.Contains(f.Data, kind) {
 		bad("model", "%s trains on %v, not the %s of dataset %s", c.Model, f.Data, kind, c.Dataset)
 	}
-	if f, err := models.Lookup(c.Model); err == nil && f.Game != "" && c.Pack > 1 {
-		bad("pack", "packing belongs to the classic game, and %s plays %s", c.Model, f.Game)
+	if f, err := models.Lookup(c.Model); err == nil && f.Game != "" {
+		if c.Pack > 1 {
+			bad("pack", "packing belongs to the classic game, and %s plays %s", c.Model, f.Game)
+		}
+		if c.ModeSeeking != 0 {
+			bad("mode_seeking", "the mode-seeking term belongs to the classic game, and %s plays %s", c.Model, f.Game)
+		}
+	}
+	if c.ModeSeeking != 0 && c.Batch == 1 {
+		bad("mode_seeking", "compares the two halves of a batch: needs a batch of at least 2, got 1")
 	}
 	loss, err := gan.ParseLoss(c.Loss)
 	if err != nil {
@@ -289,7 +300,7 @@ func (c Config) Validate() error {
 	for _, p := range []struct {
 		key string
 		v   float64
-	}{{"lr_d", c.LRD}, {"r1", c.R1}, {"ema_kimg", c.EMAKimg}} {
+	}{{"lr_d", c.LRD}, {"r1", c.R1}, {"ema_kimg", c.EMAKimg}, {"mode_seeking", c.ModeSeeking}} {
 		if !(p.v >= 0) {
 			bad(p.key, "must not be negative, got %g", p.v)
 		}

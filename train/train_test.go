@@ -41,6 +41,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"pack", func(c *Config) { c.Pack = 3 }, "pack: 3 does not divide the batch of 64"},
 		{"negative pack", func(c *Config) { c.Pack = -1 }, "pack: must be between 0 and 16"},
 		{"conditional pack", func(c *Config) { c.Pack, c.Conditional = 2, true }, "pack: packing judges samples of different classes"},
+		{"negative mode seeking", func(c *Config) { c.ModeSeeking = -1 }, "mode_seeking: must not be negative, got -1"},
+		{"mode seeking of one", func(c *Config) { c.ModeSeeking, c.Batch = 1, 1 }, "mode_seeking: compares the two halves of a batch"},
+		{"mode seeking in cyclegan", func(c *Config) { c.Model, c.Dataset, c.ModeSeeking = "cyclegan", "mnist-printed", 1 }, "mode_seeking: the mode-seeking term belongs to the classic game"},
 		{"stacked size", func(c *Config) { c.Dataset, c.ImageSize = "stacked-mnist", 32 }, "image_size: stacked-mnist's images are 28×28, got 32"},
 		{"stacked classes", func(c *Config) { c.Dataset, c.Conditional = "stacked-mnist", true }, "conditional: stacked-mnist's 1,000 digit triples"},
 	}

@@ -65,6 +65,7 @@ var configUsage = map[string]string{
 	"spectral_norm":   "spectral normalisation of the discriminator's layers",
 	"pack":            "PacGAN packing: the discriminator judges this many samples at once, concatenated along channels; must divide --batch (0, 1: off)",
 	"ema_kimg":        "half-life in thousands of images of the generator's moving average used for sampling (0: off)",
+	"mode_seeking":    "weight λ of MSGAN's mode-seeking term in G's loss, against a conditional G that ignores its noise (0: off)",
 	"seed":            "seed of every random stream (init, noise, data order)",
 	"sample_every":    "steps between sample grids and checkpoints (0: once per epoch)",
 	"eval_every":      "steps between evaluations during training of image runs (0: once per epoch, -1: off)",
