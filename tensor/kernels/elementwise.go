@@ -211,7 +211,8 @@ func tanhScalar(dst, x []float32) {
 // where bc1 = 1−β₁ᵗ and bc2 = 1−β₂ᵗ are the bias corrections for step t.
 // All arithmetic is float32: lr/bc1 and √bc2 are rounded once and each
 // element's update is computed in the order written. Long slices are
-// shared among goroutines in chunks of whole vector blocks, which does not
+// shared among goroutines in chunks of whole vector blocks (on a contended
+// machine only when that has been faster, see runTask), which does not
 // change any element's arithmetic. It panics if the slices differ in
 // length.
 func Adam(p, g, m, v []float32, lr, beta1, beta2, eps, bc1, bc2 float32) {
@@ -225,7 +226,7 @@ func Adam(p, g, m, v []float32, lr, beta1, beta2, eps, bc1, bc2 float32) {
 		step: lr / bc1, sbc2: float32(math.Sqrt(float64(bc2))), eps: eps,
 	}
 	j.parts = elementwiseParts(len(p))
-	parallel(j, j.parts, contention.state.Load())
+	runTask(j, j.parts, adamKey^uint64(len(p)))
 	*j = adamJob{}
 	adamJobs.Put(j)
 }
@@ -236,6 +237,9 @@ type adamJob struct {
 	c          adamConsts
 	parts      int
 }
+
+// adamKey names an Adam update for choose, with the number of elements.
+const adamKey = 1 << 61
 
 var adamJobs = sync.Pool{New: func() any { return new(adamJob) }}
 

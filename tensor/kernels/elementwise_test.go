@@ -217,7 +217,9 @@ func TestTanh(t *testing.T) {
 }
 
 // TestAdamGoroutines checks that Adam gives bit-identical results however
-// many goroutines share the slices, at lengths that split unevenly.
+// many goroutines share the slices, at lengths that split unevenly, on a
+// quiet machine and on a contended one, where it runs alone and shared
+// out in turn (choose times both ways).
 func TestAdamGoroutines(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(17, 18))
@@ -229,17 +231,31 @@ func TestAdamGoroutines(t *testing.T) {
 		var first []float32
 		for _, procs := range []int{1, 2, 3, 4} {
 			runtime.GOMAXPROCS(procs)
-			p, m, v := slices.Clone(p0), slices.Clone(m0), slices.Clone(v0)
-			Adam(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002)
-			got := slices.Concat(p, m, v)
-			if procs == 1 {
-				first = got
-				continue
-			}
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
-					t.Fatalf("n=%d: value %d is %g with GOMAXPROCS=%d, %g with 1", n, i, got[i], procs, first[i])
-				}
+			for _, state := range []int32{quiet, contended} {
+				withContention(state, func() {
+					for range 2 * minTries {
+						p, m, v := slices.Clone(p0), slices.Clone(m0), slices.Clone(v0)
+						Adam(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 0.19, 0.002)
+						got := slices.Concat(p, m, v)
+						if first == nil {
+							first = got
+							continue
+						}
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+								t.Fatalf("n=%d: value %d is %g with GOMAXPROCS=%d (machine state %d), %g with 1", n, i, got[i], procs, state, first[i])
+							}
+						}
+					}
+					if state == contended && elementwiseParts(n) > 1 {
+						choices.mu.Lock()
+						c := *choices.slot(adamKey ^ uint64(n))
+						choices.mu.Unlock()
+						if c.n[alone] < minTries || c.n[shared] < minTries {
+							t.Errorf("n=%d, GOMAXPROCS=%d: contended Adam ran %d times alone and %d shared, want ≥ %d each", n, procs, c.n[alone], c.n[shared], minTries)
+						}
+					}
+				})
 			}
 		}
 	}

@@ -256,23 +256,29 @@ func waitDone(parts int64, busy bool) {
 // Parallel or Sgemm expecting them to share out work: they run on its
 // goroutine. Parts gives the number of parts to cut work into.
 func Parallel(parts int, do func(part int)) {
+	runTask(funcTask(do), parts, funcKey(do, parts))
+}
+
+// runTask runs t's parts 0 … parts−1 shared out on a quiet machine. On a
+// contended one it runs them on the calling goroutine alone or shared out,
+// whichever has been faster for the kind of work key names (see choose).
+func runTask(t task, parts int, key uint64) {
 	state := quiet
 	if parts > 1 && runtime.GOMAXPROCS(0) > 1 {
 		state = machine()
 	}
 	if state == quiet {
-		parallel(funcTask(do), parts, quiet)
+		parallel(t, parts, quiet)
 		return
 	}
-	key := funcKey(do, parts)
 	way := choose(key)
 	start := now()
 	if way == alone {
 		for part := range parts {
-			do(part)
+			t.do(part)
 		}
 	} else {
-		parallel(funcTask(do), parts, contended)
+		parallel(t, parts, contended)
 	}
 	record(key, way, now()-start)
 }
