@@ -126,6 +126,16 @@ func TestSeqGANRewards(t *testing.T) {
 	if same(g.Output.Weight.Value, r.Output.Weight.Value) {
 		t.Fatal("the roll-out network equals G after a generator step: it should lag behind it")
 	}
+	// Without a delay (SeqGAN's release), it is G after every G step.
+	s.Options.RolloutDelay = 0
+	for range 2 {
+		s.Step(gan.Batch{X: real})
+	}
+	for i, p := range g.Parameters() {
+		if !same(p.Value, r.Parameters()[i].Value) {
+			t.Fatalf("with no delay, roll-out parameter %s differs from G's after a generator step", p.Name)
+		}
+	}
 }
 
 func same(a, b *tensor.Tensor) bool {

@@ -11,8 +11,9 @@ import (
 	"github.com/nash-gan/nash/tensor"
 )
 
-// RolloutName is the checkpoint name of SeqGAN's delayed copy of the
-// generator, which draws the Monte-Carlo roll-outs.
+// RolloutName is the checkpoint name of SeqGAN's roll-out network, the
+// copy of the generator (delayed, if asked) that draws the Monte-Carlo
+// roll-outs.
 const RolloutName = "rollout"
 
 // SeqGANOptions are SeqGAN's schedule and roll-outs.
@@ -29,8 +30,11 @@ type SeqGANOptions struct {
 	// Rollouts is the number of Monte-Carlo roll-outs per prefix (16).
 	Rollouts int
 	// RolloutDelay is the weight of the roll-out network's own weights in
-	// its update after each generator step: θ_r ← d·θ_r + (1 − d)·θ_G
-	// (SeqGAN's update rate 0.8).
+	// its update after each generator step: θ_r ← d·θ_r + (1 − d)·θ_G.
+	// SeqGAN's release writes this update with d = 0.8 (its update_rate),
+	// but its roll-out graph is built once from the generator's live
+	// variables, so its roll-outs are always drawn by G itself: d = 0,
+	// which is also the paper's description.
 	RolloutDelay float32
 	// OutputL2 is the weight λ of the L2 regularisation of D's output
 	// layer (SeqGAN's l2_reg_lambda, OutputL2Lambda); see
@@ -63,7 +67,7 @@ func OutputPenalty(tp *autograd.Tape, d *Discriminator, lambda float32) *autogra
 // SeqGAN is the game of Yu et al. (2017): the generator is a policy whose
 // reward for a sequence's prefix is the discriminator's probability that
 // complete sequences are real, averaged over Monte-Carlo roll-outs of the
-// prefix drawn by a delayed copy of the generator (Rollout); REINFORCE
+// prefix drawn by a copy of the generator (Rollout, delayed if asked); REINFORCE
 // updates G with Σ_t log G(y_t | y_<t)·Q(y_<t, y_t). D is trained on real
 // batches against fresh samples with the cross-entropy objective.
 //

@@ -130,11 +130,14 @@ type Config struct {
 	// SeqGAN's schedule: maximum-likelihood steps of G, then D steps,
 	// before the adversarial phase, whose every G step is followed by
 	// DSteps D steps (default 5), and the Monte-Carlo roll-outs of each
-	// prefix (default 16).
-	PretrainSteps  int `yaml:"pretrain_steps,omitempty"`
-	DPretrainSteps int `yaml:"d_pretrain_steps,omitempty"`
-	DSteps         int `yaml:"d_steps,omitempty"`
-	Rollouts       int `yaml:"rollouts,omitempty"`
+	// prefix (default 16), drawn by a copy of G that keeps RolloutDelay
+	// of its own weights after each G step (default 0: G itself, as
+	// SeqGAN's release samples them; see seq.SeqGANOptions).
+	PretrainSteps  int     `yaml:"pretrain_steps,omitempty"`
+	DPretrainSteps int     `yaml:"d_pretrain_steps,omitempty"`
+	DSteps         int     `yaml:"d_steps,omitempty"`
+	Rollouts       int     `yaml:"rollouts,omitempty"`
+	RolloutDelay   float64 `yaml:"rollout_delay,omitempty"`
 	// MaxBeta is relgan's final inverse temperature of the Gumbel-softmax
 	// (default 100), reached after AnnealSteps steps (default 1,000).
 	MaxBeta     float64 `yaml:"max_beta,omitempty"`

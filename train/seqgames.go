@@ -65,8 +65,9 @@ func seqganGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, e
 	rollout := again[gan.GeneratorName].(*seq.Generator)
 	seq.CopyWeights(rollout, g)
 	o := seq.SeqGANOptions{PretrainSteps: cfg.PretrainSteps, DPretrainSteps: cfg.DPretrainSteps,
-		DSteps: cmp.Or(cfg.DSteps, defaultDSteps), Rollouts: cmp.Or(cfg.Rollouts, defaultRollouts), RolloutDelay: 0.8,
-		OutputL2: seq.OutputL2Lambda}
+		DSteps: cmp.Or(cfg.DSteps, defaultDSteps), Rollouts: cmp.Or(cfg.Rollouts, defaultRollouts),
+		RolloutDelay: float32(cfg.RolloutDelay),
+		OutputL2:     seq.OutputL2Lambda}
 	return seq.NewSeqGAN(g, rollout, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, cfg.lrD()),
 		tensor.NewRNG(cfg.Seed, gan.NoiseStream), tensor.NewRNG(cfg.Seed, "dropout"), o), nil
 }

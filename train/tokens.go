@@ -227,7 +227,7 @@ func (c Config) sequenceProblems() []string {
 	}
 	games := map[string][]string{
 		"pretrained": {"seqgan", "relgan"}, "pretrain_steps": {"seqgan"}, "d_pretrain_steps": {"seqgan"},
-		"d_steps": {"seqgan"}, "rollouts": {"seqgan"}, "max_beta": {"relgan"}, "anneal_steps": {"relgan"},
+		"d_steps": {"seqgan"}, "rollouts": {"seqgan"}, "rollout_delay": {"seqgan"}, "max_beta": {"relgan"}, "anneal_steps": {"relgan"},
 	}
 	for _, o := range []struct {
 		key string
@@ -235,7 +235,8 @@ func (c Config) sequenceProblems() []string {
 		v   float64
 	}{{"pretrained", c.Pretrained != "", 0}, {"pretrain_steps", c.PretrainSteps != 0, float64(c.PretrainSteps)},
 		{"d_pretrain_steps", c.DPretrainSteps != 0, float64(c.DPretrainSteps)}, {"d_steps", c.DSteps != 0, float64(c.DSteps)},
-		{"rollouts", c.Rollouts != 0, float64(c.Rollouts)}, {"max_beta", c.MaxBeta != 0, c.MaxBeta},
+		{"rollouts", c.Rollouts != 0, float64(c.Rollouts)}, {"rollout_delay", c.RolloutDelay != 0, c.RolloutDelay},
+		{"max_beta", c.MaxBeta != 0, c.MaxBeta},
 		{"anneal_steps", c.AnnealSteps != 0, float64(c.AnnealSteps)}} {
 		if !o.set {
 			continue
@@ -264,6 +265,9 @@ func (c Config) sequenceProblems() []string {
 	}
 	if c.MaxBeta != 0 && !(c.MaxBeta >= 1) {
 		bad("max_beta", "is an inverse temperature rising from 1: must be at least 1, got %g", c.MaxBeta)
+	}
+	if c.RolloutDelay >= 1 {
+		bad("rollout_delay", "is the share of the roll-out network's own weights kept after each generator step: must be below 1 (0: G itself), got %g", c.RolloutDelay)
 	}
 	if c.Rollouts > maxRollouts {
 		bad("rollouts", "must be at most %d, got %d", maxRollouts, c.Rollouts)
