@@ -30,7 +30,7 @@ var Presets = []Preset{
 	{Name: "mnist-dcgan", Help: "the DCGAN on MNIST, 50 epochs (README's DCGAN pictures)",
 		Settings: "model: dcgan\n"},
 	{Name: "mnist-scdcgan", Help: "the self-conditioned DCGAN on MNIST: the same networks conditioned on 50 clusters of the training images (no labels), sampled from a moving average of G, with MSGAN's mode-seeking term, 30 epochs, about half an hour on two cores",
-		Settings: "model: dcgan\nclusters: 50\nema_kimg: 10\nmode_seeking: 0.1\nepochs: 30\n"},
+		Settings: "model: dcgan\nclusters: 50\nema_kimg: 10\nmode_seeking: 0.07\nepochs: 30\n"},
 	{Name: "fashion-mnist-cdcgan", Help: "the class-conditional DCGAN on Fashion-MNIST from ./fashion-mnist (nash download fashion-mnist first)",
 		Settings: "model: dcgan\ndataset: fashion-mnist\ndata: fashion-mnist\nconditional: true\n"},
 	{Name: "digits-cyclegan", Help: "CycleGAN on the digits benchmark (MNIST ↔ printed), sized for about half an hour on two cores: small networks, the 16×16 PatchGAN, batch 4 (README's numbers)",
