@@ -66,8 +66,7 @@ func seqganGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, e
 	seq.CopyWeights(rollout, g)
 	o := seq.SeqGANOptions{PretrainSteps: cfg.PretrainSteps, DPretrainSteps: cfg.DPretrainSteps,
 		DSteps: cmp.Or(cfg.DSteps, defaultDSteps), Rollouts: cmp.Or(cfg.Rollouts, defaultRollouts),
-		RolloutDelay: float32(cfg.RolloutDelay),
-		OutputL2:     seq.OutputL2Lambda}
+		RolloutDelay: float32(cfg.RolloutDelay), OutputL2: seq.OutputL2Lambda}
 	return seq.NewSeqGAN(g, rollout, d, newOptimizer(cfg, g, cfg.LR), newOptimizer(cfg, d, cfg.lrD()),
 		tensor.NewRNG(cfg.Seed, gan.NoiseStream), tensor.NewRNG(cfg.Seed, "dropout"), o), nil
 }
