@@ -16,8 +16,8 @@ import (
 // updates both generators together (one optimiser over both) against
 //
 //	adv(D_A(G_A(a))) + adv(D_B(G_B(b)))
-//	+ λ‖G_B(G_A(a)) − a‖₁ + λ‖G_A(G_B(b)) − b‖₁
-//	+ λ·λ_idt (‖G_A(b) − b‖₁ + ‖G_B(a) − a‖₁)
+//	+ λ_A‖G_B(G_A(a)) − a‖₁ + λ_B‖G_A(G_B(b)) − b‖₁
+//	+ λ_idt (λ_B‖G_A(b) − b‖₁ + λ_A‖G_B(a) − a‖₁)
 //
 // (L1 as means, adv the objective's generator term on D's map of scores,
 // the release's criterionGAN: for ls the mean squared distance to 1), then
@@ -29,9 +29,10 @@ type CycleGAN struct {
 	// OptG moves both generators, OptD both discriminators.
 	OptG, OptD optim.Optimizer
 	Loss       Loss
-	// Lambda is the cycle-consistency weight λ (10 in the paper) and
-	// Identity the identity weight relative to it (0.5; 0 is off).
-	Lambda, Identity float32
+	// LambdaA and LambdaB weigh the cycle and identity terms of the images
+	// of A and of B (the release's lambda_A and lambda_B, 10 in the paper),
+	// and Identity is the identity weight relative to them (0.5; 0 is off).
+	LambdaA, LambdaB, Identity float32
 	// PoolA holds translations into A (G_B's) for D_B, PoolB translations
 	// into B for D_A.
 	PoolA, PoolB *ImagePool
@@ -54,10 +55,10 @@ const (
 
 // NewCycleGAN returns the game of the networks with the optimisers newOpt
 // makes of the generators' parameters and of the discriminators', the
-// objective loss, weights lambda and identity, and history pools of
+// objective loss, weights lambdaA, lambdaB and identity, and history pools of
 // poolSize images of shape sample [C, H, W] drawn from rng.
-func NewCycleGAN(gA, gB, dA, dB nn.Module, newOpt func(params []*autograd.Var, discriminator bool) optim.Optimizer, loss Loss, lambda, identity float32, poolSize int, sample []int, rng *tensor.RNG) *CycleGAN {
-	c := &CycleGAN{GA: gA, GB: gB, DA: dA, DB: dB, Loss: loss, Lambda: lambda, Identity: identity,
+func NewCycleGAN(gA, gB, dA, dB nn.Module, newOpt func(params []*autograd.Var, discriminator bool) optim.Optimizer, loss Loss, lambdaA, lambdaB, identity float32, poolSize int, sample []int, rng *tensor.RNG) *CycleGAN {
+	c := &CycleGAN{GA: gA, GB: gB, DA: dA, DB: dB, Loss: loss, LambdaA: lambdaA, LambdaB: lambdaB, Identity: identity,
 		PoolA: NewImagePool(poolSize, sample), PoolB: NewImagePool(poolSize, sample), RNG: rng, tape: autograd.NewTape()}
 	c.gParams = append(nn.Vars(gA.Parameters()), nn.Vars(gB.Parameters())...)
 	c.dParams = append(nn.Vars(dA.Parameters()), nn.Vars(dB.Parameters())...)
@@ -139,12 +140,12 @@ func (c *CycleGAN) Step(b Batch) []float64 {
 	// Generators, through the discriminators as they are.
 	c.OptG.ZeroGrad()
 	lossGA, lossGB := c.adversarial(tp, c.DA.Forward(tp, fakeB)), c.adversarial(tp, c.DB.Forward(tp, fakeA))
-	cycA, cycB := tp.Scale(l1(tp, recA, realA), c.Lambda), tp.Scale(l1(tp, recB, realB), c.Lambda)
+	cycA, cycB := tp.Scale(l1(tp, recA, realA), c.LambdaA), tp.Scale(l1(tp, recB, realB), c.LambdaB)
 	lossG := tp.Add(tp.Add(lossGA, lossGB), tp.Add(cycA, cycB))
 	var idtA, idtB float64
 	if c.Identity > 0 {
-		w := c.Lambda * c.Identity
-		ia, ib := tp.Scale(l1(tp, c.GA.Forward(tp, realB), realB), w), tp.Scale(l1(tp, c.GB.Forward(tp, realA), realA), w)
+		ia := tp.Scale(l1(tp, c.GA.Forward(tp, realB), realB), c.LambdaB*c.Identity)
+		ib := tp.Scale(l1(tp, c.GB.Forward(tp, realA), realA), c.LambdaA*c.Identity)
 		lossG = tp.Add(lossG, tp.Add(ia, ib))
 		idtA, idtB = float64(ia.Value.Item()), float64(ib.Value.Item())
 	}

@@ -159,9 +159,12 @@ type Config struct {
 	NDF      int `yaml:"ndf,omitempty"`
 	NBlocks  int `yaml:"n_blocks,omitempty"`
 	NLayersD int `yaml:"n_layers_d,omitempty"`
-	// LambdaCycle is CycleGAN's cycle-consistency weight λ, and
-	// LambdaIdentity the identity loss's weight relative to it (0: off).
+	// LambdaCycle is CycleGAN's cycle-consistency weight λ (the release's
+	// lambda_A), LambdaCycleB the weight of domain B's cycle and identity
+	// terms when it differs (the release's lambda_B; 0: λ), and
+	// LambdaIdentity the identity loss's weight relative to them (0: off).
 	LambdaCycle    float64 `yaml:"lambda_cycle,omitempty"`
+	LambdaCycleB   float64 `yaml:"lambda_cycle_b,omitempty"`
 	LambdaIdentity float64 `yaml:"lambda_identity,omitempty"`
 	// PoolSize is the number of generated images in each discriminator's
 	// history (0: none).

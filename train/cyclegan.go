@@ -66,7 +66,7 @@ func (c Config) validateTranslation() []string {
 			key string
 			set bool
 		}{{"ngf", c.NGF != 0}, {"ndf", c.NDF != 0}, {"n_blocks", c.NBlocks != 0}, {"n_layers_d", c.NLayersD != 0},
-			{"lambda_cycle", c.LambdaCycle != 0}, {"lambda_identity", c.LambdaIdentity != 0}, {"pool_size", c.PoolSize != 0},
+			{"lambda_cycle", c.LambdaCycle != 0}, {"lambda_cycle_b", c.LambdaCycleB != 0}, {"lambda_identity", c.LambdaIdentity != 0}, {"pool_size", c.PoolSize != 0},
 			{"load_size", c.LoadSize != 0}, {"no_flip", c.NoFlip}} {
 			if k.set {
 				bad(k.key, "is a setting of translation models (cyclegan), not %s", clip(c.Model))
@@ -95,7 +95,7 @@ func (c Config) validateTranslation() []string {
 	for _, w := range []struct {
 		key string
 		v   float64
-	}{{"lambda_cycle", c.LambdaCycle}, {"lambda_identity", c.LambdaIdentity}} {
+	}{{"lambda_cycle", c.LambdaCycle}, {"lambda_cycle_b", c.LambdaCycleB}, {"lambda_identity", c.LambdaIdentity}} {
 		if !(w.v >= 0 && w.v <= 1e6) {
 			bad(w.key, "must be 0 to 1e6, got %g", w.v)
 		}
@@ -116,6 +116,15 @@ const maxPoolSize = 1000
 // cycleSpec returns the sizes of a translation run's networks.
 func (c Config) cycleSpec() models.CycleGANSpec {
 	return models.CycleGANSpec{NGF: c.NGF, NDF: c.NDF, Blocks: c.NBlocks, DLayers: c.NLayersD}
+}
+
+// lambdaB returns the weight of domain B's cycle and identity terms:
+// lambda_cycle_b, or lambda_cycle when it is 0.
+func (c Config) lambdaB() float64 {
+	if c.LambdaCycleB == 0 {
+		return c.LambdaCycle
+	}
+	return c.LambdaCycleB
 }
 
 // cycleGame returns CycleGAN's game of the family's networks: Adam (or
@@ -143,7 +152,7 @@ func cycleGame(cfg Config, spec models.Spec, nets models.Networks) (gan.Game, er
 		}
 		return newOptimizerOf(cfg, p, cfg.LR)
 	},
-		loss, float32(cfg.LambdaCycle), float32(cfg.LambdaIdentity), cfg.PoolSize, []int{x.C, x.H, x.W},
+		loss, float32(cfg.LambdaCycle), float32(cfg.lambdaB()), float32(cfg.LambdaIdentity), cfg.PoolSize, []int{x.C, x.H, x.W},
 		tensor.NewRNG(cfg.Seed, gan.CyclePoolStream)), nil
 }
 

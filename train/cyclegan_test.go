@@ -216,6 +216,8 @@ func TestCycleGANValidate(t *testing.T) {
 		{func(c *Config) { c.Dataset = "mnist" }, "dataset: cyclegan translates between two domains"},
 		{func(c *Config) { c.DataA = "x" }, "give both --data-a and --data-b"},
 		{func(c *Config) { c.LambdaIdentity = -1 }, "lambda_identity"},
+		{func(c *Config) { c.LambdaCycleB = -1 }, "lambda_cycle_b: must be 0 to 1e6"},
+		{func(c *Config) { c.Model = "dcgan"; c.LambdaCycleB = 1 }, "lambda_cycle_b: is a setting of translation models"},
 		{func(c *Config) { c.PoolSize = -1 }, "pool_size"},
 		{func(c *Config) { c.LoadSize = 6 }, "load_size: 6 is smaller"},
 		{func(c *Config) { c.Conditional = true }, "conditional: cyclegan is not conditional"},
@@ -253,5 +255,27 @@ func BenchmarkCycleGANDigitsStep(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		g.Step(gan.Batch{X: x, Y: y})
+	}
+}
+
+// A cyclegan run weighs A's terms by lambda_cycle and B's by
+// lambda_cycle_b, or by lambda_cycle when that is 0 (as every run made
+// before it was a setting).
+func TestCycleGANLambdaB(t *testing.T) {
+	for _, c := range []struct{ lambda, b, wantB float64 }{{10, 0, 10}, {10, 1, 1}, {4, 25, 25}} {
+		cfg := cycleConfig("d")
+		cfg.LambdaCycle, cfg.LambdaCycleB = c.lambda, c.b
+		spec, err := Spec(cfg, data.Unpaired, models.Shape{C: 3, H: 8, W: 8}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := Build(cfg, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cg := g.(*gan.CycleGAN)
+		if cg.LambdaA != float32(c.lambda) || cg.LambdaB != float32(c.wantB) {
+			t.Errorf("lambda_cycle %g, lambda_cycle_b %g: λ_A %g, λ_B %g, want %g and %g", c.lambda, c.b, cg.LambdaA, cg.LambdaB, c.lambda, c.wantB)
+		}
 	}
 }

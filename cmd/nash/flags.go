@@ -89,7 +89,8 @@ var configUsage = map[string]string{
 	"ndf":              "cyclegan: discriminator width (default 64)",
 	"n_blocks":         "cyclegan: residual blocks of the generators (default 9; the reference uses 6 at 128×128)",
 	"n_layers_d":       "cyclegan: stride-2 layers of the PatchGAN discriminators (default 3, the 70×70 PatchGAN)",
-	"lambda_cycle":     "cyclegan: cycle-consistency weight λ (default 10)",
+	"lambda_cycle":     "cyclegan: cycle-consistency weight λ (default 10), the release's lambda_A",
+	"lambda_cycle_b":   "cyclegan: weight of domain B's cycle and identity terms, the release's lambda_B (0: --lambda-cycle); lower it when B's images hold what A's cannot, such as colour",
 	"lambda_identity":  "cyclegan: identity loss weight relative to λ (default 0.5; 0: off)",
 	"pool_size":        "cyclegan: generated images in each discriminator's history pool (default 50; 0: none)",
 }
